@@ -1,0 +1,31 @@
+# Admission — the commands a newcomer needs. See README.md.
+MVN ?= mvn -B -q
+JAR := server/target/admission-server.jar
+
+.PHONY: build test test-slow lint run clean tools
+
+build:
+	$(MVN) install -DskipTests
+
+# Every test that is not tagged slow, soak or bench; well under 15 minutes.
+test: lint
+	$(MVN) install
+
+# The long-running variants, kept out of `make test`.
+test-slow:
+	$(MVN) install -DexcludedTestGroups=none -Dgroups=slow,soak
+
+# buf lint with its default rules over proto/src/main/proto (buf comes from npm into .tools/).
+lint: tools
+	.tools/node_modules/.bin/buf lint
+
+tools:
+	scripts/install-tools.sh
+
+# Builds the server and starts it with the demo config on 127.0.0.1:50051.
+run: build
+	java -jar $(JAR) --listen 127.0.0.1:50051 --in-memory --config config/demo.json
+
+clean:
+	$(MVN) clean
+	rm -rf data
