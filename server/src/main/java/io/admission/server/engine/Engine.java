@@ -1,0 +1,402 @@
+package io.admission.server.engine;
+
+import io.admission.server.engine.Results.AcquireResult;
+import io.admission.server.engine.Results.AdminResult;
+import io.admission.server.engine.Results.ReleaseResult;
+import io.admission.server.engine.Results.RenewResult;
+import io.admission.server.engine.Results.StatusResult;
+import io.admission.server.engine.Results.WatchResult;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The admission engine: a deterministic state machine over {@link Commands}. Pure Java — no gRPC,
+ * no threads, no I/O, no clock: every entry point takes the time the loop stamped on the command,
+ * and the same commands at the same times give the same state, outcomes and events.
+ *
+ * <p>Owned by exactly one thread (the loop's); it is not thread-safe and never needs to be.
+ *
+ * <p>Cost per decision: hash lookups of org, call, agent, login and number, plus O(log n) queue
+ * and timer operations — nothing grows with the number of orgs, leases or held calls beyond that.
+ */
+public final class Engine {
+  /** DESIGN.md: a call is remembered for at least 10 minutes after it ends. */
+  public static final long REMEMBER_ENDED_MILLIS = 10 * 60_000L;
+
+  final TimerQueue timers = new TimerQueue();
+  private final Map<String, OrgState> orgs = new HashMap<>();
+  private final TreeSet<String> orgIds = new TreeSet<>(); // ListOrgs pages in id order
+  /** Ended calls in the order they ended, to forget them after the memory period. */
+  private final ArrayDeque<Call> ended = new ArrayDeque<>();
+  private final List<Event> outbox = new ArrayList<>();
+  private long nextSeq;
+  private long lastNow = Long.MIN_VALUE;
+
+  /** Applies any command; for replaying a command log. Returns the typed method's result. */
+  public Object apply(Commands.Command command, long now) {
+    if (command instanceof Commands.Acquire c) {
+      return acquire(c, now);
+    } else if (command instanceof Commands.Release c) {
+      return release(c, now);
+    } else if (command instanceof Commands.Renew c) {
+      return renew(c, now);
+    } else if (command instanceof Commands.PutOrg c) {
+      return putOrg(c, now);
+    } else if (command instanceof Commands.SetReservation c) {
+      return setReservation(c, now);
+    } else if (command instanceof Commands.RemoveAgent c) {
+      return removeAgent(c, now);
+    } else if (command instanceof Commands.SetLoginLimits c) {
+      return setLoginLimits(c, now);
+    } else if (command instanceof Commands.SetNumberLimits c) {
+      return setNumberLimits(c, now);
+    } else if (command instanceof Commands.Tick) {
+      advance(now);
+      return null;
+    }
+    throw new IllegalArgumentException("unknown command " + command);
+  }
+
+  // ---- Calls ------------------------------------------------------------------------------
+
+  public AcquireResult acquire(Commands.Acquire c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    Call existing = org.calls.get(c.callId());
+    if (existing != null) {
+      return retry(org, existing, c, now);
+    }
+    Call call = new Call(
+        c, nextSeq++, org.pool.pair(c.agentId(), c.callType()), org.login(c.loginId()),
+        org.number(c.fromNumber()));
+    Verdict v = org.decide(call, now);
+    if (v instanceof Verdict.Hold) {
+      return new Results.Held(org.holdView(call, now), false);
+    } else if (v instanceof Verdict.Deny) {
+      return new Results.Denied(call.denial);
+    }
+    return new Results.Granted(call.lease(), false);
+  }
+
+  /** call_id is the idempotency key: the same request gets the call's current state. */
+  private AcquireResult retry(OrgState org, Call call, Commands.Acquire c, long now) {
+    if (!call.sameRequest(c)) {
+      return new Rejection(
+          Rejection.Kind.ALREADY_EXISTS,
+          "call_id",
+          "call_id " + c.callId() + " is already used in org " + c.orgId() + " by a call with "
+              + call.describe() + "; use a new call_id for a different call");
+    }
+    return switch (call.state) {
+      case ACTIVE -> new Results.Granted(call.lease(), true);
+      case HELD -> new Results.Held(org.holdView(call, now), true);
+      case ENDED -> new Rejection(
+          Rejection.Kind.FAILED_PRECONDITION,
+          "call_id",
+          Messages.ended(call.callId, call.endReason, call.endedAt));
+    };
+  }
+
+  public ReleaseResult release(Commands.Release c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    Call call = org.calls.get(c.callId());
+    if (call == null || call.state == Call.State.ENDED) {
+      return new Results.Released(Results.Released.Effect.NOT_ACTIVE);
+    }
+    if (call.state == Call.State.HELD) {
+      org.endHeld(call, EndReason.CANCELLED, now);
+      return new Results.Released(Results.Released.Effect.CANCELLED);
+    }
+    org.endActive(call, EndReason.RELEASED, now);
+    return new Results.Released(Results.Released.Effect.RELEASED);
+  }
+
+  public RenewResult renew(Commands.Renew c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    List<Results.Lease> leases = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
+    List<String> held = new ArrayList<>();
+    for (String id : c.callIds()) {
+      Call call = org.calls.get(id);
+      if (call != null && call.state == Call.State.ACTIVE) {
+        org.renew(call, c.leaseTtlMillis(), now);
+        leases.add(call.lease());
+      } else if (call != null && call.state == Call.State.HELD) {
+        held.add(id);
+      } else {
+        unknown.add(id);
+      }
+    }
+    return new Results.Renewed(leases, unknown, held);
+  }
+
+  /** The call's current state, for the first event of a WaitForSlot stream. Changes nothing. */
+  public WatchResult watch(String orgId, String callId, long now) {
+    OrgState org = orgs.get(orgId);
+    if (org == null) {
+      return Rejection.unknownOrg(orgId);
+    }
+    Call call = org.calls.get(callId);
+    if (call == null) {
+      return new Rejection(
+          Rejection.Kind.NOT_FOUND,
+          "call_id",
+          "call " + callId + " is not known in org " + orgId
+              + " (never acquired, or ended more than 10 minutes ago)");
+    }
+    return switch (call.state) {
+      case HELD -> new Results.Held(org.holdView(call, now), true);
+      case ACTIVE -> new Results.Granted(call.lease(), true);
+      case ENDED -> org.endedView(call);
+    };
+  }
+
+  // ---- Configuration ----------------------------------------------------------------------
+
+  public AdminResult putOrg(Commands.PutOrg c, long now) {
+    now = advance(now);
+    OrgConfig config = c.org();
+    OrgState org = orgs.get(config.orgId());
+    boolean created = org == null;
+    if (created) {
+      org = new OrgState(this, config);
+      orgs.put(config.orgId(), org);
+      orgIds.add(config.orgId());
+    } else {
+      if (config.concurrencyLimit() < org.pool.reservedTotal) {
+        return new Rejection(
+            Rejection.Kind.FAILED_PRECONDITION,
+            "org.concurrency_limit",
+            "concurrency_limit " + config.concurrencyLimit() + " is below the "
+                + org.pool.reservedTotal + " slots reserved for agents in org " + config.orgId()
+                + "; lower or remove reservations first");
+      }
+      org.reconfigure(config);
+      // A larger limit or looser defaults may let waiters go; never ends a running call.
+      org.settle(org.blockersWithWaiters(), now);
+    }
+    return orgView(org, created);
+  }
+
+  public AdminResult setReservation(Commands.SetReservation c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    Pool pool = org.pool;
+    Pool.Pair pair = pool.pair(c.agentId(), c.callType());
+    int total = pool.reservedTotal - pair.reserved + c.slots();
+    if (total > pool.limit) {
+      pool.forgetIfIdle(pair.agent);
+      return new Rejection(
+          Rejection.Kind.FAILED_PRECONDITION,
+          "slots",
+          "reserving " + c.slots() + " " + c.callType().name().toLowerCase(java.util.Locale.ROOT)
+              + " slots for agent " + c.agentId() + " would make " + total
+              + " reserved in org " + c.orgId() + ", over its concurrency limit of " + pool.limit
+              + " (" + pool.reservedTotal + " reserved now, " + pair.reserved
+              + " of them by this agent and call type)");
+    }
+    pool.setReserved(pair, c.slots());
+    org.settle(List.of(pair, pool), now);
+    pool.forgetIfIdle(pair.agent);
+    return new Results.ReservationChanged(
+        new Results.Reservation(c.agentId(), c.callType(), c.slots()),
+        pool.reservedTotal,
+        pool.sharedCapacity());
+  }
+
+  public AdminResult removeAgent(Commands.RemoveAgent c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    Pool pool = org.pool;
+    Pool.Agent agent = pool.agents.get(c.agentId());
+    int freed = 0;
+    if (agent != null) {
+      freed = agent.reservedTotal();
+      for (Pool.Pair pair : agent.byType) {
+        pool.setReserved(pair, 0);
+      }
+      org.settle(List.of(pool), now); // the freed slots are shared now
+      pool.forgetIfIdle(agent);
+    }
+    return new Results.AgentRemoved(freed, pool.sharedCapacity());
+  }
+
+  public AdminResult setLoginLimits(Commands.SetLoginLimits c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    Login login = org.login(c.loginId());
+    login.override = c.limits();
+    org.settle(List.of(login), now);
+    return new Results.LoginLimitsChanged(login.override, login.limits(org));
+  }
+
+  public AdminResult setNumberLimits(Commands.SetNumberLimits c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    CallerNumber number = org.number(c.number());
+    number.override = c.limits();
+    org.settle(List.of(number), now);
+    return new Results.NumberLimitsChanged(number.override, number.limits(org));
+  }
+
+  public AdminResult getOrg(String orgId) {
+    OrgState org = orgs.get(orgId);
+    return org == null ? Rejection.unknownOrg(orgId) : orgView(org, false);
+  }
+
+  /** Orgs after {@code afterOrgId} (exclusive; empty for the first page), in id order. */
+  public AdminResult listOrgs(String afterOrgId, int pageSize) {
+    List<OrgConfig> page = new ArrayList<>(Math.min(pageSize, orgIds.size()));
+    var tail = afterOrgId.isEmpty() ? orgIds : orgIds.tailSet(afterOrgId, false);
+    for (String id : tail) {
+      if (page.size() == pageSize) {
+        return new Results.OrgPage(page, page.get(page.size() - 1).orgId());
+      }
+      page.add(orgs.get(id).config);
+    }
+    return new Results.OrgPage(page, "");
+  }
+
+  private static Results.OrgView orgView(OrgState org, boolean created) {
+    List<Results.Reservation> reservations = new ArrayList<>();
+    for (Pool.Agent agent : org.pool.agents.values()) {
+      for (Pool.Pair pair : agent.byType) {
+        if (pair.reserved > 0) {
+          reservations.add(new Results.Reservation(agent.id, pair.type, pair.reserved));
+        }
+      }
+    }
+    reservations.sort(
+        Comparator.comparing(Results.Reservation::agentId).thenComparing(Results.Reservation::callType));
+    List<Results.LoginOverride> loginOverrides = new ArrayList<>();
+    for (Login login : org.logins.values()) {
+      if (!login.override.isEmpty()) {
+        loginOverrides.add(new Results.LoginOverride(login.id, login.override));
+      }
+    }
+    loginOverrides.sort(Comparator.comparing(Results.LoginOverride::loginId));
+    List<Results.NumberOverride> numberOverrides = new ArrayList<>();
+    for (CallerNumber number : org.numbers.values()) {
+      if (!number.override.isEmpty()) {
+        numberOverrides.add(new Results.NumberOverride(number.number, number.override));
+      }
+    }
+    numberOverrides.sort(Comparator.comparing(Results.NumberOverride::number));
+    return new Results.OrgView(org.config, reservations, loginOverrides, numberOverrides, created);
+  }
+
+  // ---- Status -----------------------------------------------------------------------------
+
+  public StatusResult status(String orgId, long now) {
+    OrgState org = orgs.get(orgId);
+    return org == null ? Rejection.unknownOrg(orgId) : OrgStatusBuilder.build(org, now);
+  }
+
+  // ---- Time and events --------------------------------------------------------------------
+
+  /**
+   * Lets time pass up to {@code now}: fires due timers in (time, creation) order, each at its own
+   * instant, then forgets calls that ended long enough ago. Returns the effective now, which
+   * never goes back.
+   */
+  long advance(long now) {
+    now = Math.max(now, lastNow);
+    lastNow = now;
+    TimerQueue.Timer t;
+    while ((t = timers.pollDue(now)) != null) {
+      fire(t);
+    }
+    while (!ended.isEmpty() && ended.peekFirst().endedAt + REMEMBER_ENDED_MILLIS <= now) {
+      Call old = ended.pollFirst();
+      OrgState org = orgs.get(old.orgId);
+      org.calls.remove(old.callId, old);
+    }
+    return now;
+  }
+
+  private void fire(TimerQueue.Timer t) {
+    OrgState org = t.org;
+    switch (t.kind) {
+      case LEASE_EXPIRY -> {
+        Call call = (Call) t.target;
+        call.leaseTimer = null;
+        org.endActive(call, EndReason.EXPIRED, t.at);
+      }
+      case WAIT_DEADLINE -> {
+        Call call = (Call) t.target;
+        call.waitTimer = null;
+        org.endHeld(call, EndReason.WAIT_EXPIRED, t.at);
+      }
+      case LOGIN_WINDOW -> {
+        Login login = (Login) t.target;
+        login.windowTimer = null;
+        org.settle(List.of(login), t.at);
+      }
+      case NUMBER_WINDOW -> {
+        CallerNumber number = (CallerNumber) t.target;
+        number.windowTimer = null;
+        org.settle(List.of(number), t.at);
+      }
+    }
+  }
+
+  /** The earliest moment a timer is due, or {@link Long#MAX_VALUE}; the loop sleeps until then. */
+  public long nextDeadline() {
+    long next = timers.nextDeadline();
+    if (!ended.isEmpty()) {
+      next = Math.min(next, ended.peekFirst().endedAt + REMEMBER_ENDED_MILLIS);
+    }
+    return next;
+  }
+
+  /** Events since the last drain, in the order they happened. */
+  public List<Event> drainEvents() {
+    if (outbox.isEmpty()) {
+      return List.of();
+    }
+    List<Event> out = List.copyOf(outbox);
+    outbox.clear();
+    return out;
+  }
+
+  void emit(Event event) {
+    outbox.add(event);
+  }
+
+  void remember(Call call) {
+    ended.addLast(call);
+  }
+
+  /** Number of orgs; for tests and metrics. */
+  public int orgCount() {
+    return orgs.size();
+  }
+}

@@ -1,0 +1,343 @@
+package io.admission.server.engine;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Everything one org enforces: its pool and reservations, its logins and numbers, its daily count,
+ * its calls and its queues. Orgs share nothing, so they can later be sharded by org.
+ *
+ * <p>Owned by the engine's single thread. Every method takes {@code now}; nothing reads a clock.
+ */
+final class OrgState {
+  /** A local day of the org's time zone, as epoch-millisecond bounds. */
+  record Day(LocalDate date, long epochDay, long startsAt, long endsAt) {}
+
+  private final Engine engine;
+  OrgConfig config;
+  final Pool pool;
+  final Map<String, Login> logins = new HashMap<>();
+  final Map<String, CallerNumber> numbers = new HashMap<>();
+  final Map<String, Call> calls = new HashMap<>();
+  /** Sequences of all held calls, for their 1-based queue position. */
+  final RankTree held = new RankTree();
+  final int[] heldByReason = new int[HoldReason.values().length];
+
+  private Day day;
+  private long dailyDay = Long.MIN_VALUE;
+  private int dailyUsed;
+
+  OrgState(Engine engine, OrgConfig config) {
+    this.engine = engine;
+    this.config = config;
+    this.pool = new Pool(config.concurrencyLimit());
+  }
+
+  // ---- Days -------------------------------------------------------------------------------
+
+  /** The local day containing {@code now}; recomputed only when a midnight passes. */
+  Day day(long now) {
+    if (day == null || now >= day.endsAt() || now < day.startsAt()) {
+      LocalDate date = Instant.ofEpochMilli(now).atZone(config.timeZone()).toLocalDate();
+      long start = date.atStartOfDay(config.timeZone()).toInstant().toEpochMilli();
+      long end = date.plusDays(1).atStartOfDay(config.timeZone()).toInstant().toEpochMilli();
+      day = new Day(date, date.toEpochDay(), start, end);
+    }
+    return day;
+  }
+
+  int dailyUsed(Day d) {
+    return dailyDay == d.epochDay() ? dailyUsed : 0;
+  }
+
+  void reconfigure(OrgConfig newConfig) {
+    this.config = newConfig;
+    this.pool.limit = newConfig.concurrencyLimit();
+    this.day = null; // the time zone may have changed
+  }
+
+  // ---- Lookups ----------------------------------------------------------------------------
+
+  Login login(String loginId) {
+    return loginId.isEmpty() ? null : logins.computeIfAbsent(loginId, Login::new);
+  }
+
+  CallerNumber number(String number) {
+    return number.isEmpty() ? null : numbers.computeIfAbsent(number, CallerNumber::new);
+  }
+
+  // ---- Deciding ---------------------------------------------------------------------------
+
+  /** The first check that does not pass, in {@link Check#ORDER}, or PASS. */
+  Verdict evaluate(Call call, long now) {
+    for (Check check : Check.ORDER) {
+      Verdict v = check.check(this, call, now);
+      if (v != Verdict.PASS) {
+        return v;
+      }
+    }
+    return Verdict.PASS;
+  }
+
+  /** Decides a new call: grant, hold or deny. */
+  Verdict decide(Call call, long now) {
+    calls.put(call.callId, call);
+    call.pair.live++;
+    Verdict v = evaluate(call, now);
+    if (v instanceof Verdict.Hold h) {
+      hold(call, h, now);
+    } else if (v instanceof Verdict.Deny d) {
+      deny(call, d, now);
+    } else {
+      grant(call, now);
+    }
+    return v;
+  }
+
+  /**
+   * Re-checks a held call from the first rule, as when it reaches the front of what blocked it:
+   * dispatch, hold again (possibly on another blocker, at its original place), or deny.
+   */
+  private void reconsider(Call call, long now) {
+    HoldReason before = call.holdReason;
+    long readyBefore = call.readyAt;
+    unqueue(call);
+    Verdict v = evaluate(call, now);
+    if (v instanceof Verdict.Hold h) {
+      hold(call, h, now);
+      if (h.reason() != before || h.readyAt() != readyBefore) {
+        engine.emit(new Event.HoldChanged(config.orgId(), call.callId, holdView(call, now)));
+      }
+    } else if (v instanceof Verdict.Deny d) {
+      leaveHeld(call);
+      deny(call, d, now);
+      engine.emit(new Event.WaitEnded(config.orgId(), call.callId, endedView(call)));
+    } else {
+      leaveHeld(call);
+      grant(call, now);
+      engine.emit(new Event.Dispatched(config.orgId(), call.callId, call.lease(), call.heldSince));
+    }
+  }
+
+  /**
+   * Dispatch after capacity freed: among the oldest waiters of the blockers that now have room,
+   * re-check the oldest, until none of them has room or waiters. Cost is O(log n) per call that
+   * is dispatched, denied or moved — never a scan of a queue.
+   *
+   * <p>Terminates: a re-checked call is granted or denied (it leaves every queue), or held again
+   * by a check that failed, whose blocker therefore has no room.
+   */
+  void settle(List<Blocker> freed, long now) {
+    while (true) {
+      Call next = null;
+      for (Blocker b : freed) {
+        Call oldest = b.waiters().oldest();
+        if (oldest != null && (next == null || oldest.seq < next.seq) && b.hasRoom(this, now)) {
+          next = oldest;
+        }
+      }
+      if (next == null) {
+        return;
+      }
+      reconsider(next, now);
+    }
+  }
+
+  /** Every blocker that has waiters; for reconfigurations that may free room anywhere. */
+  List<Blocker> blockersWithWaiters() {
+    List<Blocker> all = new ArrayList<>();
+    all.add(pool);
+    for (Pool.Agent agent : pool.agents.values()) {
+      for (Pool.Pair pair : agent.byType) {
+        if (!pair.waiters.isEmpty()) {
+          all.add(pair);
+        }
+      }
+    }
+    for (Login login : logins.values()) {
+      if (!login.waiters.isEmpty()) {
+        all.add(login);
+      }
+    }
+    for (CallerNumber number : numbers.values()) {
+      if (!number.waiters.isEmpty()) {
+        all.add(number);
+      }
+    }
+    return all;
+  }
+
+  // ---- Granting ---------------------------------------------------------------------------
+
+  /** Only now, with every check passed, does the call count toward anything. */
+  private void grant(Call call, long now) {
+    call.slotKind = pool.admit(call.pair);
+    if (call.login != null) {
+      call.login.active++;
+      call.login.starts.add(now);
+    }
+    Day today = day(now);
+    if (call.number != null) {
+      call.number.active++;
+      call.number.countStart(now, today.epochDay());
+    }
+    if (countsDaily(call.type)) {
+      if (dailyDay != today.epochDay()) {
+        dailyDay = today.epochDay();
+        dailyUsed = 0;
+      }
+      dailyUsed++;
+    }
+    call.state = Call.State.ACTIVE;
+    call.grantedAt = now;
+    call.ttlMillis = call.requestedTtlMillis > 0 ? call.requestedTtlMillis : config.leaseTtlMillis();
+    call.expiresAt = now + call.ttlMillis;
+    call.leaseTimer =
+        engine.timers.schedule(call.expiresAt, TimerQueue.Kind.LEASE_EXPIRY, this, call);
+  }
+
+  /** Without a configured cap, outbound calls are still counted so the monitor shows them. */
+  private boolean countsDaily(CallType type) {
+    return config.dailyCap().map(c -> c.counts(type)).orElse(DailyCap.DEFAULT_COUNTED.contains(type));
+  }
+
+  /** Extends a lease to {@code now + ttl}. */
+  void renew(Call call, long ttlMillis, long now) {
+    if (ttlMillis > 0) {
+      call.ttlMillis = ttlMillis;
+    }
+    call.expiresAt = now + call.ttlMillis;
+    engine.timers.cancel(call.leaseTimer);
+    call.leaseTimer =
+        engine.timers.schedule(call.expiresAt, TimerQueue.Kind.LEASE_EXPIRY, this, call);
+  }
+
+  // ---- Holding ----------------------------------------------------------------------------
+
+  private void hold(Call call, Verdict.Hold h, long now) {
+    if (call.state != Call.State.HELD) {
+      call.state = Call.State.HELD;
+      call.heldSince = now;
+      held.insert(call.seq);
+      if (call.maxWaitMillis > 0) {
+        call.waitTimer = engine.timers.schedule(
+            now + call.maxWaitMillis, TimerQueue.Kind.WAIT_DEADLINE, this, call);
+      }
+    }
+    call.holdReason = h.reason();
+    call.holdMessage = h.message();
+    call.readyAt = h.readyAt();
+    heldByReason[h.reason().ordinal()]++;
+    call.queue = h.blocker().waiters();
+    call.queue.offer(call);
+    if (h.reason() == HoldReason.ORG_POOL_FULL) {
+      call.pair.waiters.offer(call); // also served by its own reserved slots
+    }
+    if (h.readyAt() >= 0) {
+      wakeAt(h.blocker(), h.readyAt());
+    }
+  }
+
+  /** Takes a held call out of its queues; it stays HELD until re-placed or ended. */
+  private void unqueue(Call call) {
+    call.queue.remove(call);
+    if (call.holdReason == HoldReason.ORG_POOL_FULL) {
+      call.pair.waiters.remove(call);
+    }
+    heldByReason[call.holdReason.ordinal()]--;
+    call.queue = null;
+  }
+
+  /** The held call stops waiting for good (dispatched or ended). */
+  private void leaveHeld(Call call) {
+    held.remove(call.seq);
+    call.waitTimer = engine.timers.cancel(call.waitTimer);
+  }
+
+  /** One timer per login or number, at the earliest moment a held call may pass its window. */
+  private void wakeAt(Blocker blocker, long at) {
+    if (blocker instanceof Login login) {
+      if (login.windowTimer == null || login.windowTimer.at > at) {
+        engine.timers.cancel(login.windowTimer);
+        login.windowTimer = engine.timers.schedule(at, TimerQueue.Kind.LOGIN_WINDOW, this, login);
+      }
+    } else if (blocker instanceof CallerNumber number) {
+      if (number.windowTimer == null || number.windowTimer.at > at) {
+        engine.timers.cancel(number.windowTimer);
+        number.windowTimer =
+            engine.timers.schedule(at, TimerQueue.Kind.NUMBER_WINDOW, this, number);
+      }
+    }
+  }
+
+  Results.Hold holdView(Call call, long now) {
+    return new Results.Hold(
+        call.holdReason,
+        call.holdMessage,
+        held.rank(call.seq),
+        call.readyAt >= 0 ? OptionalLong.of(call.readyAt) : OptionalLong.empty(),
+        call.heldSince,
+        call.waitTimer != null ? OptionalLong.of(call.waitTimer.at) : OptionalLong.empty());
+  }
+
+  // ---- Ending -----------------------------------------------------------------------------
+
+  private void deny(Call call, Verdict.Deny d, long now) {
+    call.denial = new Results.Denial(d.reason(), d.message(), d.retryAt());
+    end(call, EndReason.DENIED, now);
+  }
+
+  /** Release of a granted call, or its lease expiring: the slot frees and waiters may go. */
+  void endActive(Call call, EndReason reason, long now) {
+    pool.release(call.pair);
+    List<Blocker> freed = new ArrayList<>(4);
+    freed.add(pool);
+    freed.add(call.pair);
+    if (call.login != null) {
+      call.login.active--;
+      freed.add(call.login);
+    }
+    if (call.number != null) {
+      call.number.active--;
+      freed.add(call.number);
+    }
+    call.leaseTimer = engine.timers.cancel(call.leaseTimer);
+    end(call, reason, now);
+    engine.emit(new Event.LeaseEnded(config.orgId(), call.callId, reason, now));
+    settle(freed, now);
+  }
+
+  /** A held call leaves without starting: cancelled by Release, or its max_wait passed. */
+  void endHeld(Call call, EndReason reason, long now) {
+    unqueue(call);
+    leaveHeld(call);
+    end(call, reason, now);
+    engine.emit(new Event.WaitEnded(config.orgId(), call.callId, endedView(call)));
+  }
+
+  private void end(Call call, EndReason reason, long now) {
+    call.state = Call.State.ENDED;
+    call.endReason = reason;
+    call.endedAt = now;
+    call.pair.live--;
+    pool.forgetIfIdle(call.pair.agent);
+    engine.remember(call);
+  }
+
+  Results.Ended endedView(Call call) {
+    String message =
+        switch (call.endReason) {
+          case DENIED -> call.denial.message();
+          case WAIT_EXPIRED -> Messages.waitExpired(call.maxWaitMillis);
+          case CANCELLED -> Messages.cancelled();
+          default -> Messages.ended(call.callId, call.endReason, call.endedAt);
+        };
+    Results.Lease lease = call.slotKind != null ? call.lease() : null;
+    return new Results.Ended(call.endReason, call.heldSince, call.endedAt, lease, call.denial, message);
+  }
+}
