@@ -10,10 +10,12 @@ import java.util.List;
 public final class Commands {
   private Commands() {}
 
-  /** A command the engine can apply. */
-  public sealed interface Command
+  /** A command the engine can apply, giving a result of type {@code R}. */
+  public sealed interface Command<R>
       permits Acquire, Release, Renew, PutOrg, SetReservation, RemoveAgent, SetLoginLimits,
-          SetNumberLimits, Tick {}
+          SetNumberLimits, Tick {
+    R applyTo(Engine engine, long now);
+  }
 
   /**
    * Asks for a slot. Empty strings mean "not given".
@@ -30,36 +32,84 @@ public final class Commands {
       String fromNumber,
       long leaseTtlMillis,
       long maxWaitMillis)
-      implements Command {}
+      implements Command<Results.AcquireResult> {
+    @Override
+    public Results.AcquireResult applyTo(Engine engine, long now) {
+      return engine.acquire(this, now);
+    }
+  }
 
   /** Ends a call, or cancels a held one. */
-  public record Release(String orgId, String callId) implements Command {}
+  public record Release(String orgId, String callId) implements Command<Results.ReleaseResult> {
+    @Override
+    public Results.ReleaseResult applyTo(Engine engine, long now) {
+      return engine.release(this, now);
+    }
+  }
 
   /** Extends leases; {@code leaseTtlMillis} 0 keeps each lease's own TTL. */
-  public record Renew(String orgId, List<String> callIds, long leaseTtlMillis) implements Command {
+  public record Renew(String orgId, List<String> callIds, long leaseTtlMillis) implements Command<Results.RenewResult> {
+    @Override
+    public Results.RenewResult applyTo(Engine engine, long now) {
+      return engine.renew(this, now);
+    }
     public Renew {
       callIds = List.copyOf(callIds);
     }
   }
 
   /** Creates or replaces an org's settings. */
-  public record PutOrg(OrgConfig org) implements Command {}
+  public record PutOrg(OrgConfig org) implements Command<Results.AdminResult> {
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.putOrg(this, now);
+    }
+  }
 
   /** Sets one agent's reserved slots for one call type. */
   public record SetReservation(String orgId, String agentId, CallType callType, int slots)
-      implements Command {}
+      implements Command<Results.AdminResult> {
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.setReservation(this, now);
+    }
+  }
 
   /** Sets all of an agent's reservations to 0. */
-  public record RemoveAgent(String orgId, String agentId) implements Command {}
+  public record RemoveAgent(String orgId, String agentId) implements Command<Results.AdminResult> {
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.removeAgent(this, now);
+    }
+  }
 
   /** Sets a login's own limits; {@link LoginLimits#INHERIT} removes them. */
   public record SetLoginLimits(String orgId, String loginId, LoginLimits limits)
-      implements Command {}
+      implements Command<Results.AdminResult> {
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.setLoginLimits(this, now);
+    }
+  }
 
   /** Sets a number's own caps; {@link NumberLimits#INHERIT} removes them. */
   public record SetNumberLimits(String orgId, String number, NumberLimits limits)
-      implements Command {}
+      implements Command<Results.AdminResult> {
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.setNumberLimits(this, now);
+    }
+  }
 
-  /** Only lets time pass: fires the timers that are due. */
-  public record Tick() implements Command {}
+  /**
+   * Only lets time pass: fires the timers that are due. It need not be logged: timers fire at
+   * their own instants whenever time is next advanced, so replay reaches the same state.
+   */
+  public record Tick() implements Command<Void> {
+    @Override
+    public Void applyTo(Engine engine, long now) {
+      engine.advance(now);
+      return null;
+    }
+  }
 }

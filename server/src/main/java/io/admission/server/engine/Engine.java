@@ -37,31 +37,6 @@ public final class Engine {
   private long nextSeq;
   private long lastNow = Long.MIN_VALUE;
 
-  /** Applies any command; for replaying a command log. Returns the typed method's result. */
-  public Object apply(Commands.Command command, long now) {
-    if (command instanceof Commands.Acquire c) {
-      return acquire(c, now);
-    } else if (command instanceof Commands.Release c) {
-      return release(c, now);
-    } else if (command instanceof Commands.Renew c) {
-      return renew(c, now);
-    } else if (command instanceof Commands.PutOrg c) {
-      return putOrg(c, now);
-    } else if (command instanceof Commands.SetReservation c) {
-      return setReservation(c, now);
-    } else if (command instanceof Commands.RemoveAgent c) {
-      return removeAgent(c, now);
-    } else if (command instanceof Commands.SetLoginLimits c) {
-      return setLoginLimits(c, now);
-    } else if (command instanceof Commands.SetNumberLimits c) {
-      return setNumberLimits(c, now);
-    } else if (command instanceof Commands.Tick) {
-      advance(now);
-      return null;
-    }
-    throw new IllegalArgumentException("unknown command " + command);
-  }
-
   // ---- Calls ------------------------------------------------------------------------------
 
   public AcquireResult acquire(Commands.Acquire c, long now) {

@@ -3,6 +3,7 @@ package io.admission.server.engine;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,9 +143,40 @@ final class OrgState {
         }
       }
       if (next == null) {
-        return;
+        break;
       }
       reconsider(next, now);
+    }
+    refreshFronts(freed, now);
+  }
+
+  /**
+   * A login or number that changed but still has no room may now block its oldest waiter for
+   * another reason or until another moment: a call ended while its window is still full, the
+   * window rolled by one start and the next waiter needs the next one to leave, or the window was
+   * reconfigured. Only a re-check of that waiter sets the timer that will dispatch it; without it
+   * the call would wait with a stale hold and no timer until some unrelated change. Re-checking
+   * never grants or denies here (the blocker has no room, so a holding check fails first); it
+   * emits HoldChanged only when the reason or readyAt changed. Blockers are taken in the order of
+   * their oldest waiter so that events never depend on hash order. Cost: O(log n) per blocker,
+   * plus O(log n) per waiter moved to another blocker's queue.
+   */
+  private void refreshFronts(List<Blocker> freed, long now) {
+    List<Blocker> fronts = new ArrayList<>();
+    for (Blocker b : freed) {
+      if ((b instanceof Login || b instanceof CallerNumber) && !b.waiters().isEmpty()) {
+        fronts.add(b);
+      }
+    }
+    fronts.sort(Comparator.comparingLong(b -> b.waiters().oldest().seq));
+    for (Blocker b : fronts) {
+      Call oldest;
+      while ((oldest = b.waiters().oldest()) != null) {
+        reconsider(oldest, now);
+        if (oldest.queue == b.waiters()) {
+          break; // still waits here, now with a current hold and timer
+        }
+      }
     }
   }
 

@@ -1,0 +1,86 @@
+package io.admission.server.grpc;
+
+import io.admission.server.engine.Results;
+import io.admission.server.loop.EventLoop;
+import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.ReleaseRequest;
+import io.admission.v1.ReleaseResponse;
+import io.admission.v1.RenewRequest;
+import io.admission.v1.RenewResponse;
+import io.admission.v1.WaitForSlotRequest;
+import io.admission.v1.WaitForSlotResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/** AdmissionService: Acquire, WaitForSlot, Release, Renew — translate, enqueue, answer. */
+public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
+  private final EventLoop loop;
+
+  public AdmissionGrpcService(EventLoop loop) {
+    this.loop = loop;
+  }
+
+  @Override
+  public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
+    try {
+      Answers.command(loop, Requests.acquire(request), observer, result -> {
+        if (result instanceof Results.Granted g) {
+          return Responses.granted(g);
+        } else if (result instanceof Results.Held h) {
+          return Responses.held(h);
+        }
+        return Responses.denied((Results.Denied) result);
+      });
+    } catch (InvalidRequest e) {
+      observer.onError(StatusMapper.invalid(e));
+    }
+  }
+
+  @Override
+  public void waitForSlot(WaitForSlotRequest request, StreamObserver<WaitForSlotResponse> observer) {
+    String orgId;
+    String callId;
+    try {
+      orgId = Requests.id("org_id", request.getOrgId());
+      callId = Requests.id("call_id", request.getCallId());
+    } catch (InvalidRequest e) {
+      observer.onError(StatusMapper.invalid(e));
+      return;
+    }
+    var serverObserver = (ServerCallStreamObserver<WaitForSlotResponse>) observer;
+    WaitForSlotStream stream = new WaitForSlotStream(serverObserver);
+    serverObserver.setOnCancelHandler(() -> loop.unwatch(orgId, callId, stream));
+    if (!loop.watch(orgId, callId, stream)) {
+      observer.onError(StatusMapper.busy());
+    }
+  }
+
+  @Override
+  public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
+    try {
+      Answers.command(loop, Requests.release(request), observer,
+          result -> ReleaseResponse.newBuilder()
+              .setEffect(Responses.effect(((Results.Released) result).effect())).build());
+    } catch (InvalidRequest e) {
+      observer.onError(StatusMapper.invalid(e));
+    }
+  }
+
+  @Override
+  public void renew(RenewRequest request, StreamObserver<RenewResponse> observer) {
+    try {
+      Answers.command(loop, Requests.renew(request), observer, result -> {
+        Results.Renewed r = (Results.Renewed) result;
+        RenewResponse.Builder b = RenewResponse.newBuilder()
+            .addAllUnknownCallIds(r.unknownCallIds())
+            .addAllHeldCallIds(r.heldCallIds());
+        r.leases().forEach(l -> b.addLeases(Responses.lease(l)));
+        return b.build();
+      });
+    } catch (InvalidRequest e) {
+      observer.onError(StatusMapper.invalid(e));
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package io.admission.server.grpc;
+
+import io.admission.server.loop.EventLoop;
+import io.admission.v1.AdmissionAdminServiceGrpc;
+import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.grpc.ServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.util.List;
+
+/**
+ * Puts Admission on a {@link ServerBuilder} (netty in Main, in-process in tests): the three
+ * services, gRPC health, and server reflection v1 and v1alpha so that grpcurl and buf curl work
+ * without the .proto files.
+ */
+public final class AdmissionServices {
+  private AdmissionServices() {}
+
+  /** Service names reported by health, besides "" for the whole server. */
+  public static final List<String> NAMES = List.of(
+      AdmissionServiceGrpc.SERVICE_NAME,
+      AdmissionAdminServiceGrpc.SERVICE_NAME,
+      AdmissionMonitorServiceGrpc.SERVICE_NAME);
+
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
+  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop, HealthStatusManager health) {
+    return builder
+        .addService(new AdmissionGrpcService(loop))
+        .addService(new AdminGrpcService(loop))
+        .addService(new MonitorGrpcService(loop))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance());
+  }
+}

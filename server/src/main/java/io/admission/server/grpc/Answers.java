@@ -1,0 +1,58 @@
+package io.admission.server.grpc;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Rejection;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Reply;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Function;
+
+/**
+ * Runs a request through the loop and answers a unary call. Handlers run on gRPC's transport
+ * threads (the server uses directExecutor) and only translate and enqueue; the answer is sent
+ * from the loop thread once the turn is durable.
+ */
+final class Answers {
+  private Answers() {}
+
+  static <R, T> void command(
+      EventLoop loop, Commands.Command<R> command, StreamObserver<T> observer, Function<R, T> map) {
+    if (!loop.submit(command, reply(observer, map))) {
+      observer.onError(StatusMapper.busy());
+    }
+  }
+
+  static <R, T> void read(
+      EventLoop loop, EventLoop.Query<R> query, StreamObserver<T> observer, Function<R, T> map) {
+    if (!loop.read(query, reply(observer, map))) {
+      observer.onError(StatusMapper.busy());
+    }
+  }
+
+  /** A {@link Rejection} becomes its status; any other result is mapped to the response. */
+  private static <R, T> Reply<R> reply(StreamObserver<T> observer, Function<R, T> map) {
+    return new Reply<>() {
+      @Override
+      public void ok(R result) {
+        if (result instanceof Rejection r) {
+          observer.onError(StatusMapper.rejected(r));
+          return;
+        }
+        T response;
+        try {
+          response = map.apply(result);
+        } catch (RuntimeException e) {
+          observer.onError(StatusMapper.failed(e));
+          return;
+        }
+        observer.onNext(response);
+        observer.onCompleted();
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        observer.onError(StatusMapper.failed(error));
+      }
+    };
+  }
+}

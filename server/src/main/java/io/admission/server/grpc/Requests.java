@@ -1,0 +1,256 @@
+package io.admission.server.grpc;
+
+import com.google.protobuf.Duration;
+import io.admission.server.engine.CallType;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.DailyCap;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.OrgConfig;
+import io.admission.v1.AcquireRequest;
+import io.admission.v1.Org;
+import io.admission.v1.RampStep;
+import io.admission.v1.ReleaseRequest;
+import io.admission.v1.RenewRequest;
+import io.admission.v1.SetLoginLimitsRequest;
+import io.admission.v1.SetNumberLimitsRequest;
+import io.admission.v1.SetReservationRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Translates requests into engine commands, checking every field first. Bad input throws {@link
+ * InvalidRequest} naming the field; the engine only ever sees valid values.
+ */
+public final class Requests {
+  private Requests() {}
+
+  static final int MAX_ID_BYTES = 128;
+  static final int MAX_RENEW_IDS = 1000;
+  static final long MIN_TTL_MILLIS = 1_000;
+  static final long MAX_TTL_MILLIS = 7 * 24 * 3_600_000L;
+  static final long MAX_WINDOW_MILLIS = 366 * 24 * 3_600_000L;
+  static final int MAX_LIMIT = 1_000_000;
+
+  static Commands.Acquire acquire(AcquireRequest r) throws InvalidRequest {
+    return new Commands.Acquire(
+        id("org_id", r.getOrgId()),
+        id("call_id", r.getCallId()),
+        optionalId("agent_id", r.getAgentId()),
+        callType("call_type", r.getCallTypeValue()),
+        optionalId("login_id", r.getLoginId()),
+        optionalId("from_number", r.getFromNumber()),
+        r.hasLeaseTtl() ? duration("lease_ttl", r.getLeaseTtl(), MIN_TTL_MILLIS, MAX_TTL_MILLIS) : 0,
+        r.hasMaxWait() ? duration("max_wait", r.getMaxWait(), 1, MAX_TTL_MILLIS) : 0);
+  }
+
+  static Commands.Release release(ReleaseRequest r) throws InvalidRequest {
+    return new Commands.Release(id("org_id", r.getOrgId()), id("call_id", r.getCallId()));
+  }
+
+  static Commands.Renew renew(RenewRequest r) throws InvalidRequest {
+    String orgId = id("org_id", r.getOrgId());
+    if (r.getCallIdsCount() == 0) {
+      throw new InvalidRequest("call_ids", "must name at least one call");
+    }
+    if (r.getCallIdsCount() > MAX_RENEW_IDS) {
+      throw new InvalidRequest("call_ids", "at most " + MAX_RENEW_IDS + " ids per Renew, got "
+          + r.getCallIdsCount() + "; split the batch");
+    }
+    List<String> ids = new ArrayList<>(r.getCallIdsCount());
+    for (int i = 0; i < r.getCallIdsCount(); i++) {
+      ids.add(id("call_ids[" + i + "]", r.getCallIds(i)));
+    }
+    long ttl = r.hasLeaseTtl() ? duration("lease_ttl", r.getLeaseTtl(), MIN_TTL_MILLIS, MAX_TTL_MILLIS) : 0;
+    return new Commands.Renew(orgId, ids, ttl);
+  }
+
+  public static Commands.PutOrg putOrg(Org org, String path) throws InvalidRequest {
+    String orgId = id(path + ".org_id", org.getOrgId());
+    int limit = org.getConcurrencyLimit();
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new InvalidRequest(path + ".concurrency_limit",
+          "must be between 1 and " + MAX_LIMIT + ", got " + Integer.toUnsignedString(limit));
+    }
+    ZoneId zone = zone(path + ".time_zone", org.getTimeZone());
+    OptionalLong ttl = org.hasDefaultLeaseTtl()
+        ? OptionalLong.of(duration(path + ".default_lease_ttl", org.getDefaultLeaseTtl(), MIN_TTL_MILLIS, MAX_TTL_MILLIS))
+        : OptionalLong.empty();
+    Optional<DailyCap> cap = org.hasDailyCap()
+        ? Optional.of(dailyCap(path + ".daily_cap", org.getDailyCap()))
+        : Optional.empty();
+    return new Commands.PutOrg(new OrgConfig(
+        orgId, limit, cap, zone, ttl,
+        loginLimits(path + ".login_defaults", org.getLoginDefaults()),
+        numberLimits(path + ".number_defaults", org.getNumberDefaults())));
+  }
+
+  static Commands.SetReservation setReservation(SetReservationRequest r) throws InvalidRequest {
+    return setReservation(r, "");
+  }
+
+  public static Commands.SetReservation setReservation(SetReservationRequest r, String orgIdOverride)
+      throws InvalidRequest {
+    String orgId = orgIdOverride.isEmpty() ? id("org_id", r.getOrgId()) : orgIdOverride;
+    if (r.getSlots() > MAX_LIMIT || r.getSlots() < 0) {
+      throw new InvalidRequest("slots", "must be between 0 and " + MAX_LIMIT);
+    }
+    return new Commands.SetReservation(
+        orgId, id("agent_id", r.getAgentId()), callType("call_type", r.getCallTypeValue()), r.getSlots());
+  }
+
+  static Commands.RemoveAgent removeAgent(String orgId, String agentId) throws InvalidRequest {
+    return new Commands.RemoveAgent(id("org_id", orgId), id("agent_id", agentId));
+  }
+
+  public static Commands.SetLoginLimits setLoginLimits(SetLoginLimitsRequest r) throws InvalidRequest {
+    return new Commands.SetLoginLimits(
+        id("org_id", r.getOrgId()), id("login_id", r.getLoginId()), loginLimits("limits", r.getLimits()));
+  }
+
+  public static Commands.SetNumberLimits setNumberLimits(SetNumberLimitsRequest r) throws InvalidRequest {
+    return new Commands.SetNumberLimits(
+        id("org_id", r.getOrgId()), id("number", r.getNumber()), numberLimits("limits", r.getLimits()));
+  }
+
+  // ---- Pieces -----------------------------------------------------------------------------
+
+  static LoginLimits loginLimits(String path, io.admission.v1.LoginLimits l) throws InvalidRequest {
+    return new LoginLimits(
+        l.hasMaxConcurrent() ? OptionalInt.of(count(path + ".max_concurrent", l.getMaxConcurrent())) : OptionalInt.empty(),
+        l.hasMaxPerWindow() ? OptionalInt.of(count(path + ".max_per_window", l.getMaxPerWindow())) : OptionalInt.empty(),
+        l.hasWindow() ? OptionalLong.of(duration(path + ".window", l.getWindow(), 1_000, MAX_WINDOW_MILLIS)) : OptionalLong.empty());
+  }
+
+  static NumberLimits numberLimits(String path, io.admission.v1.NumberLimits l) throws InvalidRequest {
+    return new NumberLimits(
+        l.hasMaxPerDay() ? OptionalInt.of(count(path + ".max_per_day", l.getMaxPerDay())) : OptionalInt.empty(),
+        l.hasMaxPerHour() ? OptionalInt.of(count(path + ".max_per_hour", l.getMaxPerHour())) : OptionalInt.empty(),
+        l.hasMaxConcurrent() ? OptionalInt.of(count(path + ".max_concurrent", l.getMaxConcurrent())) : OptionalInt.empty());
+  }
+
+  static DailyCap dailyCap(String path, io.admission.v1.DailyCap d) throws InvalidRequest {
+    if (d.getCap() < 1 || d.getCap() > 100_000_000) {
+      throw new InvalidRequest(path + ".cap", "must be between 1 and 100000000 (leave daily_cap unset for no cap)");
+    }
+    List<DailyCap.RampStep> steps = new ArrayList<>();
+    int previousDay = 0;
+    for (int i = 0; i < d.getRampCount(); i++) {
+      RampStep s = d.getRamp(i);
+      String at = path + ".ramp[" + i + "]";
+      if (s.getThroughDay() <= previousDay || s.getThroughDay() > 100_000) {
+        throw new InvalidRequest(at + ".through_day",
+            "must be greater than the previous step's (" + previousDay + ") and at most 100000");
+      }
+      if (s.getCap() < 1 || s.getCap() > 100_000_000) {
+        throw new InvalidRequest(at + ".cap", "must be between 1 and 100000000");
+      }
+      previousDay = s.getThroughDay();
+      steps.add(new DailyCap.RampStep(s.getThroughDay(), s.getCap()));
+    }
+    LocalDate start = null;
+    if (!steps.isEmpty() || !d.getStartDate().isEmpty()) {
+      try {
+        start = LocalDate.parse(d.getStartDate());
+      } catch (DateTimeParseException e) {
+        throw new InvalidRequest(path + ".start_date",
+            "must be a date as YYYY-MM-DD (ramp day 1), got \"" + d.getStartDate() + "\"");
+      }
+    }
+    Set<CallType> counted = EnumSet.noneOf(CallType.class);
+    for (int i = 0; i < d.getCountedCallTypesCount(); i++) {
+      counted.add(callType(path + ".counted_call_types[" + i + "]", d.getCountedCallTypesValue(i)));
+    }
+    return new DailyCap(d.getCap(), steps, start, counted);
+  }
+
+  static ZoneId zone(String field, String name) throws InvalidRequest {
+    if (name.isEmpty()) {
+      return ZoneOffset.UTC;
+    }
+    try {
+      return ZoneId.of(name);
+    } catch (DateTimeException e) {
+      throw new InvalidRequest(field, "must be an IANA time zone such as \"America/New_York\", got \"" + name + "\"");
+    }
+  }
+
+  static CallType callType(String field, int value) throws InvalidRequest {
+    return switch (value) {
+      case io.admission.v1.CallType.CALL_TYPE_WEBCALL_VALUE -> CallType.WEBCALL;
+      case io.admission.v1.CallType.CALL_TYPE_CHAT_VALUE -> CallType.CHAT;
+      case io.admission.v1.CallType.CALL_TYPE_OUTBOUND_VALUE -> CallType.OUTBOUND;
+      case io.admission.v1.CallType.CALL_TYPE_INBOUND_VALUE -> CallType.INBOUND;
+      case 0 -> throw new InvalidRequest(field,
+          "is required: CALL_TYPE_WEBCALL, CALL_TYPE_CHAT, CALL_TYPE_OUTBOUND or CALL_TYPE_INBOUND");
+      default -> throw new InvalidRequest(field, "unknown call type " + value);
+    };
+  }
+
+  static int count(String field, int value) throws InvalidRequest {
+    if (value < 0 || value > 100_000_000) {
+      throw new InvalidRequest(field, "must be between 0 (no limit) and 100000000");
+    }
+    return value;
+  }
+
+  static long duration(String field, Duration d, long minMillis, long maxMillis) throws InvalidRequest {
+    if (d.getSeconds() < 0 || d.getNanos() < 0 || d.getNanos() > 999_999_999) {
+      throw new InvalidRequest(field, "must be a positive duration");
+    }
+    if (d.getSeconds() > maxMillis / 1000) {
+      throw new InvalidRequest(field, "must be at most " + maxMillis / 1000 + "s");
+    }
+    long millis = d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
+    if (millis < minMillis || millis > maxMillis) {
+      throw new InvalidRequest(field, "must be between " + minMillis + "ms and " + maxMillis / 1000 + "s, got " + millis + "ms");
+    }
+    return millis;
+  }
+
+  /** A required id: 1 to 128 bytes of printable text. */
+  static String id(String field, String value) throws InvalidRequest {
+    if (value.isEmpty()) {
+      throw new InvalidRequest(field, "is required");
+    }
+    return optionalId(field, value);
+  }
+
+  /** An optional id: empty, or 1 to 128 bytes of printable text. */
+  static String optionalId(String field, String value) throws InvalidRequest {
+    if (value.length() > MAX_ID_BYTES || value.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+      throw new InvalidRequest(field, "must be at most " + MAX_ID_BYTES + " bytes");
+    }
+    for (int i = 0; i < value.length(); ) {
+      int cp = value.codePointAt(i);
+      if (!printable(cp)) {
+        throw new InvalidRequest(field, String.format(
+            "must be printable text; character U+%04X at index %d is not", cp, i));
+      }
+      i += Character.charCount(cp);
+    }
+    return value;
+  }
+
+  private static boolean printable(int cp) {
+    if (Character.isISOControl(cp)) {
+      return false;
+    }
+    return switch (Character.getType(cp)) {
+      case Character.FORMAT, Character.UNASSIGNED, Character.SURROGATE, Character.PRIVATE_USE,
+          Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> false;
+      default -> true;
+    };
+  }
+}

@@ -1,0 +1,233 @@
+package io.admission.server.loop;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.Event;
+import io.admission.server.engine.Results;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one writer: a single thread ("admission-loop") owns the {@link Engine}, the {@link
+ * Watchers} and the {@link CommandLog}. gRPC threads only {@link #submit}, {@link #read} or {@link
+ * #watch}; everything else happens here.
+ *
+ * <p>Each turn takes a batch of waiting tasks, stamps one time on all of them, applies them in
+ * order, appends the commands to the log, syncs the log once (group commit), and only then sends
+ * the answers and the stream events the batch produced. Timers (lease expiry, max_wait, windows
+ * rolling) fire in the turn whose time passes them; the loop sleeps no longer than until the next
+ * deadline.
+ *
+ * <p>A task that throws is answered with the error and the loop lives on.
+ */
+public final class EventLoop implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+  private static final int MAX_BATCH = 1024;
+  /** Sleep at most this long even without deadlines, so a stuck clock cannot hide timers. */
+  private static final long MAX_SLEEP_MILLIS = 1000;
+
+  /** A read of the engine that changes nothing; runs in the loop like a command. */
+  public interface Query<R> {
+    R run(Engine engine, long now);
+  }
+
+  /** Work for one turn: apply now, and add what to send once the turn is durable. */
+  private interface Task {
+    void run(long now, Outgoing out);
+  }
+
+  /** What a turn sends after its sync: answers and events, or failures if the sync failed. */
+  private static final class Outgoing {
+    final List<Runnable> onDurable = new ArrayList<>();
+    final List<Reply<?>> commandReplies = new ArrayList<>();
+  }
+
+  private final Engine engine;
+  private final CommandLog log;
+  private final InstantSource clock;
+  private final BlockingQueue<Task> inbox;
+  private final Watchers watchers = new Watchers();
+  private final List<Task> batch = new ArrayList<>(MAX_BATCH);
+  private long lastNow = Long.MIN_VALUE;
+  private volatile boolean running;
+  private Thread thread;
+
+  public EventLoop(Engine engine, CommandLog log, InstantSource clock, int inboxCapacity) {
+    this.engine = engine;
+    this.log = log;
+    this.clock = clock;
+    this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
+  }
+
+  // ---- Offered from any thread ------------------------------------------------------------
+
+  /**
+   * Queues a state-changing command. Returns false when the loop is saturated (the caller answers
+   * RESOURCE_EXHAUSTED); {@code reply} is then never called.
+   */
+  public <R> boolean submit(Commands.Command<R> command, Reply<? super R> reply) {
+    return inbox.offer((now, out) -> {
+      R result;
+      try {
+        log.append(command, now);
+        result = command.applyTo(engine, now);
+      } catch (Throwable t) {
+        LOG.log(Level.ERROR, "command failed: " + command, t);
+        out.onDurable.add(() -> reply.failed(t));
+        return;
+      }
+      out.commandReplies.add(reply);
+      out.onDurable.add(() -> reply.ok(result));
+    });
+  }
+
+  /** Queues a read; answered in order with the commands around it. */
+  public <R> boolean read(Query<R> query, Reply<? super R> reply) {
+    return inbox.offer((now, out) -> {
+      R result;
+      try {
+        result = query.run(engine, now);
+      } catch (Throwable t) {
+        LOG.log(Level.ERROR, "query failed", t);
+        out.onDurable.add(() -> reply.failed(t));
+        return;
+      }
+      out.onDurable.add(() -> reply.ok(result));
+    });
+  }
+
+  /** Opens a watch on a call: the first event is its current state; held calls stay watched. */
+  public boolean watch(String orgId, String callId, Watcher watcher) {
+    return inbox.offer((now, out) -> {
+      Results.WatchResult state = engine.watch(orgId, callId, now);
+      if (state instanceof Results.Held) {
+        watchers.add(orgId, callId, watcher);
+      }
+      out.onDurable.add(() -> watcher.first(state));
+    });
+  }
+
+  /** Closes a watch whose stream went away (client cancelled or disconnected). */
+  public void unwatch(String orgId, String callId, Watcher watcher) {
+    // Must not be lost, or the registry would keep a dead stream until the call's terminal
+    // event; blocking here is bounded by one loop turn.
+    try {
+      inbox.put((now, out) -> watchers.remove(orgId, callId, watcher));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- The loop thread --------------------------------------------------------------------
+
+  public synchronized void start() {
+    if (thread != null) {
+      return;
+    }
+    running = true;
+    thread = new Thread(this::run, "admission-loop");
+    thread.start();
+  }
+
+  private void run() {
+    while (running) {
+      try {
+        long wait = Math.min(MAX_SLEEP_MILLIS, Math.max(0, engine.nextDeadline() - now()));
+        Task first = inbox.poll(wait, TimeUnit.MILLISECONDS);
+        if (first != null) {
+          batch.add(first);
+        }
+        turn();
+      } catch (InterruptedException e) {
+        break;
+      } catch (Throwable t) {
+        LOG.log(Level.ERROR, "loop turn failed; continuing", t);
+      }
+    }
+  }
+
+  /**
+   * Runs one turn with what is queued now, without waiting; for tests that step the loop by hand
+   * with a manual clock (do not call while the thread runs).
+   */
+  public void step() {
+    turn();
+  }
+
+  private void turn() {
+    inbox.drainTo(batch, MAX_BATCH - batch.size());
+    long now = now();
+    Outgoing out = new Outgoing();
+    if (now >= engine.nextDeadline()) {
+      new Commands.Tick().applyTo(engine, now);
+      collectEvents(out);
+    }
+    for (Task task : batch) {
+      task.run(now, out);
+      collectEvents(out);
+    }
+    batch.clear();
+    try {
+      log.sync();
+    } catch (IOException e) {
+      LOG.log(Level.ERROR, "command log sync failed; failing this turn's commands", e);
+      for (Reply<?> reply : out.commandReplies) {
+        reply.failed(e);
+      }
+      return;
+    }
+    for (Runnable send : out.onDurable) {
+      try {
+        send.run();
+      } catch (Throwable t) {
+        LOG.log(Level.WARNING, "sending an answer failed", t);
+      }
+    }
+  }
+
+  /** Events go to the streams registered when they happened, after the turn is durable. */
+  private void collectEvents(Outgoing out) {
+    for (Event event : engine.drainEvents()) {
+      for (Watcher w : watchers.recipients(event)) {
+        out.onDurable.add(() -> w.event(event));
+      }
+    }
+  }
+
+  private long now() {
+    lastNow = Math.max(lastNow, clock.millis());
+    return lastNow;
+  }
+
+  /** Open watches, for tests and metrics. */
+  public int watchedCalls() {
+    return watchers.size();
+  }
+
+  /** Stops the thread after its current turn and ends every open stream. */
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      running = false;
+      t = thread;
+    }
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    for (Watcher w : watchers.removeAll()) {
+      w.abort("server shutting down; reopen WaitForSlot to continue watching");
+    }
+  }
+}
