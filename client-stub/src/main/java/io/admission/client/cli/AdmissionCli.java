@@ -1,0 +1,275 @@
+package io.admission.client.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.admission.v1.AdmissionAdminServiceGrpc;
+import io.admission.v1.AdmissionAdminServiceGrpc.AdmissionAdminServiceBlockingStub;
+import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceBlockingStub;
+import io.admission.v1.CallType;
+import io.admission.v1.DailyCap;
+import io.admission.v1.GetOrgRequest;
+import io.admission.v1.GetOrgStatusRequest;
+import io.admission.v1.ListOrgsRequest;
+import io.admission.v1.Org;
+import io.admission.v1.PutOrgRequest;
+import io.admission.v1.ReleaseRequest;
+import io.admission.v1.RemoveAgentRequest;
+import io.admission.v1.RenewRequest;
+import io.admission.v1.SetReservationRequest;
+import io.grpc.Channel;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The operators' command-line client. Each command makes one call (acquire --wait: one call and a
+ * stream) and prints each result as one line of JSON in the proto JSON mapping, fields at their
+ * default values included, so that scripts can parse it.
+ *
+ * <p>Threads: commands run on the calling thread; {@code acquire --wait} prints held updates from
+ * gRPC's callback thread while the calling thread waits.
+ */
+@Command(
+    name = "admission-cli",
+    description = "Talks to an Admission server over plaintext gRPC. Prints one JSON object per "
+        + "result; a gRPC error prints its code and description to stderr.",
+    subcommands = AcquireCommand.class,
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+        "0:success",
+        "1:the server answered with a gRPC error",
+        "2:bad command line",
+        "3:acquire: the call was denied, or its wait expired or was cancelled"})
+public final class AdmissionCli {
+  static final int GRPC_ERROR = 1;
+  static final int NOT_ADMITTED = 3;
+  private static final JsonFormat.Printer JSON =
+      JsonFormat.printer().omittingInsignificantWhitespace().alwaysPrintFieldsWithNoPresence();
+
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--server", defaultValue = "127.0.0.1:50051", scope = ScopeType.INHERIT,
+      paramLabel = "HOST:PORT", description = "The server, plaintext (default: ${DEFAULT-VALUE}).")
+  private String server;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s",
+      scope = ScopeType.INHERIT, converter = DurationConverter.class,
+      description = "Deadline of each call, not of acquire's --wait (default: ${DEFAULT-VALUE}).")
+  private Duration timeout;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT,
+      description = "Show this help and exit.")
+  private boolean help;
+
+  private final Channel givenChannel;
+  private ManagedChannel ownChannel;
+
+  /** A command-line client that connects to {@code --server}. */
+  public AdmissionCli() {
+    this.givenChannel = null;
+  }
+
+  /** A command-line client on {@code channel} (e.g. in-process in tests); ignores --server. */
+  public AdmissionCli(Channel channel) {
+    this.givenChannel = channel;
+  }
+
+  public static void main(String[] args) {
+    AdmissionCli cli = new AdmissionCli();
+    int status;
+    try {
+      status = cli.commandLine().execute(args);
+    } finally {
+      cli.shutdown();
+    }
+    System.exit(status);
+  }
+
+  /** The command line to execute, with gRPC errors mapped to stderr and exit status 1. */
+  public CommandLine commandLine() {
+    return new CommandLine(this).setExecutionExceptionHandler(AdmissionCli::grpcError);
+  }
+
+  /** Shuts down the channel this client opened, if any; a given channel is left alone. */
+  public void shutdown() {
+    if (ownChannel != null) {
+      ownChannel.shutdownNow();
+      try {
+        ownChannel.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Command(name = "put-org", description = "Creates an org or replaces its settings with exactly "
+      + "these (its reservations and login and number limits are kept).")
+  int putOrg(
+      @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
+      @Option(names = "--limit", paramLabel = "N", required = true,
+          converter = CountConverter.class, description = "Concurrency limit, at least 1.")
+          int limit,
+      @Option(names = "--time-zone", paramLabel = "ZONE",
+          description = "IANA zone of the daily reset (default UTC).") String timeZone,
+      @Option(names = "--lease-ttl", paramLabel = "DURATION", converter = DurationConverter.class,
+          description = "Default lease TTL, e.g. 30s, 5m, 1h (default 1h).") Duration leaseTtl,
+      @Option(names = "--daily-cap", paramLabel = "N", converter = CountConverter.class,
+          description = "Counted calls per local day (default none).") Integer dailyCap) {
+    Org.Builder org = Org.newBuilder()
+        .setOrgId(orgId)
+        .setConcurrencyLimit(limit);
+    if (timeZone != null) {
+      org.setTimeZone(timeZone);
+    }
+    if (leaseTtl != null) {
+      org.setDefaultLeaseTtl(DurationConverter.toProto(leaseTtl));
+    }
+    if (dailyCap != null) {
+      org.setDailyCap(DailyCap.newBuilder().setCap(dailyCap));
+    }
+    return print(admin().putOrg(PutOrgRequest.newBuilder().setOrg(org).build()));
+  }
+
+  @Command(name = "get-org", description = "Shows an org with its reservations and limits.")
+  int getOrg(@Option(names = "--org", paramLabel = "ORG", required = true) String orgId) {
+    return print(admin().getOrg(GetOrgRequest.newBuilder().setOrgId(orgId).build()));
+  }
+
+  @Command(name = "list-orgs", description = "Lists orgs in org_id order, one page.")
+  int listOrgs(
+      @Option(names = "--page-size", paramLabel = "N", defaultValue = "100",
+          converter = CountConverter.class) int pageSize,
+      @Option(names = "--page-token", paramLabel = "TOKEN", defaultValue = "",
+          description = "nextPageToken of the previous page.") String pageToken) {
+    return print(admin().listOrgs(ListOrgsRequest.newBuilder()
+        .setPageSize(pageSize)
+        .setPageToken(pageToken)
+        .build()));
+  }
+
+  @Command(name = "reserve", description = "Reserves slots for one agent and call type "
+      + "(0 removes the reservation).")
+  int reserve(
+      @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
+      @Option(names = "--agent", paramLabel = "AGENT", required = true) String agentId,
+      @Option(names = "--type", paramLabel = "TYPE", required = true,
+          converter = CallTypeConverter.class, description = "webcall, chat, outbound or inbound.")
+          CallType callType,
+      @Option(names = "--slots", paramLabel = "N", required = true,
+          converter = CountConverter.class) int slots) {
+    return print(admin().setReservation(SetReservationRequest.newBuilder()
+        .setOrgId(orgId)
+        .setAgentId(agentId)
+        .setCallType(callType)
+        .setSlots(slots)
+        .build()));
+  }
+
+  @Command(name = "remove-agent",
+      description = "Returns all of an agent's reserved slots to the shared pool.")
+  int removeAgent(
+      @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
+      @Option(names = "--agent", paramLabel = "AGENT", required = true) String agentId) {
+    return print(admin().removeAgent(
+        RemoveAgentRequest.newBuilder().setOrgId(orgId).setAgentId(agentId).build()));
+  }
+
+  @Command(name = "release",
+      description = "Ends a call: frees a granted call's slot or cancels a held call.")
+  int release(
+      @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
+      @Option(names = "--call", paramLabel = "CALL", required = true) String callId) {
+    return print(admission().release(
+        ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId).build()));
+  }
+
+  @Command(name = "renew", description = "Extends the leases of calls of one org.")
+  int renew(
+      @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
+      @Option(names = "--call", paramLabel = "CALL", required = true,
+          description = "A call id; repeat for several.") List<String> callIds,
+      @Option(names = "--lease-ttl", paramLabel = "DURATION", converter = DurationConverter.class,
+          description = "New TTL from now (default: each lease's own).") Duration leaseTtl) {
+    RenewRequest.Builder request = RenewRequest.newBuilder().setOrgId(orgId).addAllCallIds(callIds);
+    if (leaseTtl != null) {
+      request.setLeaseTtl(DurationConverter.toProto(leaseTtl));
+    }
+    return print(admission().renew(request.build()));
+  }
+
+  @Command(name = "status", description = "Shows an org's live pool, agents, logins and daily cap.")
+  int status(@Option(names = "--org", paramLabel = "ORG", required = true) String orgId) {
+    return print(monitor().getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(orgId).build()));
+  }
+
+  /** Prints one result as one line of JSON; returns exit status 0. */
+  int print(MessageOrBuilder message) {
+    try {
+      spec.commandLine().getOut().println(JSON.print(message));
+      spec.commandLine().getOut().flush();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("cannot print " + message.getClass().getSimpleName(), e);
+    }
+    return 0;
+  }
+
+  synchronized Channel channel() {
+    if (givenChannel != null) {
+      return givenChannel;
+    }
+    if (ownChannel == null) {
+      ownChannel = Grpc.newChannelBuilder(server, InsecureChannelCredentials.create()).build();
+    }
+    return ownChannel;
+  }
+
+  AdmissionServiceBlockingStub admission() {
+    return AdmissionServiceGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private AdmissionAdminServiceBlockingStub admin() {
+    return AdmissionAdminServiceGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private AdmissionMonitorServiceBlockingStub monitor() {
+    return AdmissionMonitorServiceGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static int grpcError(Exception e, CommandLine commandLine, ParseResult parsed)
+      throws Exception {
+    if (!(e instanceof StatusRuntimeException error)) {
+      throw e;
+    }
+    Status status = error.getStatus();
+    StringBuilder line = new StringBuilder(status.getCode().name());
+    if (status.getDescription() != null) {
+      line.append(": ").append(status.getDescription());
+    }
+    if (status.getCause() != null && status.getCause().getMessage() != null) {
+      line.append(" (").append(status.getCause().getMessage()).append(')');
+    }
+    commandLine.getErr().println(line);
+    commandLine.getErr().flush();
+    return GRPC_ERROR;
+  }
+}

@@ -1,0 +1,84 @@
+package io.admission.server;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real {@code admission-server.jar} in its own JVM on a free loopback port, as a user runs it.
+ * Its output is kept so a failing test can show it.
+ */
+final class ServerProcess implements AutoCloseable {
+  static final Path JAR = Path.of("target", "admission-server.jar");
+
+  private final Process process;
+  private final StringBuffer output = new StringBuffer();
+  final int port;
+
+  private ServerProcess(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  static ServerProcess start(String... args) throws IOException, InterruptedException {
+    if (!Files.exists(JAR)) {
+      throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run `mvn package` first");
+    }
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", JAR.toString(), "--listen", "127.0.0.1:0"));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    CompletableFuture<Integer> port = new CompletableFuture<>();
+    StringBuffer output = new StringBuffer();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          output.append(line).append('\n');
+          int at = line.indexOf("listening on ");
+          if (at >= 0) {
+            port.complete(Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim()));
+          }
+        }
+      } catch (IOException e) {
+        port.completeExceptionally(e);
+      }
+      port.completeExceptionally(new IllegalStateException("server exited:\n" + output));
+    }, "server-output");
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      ServerProcess server = new ServerProcess(process, port.get(30, TimeUnit.SECONDS));
+      server.output.append(output);
+      return server;
+    } catch (Exception e) {
+      process.destroyForcibly();
+      throw new IllegalStateException("server did not start:\n" + output, e);
+    }
+  }
+
+  String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
