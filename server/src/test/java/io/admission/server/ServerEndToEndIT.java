@@ -6,17 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.AcquireResponse;
+import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.CallType;
 import io.admission.v1.GetOrgStatusRequest;
 import io.admission.v1.HoldReason;
+import io.admission.v1.LoginLimits;
 import io.admission.v1.OrgStatus;
 import io.admission.v1.Outcome;
 import io.admission.v1.ReleaseEffect;
 import io.admission.v1.ReleaseRequest;
+import io.admission.v1.SetLoginLimitsRequest;
 import io.admission.v1.WaitForSlotRequest;
 import io.admission.v1.WaitForSlotResponse;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -90,6 +96,40 @@ class ServerEndToEndIT {
     for (String id : new String[] {"e2e-2", "e2e-3"}) {
       calls.release(ReleaseRequest.newBuilder().setOrgId("tiny").setCallId(id).build());
     }
+  }
+
+  @Test
+  void callHeldByTheLoginWindowIsDispatchedTheMomentTheWindowRolls() {
+    var admin = AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    var calls = AdmissionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    // One call per rolling 2 s for login "pacer" (concurrency switched off with an explicit 0).
+    admin.setLoginLimits(SetLoginLimitsRequest.newBuilder().setOrgId("acme").setLoginId("pacer")
+        .setLimits(LoginLimits.newBuilder().setMaxConcurrent(0).setMaxPerWindow(1)
+            .setWindow(Duration.newBuilder().setSeconds(2)))
+        .build());
+    AcquireResponse first = calls.acquire(AcquireRequest.newBuilder().setOrgId("acme")
+        .setCallId("pace-1").setCallType(CallType.CALL_TYPE_WEBCALL).setLoginId("pacer").build());
+    assertEquals(Outcome.OUTCOME_GRANTED, first.getOutcome());
+    AcquireResponse second = calls.acquire(AcquireRequest.newBuilder().setOrgId("acme")
+        .setCallId("pace-2").setCallType(CallType.CALL_TYPE_WEBCALL).setLoginId("pacer").build());
+    assertEquals(Outcome.OUTCOME_HELD, second.getOutcome());
+    assertEquals(HoldReason.HOLD_REASON_LOGIN_RATE, second.getHold().getReason());
+    Timestamp readyAt = second.getHold().getReadyAt();
+    long grantedMillis = Timestamps.toMillis(first.getLease().getGrantedAt());
+    assertEquals(grantedMillis + 2000, Timestamps.toMillis(readyAt), "ready when the start leaves the window");
+    assertTrue(second.getHold().getMessage().contains("room at"), second.getHold().getMessage());
+
+    Iterator<WaitForSlotResponse> stream = calls.waitForSlot(
+        WaitForSlotRequest.newBuilder().setOrgId("acme").setCallId("pace-2").build());
+    WaitForSlotResponse event = stream.next();
+    if (event.hasHeld()) {
+      event = stream.next(); // pushed by the loop's timer; nobody polls
+    }
+    assertTrue(event.hasDispatched(), event.toString());
+    assertEquals(Timestamps.toMillis(readyAt), Timestamps.toMillis(event.getDispatched().getGrantedAt()),
+        "dispatched at the exact moment the window rolled");
+    calls.release(ReleaseRequest.newBuilder().setOrgId("acme").setCallId("pace-1").build());
+    calls.release(ReleaseRequest.newBuilder().setOrgId("acme").setCallId("pace-2").build());
   }
 
   private static AcquireRequest acquire(String callId, String login) {
