@@ -19,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -42,6 +41,7 @@ public final class Requests {
   static final long MAX_TTL_MILLIS = 7 * 24 * 3_600_000L;
   static final long MAX_WINDOW_MILLIS = 366 * 24 * 3_600_000L;
   static final int MAX_LIMIT = 1_000_000;
+  private static final ZoneId UTC = ZoneId.of("UTC");
 
   static Commands.Acquire acquire(AcquireRequest r) throws InvalidRequest {
     return new Commands.Acquire(
@@ -177,7 +177,7 @@ public final class Requests {
 
   static ZoneId zone(String field, String name) throws InvalidRequest {
     if (name.isEmpty()) {
-      return ZoneOffset.UTC;
+      return UTC; // reads back as "UTC", not the offset id "Z"
     }
     try {
       return ZoneId.of(name);
