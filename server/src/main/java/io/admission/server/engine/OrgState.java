@@ -296,13 +296,14 @@ final class OrgState {
     if (blocker instanceof Login login) {
       if (login.windowTimer == null || login.windowTimer.at > at) {
         engine.timers.cancel(login.windowTimer);
-        login.windowTimer = engine.timers.schedule(at, TimerQueue.Kind.LOGIN_WINDOW, this, login);
+        login.windowTimer =
+            engine.timers.schedule(at, TimerQueue.Kind.LOGIN_WINDOW, this, login.id, login);
       }
     } else if (blocker instanceof CallerNumber number) {
       if (number.windowTimer == null || number.windowTimer.at > at) {
         engine.timers.cancel(number.windowTimer);
         number.windowTimer =
-            engine.timers.schedule(at, TimerQueue.Kind.NUMBER_WINDOW, this, number);
+            engine.timers.schedule(at, TimerQueue.Kind.NUMBER_WINDOW, this, number.number, number);
       }
     }
   }

@@ -4,8 +4,9 @@ import java.util.TreeSet;
 
 /**
  * Deadlines the engine must act on: lease expiry, max_wait, a rolling window freeing room for a
- * held call. Ordered by (time, creation sequence), so timers due at the same instant fire in the
- * order they were set — deterministically.
+ * held call. Ordered by (time, kind, the call's sequence or the login's or number's name): timers
+ * due at the same instant fire in an order that depends only on the state, not on when they were
+ * set — so an engine restored from a snapshot fires them exactly as the live one would.
  *
  * <p>Cost: schedule, cancel and pollDue are O(log n); a renewed lease moves its one timer.
  */
@@ -21,32 +22,49 @@ final class TimerQueue {
   /** One deadline. Identity matters: the owner keeps it to cancel or move it. */
   static final class Timer implements Comparable<Timer> {
     final long at;
-    final long seq;
     final Kind kind;
+    /** The call's sequence for call timers; 0 for window timers. */
+    final long seq;
+    /** "org\0login" or "org\0number" for window timers; empty for call timers. */
+    final String name;
     final OrgState org;
     /** A {@link Call}, {@link Login} or {@link CallerNumber}, by kind. */
     final Object target;
 
-    private Timer(long at, long seq, Kind kind, OrgState org, Object target) {
+    private Timer(long at, Kind kind, long seq, String name, OrgState org, Object target) {
       this.at = at;
-      this.seq = seq;
       this.kind = kind;
+      this.seq = seq;
+      this.name = name;
       this.org = org;
       this.target = target;
     }
 
     @Override
     public int compareTo(Timer o) {
-      int byTime = Long.compare(at, o.at);
-      return byTime != 0 ? byTime : Long.compare(seq, o.seq);
+      int c = Long.compare(at, o.at);
+      if (c == 0) {
+        c = kind.compareTo(o.kind);
+      }
+      if (c == 0) {
+        c = Long.compare(seq, o.seq);
+      }
+      return c != 0 ? c : name.compareTo(o.name);
     }
   }
 
   private final TreeSet<Timer> timers = new TreeSet<>();
-  private long nextSeq;
 
-  Timer schedule(long at, Kind kind, OrgState org, Object target) {
-    Timer t = new Timer(at, nextSeq++, kind, org, target);
+  /** A lease-expiry or max_wait timer; a call has at most one of each. */
+  Timer schedule(long at, Kind kind, OrgState org, Call call) {
+    Timer t = new Timer(at, kind, call.seq, "", org, call);
+    timers.add(t);
+    return t;
+  }
+
+  /** A window timer of a login or number; each has at most one. */
+  Timer schedule(long at, Kind kind, OrgState org, String name, Object target) {
+    Timer t = new Timer(at, kind, 0, org.config.orgId() + '\0' + name, org, target);
     timers.add(t);
     return t;
   }
