@@ -150,9 +150,7 @@ public final class Engine {
     OrgState org = orgs.get(config.orgId());
     boolean created = org == null;
     if (created) {
-      org = new OrgState(this, config);
-      orgs.put(config.orgId(), org);
-      orgIds.add(config.orgId());
+      org = addOrg(config);
     } else {
       if (config.concurrencyLimit() < org.pool.reservedTotal) {
         return new Rejection(
@@ -260,7 +258,7 @@ public final class Engine {
     return new Results.OrgPage(page, "");
   }
 
-  private static Results.OrgView orgView(OrgState org, boolean created) {
+  static Results.OrgView orgView(OrgState org, boolean created) {
     List<Results.Reservation> reservations = new ArrayList<>();
     for (Pool.Agent agent : org.pool.agents.values()) {
       for (Pool.Pair pair : agent.byType) {
@@ -368,6 +366,36 @@ public final class Engine {
 
   void remember(Call call) {
     ended.addLast(call);
+  }
+
+  // ---- Snapshot support (see Snapshots) ---------------------------------------------------
+
+  long lastNow() {
+    return lastNow;
+  }
+
+  long nextSeq() {
+    return nextSeq;
+  }
+
+  Iterable<String> orgIds() {
+    return orgIds;
+  }
+
+  OrgState org(String orgId) {
+    return orgs.get(orgId);
+  }
+
+  void restoreClock(long nextSeq, long lastNow) {
+    this.nextSeq = nextSeq;
+    this.lastNow = lastNow;
+  }
+
+  OrgState addOrg(OrgConfig config) {
+    OrgState org = new OrgState(this, config);
+    orgs.put(config.orgId(), org);
+    orgIds.add(config.orgId());
+    return org;
   }
 
   /** Number of orgs; for tests and metrics. */

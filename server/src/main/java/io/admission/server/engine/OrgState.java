@@ -30,8 +30,8 @@ final class OrgState {
   final int[] heldByReason = new int[HoldReason.values().length];
 
   private Day day;
-  private long dailyDay = Long.MIN_VALUE;
-  private int dailyUsed;
+  long dailyDay = Long.MIN_VALUE;
+  int dailyUsed;
 
   OrgState(Engine engine, OrgConfig config) {
     this.engine = engine;
@@ -253,26 +253,66 @@ final class OrgState {
 
   private void hold(Call call, Verdict.Hold h, long now) {
     if (call.state != Call.State.HELD) {
-      call.state = Call.State.HELD;
-      call.heldSince = now;
-      held.insert(call.seq);
-      if (call.maxWaitMillis > 0) {
-        call.waitTimer = engine.timers.schedule(
-            now + call.maxWaitMillis, TimerQueue.Kind.WAIT_DEADLINE, this, call);
-      }
+      startHolding(call, now, call.maxWaitMillis > 0 ? now + call.maxWaitMillis : -1);
     }
-    call.holdReason = h.reason();
-    call.holdMessage = h.message();
-    call.readyAt = h.readyAt();
-    heldByReason[h.reason().ordinal()]++;
-    call.queue = h.blocker().waiters();
-    call.queue.offer(call);
-    if (h.reason() == HoldReason.ORG_POOL_FULL) {
-      call.pair.waiters.offer(call); // also served by its own reserved slots
-    }
+    enqueue(call, h.reason(), h.message(), h.readyAt(), h.blocker());
     if (h.readyAt() >= 0) {
       wakeAt(h.blocker(), h.readyAt());
     }
+  }
+
+  private void startHolding(Call call, long heldSince, long waitDeadline) {
+    call.state = Call.State.HELD;
+    call.heldSince = heldSince;
+    held.insert(call.seq);
+    if (waitDeadline >= 0) {
+      call.waitTimer =
+          engine.timers.schedule(waitDeadline, TimerQueue.Kind.WAIT_DEADLINE, this, call);
+    }
+  }
+
+  private void enqueue(Call call, HoldReason reason, String message, long readyAt, Blocker blocker) {
+    call.holdReason = reason;
+    call.holdMessage = message;
+    call.readyAt = readyAt;
+    heldByReason[reason.ordinal()]++;
+    call.queue = blocker.waiters();
+    call.queue.offer(call);
+    if (reason == HoldReason.ORG_POOL_FULL) {
+      call.pair.waiters.offer(call); // also served by its own reserved slots
+    }
+  }
+
+  /** Snapshot restore: a held call back in its queue at its sequence, with its timers. */
+  void restoreHeld(Call call, HoldReason reason, String message, long readyAt, long waitDeadline) {
+    startHolding(call, call.heldSince, waitDeadline);
+    Blocker blocker = switch (reason) {
+      case LOGIN_CONCURRENCY, LOGIN_RATE -> call.login;
+      case NUMBER_CONCURRENCY, NUMBER_RATE -> call.number;
+      case ORG_POOL_FULL -> pool;
+    };
+    enqueue(call, reason, message, readyAt, blocker);
+  }
+
+  /** Snapshot restore: a login's or number's window timer, exactly as it was. */
+  void restoreWake(Blocker blocker, long at) {
+    if (at >= 0) {
+      wakeAt(blocker, at);
+    }
+  }
+
+  /** Snapshot restore: a running call counted again everywhere it counts as running. */
+  void restoreActive(Call call) {
+    call.state = Call.State.ACTIVE;
+    pool.restoreRunning(call.pair);
+    if (call.login != null) {
+      call.login.active++;
+    }
+    if (call.number != null) {
+      call.number.active++;
+    }
+    call.leaseTimer =
+        engine.timers.schedule(call.expiresAt, TimerQueue.Kind.LEASE_EXPIRY, this, call);
   }
 
   /** Takes a held call out of its queues; it stays HELD until re-placed or ended. */

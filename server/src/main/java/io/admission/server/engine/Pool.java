@@ -142,6 +142,14 @@ final class Pool implements Blocker {
     inUse--;
   }
 
+  /** Snapshot restore: counts a running call of {@code pair} again. */
+  void restoreRunning(Pair pair) {
+    sharedInUse -= pair.usingShared();
+    pair.active++;
+    inUse++;
+    sharedInUse += pair.usingShared();
+  }
+
   /** Changes one reservation; the caller has checked the new total against the limit. */
   void setReserved(Pair pair, int slots) {
     sharedInUse -= pair.usingShared();

@@ -93,4 +93,13 @@ final class TimerQueue {
   int size() {
     return timers.size();
   }
+
+  /** Every pending timer as text, in firing order; for tests comparing two engines. */
+  java.util.List<String> describe() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (Timer t : timers) {
+      out.add(t.at + " " + t.kind + " " + t.seq + " " + t.name);
+    }
+    return out;
+  }
 }

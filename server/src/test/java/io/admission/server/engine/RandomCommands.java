@@ -1,0 +1,109 @@
+package io.admission.server.engine;
+
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Random;
+
+/**
+ * A seeded stream of plausible commands with their times: a few orgs, agents, logins and numbers,
+ * every command kind, small limits so that holds, dispatches, expiries and denials all happen.
+ * Shared by the replay and snapshot tests.
+ */
+final class RandomCommands {
+  /** A command and the time the loop stamped on it. */
+  record Stamped(Commands.Command<?> command, long at) {}
+
+  private static final String[] ORGS = {"org-a", "org-b"};
+  private static final String[] AGENTS = {"", "ag-1", "ag-2", "ag-3"};
+  private static final String[] LOGINS = {"", "l-1", "l-2", "l-3"};
+  private static final String[] NUMBERS = {"", "+1555000001", "+1555000002"};
+  private static final long START = 1_790_000_000_000L; // 2026-09-21
+
+  private final Random random;
+  private long now = START;
+  private int nextCall;
+
+  RandomCommands(long seed) {
+    this.random = new Random(seed);
+  }
+
+  /** The orgs every history starts with. */
+  List<Stamped> setup() {
+    List<Stamped> out = new ArrayList<>();
+    for (String org : ORGS) {
+      out.add(new Stamped(new Commands.PutOrg(config(org, 4)), now));
+    }
+    return out;
+  }
+
+  Stamped next() {
+    now += switch (random.nextInt(10)) {
+      case 0 -> random.nextInt(3_600_000); // sometimes far ahead: leases expire, windows roll
+      case 1, 2 -> random.nextInt(60_000);
+      default -> random.nextInt(2_000);
+    };
+    String org = pick(ORGS);
+    int kind = random.nextInt(100);
+    Commands.Command<?> c;
+    if (kind < 45) {
+      c = acquire(org);
+    } else if (kind < 70) {
+      c = new Commands.Release(org, callId());
+    } else if (kind < 78) {
+      c = new Commands.Renew(org, List.of(callId(), callId()), random.nextBoolean() ? 0 : 30_000);
+    } else if (kind < 86) {
+      c = new Commands.SetReservation(org, pick(AGENTS).isEmpty() ? "ag-1" : pick(AGENTS),
+          pick(CallType.ALL), random.nextInt(3));
+    } else if (kind < 89) {
+      c = new Commands.RemoveAgent(org, "ag-" + (1 + random.nextInt(3)));
+    } else if (kind < 93) {
+      c = new Commands.SetLoginLimits(org, "l-" + (1 + random.nextInt(3)), new LoginLimits(
+          optional(3), optional(4), random.nextBoolean() ? OptionalLong.empty() : OptionalLong.of(60_000)));
+    } else if (kind < 96) {
+      c = new Commands.SetNumberLimits(org, NUMBERS[1 + random.nextInt(2)],
+          new NumberLimits(optional(6), optional(3), optional(2)));
+    } else if (kind < 98) {
+      c = new Commands.PutOrg(config(org, 2 + random.nextInt(5)));
+    } else {
+      c = new Commands.Tick();
+    }
+    return new Stamped(c, now);
+  }
+
+  private Commands.Acquire acquire(String org) {
+    // Mostly new calls, sometimes a retry of a recent one (idempotency).
+    String id = random.nextInt(5) == 0 && nextCall > 0 ? callId() : "c-" + nextCall++;
+    return new Commands.Acquire(org, id, pick(AGENTS), pick(CallType.ALL), pick(LOGINS),
+        pick(NUMBERS), random.nextInt(3) == 0 ? 5_000 + random.nextInt(60_000) : 0,
+        random.nextInt(4) == 0 ? 1_000 + random.nextInt(30_000) : 0);
+  }
+
+  private OrgConfig config(String org, int limit) {
+    Optional<DailyCap> cap = random.nextBoolean()
+        ? Optional.of(new DailyCap(30, List.of(new DailyCap.RampStep(1, 20)),
+            LocalDate.of(2026, 9, 21), EnumSet.of(CallType.OUTBOUND, CallType.WEBCALL)))
+        : Optional.empty();
+    return new OrgConfig(org, limit, cap, ZoneId.of("America/New_York"),
+        random.nextBoolean() ? OptionalLong.of(120_000) : OptionalLong.empty(),
+        new LoginLimits(OptionalInt.of(2), OptionalInt.of(5), OptionalLong.of(600_000)),
+        new NumberLimits(OptionalInt.empty(), OptionalInt.of(4), OptionalInt.empty()));
+  }
+
+  private OptionalInt optional(int max) {
+    return random.nextBoolean() ? OptionalInt.empty() : OptionalInt.of(random.nextInt(max + 1));
+  }
+
+  private String callId() {
+    return "c-" + random.nextInt(Math.max(1, nextCall));
+  }
+
+  private <T> T pick(T[] values) {
+    return values[random.nextInt(values.length)];
+  }
+}
