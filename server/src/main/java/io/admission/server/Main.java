@@ -5,6 +5,7 @@ import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Rejection;
 import io.admission.server.grpc.AdmissionServices;
+import io.admission.server.journal.Journal;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
@@ -57,15 +58,21 @@ public final class Main implements Callable<Integer> {
   public Integer call() throws Exception {
     InetSocketAddress address = parseListen(listen);
     List<Commands.Command<?>> setup = config == null ? List.of() : ConfigFile.load(config);
+    Engine engine = new Engine();
+    CommandLog log = CommandLog.NONE;
     if (!inMemory) {
-      // The journal is its own issue (#4); until it lands, say so rather than pretend.
-      System.err.println("admission: durability is not implemented yet; --data-dir " + dataDir
-          + " is not used and state is kept in memory only");
+      long started = System.nanoTime();
+      Journal journal = Journal.open(dataDir, Journal.Options.DEFAULT);
+      engine = journal.engine();
+      log = journal;
+      System.out.printf("admission: recovered %s in %d ms (journal at entry %d)%n", dataDir,
+          (System.nanoTime() - started) / 1_000_000, journal.nextEntry());
     }
-    EventLoop loop = new EventLoop(new Engine(), CommandLog.NONE, Clock.systemUTC(), inbox);
-    loop.start();
+    EventLoop loop = new EventLoop(engine, log, Clock.systemUTC(), inbox);
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus("", ServingStatus.NOT_SERVING);
+    loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
+    loop.start();
     Server server = AdmissionServices.addTo(NettyServerBuilder.forAddress(address), loop, health)
         .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
         .build()
@@ -75,6 +82,7 @@ public final class Main implements Callable<Integer> {
     for (String name : AdmissionServices.NAMES) {
       health.setStatus(name, ServingStatus.SERVING);
     }
+    CommandLog closing = log;
     System.out.println("admission: listening on " + address.getHostString() + ":" + server.getPort());
     System.out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -86,6 +94,11 @@ public final class Main implements Callable<Integer> {
         Thread.currentThread().interrupt();
       }
       loop.close();
+      try {
+        closing.close();
+      } catch (Exception e) {
+        System.err.println("admission: closing the journal failed: " + e);
+      }
     }, "admission-shutdown"));
     server.awaitTermination();
     return 0;

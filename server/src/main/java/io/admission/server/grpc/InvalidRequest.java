@@ -10,7 +10,7 @@ public final class InvalidRequest extends Exception {
   private static final long serialVersionUID = 1L;
   final String field;
 
-  InvalidRequest(String field, String message) {
+  public InvalidRequest(String field, String message) {
     super(message, null, false, false); // an answer, not a bug: no stack trace
     this.field = field;
   }

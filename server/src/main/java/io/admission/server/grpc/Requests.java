@@ -43,7 +43,7 @@ public final class Requests {
   static final int MAX_LIMIT = 1_000_000;
   private static final ZoneId UTC = ZoneId.of("UTC");
 
-  static Commands.Acquire acquire(AcquireRequest r) throws InvalidRequest {
+  public static Commands.Acquire acquire(AcquireRequest r) throws InvalidRequest {
     return new Commands.Acquire(
         id("org_id", r.getOrgId()),
         id("call_id", r.getCallId()),
@@ -55,11 +55,11 @@ public final class Requests {
         r.hasMaxWait() ? duration("max_wait", r.getMaxWait(), 1, MAX_TTL_MILLIS) : 0);
   }
 
-  static Commands.Release release(ReleaseRequest r) throws InvalidRequest {
+  public static Commands.Release release(ReleaseRequest r) throws InvalidRequest {
     return new Commands.Release(id("org_id", r.getOrgId()), id("call_id", r.getCallId()));
   }
 
-  static Commands.Renew renew(RenewRequest r) throws InvalidRequest {
+  public static Commands.Renew renew(RenewRequest r) throws InvalidRequest {
     String orgId = id("org_id", r.getOrgId());
     if (r.getCallIdsCount() == 0) {
       throw new InvalidRequest("call_ids", "must name at least one call");
@@ -96,7 +96,7 @@ public final class Requests {
         numberLimits(path + ".number_defaults", org.getNumberDefaults())));
   }
 
-  static Commands.SetReservation setReservation(SetReservationRequest r) throws InvalidRequest {
+  public static Commands.SetReservation setReservation(SetReservationRequest r) throws InvalidRequest {
     return setReservation(r, "");
   }
 
@@ -110,7 +110,7 @@ public final class Requests {
         orgId, id("agent_id", r.getAgentId()), callType("call_type", r.getCallTypeValue()), r.getSlots());
   }
 
-  static Commands.RemoveAgent removeAgent(String orgId, String agentId) throws InvalidRequest {
+  public static Commands.RemoveAgent removeAgent(String orgId, String agentId) throws InvalidRequest {
     return new Commands.RemoveAgent(id("org_id", orgId), id("agent_id", agentId));
   }
 
@@ -126,21 +126,21 @@ public final class Requests {
 
   // ---- Pieces -----------------------------------------------------------------------------
 
-  static LoginLimits loginLimits(String path, io.admission.v1.LoginLimits l) throws InvalidRequest {
+  public static LoginLimits loginLimits(String path, io.admission.v1.LoginLimits l) throws InvalidRequest {
     return new LoginLimits(
         l.hasMaxConcurrent() ? OptionalInt.of(count(path + ".max_concurrent", l.getMaxConcurrent())) : OptionalInt.empty(),
         l.hasMaxPerWindow() ? OptionalInt.of(count(path + ".max_per_window", l.getMaxPerWindow())) : OptionalInt.empty(),
         l.hasWindow() ? OptionalLong.of(duration(path + ".window", l.getWindow(), 1_000, MAX_WINDOW_MILLIS)) : OptionalLong.empty());
   }
 
-  static NumberLimits numberLimits(String path, io.admission.v1.NumberLimits l) throws InvalidRequest {
+  public static NumberLimits numberLimits(String path, io.admission.v1.NumberLimits l) throws InvalidRequest {
     return new NumberLimits(
         l.hasMaxPerDay() ? OptionalInt.of(count(path + ".max_per_day", l.getMaxPerDay())) : OptionalInt.empty(),
         l.hasMaxPerHour() ? OptionalInt.of(count(path + ".max_per_hour", l.getMaxPerHour())) : OptionalInt.empty(),
         l.hasMaxConcurrent() ? OptionalInt.of(count(path + ".max_concurrent", l.getMaxConcurrent())) : OptionalInt.empty());
   }
 
-  static DailyCap dailyCap(String path, io.admission.v1.DailyCap d) throws InvalidRequest {
+  public static DailyCap dailyCap(String path, io.admission.v1.DailyCap d) throws InvalidRequest {
     if (d.getCap() < 1 || d.getCap() > 100_000_000) {
       throw new InvalidRequest(path + ".cap", "must be between 1 and 100000000 (leave daily_cap unset for no cap)");
     }
@@ -175,7 +175,7 @@ public final class Requests {
     return new DailyCap(d.getCap(), steps, start, counted);
   }
 
-  static ZoneId zone(String field, String name) throws InvalidRequest {
+  public static ZoneId zone(String field, String name) throws InvalidRequest {
     if (name.isEmpty()) {
       return UTC; // reads back as "UTC", not the offset id "Z"
     }
@@ -186,7 +186,7 @@ public final class Requests {
     }
   }
 
-  static CallType callType(String field, int value) throws InvalidRequest {
+  public static CallType callType(String field, int value) throws InvalidRequest {
     return switch (value) {
       case io.admission.v1.CallType.CALL_TYPE_WEBCALL_VALUE -> CallType.WEBCALL;
       case io.admission.v1.CallType.CALL_TYPE_CHAT_VALUE -> CallType.CHAT;
@@ -198,14 +198,14 @@ public final class Requests {
     };
   }
 
-  static int count(String field, int value) throws InvalidRequest {
+  public static int count(String field, int value) throws InvalidRequest {
     if (value < 0 || value > 100_000_000) {
       throw new InvalidRequest(field, "must be between 0 (no limit) and 100000000");
     }
     return value;
   }
 
-  static long duration(String field, Duration d, long minMillis, long maxMillis) throws InvalidRequest {
+  public static long duration(String field, Duration d, long minMillis, long maxMillis) throws InvalidRequest {
     if (d.getSeconds() < 0 || d.getNanos() < 0 || d.getNanos() > 999_999_999) {
       throw new InvalidRequest(field, "must be a positive duration");
     }
@@ -220,7 +220,7 @@ public final class Requests {
   }
 
   /** A required id: 1 to 128 bytes of printable text. */
-  static String id(String field, String value) throws InvalidRequest {
+  public static String id(String field, String value) throws InvalidRequest {
     if (value.isEmpty()) {
       throw new InvalidRequest(field, "is required");
     }
@@ -228,7 +228,7 @@ public final class Requests {
   }
 
   /** An optional id: empty, or 1 to 128 bytes of printable text. */
-  static String optionalId(String field, String value) throws InvalidRequest {
+  public static String optionalId(String field, String value) throws InvalidRequest {
     if (value.length() > MAX_ID_BYTES || value.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
       throw new InvalidRequest(field, "must be at most " + MAX_ID_BYTES + " bytes");
     }

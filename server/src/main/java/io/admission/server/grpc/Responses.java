@@ -35,25 +35,25 @@ import io.admission.v1.WaitExpired;
 import io.admission.v1.WaitForSlotResponse;
 
 /** Engine values to protobuf messages. Pure functions; the engine never sees protobuf. */
-final class Responses {
+public final class Responses {
   private Responses() {}
 
-  static AcquireResponse granted(Results.Granted g) {
+  public static AcquireResponse granted(Results.Granted g) {
     return AcquireResponse.newBuilder()
         .setOutcome(Outcome.OUTCOME_GRANTED).setLease(lease(g.lease())).setRetry(g.retry()).build();
   }
 
-  static AcquireResponse held(Results.Held h) {
+  public static AcquireResponse held(Results.Held h) {
     return AcquireResponse.newBuilder()
         .setOutcome(Outcome.OUTCOME_HELD).setHold(hold(h.hold())).setRetry(h.retry()).build();
   }
 
-  static AcquireResponse denied(Results.Denied d) {
+  public static AcquireResponse denied(Results.Denied d) {
     return AcquireResponse.newBuilder()
         .setOutcome(Outcome.OUTCOME_DENIED).setDenial(denial(d.denial())).build();
   }
 
-  static Lease lease(Results.Lease l) {
+  public static Lease lease(Results.Lease l) {
     return Lease.newBuilder()
         .setOrgId(l.orgId())
         .setCallId(l.callId())
@@ -69,7 +69,7 @@ final class Responses {
         .build();
   }
 
-  static Hold hold(Results.Hold h) {
+  public static Hold hold(Results.Hold h) {
     Hold.Builder b = Hold.newBuilder()
         .setReason(holdReason(h.reason()))
         .setMessage(h.message())
@@ -80,7 +80,7 @@ final class Responses {
     return b.build();
   }
 
-  static Denial denial(Results.Denial d) {
+  public static Denial denial(Results.Denial d) {
     return Denial.newBuilder()
         .setReason(switch (d.reason()) {
           case DAILY_CAP -> DenialReason.DENIAL_REASON_DAILY_CAP;
@@ -92,7 +92,7 @@ final class Responses {
   }
 
   /** The terminal event of an ended call: what ended its wait. */
-  static WaitForSlotResponse terminal(Results.Ended e) {
+  public static WaitForSlotResponse terminal(Results.Ended e) {
     WaitForSlotResponse.Builder b = WaitForSlotResponse.newBuilder();
     if (e.reason() == EndReason.DENIED) {
       return b.setDenied(denial(e.denial())).build();
@@ -111,7 +111,7 @@ final class Responses {
     return b.setDispatched(lease(e.lease())).build(); // granted, then released or expired
   }
 
-  static ReleaseEffect effect(Results.Released.Effect e) {
+  public static ReleaseEffect effect(Results.Released.Effect e) {
     return switch (e) {
       case RELEASED -> ReleaseEffect.RELEASE_EFFECT_RELEASED;
       case CANCELLED -> ReleaseEffect.RELEASE_EFFECT_CANCELLED;
@@ -121,7 +121,7 @@ final class Responses {
 
   // ---- Configuration ----------------------------------------------------------------------
 
-  static Org org(OrgConfig c) {
+  public static Org org(OrgConfig c) {
     Org.Builder b = Org.newBuilder()
         .setOrgId(c.orgId())
         .setConcurrencyLimit(c.concurrencyLimit())
@@ -133,7 +133,7 @@ final class Responses {
     return b.build();
   }
 
-  static io.admission.v1.DailyCap dailyCap(DailyCap d) {
+  public static io.admission.v1.DailyCap dailyCap(DailyCap d) {
     io.admission.v1.DailyCap.Builder b = io.admission.v1.DailyCap.newBuilder().setCap(d.cap());
     for (DailyCap.RampStep s : d.ramp()) {
       b.addRamp(RampStep.newBuilder().setThroughDay(s.throughDay()).setCap(s.cap()));
@@ -149,7 +149,7 @@ final class Responses {
     return b.build();
   }
 
-  static io.admission.v1.LoginLimits loginLimits(LoginLimits l) {
+  public static io.admission.v1.LoginLimits loginLimits(LoginLimits l) {
     io.admission.v1.LoginLimits.Builder b = io.admission.v1.LoginLimits.newBuilder();
     l.maxConcurrent().ifPresent(b::setMaxConcurrent);
     l.maxPerWindow().ifPresent(b::setMaxPerWindow);
@@ -157,7 +157,7 @@ final class Responses {
     return b.build();
   }
 
-  static io.admission.v1.LoginLimits loginLimits(LoginLimits.Effective l) {
+  public static io.admission.v1.LoginLimits loginLimits(LoginLimits.Effective l) {
     return io.admission.v1.LoginLimits.newBuilder()
         .setMaxConcurrent(l.maxConcurrent())
         .setMaxPerWindow(l.maxPerWindow())
@@ -165,7 +165,7 @@ final class Responses {
         .build();
   }
 
-  static io.admission.v1.NumberLimits numberLimits(NumberLimits l) {
+  public static io.admission.v1.NumberLimits numberLimits(NumberLimits l) {
     io.admission.v1.NumberLimits.Builder b = io.admission.v1.NumberLimits.newBuilder();
     l.maxPerDay().ifPresent(b::setMaxPerDay);
     l.maxPerHour().ifPresent(b::setMaxPerHour);
@@ -173,7 +173,7 @@ final class Responses {
     return b.build();
   }
 
-  static io.admission.v1.NumberLimits numberLimits(NumberLimits.Effective l) {
+  public static io.admission.v1.NumberLimits numberLimits(NumberLimits.Effective l) {
     return io.admission.v1.NumberLimits.newBuilder()
         .setMaxPerDay(l.maxPerDay())
         .setMaxPerHour(l.maxPerHour())
@@ -181,14 +181,14 @@ final class Responses {
         .build();
   }
 
-  static Reservation reservation(Results.Reservation r) {
+  public static Reservation reservation(Results.Reservation r) {
     return Reservation.newBuilder()
         .setAgentId(r.agentId()).setCallType(callType(r.callType())).setSlots(r.slots()).build();
   }
 
   // ---- Status -----------------------------------------------------------------------------
 
-  static OrgStatus status(StatusView.Org s) {
+  public static OrgStatus status(StatusView.Org s) {
     OrgStatus.Builder b = OrgStatus.newBuilder()
         .setOrgId(s.orgId())
         .setLimit(s.limit())
@@ -254,7 +254,7 @@ final class Responses {
 
   // ---- Scalars ----------------------------------------------------------------------------
 
-  static io.admission.v1.CallType callType(CallType t) {
+  public static io.admission.v1.CallType callType(CallType t) {
     return switch (t) {
       case WEBCALL -> io.admission.v1.CallType.CALL_TYPE_WEBCALL;
       case CHAT -> io.admission.v1.CallType.CALL_TYPE_CHAT;
@@ -263,7 +263,7 @@ final class Responses {
     };
   }
 
-  static HoldReason holdReason(io.admission.server.engine.HoldReason r) {
+  public static HoldReason holdReason(io.admission.server.engine.HoldReason r) {
     return switch (r) {
       case ORG_POOL_FULL -> HoldReason.HOLD_REASON_ORG_POOL_FULL;
       case LOGIN_CONCURRENCY -> HoldReason.HOLD_REASON_LOGIN_CONCURRENCY;
@@ -273,14 +273,14 @@ final class Responses {
     };
   }
 
-  static Timestamp timestamp(long millis) {
+  public static Timestamp timestamp(long millis) {
     return Timestamp.newBuilder()
         .setSeconds(Math.floorDiv(millis, 1000))
         .setNanos(Math.floorMod(millis, 1000) * 1_000_000)
         .build();
   }
 
-  static Duration duration(long millis) {
+  public static Duration duration(long millis) {
     return Duration.newBuilder()
         .setSeconds(millis / 1000).setNanos((int) (millis % 1000) * 1_000_000).build();
   }

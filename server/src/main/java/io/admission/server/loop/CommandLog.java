@@ -1,6 +1,7 @@
 package io.admission.server.loop;
 
 import io.admission.server.engine.Commands;
+import io.admission.server.engine.Engine;
 import java.io.IOException;
 
 /**
@@ -14,6 +15,9 @@ public interface CommandLog extends AutoCloseable {
 
   /** Makes everything appended durable (one group commit per loop batch). */
   void sync() throws IOException;
+
+  /** After a durable turn: a chance to snapshot {@code engine} (on the loop thread). */
+  default void checkpoint(Engine engine, long now) throws IOException {}
 
   @Override
   default void close() throws IOException {}

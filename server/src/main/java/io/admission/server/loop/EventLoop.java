@@ -55,6 +55,8 @@ public final class EventLoop implements AutoCloseable {
   private final Watchers watchers = new Watchers();
   private final List<Task> batch = new ArrayList<>(MAX_BATCH);
   private long lastNow = Long.MIN_VALUE;
+  /** Set when the command log failed: from then on nothing more is applied (fail-stop). */
+  private volatile IOException logFailure;
   private volatile boolean running;
   private Thread thread;
 
@@ -75,8 +77,16 @@ public final class EventLoop implements AutoCloseable {
     return inbox.offer((now, out) -> {
       R result;
       try {
+        if (logFailure != null) {
+          throw new IOException("the command log failed earlier (" + logFailure.getMessage()
+              + "); nothing is applied until the server restarts", logFailure);
+        }
         log.append(command, now);
         result = command.applyTo(engine, now);
+      } catch (IOException e) {
+        failLog(e);
+        out.onDurable.add(() -> reply.failed(e));
+        return;
       } catch (Throwable t) {
         LOG.log(Level.ERROR, "command failed: " + command, t);
         out.onDurable.add(() -> reply.failed(t));
@@ -175,8 +185,13 @@ public final class EventLoop implements AutoCloseable {
     batch.clear();
     try {
       log.sync();
+      if (logFailure == null) {
+        log.checkpoint(engine, now);
+      }
     } catch (IOException e) {
-      LOG.log(Level.ERROR, "command log sync failed; failing this turn's commands", e);
+      // The engine has applied commands that may not be on disk: answering them, or applying
+      // more on top, could promise what a restart forgets. Stop here; a restart recovers.
+      failLog(e);
       for (Reply<?> reply : out.commandReplies) {
         reply.failed(e);
       }
@@ -198,6 +213,24 @@ public final class EventLoop implements AutoCloseable {
         out.onDurable.add(() -> w.event(event));
       }
     }
+  }
+
+  private void failLog(IOException e) {
+    if (logFailure == null) {
+      logFailure = e;
+      LOG.log(Level.ERROR, "command log failed; refusing further commands until restart", e);
+      Runnable listener = onLogFailure;
+      if (listener != null) {
+        listener.run();
+      }
+    }
+  }
+
+  private volatile Runnable onLogFailure;
+
+  /** Called once, on the loop thread, when the command log fails (Main turns health off). */
+  public void onLogFailure(Runnable listener) {
+    this.onLogFailure = listener;
   }
 
   private long now() {

@@ -58,7 +58,7 @@ final class RandomCommands {
     } else if (kind < 78) {
       c = new Commands.Renew(org, List.of(callId(), callId()), random.nextBoolean() ? 0 : 30_000);
     } else if (kind < 86) {
-      c = new Commands.SetReservation(org, pick(AGENTS).isEmpty() ? "ag-1" : pick(AGENTS),
+      c = new Commands.SetReservation(org, "ag-" + (1 + random.nextInt(3)),
           pick(CallType.ALL), random.nextInt(3));
     } else if (kind < 89) {
       c = new Commands.RemoveAgent(org, "ag-" + (1 + random.nextInt(3)));

@@ -1,0 +1,153 @@
+package io.admission.server.journal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.Snapshots;
+import io.admission.server.grpc.InvalidRequest;
+import io.admission.server.journal.proto.Entry;
+import io.admission.server.journal.proto.Snapshot;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * Start-up: the newest snapshot, then every journal record after it, applied at its stamped time.
+ * A torn last record — the server died while writing it, so it was never answered — is cut off
+ * with a log line. Any other damage (a bad snapshot, a bad record with records after it, a gap
+ * between segments) stops the start with a message naming the file and offset: never a silent
+ * partial state.
+ */
+final class Recovery {
+  private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
+
+  /** The recovered engine and where the journal continues. */
+  record Result(
+      Engine engine, long nextEntry, long replayed, long lastNow, Path lastSegment, long lastSegmentLength) {}
+
+  private Recovery() {}
+
+  static Result run(DataDir dir) throws IOException {
+    dir.deleteTemporaryFiles();
+    Engine engine = new Engine();
+    long from = 0;
+    long lastNow = 0;
+    List<Path> snapshots = dir.snapshots();
+    if (!snapshots.isEmpty()) {
+      Path newest = snapshots.get(0);
+      Snapshot snapshot;
+      try {
+        snapshot = Snapshot.parseFrom(dir.readSnapshot(newest));
+        engine = Snapshots.restore(JournalCodec.decode(snapshot));
+      } catch (InvalidProtocolBufferException | InvalidRequest e) {
+        throw DataDir.damaged(newest, Records.HEADER, "not a valid snapshot: " + e.getMessage());
+      }
+      from = snapshot.getNextEntry();
+      lastNow = snapshot.getLastNowMillis();
+      if (from != DataDir.index(newest)) {
+        throw DataDir.damaged(newest, Records.HEADER, "it says it covers " + from
+            + " entries but is named for " + DataDir.index(newest));
+      }
+    }
+
+    List<Path> segments = dir.segments();
+    long next = from;
+    long replayed = 0;
+    Path last = null;
+    long lastLength = 0;
+    for (int i = 0; i < segments.size(); i++) {
+      Path segment = segments.get(i);
+      long first = DataDir.index(segment);
+      boolean newest = i == segments.size() - 1;
+      if (!newest && DataDir.index(segments.get(i + 1)) <= from) {
+        continue; // wholly inside the snapshot; left over from a crash before its deletion
+      }
+      if (first > next) {
+        throw DataDir.damaged(segment, 0, "the journal is missing entries " + next + " to "
+            + (first - 1) + " before this segment");
+      }
+      Replayed r = replay(segment, first, from, engine, newest);
+      next = first + r.entries();
+      replayed += r.applied();
+      lastNow = Math.max(lastNow, r.lastStamp());
+      last = segment;
+      lastLength = r.validLength();
+    }
+    if (next < from) {
+      throw new IOException(dir.root() + ": the journal ends at entry " + next
+          + " but the newest snapshot covers " + from);
+    }
+    LOG.log(Level.INFO, "recovered " + dir.root() + ": snapshot at entry " + from + ", "
+        + replayed + " journal entries replayed");
+    return new Result(engine, next, replayed, lastNow, last, lastLength);
+  }
+
+  private record Replayed(long entries, long applied, long lastStamp, long validLength) {}
+
+  private static Replayed replay(Path segment, long first, long from, Engine engine, boolean newest)
+      throws IOException {
+    byte[] bytes = Files.readAllBytes(segment);
+    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    long index = first;
+    long applied = 0;
+    long lastStamp = 0;
+    int offset = 0;
+    while (offset < bytes.length) {
+      String damage = null;
+      int length = 0;
+      if (bytes.length - offset < Records.HEADER) {
+        damage = "a record header is cut short";
+      } else {
+        length = buf.getInt(offset);
+        int crc = buf.getInt(offset + 4);
+        if (length <= 0 || length > Records.MAX_PAYLOAD) {
+          damage = "impossible record length " + length;
+        } else if ((long) offset + Records.HEADER + length > bytes.length) {
+          damage = "the record runs past the end of the file";
+        } else if (Records.crc(bytes, offset + Records.HEADER, length) != crc) {
+          damage = "checksum mismatch";
+        }
+      }
+      if (damage != null) {
+        boolean reachesEnd = damage.contains("past the end") || damage.contains("cut short")
+            || (long) offset + Records.HEADER + length == bytes.length;
+        if (newest && reachesEnd) {
+          cutTornTail(segment, offset, bytes.length - offset, damage);
+          return new Replayed(index - first, applied, lastStamp, offset);
+        }
+        throw DataDir.damaged(segment, offset, damage + " (entry " + index + ")");
+      }
+      if (index >= from) {
+        Entry entry = Entry.parseFrom(ByteBuffer.wrap(bytes, offset + Records.HEADER, length));
+        Commands.Command<?> command;
+        try {
+          command = JournalCodec.decode(entry);
+        } catch (InvalidRequest e) {
+          throw DataDir.damaged(segment, offset, "entry " + index + " is not a valid command: " + e.describe());
+        }
+        command.applyTo(engine, entry.getStampedAtMillis());
+        engine.drainEvents(); // replay re-creates state; its events were delivered long ago
+        lastStamp = entry.getStampedAtMillis();
+        applied++;
+      }
+      offset += Records.HEADER + length;
+      index++;
+    }
+    return new Replayed(index - first, applied, lastStamp, offset);
+  }
+
+  private static void cutTornTail(Path segment, int offset, int bytes, String damage) throws IOException {
+    LOG.log(Level.WARNING, segment + ": cut off a torn last record at byte offset " + offset + " ("
+        + bytes + " bytes, " + damage + "): the server stopped while writing it, so it was never"
+        + " answered");
+    try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+      channel.truncate(offset);
+      channel.force(true);
+    }
+  }
+}
