@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 JAR := server/target/admission-server.jar
 
-.PHONY: build test test-slow lint run clean tools
+.PHONY: build test test-slow lint run clean tools bench-startup
 
 build:
 	$(MVN) install -DskipTests
@@ -26,6 +26,10 @@ tools:
 # Builds the server and starts it with the demo config on 127.0.0.1:50051.
 run: build
 	java -jar $(JAR) --listen 127.0.0.1:50051 --in-memory --config config/demo.json
+
+# Issue 4: start-up time with 1 million leases in the snapshot.
+bench-startup:
+	$(MVN) -f server/pom.xml test -Dgroups=bench -DexcludedTestGroups=none -Dtest=StartupBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false | grep RESULT || true
 
 clean:
 	$(MVN) clean
