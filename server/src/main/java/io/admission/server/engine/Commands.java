@@ -15,6 +15,9 @@ public final class Commands {
       permits Acquire, Release, Renew, PutOrg, SetReservation, RemoveAgent, SetLoginLimits,
           SetNumberLimits, Tick {
     R applyTo(Engine engine, long now);
+
+    /** The org the command is about; empty for {@link Tick}. */
+    String orgId();
   }
 
   /**
@@ -61,6 +64,11 @@ public final class Commands {
   /** Creates or replaces an org's settings. */
   public record PutOrg(OrgConfig org) implements Command<Results.AdminResult> {
     @Override
+    public String orgId() {
+      return org.orgId();
+    }
+
+    @Override
     public Results.AdminResult applyTo(Engine engine, long now) {
       return engine.putOrg(this, now);
     }
@@ -106,6 +114,11 @@ public final class Commands {
    * their own instants whenever time is next advanced, so replay reaches the same state.
    */
   public record Tick() implements Command<Void> {
+    @Override
+    public String orgId() {
+      return "";
+    }
+
     @Override
     public Void applyTo(Engine engine, long now) {
       engine.advance(now);

@@ -27,6 +27,8 @@ final class OrgState {
   final Map<String, Call> calls = new HashMap<>();
   /** Sequences of all held calls, for their 1-based queue position. */
   final RankTree held = new RankTree();
+  /** Held calls by sequence: the oldest one's wait is shown on the Concurrency page. */
+  final Map<Long, Call> heldBySeq = new HashMap<>();
   final int[] heldByReason = new int[HoldReason.values().length];
 
   private Day day;
@@ -265,6 +267,7 @@ final class OrgState {
     call.state = Call.State.HELD;
     call.heldSince = heldSince;
     held.insert(call.seq);
+    heldBySeq.put(call.seq, call);
     if (waitDeadline >= 0) {
       call.waitTimer =
           engine.timers.schedule(waitDeadline, TimerQueue.Kind.WAIT_DEADLINE, this, call);
@@ -328,6 +331,7 @@ final class OrgState {
   /** The held call stops waiting for good (dispatched or ended). */
   private void leaveHeld(Call call) {
     held.remove(call.seq);
+    heldBySeq.remove(call.seq);
     call.waitTimer = engine.timers.cancel(call.waitTimer);
   }
 
@@ -346,6 +350,14 @@ final class OrgState {
             engine.timers.schedule(at, TimerQueue.Kind.NUMBER_WINDOW, this, number.number, number);
       }
     }
+  }
+
+  /**
+   * When the oldest held call was first held, or -1. Calls are held only on arrival, so the
+   * smallest sequence among held calls is the longest wait.
+   */
+  long oldestHeldSince() {
+    return held.size() == 0 ? -1 : heldBySeq.get(held.first()).heldSince;
   }
 
   Results.Hold holdView(Call call, long now) {

@@ -25,7 +25,8 @@ final class OrgStatusBuilder {
         daily(org, now),
         numbers(org, now),
         now,
-        org.heldByReason.clone());
+        org.heldByReason.clone(),
+        org.oldestHeldSince());
   }
 
   private static List<StatusView.Agent> agents(Pool pool) {

@@ -36,6 +36,15 @@ final class RankTree {
     root = remove(root, key);
   }
 
+  /** The smallest key; only when not empty. */
+  long first() {
+    Node n = root;
+    while (n.left != null) {
+      n = n.left;
+    }
+    return n.key;
+  }
+
   /** 1 + how many keys are smaller than {@code key}. */
   int rank(long key) {
     int smaller = 0;

@@ -13,7 +13,10 @@ public final class StatusView {
     AT_LIMIT
   }
 
-  /** The whole org. {@code heldByReason} is indexed by {@link HoldReason#ordinal()}. */
+  /**
+   * The whole org. {@code heldByReason} is indexed by {@link HoldReason#ordinal()}; {@code
+   * oldestHeldSince} is -1 when nothing is held.
+   */
   public record Org(
       String orgId,
       int limit,
@@ -26,7 +29,8 @@ public final class StatusView {
       Daily daily,
       List<NumberLine> numbers,
       long asOf,
-      int[] heldByReason)
+      int[] heldByReason,
+      long oldestHeldSince)
       implements Results.StatusResult {}
 
   /** One agent: reservations and use per call type, and totals. */

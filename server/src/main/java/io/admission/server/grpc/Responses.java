@@ -197,6 +197,9 @@ public final class Responses {
         .setSharedInUse(s.sharedInUse())
         .setQueued(s.queued())
         .setAsOf(timestamp(s.asOf()));
+    if (s.oldestHeldSince() >= 0) {
+      b.setOldestHeldSince(timestamp(s.oldestHeldSince()));
+    }
     for (StatusView.Agent a : s.agents()) {
       AgentStatus.Builder ab = AgentStatus.newBuilder()
           .setAgentId(a.agentId())

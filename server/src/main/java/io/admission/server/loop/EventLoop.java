@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 public final class EventLoop implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
   private static final int MAX_BATCH = 1024;
+  /** WatchOrg streams get an org's status at most this often (10 per second). */
+  public static final long WATCH_INTERVAL_MILLIS = 100;
   /** Sleep at most this long even without deadlines, so a stuck clock cannot hide timers. */
   private static final long MAX_SLEEP_MILLIS = 1000;
 
@@ -53,6 +55,8 @@ public final class EventLoop implements AutoCloseable {
   private final InstantSource clock;
   private final BlockingQueue<Task> inbox;
   private final Watchers watchers = new Watchers();
+  private final OrgWatchers orgWatchers = new OrgWatchers();
+  private final List<LoopObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Task> batch = new ArrayList<>(MAX_BATCH);
   private long lastNow = Long.MIN_VALUE;
   /** Set when the command log failed: from then on nothing more is applied (fail-stop). */
@@ -83,6 +87,10 @@ public final class EventLoop implements AutoCloseable {
         }
         log.append(command, now);
         result = command.applyTo(engine, now);
+        for (LoopObserver o : observers) {
+          o.applied(command, result, now);
+        }
+        orgWatchers.touched(command.orgId());
       } catch (IOException e) {
         failLog(e);
         out.onDurable.add(() -> reply.failed(e));
@@ -123,6 +131,31 @@ public final class EventLoop implements AutoCloseable {
     });
   }
 
+  /** Opens a WatchOrg stream: the org's status now, then on every change, coalesced. */
+  public boolean watchOrg(String orgId, OrgWatcher watcher) {
+    return inbox.offer((now, out) -> {
+      Results.StatusResult status = engine.status(orgId, now);
+      if (status instanceof io.admission.server.engine.StatusView.Org) {
+        orgWatchers.add(orgId, watcher, now);
+      }
+      out.onDurable.add(() -> watcher.status(status));
+    });
+  }
+
+  /** Closes a WatchOrg stream that went away. */
+  public void unwatchOrg(String orgId, OrgWatcher watcher) {
+    try {
+      inbox.put((now, out) -> orgWatchers.remove(orgId, watcher));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Adds an observer for metrics or audit; called on the loop thread from then on. */
+  public void observe(LoopObserver observer) {
+    observers.add(observer);
+  }
+
   /** Closes a watch whose stream went away (client cancelled or disconnected). */
   public void unwatch(String orgId, String callId, Watcher watcher) {
     // Must not be lost, or the registry would keep a dead stream until the call's terminal
@@ -148,7 +181,8 @@ public final class EventLoop implements AutoCloseable {
   private void run() {
     while (running) {
       try {
-        long wait = Math.min(MAX_SLEEP_MILLIS, Math.max(0, engine.nextDeadline() - now()));
+        long deadline = Math.min(engine.nextDeadline(), orgWatchers.nextPublish());
+        long wait = Math.min(MAX_SLEEP_MILLIS, Math.max(0, deadline - now()));
         Task first = inbox.poll(wait, TimeUnit.MILLISECONDS);
         if (first != null) {
           batch.add(first);
@@ -171,7 +205,9 @@ public final class EventLoop implements AutoCloseable {
   }
 
   private void turn() {
+    long started = System.nanoTime();
     inbox.drainTo(batch, MAX_BATCH - batch.size());
+    int tasks = batch.size();
     long now = now();
     Outgoing out = new Outgoing();
     if (now >= engine.nextDeadline()) {
@@ -204,11 +240,20 @@ public final class EventLoop implements AutoCloseable {
         LOG.log(Level.WARNING, "sending an answer failed", t);
       }
     }
+    orgWatchers.publish(engine, now);
+    long nanos = System.nanoTime() - started;
+    for (LoopObserver o : observers) {
+      o.turn(tasks, nanos);
+    }
   }
 
   /** Events go to the streams registered when they happened, after the turn is durable. */
   private void collectEvents(Outgoing out) {
     for (Event event : engine.drainEvents()) {
+      orgWatchers.touched(event.orgId());
+      for (LoopObserver o : observers) {
+        o.event(event, lastNow);
+      }
       for (Watcher w : watchers.recipients(event)) {
         out.onDurable.add(() -> w.event(event));
       }
@@ -261,6 +306,9 @@ public final class EventLoop implements AutoCloseable {
     }
     for (Watcher w : watchers.removeAll()) {
       w.abort("server shutting down; reopen WaitForSlot to continue watching");
+    }
+    for (OrgWatcher w : orgWatchers.removeAll()) {
+      w.abort("server shutting down; reopen WatchOrg to continue watching");
     }
   }
 }

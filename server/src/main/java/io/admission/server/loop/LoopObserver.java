@@ -1,0 +1,19 @@
+package io.admission.server.loop;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Event;
+
+/**
+ * Sees everything the loop does, for metrics and the audit log. Called on the loop thread: an
+ * implementation must be cheap and must never block (hand slow work to its own thread).
+ */
+public interface LoopObserver {
+  /** A command was applied at {@code now}; {@code result} is what the engine answered. */
+  default void applied(Commands.Command<?> command, Object result, long now) {}
+
+  /** The engine emitted {@code event} (a dispatch, a changed hold, an ended wait or lease). */
+  default void event(Event event, long now) {}
+
+  /** A turn ended: how many tasks it ran and how long it took, sync included. */
+  default void turn(int tasks, long nanos) {}
+}

@@ -1,0 +1,96 @@
+package io.admission.server.loop;
+
+import io.admission.server.engine.Engine;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The open WatchOrg streams by org, and which watched orgs changed since their last status.
+ * Statuses are built at most every {@link EventLoop#WATCH_INTERVAL_MILLIS} per org, however busy
+ * it is — the cost of a busy org's dashboards is bounded, not proportional to its traffic — and
+ * only for orgs someone watches.
+ *
+ * <p>Owned by the loop thread.
+ */
+final class OrgWatchers {
+  private static final class Watched {
+    final List<OrgWatcher> watchers = new ArrayList<>(1);
+    long lastPublished;
+    boolean dirty;
+  }
+
+  private final Map<String, Watched> byOrg = new HashMap<>();
+  private final Set<Watched> dirty = new HashSet<>();
+
+  void add(String orgId, OrgWatcher watcher, long now) {
+    Watched w = byOrg.computeIfAbsent(orgId, k -> new Watched());
+    if (w.watchers.isEmpty()) {
+      w.lastPublished = now; // the new stream's first status is sent by watchOrg itself
+    }
+    w.watchers.add(watcher);
+  }
+
+  void remove(String orgId, OrgWatcher watcher) {
+    Watched w = byOrg.get(orgId);
+    if (w != null && w.watchers.remove(watcher) && w.watchers.isEmpty()) {
+      byOrg.remove(orgId);
+      dirty.remove(w);
+    }
+  }
+
+  void touched(String orgId) {
+    if (byOrg.isEmpty()) {
+      return; // the common case costs one check
+    }
+    Watched w = byOrg.get(orgId);
+    if (w != null && !w.dirty) {
+      w.dirty = true;
+      dirty.add(w);
+    }
+  }
+
+  /** Sends the status of every changed org whose interval has passed. */
+  void publish(Engine engine, long now) {
+    if (dirty.isEmpty()) {
+      return;
+    }
+    List<Map.Entry<String, Watched>> due = new ArrayList<>();
+    for (Map.Entry<String, Watched> e : byOrg.entrySet()) {
+      Watched w = e.getValue();
+      if (w.dirty && now - w.lastPublished >= EventLoop.WATCH_INTERVAL_MILLIS) {
+        due.add(e);
+      }
+    }
+    for (Map.Entry<String, Watched> e : due) {
+      Watched w = e.getValue();
+      var status = engine.status(e.getKey(), now);
+      w.dirty = false;
+      w.lastPublished = now;
+      dirty.remove(w);
+      for (OrgWatcher watcher : w.watchers) {
+        watcher.status(status);
+      }
+    }
+  }
+
+  /** When the loop must wake to publish a change it held back, or Long.MAX_VALUE. */
+  long nextPublish() {
+    long next = Long.MAX_VALUE;
+    for (Watched w : dirty) {
+      next = Math.min(next, w.lastPublished + EventLoop.WATCH_INTERVAL_MILLIS);
+    }
+    return next;
+  }
+
+  List<OrgWatcher> removeAll() {
+    List<OrgWatcher> all = new ArrayList<>();
+    byOrg.values().forEach(w -> all.addAll(w.watchers));
+    byOrg.clear();
+    dirty.clear();
+    return all;
+  }
+}
