@@ -39,15 +39,11 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
       observer.onError(StatusMapper.invalid("org", "is required"));
       return;
     }
-    try {
-      Answers.command(loop, Requests.putOrg(request.getOrg(), "org"), observer, result -> {
-        Results.OrgView v = (Results.OrgView) result;
-        return PutOrgResponse.newBuilder()
-            .setOrg(Responses.org(v.config())).setCreated(v.created()).build();
-      });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.putOrg(request.getOrg(), "org"), observer, result -> {
+      Results.OrgView v = (Results.OrgView) result;
+      return PutOrgResponse.newBuilder()
+          .setOrg(Responses.org(v.config())).setCreated(v.created()).build();
+    });
   }
 
   @Override
@@ -97,61 +93,45 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
 
   @Override
   public void setReservation(SetReservationRequest request, StreamObserver<SetReservationResponse> observer) {
-    try {
-      Answers.command(loop, Requests.setReservation(request), observer, result -> {
-        Results.ReservationChanged c = (Results.ReservationChanged) result;
-        return SetReservationResponse.newBuilder()
-            .setReservation(Responses.reservation(c.reservation()))
-            .setReservedTotal(c.reservedTotal())
-            .setSharedCapacity(c.sharedCapacity())
-            .build();
-      });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.setReservation(request), observer, result -> {
+      Results.ReservationChanged c = (Results.ReservationChanged) result;
+      return SetReservationResponse.newBuilder()
+          .setReservation(Responses.reservation(c.reservation()))
+          .setReservedTotal(c.reservedTotal())
+          .setSharedCapacity(c.sharedCapacity())
+          .build();
+    });
   }
 
   @Override
   public void removeAgent(RemoveAgentRequest request, StreamObserver<RemoveAgentResponse> observer) {
-    try {
-      Answers.command(loop, Requests.removeAgent(request.getOrgId(), request.getAgentId()), observer,
-          result -> {
-            Results.AgentRemoved r = (Results.AgentRemoved) result;
-            return RemoveAgentResponse.newBuilder()
-                .setFreedSlots(r.freedSlots()).setSharedCapacity(r.sharedCapacity()).build();
-          });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.removeAgent(request.getOrgId(), request.getAgentId()), observer,
+        result -> {
+          Results.AgentRemoved r = (Results.AgentRemoved) result;
+          return RemoveAgentResponse.newBuilder()
+              .setFreedSlots(r.freedSlots()).setSharedCapacity(r.sharedCapacity()).build();
+        });
   }
 
   @Override
   public void setLoginLimits(SetLoginLimitsRequest request, StreamObserver<SetLoginLimitsResponse> observer) {
-    try {
-      Answers.command(loop, Requests.setLoginLimits(request), observer, result -> {
-        Results.LoginLimitsChanged c = (Results.LoginLimitsChanged) result;
-        return SetLoginLimitsResponse.newBuilder()
-            .setLimits(Responses.loginLimits(c.stored()))
-            .setEffective(Responses.loginLimits(c.effective()))
-            .build();
-      });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.setLoginLimits(request), observer, result -> {
+      Results.LoginLimitsChanged c = (Results.LoginLimitsChanged) result;
+      return SetLoginLimitsResponse.newBuilder()
+          .setLimits(Responses.loginLimits(c.stored()))
+          .setEffective(Responses.loginLimits(c.effective()))
+          .build();
+    });
   }
 
   @Override
   public void setNumberLimits(SetNumberLimitsRequest request, StreamObserver<SetNumberLimitsResponse> observer) {
-    try {
-      Answers.command(loop, Requests.setNumberLimits(request), observer, result -> {
-        Results.NumberLimitsChanged c = (Results.NumberLimitsChanged) result;
-        return SetNumberLimitsResponse.newBuilder()
-            .setLimits(Responses.numberLimits(c.stored()))
-            .setEffective(Responses.numberLimits(c.effective()))
-            .build();
-      });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.setNumberLimits(request), observer, result -> {
+      Results.NumberLimitsChanged c = (Results.NumberLimitsChanged) result;
+      return SetNumberLimitsResponse.newBuilder()
+          .setLimits(Responses.numberLimits(c.stored()))
+          .setEffective(Responses.numberLimits(c.effective()))
+          .build();
+    });
   }
 }

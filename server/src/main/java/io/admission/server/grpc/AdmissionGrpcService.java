@@ -24,18 +24,14 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
 
   @Override
   public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
-    try {
-      Answers.command(loop, Requests.acquire(request), observer, result -> {
-        if (result instanceof Results.Granted g) {
-          return Responses.granted(g);
-        } else if (result instanceof Results.Held h) {
-          return Responses.held(h);
-        }
-        return Responses.denied((Results.Denied) result);
-      });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.acquire(request), observer, result -> {
+      if (result instanceof Results.Granted g) {
+        return Responses.granted(g);
+      } else if (result instanceof Results.Held h) {
+        return Responses.held(h);
+      }
+      return Responses.denied((Results.Denied) result);
+    });
   }
 
   @Override
@@ -59,28 +55,20 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
 
   @Override
   public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
-    try {
-      Answers.command(loop, Requests.release(request), observer,
-          result -> ReleaseResponse.newBuilder()
-              .setEffect(Responses.effect(((Results.Released) result).effect())).build());
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.release(request), observer,
+        result -> ReleaseResponse.newBuilder()
+            .setEffect(Responses.effect(((Results.Released) result).effect())).build());
   }
 
   @Override
   public void renew(RenewRequest request, StreamObserver<RenewResponse> observer) {
-    try {
-      Answers.command(loop, Requests.renew(request), observer, result -> {
-        Results.Renewed r = (Results.Renewed) result;
-        RenewResponse.Builder b = RenewResponse.newBuilder()
-            .addAllUnknownCallIds(r.unknownCallIds())
-            .addAllHeldCallIds(r.heldCallIds());
-        r.leases().forEach(l -> b.addLeases(Responses.lease(l)));
-        return b.build();
-      });
-    } catch (InvalidRequest e) {
-      observer.onError(StatusMapper.invalid(e));
-    }
+    Answers.command(loop, () -> Requests.renew(request), observer, result -> {
+      Results.Renewed r = (Results.Renewed) result;
+      RenewResponse.Builder b = RenewResponse.newBuilder()
+          .addAllUnknownCallIds(r.unknownCallIds())
+          .addAllHeldCallIds(r.heldCallIds());
+      r.leases().forEach(l -> b.addLeases(Responses.lease(l)));
+      return b.build();
+    });
   }
 }

@@ -15,8 +15,21 @@ import java.util.function.Function;
 final class Answers {
   private Answers() {}
 
+  /** A request's translation into a command, which names the bad field if it cannot. */
+  interface Translation<R> {
+    Commands.Command<R> command() throws InvalidRequest;
+  }
+
+  /** Translates, then runs the command; bad input is answered at once and changes nothing. */
   static <R, T> void command(
-      EventLoop loop, Commands.Command<R> command, StreamObserver<T> observer, Function<R, T> map) {
+      EventLoop loop, Translation<R> translation, StreamObserver<T> observer, Function<R, T> map) {
+    Commands.Command<R> command;
+    try {
+      command = translation.command();
+    } catch (InvalidRequest e) {
+      observer.onError(StatusMapper.invalid(e));
+      return;
+    }
     if (!loop.submit(command, reply(observer, map))) {
       observer.onError(StatusMapper.busy());
     }
