@@ -12,7 +12,9 @@ import java.util.Set;
  * The open WatchOrg streams by org, and which watched orgs changed since their last status.
  * Statuses are built at most every {@link EventLoop#WATCH_INTERVAL_MILLIS} per org, however busy
  * it is — the cost of a busy org's dashboards is bounded, not proportional to its traffic — and
- * only for orgs someone watches.
+ * only for orgs someone watches. Time alone changes a status too (a rolling window drops old
+ * starts, the oldest wait grows) without any command or event, so a watched org is also
+ * refreshed every {@link #REFRESH_MILLIS}.
  *
  * <p>Owned by the loop thread.
  */
@@ -23,8 +25,12 @@ final class OrgWatchers {
     boolean dirty;
   }
 
+  static final long REFRESH_MILLIS = 5_000;
+
   private final Map<String, Watched> byOrg = new HashMap<>();
   private final Set<Watched> dirty = new HashSet<>();
+  /** The earliest refresh due among watched orgs. */
+  private long nextRefresh = Long.MAX_VALUE;
 
   void add(String orgId, OrgWatcher watcher, long now) {
     Watched w = byOrg.computeIfAbsent(orgId, k -> new Watched());
@@ -32,6 +38,7 @@ final class OrgWatchers {
       w.lastPublished = now; // the new stream's first status is sent by watchOrg itself
     }
     w.watchers.add(watcher);
+    nextRefresh = Math.min(nextRefresh, w.lastPublished + REFRESH_MILLIS);
   }
 
   void remove(String orgId, OrgWatcher watcher) {
@@ -39,6 +46,9 @@ final class OrgWatchers {
     if (w != null && w.watchers.remove(watcher) && w.watchers.isEmpty()) {
       byOrg.remove(orgId);
       dirty.remove(w);
+      if (byOrg.isEmpty()) {
+        nextRefresh = Long.MAX_VALUE; // else the loop would keep waking for nobody
+      }
     }
   }
 
@@ -55,13 +65,14 @@ final class OrgWatchers {
 
   /** Sends the status of every changed org whose interval has passed. */
   void publish(Engine engine, long now) {
-    if (dirty.isEmpty()) {
+    if (now < nextPublish()) {
       return;
     }
     List<Map.Entry<String, Watched>> due = new ArrayList<>();
     for (Map.Entry<String, Watched> e : byOrg.entrySet()) {
       Watched w = e.getValue();
-      if (w.dirty && now - w.lastPublished >= EventLoop.WATCH_INTERVAL_MILLIS) {
+      long since = now - w.lastPublished;
+      if ((w.dirty && since >= EventLoop.WATCH_INTERVAL_MILLIS) || since >= REFRESH_MILLIS) {
         due.add(e);
       }
     }
@@ -75,11 +86,15 @@ final class OrgWatchers {
         watcher.status(status);
       }
     }
+    nextRefresh = Long.MAX_VALUE; // O(watched orgs), only when something was published
+    for (Watched w : byOrg.values()) {
+      nextRefresh = Math.min(nextRefresh, w.lastPublished + REFRESH_MILLIS);
+    }
   }
 
-  /** When the loop must wake to publish a change it held back, or Long.MAX_VALUE. */
+  /** When the loop must wake to publish (a held-back change or a refresh), or Long.MAX_VALUE. */
   long nextPublish() {
-    long next = Long.MAX_VALUE;
+    long next = nextRefresh;
     for (Watched w : dirty) {
       next = Math.min(next, w.lastPublished + EventLoop.WATCH_INTERVAL_MILLIS);
     }
@@ -91,6 +106,7 @@ final class OrgWatchers {
     byOrg.values().forEach(w -> all.addAll(w.watchers));
     byOrg.clear();
     dirty.clear();
+    nextRefresh = Long.MAX_VALUE;
     return all;
   }
 }

@@ -80,8 +80,12 @@ class WatchOrgGrpcTest {
     assertEquals(1, last.getQueued());
     assertEquals(GrpcFixture.ts(GrpcFixture.T0 + 150), last.getOldestHeldSince());
 
-    f.at(10_000);
+    f.at(4_999);
     assertEquals(3, r.statuses.size(), "no status without a change");
+    f.at(5_200);
+    f.stepUntil(() -> r.statuses.size() == 4, "the periodic refresh");
+    assertEquals(GrpcFixture.ts(GrpcFixture.T0 + 5_200), r.statuses.get(3).getAsOf(),
+        "time alone changes a status (windows roll, waits grow): refreshed every 5 s");
   }
 
   @Test
