@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 JAR := server/target/admission-server.jar
 
-.PHONY: build test test-slow lint run clean tools bench-startup
+.PHONY: build test test-slow lint run clean tools bench-startup screenshot
 
 build:
 	$(MVN) install -DskipTests
@@ -23,13 +23,17 @@ lint: tools
 tools:
 	scripts/install-tools.sh
 
-# Builds the server and starts it with the demo config on 127.0.0.1:50051.
+# Builds the server and starts it with the demo config: gRPC on 127.0.0.1:50051, the web page on http://127.0.0.1:8080/.
 run: build
-	java -jar $(JAR) --listen 127.0.0.1:50051 --in-memory --config config/demo.json
+	java -jar $(JAR) --listen 127.0.0.1:50051 --http 127.0.0.1:8080 --in-memory --config config/demo.json
 
 # Issue 4: start-up time with 1 million leases in the snapshot.
 bench-startup:
 	$(MVN) -f server/pom.xml test -Dgroups=bench -DexcludedTestGroups=none -Dtest=StartupBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false | grep RESULT || true
+
+# Refreshes docs/concurrency-page.png (the README's picture) from the browser test.
+screenshot:
+	$(MVN) -f server/pom.xml test -Dtest=ConcurrencyPageTest -Dadmission.screenshot=docs
 
 clean:
 	$(MVN) clean

@@ -1,14 +1,19 @@
 package io.admission.server;
 
+import io.admission.server.audit.AuditLog;
 import io.admission.server.config.ConfigFile;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Snapshots;
 import io.admission.server.grpc.AdmissionServices;
+import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
+import io.admission.server.metrics.AdmissionMetrics;
+import io.admission.server.metrics.Telemetry;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -17,6 +22,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
@@ -46,6 +52,29 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--config", description = "JSON ServerConfig: orgs and reservations to create at start.")
   Path config;
 
+  @Option(names = "--http", paramLabel = "HOST:PORT",
+      description = "Also serve the web page (Concurrency page and Compliance Monitor, live) on"
+          + " HOST:PORT; port 0 picks a free one. Off unless given.")
+  String http;
+
+  @Option(names = "--metrics", paramLabel = "HOST:PORT",
+      description = "Serve OpenTelemetry metrics for Prometheus at http://HOST:PORT/metrics (and"
+          + " gRPC server metrics). Off unless given: the metrics API is then a no-op.")
+  String metrics;
+
+  @Option(names = "--audit-retention", paramLabel = "DURATION", defaultValue = "7d",
+      converter = DurationOption.class,
+      description = "How long the audit log keeps events, e.g. 12h, 7d, 30d (default ${DEFAULT-VALUE}).")
+  Duration auditRetention;
+
+  @Option(names = "--snapshot-every-entries", defaultValue = "200000", hidden = true,
+      description = "Snapshot after this many journal entries (tests lower it to exercise snapshots).")
+  long snapshotEveryEntries;
+
+  @Option(names = "--snapshot-every-millis", defaultValue = "60000", hidden = true,
+      description = "Snapshot after this long if anything was journaled.")
+  long snapshotEveryMillis;
+
   @Option(names = "--inbox", defaultValue = "65536", hidden = true,
       description = "Requests that may wait for the loop before RESOURCE_EXHAUSTED.")
   int inbox;
@@ -57,23 +86,41 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     InetSocketAddress address = parseListen(listen);
+    InetSocketAddress httpAddress = http == null ? null : parseAddress("--http", http);
+    InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
     List<Commands.Command<?>> setup = config == null ? List.of() : ConfigFile.load(config);
     Engine engine = new Engine();
     CommandLog log = CommandLog.NONE;
     if (!inMemory) {
       long started = System.nanoTime();
-      Journal journal = Journal.open(dataDir, Journal.Options.DEFAULT);
+      Journal journal = Journal.open(dataDir, new Journal.Options(
+          Journal.Options.DEFAULT.segmentBytes(), snapshotEveryEntries, snapshotEveryMillis));
       engine = journal.engine();
       log = journal;
       System.out.printf("admission: recovered %s in %d ms (journal at entry %d)%n", dataDir,
           (System.nanoTime() - started) / 1_000_000, journal.nextEntry());
     }
+    // The audit log (issue 6): in <data-dir>/audit, or a bounded ring with --in-memory.
+    AuditLog.Options auditOptions = AuditLog.Options.DEFAULT.withRetention(auditRetention);
+    AuditLog audit = inMemory
+        ? AuditLog.inMemory(auditOptions, Clock.systemUTC())
+        : AuditLog.open(dataDir.resolve("audit"), auditOptions, Clock.systemUTC());
+    if (!inMemory) {
+      audit.seed(Snapshots.capture(engine)); // so events of calls from before the restart name them
+    }
+    Telemetry telemetry =
+        metricsAddress == null ? Telemetry.off() : Telemetry.prometheus(metricsAddress);
+    AdmissionMetrics admissionMetrics = new AdmissionMetrics(telemetry.openTelemetry());
+    admissionMetrics.seed(engine, Clock.systemUTC().millis());
     EventLoop loop = new EventLoop(engine, log, Clock.systemUTC(), inbox);
+    loop.observe(audit.recorder());
+    loop.observe(admissionMetrics);
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus("", ServingStatus.NOT_SERVING);
     loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
     loop.start();
-    Server server = AdmissionServices.addTo(NettyServerBuilder.forAddress(address), loop, health)
+    Server server = telemetry.instrument(
+            AdmissionServices.addTo(NettyServerBuilder.forAddress(address), loop, health, audit))
         .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
         .build()
         .start();
@@ -81,6 +128,14 @@ public final class Main implements Callable<Integer> {
     health.setStatus("", ServingStatus.SERVING);
     for (String name : AdmissionServices.NAMES) {
       health.setStatus(name, ServingStatus.SERVING);
+    }
+    WebServer web = httpAddress == null ? null : WebServer.start(httpAddress, loop);
+    if (web != null) {
+      System.out.println("admission: web page at http://" + http.substring(0, http.lastIndexOf(':'))
+          + ":" + web.address().getPort() + "/");
+    }
+    if (telemetry.enabled()) {
+      System.out.println("admission: metrics at http://" + metrics + "/metrics");
     }
     CommandLog closing = log;
     System.out.println("admission: listening on " + address.getHostString() + ":" + server.getPort());
@@ -93,7 +148,16 @@ public final class Main implements Callable<Integer> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      if (web != null) {
+        web.close();
+      }
       loop.close();
+      try {
+        audit.close();
+      } catch (IOException e) {
+        System.err.println("admission: closing the audit log failed: " + e);
+      }
+      telemetry.close();
       try {
         closing.close();
       } catch (Exception e) {
@@ -131,10 +195,14 @@ public final class Main implements Callable<Integer> {
   }
 
   static InetSocketAddress parseListen(String hostPort) {
+    return parseAddress("--listen", hostPort);
+  }
+
+  static InetSocketAddress parseAddress(String option, String hostPort) {
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
       throw new CommandLine.ParameterException(new CommandLine(new Main()),
-          "--listen must be HOST:PORT, got " + hostPort);
+          option + " must be HOST:PORT, got " + hostPort);
     }
     String host = hostPort.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {

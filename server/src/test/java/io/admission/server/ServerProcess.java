@@ -13,18 +13,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The real {@code admission-server.jar} in its own JVM on a free loopback port, as a user runs it.
- * Its output is kept so a failing test can show it.
+ * Its output is kept so a failing test can show it. {@link #kill9} and {@link #restart} let a test
+ * crash it and start it again with the same arguments (so on the same {@code --data-dir}).
  */
 final class ServerProcess implements AutoCloseable {
   static final Path JAR = Path.of("target", "admission-server.jar");
 
   private final Process process;
-  private final StringBuffer output = new StringBuffer();
+  private final StringBuffer output;
+  private final List<String> args;
   final int port;
 
-  private ServerProcess(Process process, int port) {
+  private ServerProcess(Process process, int port, StringBuffer output, List<String> args) {
     this.process = process;
     this.port = port;
+    this.output = output;
+    this.args = args;
   }
 
   static ServerProcess start(String... args) throws IOException, InterruptedException {
@@ -57,9 +61,7 @@ final class ServerProcess implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     try {
-      ServerProcess server = new ServerProcess(process, port.get(30, TimeUnit.SECONDS));
-      server.output.append(output);
-      return server;
+      return new ServerProcess(process, port.get(30, TimeUnit.SECONDS), output, List.of(args));
     } catch (Exception e) {
       process.destroyForcibly();
       throw new IllegalStateException("server did not start:\n" + output, e);
@@ -68,6 +70,35 @@ final class ServerProcess implements AutoCloseable {
 
   String target() {
     return "127.0.0.1:" + port;
+  }
+
+  /** The server JVM's process id. */
+  long pid() {
+    return process.pid();
+  }
+
+  /** Everything the server printed so far. */
+  String output() {
+    return output.toString();
+  }
+
+  /**
+   * SIGKILL (what {@link Process#destroyForcibly} sends on Linux): no shutdown hook runs, nothing
+   * is flushed or closed. Returns once the process is gone, so its data-dir lock is free.
+   */
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("server pid " + process.pid() + " survived SIGKILL for 30 s");
+    }
+  }
+
+  /** Stops this server if it still runs (SIGKILL) and starts a new one with the same arguments. */
+  ServerProcess restart() throws IOException, InterruptedException {
+    if (process.isAlive()) {
+      kill9();
+    }
+    return start(args.toArray(new String[0]));
   }
 
   @Override

@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
     name = "admission-cli",
     description = "Talks to an Admission server over plaintext gRPC. Prints one JSON object per "
         + "result; a gRPC error prints its code and description to stderr.",
-    subcommands = AcquireCommand.class,
+    subcommands = {AcquireCommand.class, EventsCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
         "0:success",
@@ -250,7 +250,7 @@ public final class AdmissionCli {
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private AdmissionMonitorServiceBlockingStub monitor() {
+  AdmissionMonitorServiceBlockingStub monitor() {
     return AdmissionMonitorServiceGrpc.newBlockingStub(channel())
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }

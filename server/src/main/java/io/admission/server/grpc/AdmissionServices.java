@@ -24,12 +24,18 @@ public final class AdmissionServices {
       AdmissionAdminServiceGrpc.SERVICE_NAME,
       AdmissionMonitorServiceGrpc.SERVICE_NAME);
 
-  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop, HealthStatusManager health) {
+    return addTo(builder, loop, health, null);
+  }
+
+  /** The same, with {@code audit} behind AdmissionMonitorService.ListEvents (null: none). */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
+  public static <T extends ServerBuilder<T>> T addTo(
+      T builder, EventLoop loop, HealthStatusManager health, AuditReader audit) {
     return builder
         .addService(new AdmissionGrpcService(loop))
         .addService(new AdminGrpcService(loop))
-        .addService(new MonitorGrpcService(loop))
+        .addService(new MonitorGrpcService(loop, audit))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance());

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The one writer: a single thread ("admission-loop") owns the {@link Engine}, the {@link
@@ -56,7 +58,7 @@ public final class EventLoop implements AutoCloseable {
   private final BlockingQueue<Task> inbox;
   private final Watchers watchers = new Watchers();
   private final OrgWatchers orgWatchers = new OrgWatchers();
-  private final List<LoopObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<LoopObserver> observers = new CopyOnWriteArrayList<>();
   private final List<Task> batch = new ArrayList<>(MAX_BATCH);
   private long lastNow = Long.MIN_VALUE;
   /** Set when the command log failed: from then on nothing more is applied (fail-stop). */
@@ -87,10 +89,6 @@ public final class EventLoop implements AutoCloseable {
         }
         log.append(command, now);
         result = command.applyTo(engine, now);
-        for (LoopObserver o : observers) {
-          o.applied(command, result, now);
-        }
-        orgWatchers.touched(command.orgId());
       } catch (IOException e) {
         failLog(e);
         out.onDurable.add(() -> reply.failed(e));
@@ -100,9 +98,22 @@ public final class EventLoop implements AutoCloseable {
         out.onDurable.add(() -> reply.failed(t));
         return;
       }
+      orgWatchers.touched(command.orgId());
+      notify(o -> o.applied(command, result, now));
       out.commandReplies.add(reply);
       out.onDurable.add(() -> reply.ok(result));
     });
+  }
+
+  /** Observers see everything; one that throws is logged and never affects an answer. */
+  private void notify(Consumer<LoopObserver> call) {
+    for (LoopObserver o : observers) {
+      try {
+        call.accept(o);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "observer " + o + " failed; ignoring", e);
+      }
+    }
   }
 
   /** Queues a read; answered in order with the commands around it. */
@@ -242,18 +253,14 @@ public final class EventLoop implements AutoCloseable {
     }
     orgWatchers.publish(engine, now);
     long nanos = System.nanoTime() - started;
-    for (LoopObserver o : observers) {
-      o.turn(tasks, nanos);
-    }
+    notify(o -> o.turn(tasks, nanos));
   }
 
   /** Events go to the streams registered when they happened, after the turn is durable. */
   private void collectEvents(Outgoing out) {
     for (Event event : engine.drainEvents()) {
       orgWatchers.touched(event.orgId());
-      for (LoopObserver o : observers) {
-        o.event(event, lastNow);
-      }
+      notify(o -> o.event(event, lastNow));
       for (Watcher w : watchers.recipients(event)) {
         out.onDurable.add(() -> w.event(event));
       }

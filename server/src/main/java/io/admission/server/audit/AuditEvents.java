@@ -1,0 +1,194 @@
+package io.admission.server.audit;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.EndReason;
+import io.admission.server.engine.Event;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.Results;
+import io.admission.server.engine.SlotKind;
+import io.admission.server.grpc.Responses;
+import io.admission.v1.AuditEvent;
+import io.admission.v1.AuditEventKind;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns what the loop saw into audit events (without their sequence, which the store assigns).
+ * Pure but for the {@link CallDirectory} it keeps up to date, which fills in who a call is when an
+ * event names only the call.
+ *
+ * <p>Owned by the audit writer thread.
+ */
+final class AuditEvents {
+  private final CallDirectory calls;
+
+  AuditEvents(CallDirectory calls) {
+    this.calls = calls;
+  }
+
+  /** Adds the events {@code observed} stands for to {@code out}: none, or one. */
+  void convert(Observed observed, List<AuditEvent.Builder> out) {
+    AuditEvent.Builder event = observed instanceof Observed.Applied a
+        ? applied(a.command(), a.result(), a.now())
+        : happened(((Observed.Happened) observed).event(), observed.now());
+    if (event != null) {
+      out.add(event);
+    }
+  }
+
+  // ---- Commands ---------------------------------------------------------------------------
+
+  private AuditEvent.Builder applied(Commands.Command<?> command, Object result, long now) {
+    if (command instanceof Commands.Acquire a) {
+      return acquired(a, result, now);
+    }
+    if (result instanceof Results.OrgView v) {
+      var c = v.config();
+      return base(c.orgId(), now, v.created()
+              ? AuditEventKind.AUDIT_EVENT_KIND_ORG_CREATED
+              : AuditEventKind.AUDIT_EVENT_KIND_ORG_UPDATED)
+          .setOrg(Responses.org(c))
+          .setMessage("concurrency limit " + c.concurrencyLimit()
+              + c.dailyCap().map(d -> ", daily cap " + d.cap()).orElse("")
+              + ", time zone " + c.timeZone().getId());
+    }
+    if (result instanceof Results.ReservationChanged r && command instanceof Commands.SetReservation s) {
+      return base(s.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_RESERVATION_SET)
+          .setAgentId(s.agentId())
+          .setCallType(Responses.callType(s.callType()))
+          .setReservation(Responses.reservation(r.reservation()))
+          .setMessage("agent " + s.agentId() + ": " + s.slots() + " "
+              + s.callType().name().toLowerCase(Locale.ROOT) + " slots reserved; "
+              + r.reservedTotal() + " reserved in the org, " + r.sharedCapacity() + " shared");
+    }
+    if (result instanceof Results.AgentRemoved r && command instanceof Commands.RemoveAgent c) {
+      return base(c.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_AGENT_REMOVED)
+          .setAgentId(c.agentId())
+          .setFreedSlots(r.freedSlots())
+          .setMessage("agent " + c.agentId() + " removed: " + r.freedSlots()
+              + " reserved slots returned to the shared pool, now " + r.sharedCapacity());
+    }
+    if (result instanceof Results.LoginLimitsChanged r && command instanceof Commands.SetLoginLimits c) {
+      LoginLimits.Effective e = r.effective();
+      return base(c.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_LOGIN_LIMITS_SET)
+          .setLoginId(c.loginId())
+          .setLoginLimits(Responses.loginLimits(r.stored()))
+          .setMessage("login " + c.loginId() + " now: " + limit(e.maxConcurrent()) + " concurrent, "
+              + limit(e.maxPerWindow()) + " per " + e.windowMillis() / 1000 + " s window");
+    }
+    if (result instanceof Results.NumberLimitsChanged r && command instanceof Commands.SetNumberLimits c) {
+      NumberLimits.Effective e = r.effective();
+      return base(c.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_NUMBER_LIMITS_SET)
+          .setFromNumber(c.number())
+          .setNumberLimits(Responses.numberLimits(r.stored()))
+          .setMessage("number " + c.number() + " now: " + limit(e.maxPerDay()) + " per day, "
+              + limit(e.maxPerHour()) + " per hour, " + limit(e.maxConcurrent()) + " concurrent");
+    }
+    return null;
+  }
+
+  /** A first decision; a retried Acquire decided nothing new. */
+  private AuditEvent.Builder acquired(Commands.Acquire a, Object result, long now) {
+    if (result instanceof Results.Granted g && !g.retry()) {
+      calls.add(a);
+      return call(a, now, AuditEventKind.AUDIT_EVENT_KIND_GRANTED)
+          .setLease(Responses.lease(g.lease()))
+          .setMessage("granted a " + slot(g.lease().slotKind()) + " slot");
+    }
+    if (result instanceof Results.Held h && !h.retry()) {
+      calls.add(a);
+      return held(call(a, now, AuditEventKind.AUDIT_EVENT_KIND_HELD), h.hold());
+    }
+    if (result instanceof Results.Denied d) {
+      return denied(call(a, now, AuditEventKind.AUDIT_EVENT_KIND_DENIED), d.denial());
+    }
+    return null;
+  }
+
+  // ---- Events -----------------------------------------------------------------------------
+
+  private AuditEvent.Builder happened(Event event, long now) {
+    if (event instanceof Event.Dispatched d) {
+      calls.add(d.lease());
+      return call(calls.find(d.orgId(), d.callId()), d.orgId(), d.callId(), now,
+              AuditEventKind.AUDIT_EVENT_KIND_DISPATCHED)
+          .setLease(Responses.lease(d.lease()))
+          .setWaited(Responses.duration(d.lease().grantedAt() - d.heldSince()))
+          .setMessage("dispatched to a " + slot(d.lease().slotKind()) + " slot");
+    }
+    if (event instanceof Event.HoldChanged h) {
+      return held(call(calls.find(h.orgId(), h.callId()), h.orgId(), h.callId(), now,
+          AuditEventKind.AUDIT_EVENT_KIND_HOLD_CHANGED), h.hold());
+    }
+    if (event instanceof Event.WaitEnded w) {
+      return waitEnded(w, now);
+    }
+    Event.LeaseEnded l = (Event.LeaseEnded) event;
+    boolean expired = l.reason() == EndReason.EXPIRED;
+    return call(calls.remove(l.orgId(), l.callId()), l.orgId(), l.callId(), now, expired
+            ? AuditEventKind.AUDIT_EVENT_KIND_LEASE_EXPIRED
+            : AuditEventKind.AUDIT_EVENT_KIND_RELEASED)
+        .setMessage(expired ? "lease expired without Renew; its slot was freed" : "released");
+  }
+
+  private AuditEvent.Builder waitEnded(Event.WaitEnded w, long now) {
+    Results.Ended ended = w.ended();
+    AuditEventKind kind = switch (ended.reason()) {
+      case DENIED -> AuditEventKind.AUDIT_EVENT_KIND_DENIED;
+      case WAIT_EXPIRED -> AuditEventKind.AUDIT_EVENT_KIND_WAIT_EXPIRED;
+      case CANCELLED -> AuditEventKind.AUDIT_EVENT_KIND_CANCELLED;
+      // A held call ends only in these three ways; the others end leases (LeaseEnded).
+      case RELEASED -> AuditEventKind.AUDIT_EVENT_KIND_RELEASED;
+      case EXPIRED -> AuditEventKind.AUDIT_EVENT_KIND_LEASE_EXPIRED;
+    };
+    AuditEvent.Builder b =
+        call(calls.remove(w.orgId(), w.callId()), w.orgId(), w.callId(), now, kind)
+            .setMessage(ended.message());
+    if (ended.heldSince() >= 0) {
+      b.setWaited(Responses.duration(ended.endedAt() - ended.heldSince()));
+    }
+    return ended.denial() != null ? denied(b, ended.denial()) : b;
+  }
+
+  // ---- Pieces -----------------------------------------------------------------------------
+
+  private static AuditEvent.Builder held(AuditEvent.Builder b, Results.Hold hold) {
+    var proto = Responses.hold(hold);
+    return b.setHoldReason(proto.getReason()).setHold(proto).setMessage(hold.message());
+  }
+
+  private static AuditEvent.Builder denied(AuditEvent.Builder b, Results.Denial denial) {
+    var proto = Responses.denial(denial);
+    return b.setDenialReason(proto.getReason()).setDenial(proto).setMessage(denial.message());
+  }
+
+  private static AuditEvent.Builder call(Commands.Acquire a, long now, AuditEventKind kind) {
+    return call(a, a.orgId(), a.callId(), now, kind);
+  }
+
+  /** A call event; {@code who} may be null when the call is unknown (then only its ids). */
+  private static AuditEvent.Builder call(
+      Commands.Acquire who, String orgId, String callId, long now, AuditEventKind kind) {
+    AuditEvent.Builder b = base(orgId, now, kind).setCallId(callId);
+    if (who != null) {
+      b.setAgentId(who.agentId())
+          .setCallType(Responses.callType(who.callType()))
+          .setLoginId(who.loginId())
+          .setFromNumber(who.fromNumber());
+    }
+    return b;
+  }
+
+  private static AuditEvent.Builder base(String orgId, long now, AuditEventKind kind) {
+    return AuditEvent.newBuilder().setTime(Responses.timestamp(now)).setKind(kind).setOrgId(orgId);
+  }
+
+  private static String slot(SlotKind kind) {
+    return kind == SlotKind.RESERVED ? "reserved" : "shared";
+  }
+
+  private static String limit(int value) {
+    return value == 0 ? "no limit of" : String.valueOf(value);
+  }
+}

@@ -1,0 +1,87 @@
+package io.admission.server.http;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Reply;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A command or read sent to the loop from an HTTP thread, which then waits for the answer. Only
+ * HTTP threads wait; the loop answers from its own thread once the turn is durable, as it does for
+ * gRPC.
+ */
+final class LoopCall {
+  private LoopCall() {}
+
+  /** How long an HTTP request waits for the loop before it answers 503. */
+  static final long TIMEOUT_SECONDS = 10;
+
+  /** The loop's inbox was full, it did not answer in time, or it failed the request. */
+  static final class Unavailable extends Exception {
+    private static final long serialVersionUID = 1L;
+    final boolean bug;
+
+    Unavailable(String message, boolean bug) {
+      super(message, null, false, false);
+      this.bug = bug;
+    }
+  }
+
+  static <R> R command(EventLoop loop, Commands.Command<R> command) throws Unavailable {
+    CompletableFuture<R> answer = new CompletableFuture<>();
+    if (!loop.submit(command, reply(answer))) {
+      throw busy();
+    }
+    return await(answer);
+  }
+
+  static <R> R read(EventLoop loop, EventLoop.Query<R> query) throws Unavailable {
+    CompletableFuture<R> answer = new CompletableFuture<>();
+    if (!loop.read(query, reply(answer))) {
+      throw busy();
+    }
+    return await(answer);
+  }
+
+  private static <R> Reply<R> reply(CompletableFuture<R> answer) {
+    return new Reply<>() {
+      @Override
+      public void ok(R result) {
+        answer.complete(result);
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        answer.completeExceptionally(error);
+      }
+    };
+  }
+
+  private static <R> R await(CompletableFuture<R> answer) throws Unavailable {
+    try {
+      return answer.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new Unavailable("the admission loop did not answer within " + TIMEOUT_SECONDS
+          + " s; retry", false);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Unavailable("interrupted while waiting for the admission loop", false);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof java.io.IOException) {
+        // Same words as the gRPC UNAVAILABLE: nothing was answered as done.
+        throw new Unavailable("the command log could not be written (" + cause.getMessage()
+            + "); nothing was answered as done, retry", false);
+      }
+      throw new Unavailable("internal error: " + cause, true);
+    }
+  }
+
+  private static Unavailable busy() {
+    return new Unavailable(
+        "server busy: too many requests waiting for the admission loop; retry shortly", false);
+  }
+}

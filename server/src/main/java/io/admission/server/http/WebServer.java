@@ -1,0 +1,459 @@
+package io.admission.server.http;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Results;
+import io.admission.server.engine.StatusView;
+import io.admission.server.grpc.InvalidRequest;
+import io.admission.server.grpc.Requests;
+import io.admission.server.grpc.Responses;
+import io.admission.server.loop.EventLoop;
+import io.admission.v1.GetOrgStatusResponse;
+import io.admission.v1.ListOrgsResponse;
+import io.admission.v1.RemoveAgentResponse;
+import io.admission.v1.SetReservationRequest;
+import io.admission.v1.SetReservationResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The operators' web page, served by the server itself ({@code --http HOST:PORT}) with the JDK's
+ * {@code com.sun.net.httpserver}: the Concurrency page and the Compliance Monitor of one org at a
+ * time, live.
+ *
+ * <pre>
+ * GET  /                                      the page (one HTML file: markup, CSS, script)
+ * GET  /api/orgs                              ListOrgsResponse JSON, every org, for the picker
+ * GET  /api/orgs/{org}/status                 GetOrgStatusResponse JSON, once
+ * GET  /api/orgs/{org}/events                 server-sent events: one OrgStatus JSON per data line
+ * POST /api/orgs/{org}/reservations           body: SetReservationRequest JSON → SetReservationResponse
+ * POST /api/orgs/{org}/agents/{agent}/remove  → RemoveAgentResponse
+ * </pre>
+ *
+ * JSON is the proto JSON mapping with the .proto's field names. Every request goes through the
+ * loop exactly as its gRPC twin does — the same validation ({@link Requests}), the same engine
+ * answers, the same error text — as {@code {"code": ..., "message": ...}} with an HTTP status
+ * (400, 404, 409, 503).
+ *
+ * <p>Threads: a fixed pool of HTTP threads, which may wait for the loop's answer (the loop never
+ * waits for them). Each open event stream holds one of them; at most {@link #MAX_STREAMS} are
+ * open at once, so ordinary requests always find a thread.
+ *
+ * <p>No authentication, like the admin gRPC API: bind it to loopback or a trusted network. A
+ * request whose Host header is neither an IP literal, {@code localhost} nor the host it was
+ * started with is refused (a DNS-rebinding page cannot use it), and a change must be a JSON POST
+ * (which a foreign page cannot send without a CORS preflight this server never grants).
+ */
+public final class WebServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(WebServer.class.getName());
+  static final int MAX_STREAMS = 32;
+  private static final int SPARE_THREADS = 8;
+  private static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final int MAX_ORGS_LISTED = 10_000;
+  private static final int ORG_PAGE = 1000;
+  private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final String PAGE_RESOURCE = "monitor.html";
+
+  private final EventLoop loop;
+  private final HttpServer server;
+  private final ExecutorService threads;
+  private final String boundHost;
+  private final Page page;
+  private final Semaphore streamSlots = new Semaphore(MAX_STREAMS);
+  private final Set<OrgEventStream> streams = ConcurrentHashMap.newKeySet();
+
+  private WebServer(EventLoop loop, HttpServer server, ExecutorService threads, String boundHost,
+      Page page) {
+    this.loop = loop;
+    this.server = server;
+    this.threads = threads;
+    this.boundHost = boundHost;
+    this.page = page;
+  }
+
+  /** Binds {@code address} (port 0 picks a free one) and starts serving. */
+  public static WebServer start(InetSocketAddress address, EventLoop loop) throws IOException {
+    Page page = Page.load();
+    HttpServer server = HttpServer.create(address, 0);
+    AtomicInteger n = new AtomicInteger();
+    int size = MAX_STREAMS + SPARE_THREADS;
+    ExecutorService threads = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "admission-http-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    server.setExecutor(threads);
+    WebServer web = new WebServer(loop, server, threads, address.getHostString(), page);
+    server.createContext("/", web::handle);
+    server.start();
+    return web;
+  }
+
+  /** The bound address, with the real port when 0 was asked for. */
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  /** Ends every event stream (each gets a last "problem" event), then stops serving. */
+  @Override
+  public void close() {
+    for (OrgEventStream s : streams) {
+      s.stop("the web server is stopping");
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (!streams.isEmpty() && System.nanoTime() - deadline < 0) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // each writes its last event
+    }
+    server.stop(0);
+    threads.shutdownNow();
+  }
+
+  // ---- Routing ----------------------------------------------------------------------------
+
+  private void handle(HttpExchange ex) {
+    try {
+      if (!hostAllowed(ex.getRequestHeaders().getFirst("Host"))) {
+        sendError(ex, 403, "PERMISSION_DENIED",
+            "this server answers only requests addressed to its IP, localhost or " + boundHost);
+        return;
+      }
+      route(ex, segments(ex.getRequestURI().getRawPath()));
+    } catch (InvalidRequest e) {
+      quietly(() -> sendJson(ex, 400, Json.error(e)));
+    } catch (LoopCall.Unavailable e) {
+      quietly(() -> sendError(ex, e.bug ? 500 : 503, e.bug ? "INTERNAL" : "UNAVAILABLE", e.getMessage()));
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "web client went away", e);
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "web request failed: " + ex.getRequestURI(), e);
+      quietly(() -> sendError(ex, 500, "INTERNAL", "internal error: " + e));
+    } finally {
+      ex.close();
+    }
+  }
+
+  private void route(HttpExchange ex, List<String> path)
+      throws IOException, InvalidRequest, LoopCall.Unavailable {
+    int n = path.size();
+    if (n == 0 || (n == 1 && path.get(0).equals("index.html"))) {
+      if (allow(ex, "GET")) {
+        sendPage(ex);
+      }
+      return;
+    }
+    if (n < 2 || !path.get(0).equals("api") || !path.get(1).equals("orgs")) {
+      notFound(ex);
+      return;
+    }
+    if (n == 2) {
+      if (allow(ex, "GET")) {
+        listOrgs(ex);
+      }
+      return;
+    }
+    String orgId = Requests.id("org_id", path.get(2));
+    List<String> rest = path.subList(3, n);
+    boolean removeAgent = rest.size() == 3 && rest.get(0).equals("agents") && rest.get(2).equals("remove");
+    String action = rest.size() == 1 ? rest.get(0) : removeAgent ? "remove" : "";
+    switch (action) {
+      case "status" -> {
+        if (allow(ex, "GET")) {
+          status(ex, orgId);
+        }
+      }
+      case "events" -> {
+        if (allow(ex, "GET")) {
+          events(ex, orgId);
+        }
+      }
+      case "reservations" -> {
+        if (allow(ex, "POST") && jsonPost(ex)) {
+          setReservation(ex, orgId);
+        }
+      }
+      case "remove" -> {
+        if (allow(ex, "POST") && jsonPost(ex)) {
+          removeAgent(ex, orgId, Requests.id("agent_id", rest.get(1)));
+        }
+      }
+      default -> notFound(ex);
+    }
+  }
+
+  private static void notFound(HttpExchange ex) throws IOException {
+    sendError(ex, 404, "NOT_FOUND", "no such resource: " + ex.getRequestURI().getRawPath());
+  }
+
+  // ---- Handlers ---------------------------------------------------------------------------
+
+  private void sendPage(HttpExchange ex) throws IOException {
+    Headers h = ex.getResponseHeaders();
+    h.set("Content-Security-Policy", page.contentSecurityPolicy);
+    h.set("Referrer-Policy", "no-referrer");
+    send(ex, 200, "text/html; charset=utf-8", page.html);
+  }
+
+  private void listOrgs(HttpExchange ex) throws IOException, LoopCall.Unavailable {
+    ListOrgsResponse.Builder b = ListOrgsResponse.newBuilder();
+    String after = "";
+    do {
+      String from = after;
+      Results.AdminResult result = LoopCall.read(loop, (engine, now) -> engine.listOrgs(from, ORG_PAGE));
+      Results.OrgPage page = (Results.OrgPage) result;
+      page.orgs().forEach(o -> b.addOrgs(Responses.org(o)));
+      after = page.nextPageToken();
+    } while (!after.isEmpty() && b.getOrgsCount() < MAX_ORGS_LISTED);
+    sendJson(ex, 200, Json.print(b.build()));
+  }
+
+  private void status(HttpExchange ex, String orgId) throws IOException, LoopCall.Unavailable {
+    Results.StatusResult result = LoopCall.read(loop, (engine, now) -> engine.status(orgId, now));
+    if (result instanceof Rejection r) {
+      sendRejection(ex, r);
+      return;
+    }
+    sendJson(ex, 200, Json.print(GetOrgStatusResponse.newBuilder()
+        .setStatus(Responses.status((StatusView.Org) result)).build()));
+  }
+
+  /** Holds this HTTP thread for as long as the browser keeps the stream open. */
+  private void events(HttpExchange ex, String orgId) throws IOException {
+    if (!streamSlots.tryAcquire()) {
+      sendError(ex, 503, "UNAVAILABLE", "too many open event streams (at most " + MAX_STREAMS
+          + "); close another page and retry");
+      return;
+    }
+    try {
+      OrgEventStream stream = new OrgEventStream(Thread.currentThread());
+      if (!loop.watchOrg(orgId, stream)) {
+        sendError(ex, 503, "UNAVAILABLE",
+            "server busy: too many requests waiting for the admission loop; retry shortly");
+        return;
+      }
+      streams.add(stream);
+      try {
+        Headers h = ex.getResponseHeaders();
+        h.set("Content-Type", "text/event-stream; charset=utf-8");
+        h.set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        out.write("retry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        stream.pump(out, HEARTBEAT_NANOS);
+        out.close();
+      } finally {
+        streams.remove(stream);
+        loop.unwatchOrg(orgId, stream);
+      }
+    } finally {
+      streamSlots.release();
+    }
+  }
+
+  private void setReservation(HttpExchange ex, String orgId)
+      throws IOException, InvalidRequest, LoopCall.Unavailable {
+    SetReservationRequest.Builder request = Json.parse(body(ex), SetReservationRequest.newBuilder());
+    if (!request.getOrgId().isEmpty() && !request.getOrgId().equals(orgId)) {
+      throw new InvalidRequest("org_id", "must be empty or the org of the URL, " + orgId);
+    }
+    Results.AdminResult result =
+        LoopCall.command(loop, Requests.setReservation(request.setOrgId(orgId).build()));
+    if (result instanceof Rejection r) {
+      sendRejection(ex, r);
+      return;
+    }
+    Results.ReservationChanged c = (Results.ReservationChanged) result;
+    sendJson(ex, 200, Json.print(SetReservationResponse.newBuilder()
+        .setReservation(Responses.reservation(c.reservation()))
+        .setReservedTotal(c.reservedTotal())
+        .setSharedCapacity(c.sharedCapacity())
+        .build()));
+  }
+
+  private void removeAgent(HttpExchange ex, String orgId, String agentId)
+      throws IOException, InvalidRequest, LoopCall.Unavailable {
+    Results.AdminResult result = LoopCall.command(loop, Requests.removeAgent(orgId, agentId));
+    if (result instanceof Rejection r) {
+      sendRejection(ex, r);
+      return;
+    }
+    Results.AgentRemoved removed = (Results.AgentRemoved) result;
+    sendJson(ex, 200, Json.print(RemoveAgentResponse.newBuilder()
+        .setFreedSlots(removed.freedSlots()).setSharedCapacity(removed.sharedCapacity()).build()));
+  }
+
+  // ---- Request checks ---------------------------------------------------------------------
+
+  /** Answers 405 and returns false unless the request uses {@code method}. */
+  private static boolean allow(HttpExchange ex, String method) throws IOException {
+    if (ex.getRequestMethod().equals(method)) {
+      return true;
+    }
+    ex.getResponseHeaders().set("Allow", method);
+    sendError(ex, 405, "METHOD_NOT_ALLOWED", ex.getRequestMethod() + " is not allowed here; use " + method);
+    return false;
+  }
+
+  /**
+   * A change must come as JSON, and from this server's own page when a browser sends it: a
+   * cross-origin page can send neither that content type nor a matching Origin.
+   */
+  private static boolean jsonPost(HttpExchange ex) throws IOException {
+    String type = ex.getRequestHeaders().getFirst("Content-Type");
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      sendError(ex, 415, "INVALID_ARGUMENT", "the body must be JSON (Content-Type: application/json)");
+      return false;
+    }
+    String origin = ex.getRequestHeaders().getFirst("Origin");
+    String host = ex.getRequestHeaders().getFirst("Host");
+    if (origin != null && !origin.equals("http://" + host)) {
+      sendError(ex, 403, "PERMISSION_DENIED", "changes are accepted only from this server's own page");
+      return false;
+    }
+    return true;
+  }
+
+  /** An IP literal, localhost, or the host the server was started with; no other DNS name. */
+  private boolean hostAllowed(String hostHeader) {
+    if (hostHeader == null) {
+      return true; // not a browser: browsers always send Host
+    }
+    String host = hostHeader.startsWith("[")
+        ? hostHeader.substring(0, hostHeader.indexOf(']') + 1)
+        : hostHeader.replaceFirst(":\\d*$", "");
+    return host.startsWith("[") || IPV4.matcher(host).matches()
+        || host.equalsIgnoreCase("localhost") || host.equalsIgnoreCase(boundHost);
+  }
+
+  private static String body(HttpExchange ex) throws IOException, InvalidRequest {
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+      if (bytes.length > MAX_BODY_BYTES) {
+        throw new InvalidRequest("body", "must be at most " + MAX_BODY_BYTES + " bytes");
+      }
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The path's segments, percent-decoded ('+' stays '+': it is a path, not a form). */
+  static List<String> segments(String rawPath) throws InvalidRequest {
+    String[] parts = rawPath.replaceFirst("^/+", "").split("/", -1);
+    if (parts.length == 1 && parts[0].isEmpty()) {
+      return List.of();
+    }
+    try {
+      return Arrays.stream(parts)
+          .map(p -> URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8))
+          .toList();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRequest("path", "is not a valid percent-encoded path: " + e.getMessage());
+    }
+  }
+
+  // ---- Responses --------------------------------------------------------------------------
+
+  private static void sendRejection(HttpExchange ex, Rejection r) throws IOException {
+    int status = switch (r.kind()) {
+      case INVALID_ARGUMENT -> 400;
+      case NOT_FOUND -> 404;
+      case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
+    };
+    sendJson(ex, status, Json.error(r));
+  }
+
+  private static void sendError(HttpExchange ex, int status, String code, String message)
+      throws IOException {
+    sendJson(ex, status, Json.error(code, message));
+  }
+
+  private static void sendJson(HttpExchange ex, int status, String json) throws IOException {
+    send(ex, status, "application/json; charset=utf-8", json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void send(HttpExchange ex, int status, String contentType, byte[] body)
+      throws IOException {
+    Headers h = ex.getResponseHeaders();
+    h.set("Content-Type", contentType);
+    h.set("Cache-Control", "no-store");
+    h.set("X-Content-Type-Options", "nosniff");
+    ex.sendResponseHeaders(status, body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  private interface IoAction {
+    void run() throws IOException;
+  }
+
+  /** For error answers after a failure: the client may be gone, and that is fine. */
+  private static void quietly(IoAction action) {
+    try {
+      action.run();
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "could not send an error answer", e);
+    }
+  }
+
+  /**
+   * The page and its Content-Security-Policy: its one inline script and one inline style are
+   * allowed by their SHA-256, and nothing else runs or loads but requests to this server.
+   */
+  private record Page(byte[] html, String contentSecurityPolicy) {
+    private static final Pattern SCRIPT = Pattern.compile("<script>(.*?)</script>", Pattern.DOTALL);
+    private static final Pattern STYLE = Pattern.compile("<style>(.*?)</style>", Pattern.DOTALL);
+
+    static Page load() throws IOException {
+      byte[] html;
+      try (InputStream in = WebServer.class.getResourceAsStream(PAGE_RESOURCE)) {
+        if (in == null) {
+          throw new IOException("the web page resource " + PAGE_RESOURCE + " is missing from the jar");
+        }
+        html = in.readAllBytes();
+      }
+      String text = new String(html, StandardCharsets.UTF_8);
+      String csp = "default-src 'none'; connect-src 'self'; img-src 'self' data:"
+          + "; script-src " + hash(SCRIPT.matcher(text)) + "; style-src " + hash(STYLE.matcher(text))
+          + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+      return new Page(html, csp);
+    }
+
+    private static String hash(Matcher m) throws IOException {
+      if (!m.find()) {
+        throw new IOException("the web page resource has no inline " + m.pattern());
+      }
+      try {
+        byte[] digest = MessageDigest.getInstance("SHA-256")
+            .digest(m.group(1).getBytes(StandardCharsets.UTF_8));
+        return "'sha256-" + Base64.getEncoder().encodeToString(digest) + "'";
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every JDK has SHA-256", e);
+      }
+    }
+  }
+}

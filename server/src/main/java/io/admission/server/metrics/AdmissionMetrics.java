@@ -1,0 +1,224 @@
+package io.admission.server.metrics;
+
+import io.admission.server.engine.CallType;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.DenialReason;
+import io.admission.server.engine.EndReason;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.Event;
+import io.admission.server.engine.HoldReason;
+import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Results;
+import io.admission.server.engine.SlotKind;
+import io.admission.server.engine.StatusView;
+import io.admission.server.loop.LoopObserver;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.LongHistogram;
+import io.opentelemetry.api.metrics.LongUpDownCounter;
+import io.opentelemetry.api.metrics.Meter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Admission's own metrics, through the OpenTelemetry API only (Main decides whether an SDK and
+ * the Prometheus exporter stand behind it; without them every call here is a no-op).
+ *
+ * <table>
+ *   <caption>Instruments (Prometheus names in brackets)</caption>
+ *   <tr><td>admission.decisions</td><td>counter [admission_decisions_total]: first answers to
+ *       Acquire by {@code admission.outcome} (granted, held, denied, rejected), {@code
+ *       admission.reason} (hold or denial reason, or the refusal's kind), {@code
+ *       admission.call_type}, and for grants {@code admission.slot_kind}. Retries of a known
+ *       call_id decide nothing and are not counted.</td></tr>
+ *   <tr><td>admission.dispatches</td><td>counter: held calls granted, by call type and slot kind</td></tr>
+ *   <tr><td>admission.lease.expiries</td><td>counter: leases that expired without Renew, by
+ *       {@code admission.org_id} — a leak indicator (a client that loses its calls)</td></tr>
+ *   <tr><td>admission.queue.waiters</td><td>up-down counter: held calls now, by org</td></tr>
+ *   <tr><td>admission.pool.in_use</td><td>up-down counter: granted calls running now, by org</td></tr>
+ *   <tr><td>admission.wait.duration</td><td>histogram, s: how long dispatched calls were held</td></tr>
+ *   <tr><td>admission.loop.batch.size</td><td>histogram: tasks per loop turn (0: a turn
+ *       that only fired timers)</td></tr>
+ *   <tr><td>admission.loop.turn.duration</td><td>histogram, s: one loop turn, journal sync
+ *       included</td></tr>
+ * </table>
+ *
+ * <p>Threads: every method runs on the loop thread (a {@link LoopObserver}), except {@link
+ * #seed}, which Main calls before the loop starts. The per-org values are up-down counters that
+ * this observer moves as calls are held, granted and end, so the metrics reader never looks at
+ * engine state; {@link #seed} sets their starting point after a restart. Attribute sets are built
+ * once (per org: on first sight), so recording allocates nothing.
+ */
+public final class AdmissionMetrics implements LoopObserver {
+  /** The instrumentation scope. */
+  public static final String SCOPE = "io.admission.server";
+
+  static final AttributeKey<String> ORG = AttributeKey.stringKey("admission.org_id");
+  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("admission.outcome");
+  static final AttributeKey<String> REASON = AttributeKey.stringKey("admission.reason");
+  static final AttributeKey<String> CALL_TYPE = AttributeKey.stringKey("admission.call_type");
+  static final AttributeKey<String> SLOT_KIND = AttributeKey.stringKey("admission.slot_kind");
+
+  private static final List<Double> WAIT_BUCKETS = List.of(
+      0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0);
+  private static final List<Double> TURN_BUCKETS = List.of(
+      0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05, 0.1, 0.25, 1.0);
+  private static final List<Long> BATCH_BUCKETS = List.of(
+      0L, 1L, 2L, 4L, 8L, 16L, 32L, 64L, 128L, 256L, 512L, 1024L);
+
+  private final LongCounter decisions;
+  private final LongCounter dispatches;
+  private final LongCounter leaseExpiries;
+  private final LongUpDownCounter waiters;
+  private final LongUpDownCounter inUse;
+  private final DoubleHistogram waitDuration;
+  private final LongHistogram batchSize;
+  private final DoubleHistogram turnDuration;
+
+  // Attribute sets, built once.
+  private final Attributes[][] granted = new Attributes[CallType.values().length][SlotKind.values().length];
+  private final Attributes[][] held = new Attributes[CallType.values().length][HoldReason.values().length];
+  private final Attributes[][] denied = new Attributes[CallType.values().length][DenialReason.values().length];
+  private final Attributes[] rejected = new Attributes[Rejection.Kind.values().length];
+  private final Attributes[][] dispatched = new Attributes[CallType.values().length][SlotKind.values().length];
+  private final Attributes[] byCallType = new Attributes[CallType.values().length];
+  /** Loop thread only. Grows by one entry per org ever seen; orgs are never deleted. */
+  private final Map<String, Attributes> byOrg = new HashMap<>();
+
+  public AdmissionMetrics(OpenTelemetry openTelemetry) {
+    Meter meter = openTelemetry.getMeter(SCOPE);
+    decisions = meter.counterBuilder("admission.decisions").setUnit("{decision}")
+        .setDescription("First answers to Acquire, by outcome and reason").build();
+    dispatches = meter.counterBuilder("admission.dispatches").setUnit("{call}")
+        .setDescription("Held calls granted when capacity freed").build();
+    leaseExpiries = meter.counterBuilder("admission.lease.expiries").setUnit("{lease}")
+        .setDescription("Leases that expired without Renew (their slots were freed)").build();
+    waiters = meter.upDownCounterBuilder("admission.queue.waiters").setUnit("{call}")
+        .setDescription("Held calls waiting now, per org").build();
+    inUse = meter.upDownCounterBuilder("admission.pool.in_use").setUnit("{call}")
+        .setDescription("Granted calls running now, per org").build();
+    waitDuration = meter.histogramBuilder("admission.wait.duration").setUnit("s")
+        .setDescription("How long dispatched calls were held")
+        .setExplicitBucketBoundariesAdvice(WAIT_BUCKETS).build();
+    batchSize = meter.histogramBuilder("admission.loop.batch.size").ofLongs().setUnit("{task}")
+        .setDescription("Tasks per loop turn")
+        .setExplicitBucketBoundariesAdvice(BATCH_BUCKETS).build();
+    turnDuration = meter.histogramBuilder("admission.loop.turn.duration").setUnit("s")
+        .setDescription("Duration of one loop turn, journal sync included")
+        .setExplicitBucketBoundariesAdvice(TURN_BUCKETS).build();
+
+    for (CallType type : CallType.values()) {
+      String t = name(type);
+      byCallType[type.ordinal()] = Attributes.of(CALL_TYPE, t);
+      for (SlotKind kind : SlotKind.values()) {
+        granted[type.ordinal()][kind.ordinal()] =
+            Attributes.of(OUTCOME, "granted", CALL_TYPE, t, SLOT_KIND, name(kind));
+        dispatched[type.ordinal()][kind.ordinal()] =
+            Attributes.of(CALL_TYPE, t, SLOT_KIND, name(kind));
+      }
+      for (HoldReason reason : HoldReason.values()) {
+        held[type.ordinal()][reason.ordinal()] =
+            Attributes.of(OUTCOME, "held", REASON, name(reason), CALL_TYPE, t);
+      }
+      for (DenialReason reason : DenialReason.values()) {
+        denied[type.ordinal()][reason.ordinal()] =
+            Attributes.of(OUTCOME, "denied", REASON, name(reason), CALL_TYPE, t);
+      }
+    }
+    for (Rejection.Kind kind : Rejection.Kind.values()) {
+      rejected[kind.ordinal()] = Attributes.of(OUTCOME, "rejected", REASON, name(kind));
+    }
+  }
+
+  /**
+   * Starts the per-org values from a recovered engine: its running and held calls. Call before
+   * the loop starts (the engine is not yet the loop's); costs one status per org, once.
+   */
+  public void seed(Engine engine, long now) {
+    String after = "";
+    while (true) {
+      Results.OrgPage page = (Results.OrgPage) engine.listOrgs(after, 1000);
+      for (var config : page.orgs()) {
+        if (engine.status(config.orgId(), now) instanceof StatusView.Org s) {
+          inUse.add(s.inUse(), org(s.orgId()));
+          waiters.add(s.queued(), org(s.orgId()));
+        }
+      }
+      if (page.nextPageToken().isEmpty()) {
+        return;
+      }
+      after = page.nextPageToken();
+    }
+  }
+
+  // ---- LoopObserver (loop thread) ---------------------------------------------------------
+
+  @Override
+  public void applied(Commands.Command<?> command, Object result, long now) {
+    if (!(command instanceof Commands.Acquire a)) {
+      return;
+    }
+    int type = a.callType().ordinal();
+    if (result instanceof Results.Granted g) {
+      if (!g.retry()) {
+        decisions.add(1, granted[type][g.lease().slotKind().ordinal()]);
+        inUse.add(1, org(a.orgId()));
+      }
+    } else if (result instanceof Results.Held h) {
+      if (!h.retry()) {
+        decisions.add(1, held[type][h.hold().reason().ordinal()]);
+        waiters.add(1, org(a.orgId()));
+      }
+    } else if (result instanceof Results.Denied d) {
+      decisions.add(1, denied[type][d.denial().reason().ordinal()]);
+    } else if (result instanceof Rejection r) {
+      decisions.add(1, rejected[r.kind().ordinal()]);
+    }
+  }
+
+  @Override
+  public void event(Event event, long now) {
+    if (event instanceof Event.Dispatched d) {
+      Results.Lease lease = d.lease();
+      int type = lease.callType().ordinal();
+      dispatches.add(1, dispatched[type][lease.slotKind().ordinal()]);
+      waitDuration.record((lease.grantedAt() - d.heldSince()) / 1000.0, byCallType[type]);
+      Attributes org = org(d.orgId());
+      waiters.add(-1, org);
+      inUse.add(1, org);
+    } else if (event instanceof Event.WaitEnded w) {
+      waiters.add(-1, org(w.orgId()));
+    } else if (event instanceof Event.LeaseEnded l) {
+      Attributes org = org(l.orgId());
+      inUse.add(-1, org);
+      if (l.reason() == EndReason.EXPIRED) {
+        leaseExpiries.add(1, org);
+      }
+    }
+  }
+
+  @Override
+  public void turn(int tasks, long nanos) {
+    batchSize.record(tasks);
+    turnDuration.record(nanos / 1e9);
+  }
+
+  private Attributes org(String orgId) {
+    Attributes a = byOrg.get(orgId);
+    if (a == null) {
+      a = Attributes.of(ORG, orgId);
+      byOrg.put(orgId, a);
+    }
+    return a;
+  }
+
+  private static String name(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
+  }
+}

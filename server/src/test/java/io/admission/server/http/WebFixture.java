@@ -1,0 +1,106 @@
+package io.admission.server.http;
+
+import io.admission.server.engine.Engine;
+import io.admission.server.grpc.AdmissionServices;
+import io.admission.server.loop.CommandLog;
+import io.admission.server.loop.EventLoop;
+import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
+import io.admission.v1.AdmissionAdminServiceGrpc;
+import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.CallType;
+import io.admission.v1.GetOrgStatusRequest;
+import io.admission.v1.LoginLimits;
+import io.admission.v1.Org;
+import io.admission.v1.OrgStatus;
+import io.admission.v1.PutOrgRequest;
+import io.admission.v1.ReleaseRequest;
+import io.admission.v1.SetLoginLimitsRequest;
+import io.admission.v1.SetReservationRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server as Main assembles it, in this JVM: the loop on its own thread with the real clock,
+ * gRPC over Netty and the web page, each on a free loopback port. Tests drive it through gRPC, as
+ * switches and operators do, and watch it through the web page.
+ */
+final class WebFixture implements AutoCloseable {
+  final EventLoop loop = new EventLoop(new Engine(), CommandLog.NONE, Clock.systemUTC(), 4096);
+  final Server grpc;
+  final WebServer web;
+  final ManagedChannel channel;
+  final AdmissionServiceGrpc.AdmissionServiceBlockingStub admission;
+  final AdmissionAdminServiceGrpc.AdmissionAdminServiceBlockingStub admin;
+  final AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub monitor;
+
+  WebFixture() throws IOException {
+    loop.start();
+    grpc = AdmissionServices.addTo(
+            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), loop,
+            new HealthStatusManager())
+        .directExecutor()
+        .build()
+        .start();
+    web = WebServer.start(new InetSocketAddress("127.0.0.1", 0), loop);
+    channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpc.getPort()).usePlaintext().build();
+    admission = AdmissionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);
+    admin = AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);
+    monitor = AdmissionMonitorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);
+  }
+
+  /** The page's address, e.g. {@code http://127.0.0.1:40123}, without a trailing slash. */
+  String url() {
+    return "http://127.0.0.1:" + web.address().getPort();
+  }
+
+  void putOrg(Org org) {
+    admin.putOrg(PutOrgRequest.newBuilder().setOrg(org).build());
+  }
+
+  void reserve(String orgId, String agentId, CallType type, int slots) {
+    admin.setReservation(SetReservationRequest.newBuilder()
+        .setOrgId(orgId).setAgentId(agentId).setCallType(type).setSlots(slots).build());
+  }
+
+  void loginLimit(String orgId, String loginId, int maxConcurrent) {
+    admin.setLoginLimits(SetLoginLimitsRequest.newBuilder()
+        .setOrgId(orgId).setLoginId(loginId)
+        .setLimits(LoginLimits.newBuilder().setMaxConcurrent(maxConcurrent)).build());
+  }
+
+  AcquireResponse acquire(String orgId, String callId, String agentId, CallType type, String loginId) {
+    return admission.acquire(AcquireRequest.newBuilder()
+        .setOrgId(orgId).setCallId(callId).setAgentId(agentId).setCallType(type).setLoginId(loginId)
+        .build());
+  }
+
+  void release(String orgId, String callId) {
+    admission.release(ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId).build());
+  }
+
+  OrgStatus status(String orgId) {
+    return monitor.getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(orgId).build()).getStatus();
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    web.close();
+    grpc.shutdownNow();
+    try {
+      grpc.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    loop.close();
+  }
+}
