@@ -5,7 +5,6 @@ import io.admission.server.config.ConfigFile;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Rejection;
-import io.admission.server.engine.Snapshots;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
@@ -105,9 +104,6 @@ public final class Main implements Callable<Integer> {
     AuditLog audit = inMemory
         ? AuditLog.inMemory(auditOptions, Clock.systemUTC())
         : AuditLog.open(dataDir.resolve("audit"), auditOptions, Clock.systemUTC());
-    if (!inMemory) {
-      audit.seed(Snapshots.capture(engine)); // so events of calls from before the restart name them
-    }
     Telemetry telemetry =
         metricsAddress == null ? Telemetry.off() : Telemetry.prometheus(metricsAddress);
     AdmissionMetrics admissionMetrics = new AdmissionMetrics(telemetry.openTelemetry());

@@ -15,17 +15,11 @@ import java.util.Locale;
 
 /**
  * Turns what the loop saw into audit events (without their sequence, which the store assigns).
- * Pure but for the {@link CallDirectory} it keeps up to date, which fills in who a call is when an
- * event names only the call.
+ * Pure: every engine event names its call (agent, type, login, number) itself.
  *
  * <p>Owned by the audit writer thread.
  */
 final class AuditEvents {
-  private final CallDirectory calls;
-
-  AuditEvents(CallDirectory calls) {
-    this.calls = calls;
-  }
 
   /** Adds the events {@code observed} stands for to {@code out}: none, or one. */
   void convert(Observed observed, List<AuditEvent.Builder> out) {
@@ -91,13 +85,11 @@ final class AuditEvents {
   /** A first decision; a retried Acquire decided nothing new. */
   private AuditEvent.Builder acquired(Commands.Acquire a, Object result, long now) {
     if (result instanceof Results.Granted g && !g.retry()) {
-      calls.add(a);
       return call(a, now, AuditEventKind.AUDIT_EVENT_KIND_GRANTED)
           .setLease(Responses.lease(g.lease()))
           .setMessage("granted a " + slot(g.lease().slotKind()) + " slot");
     }
     if (result instanceof Results.Held h && !h.retry()) {
-      calls.add(a);
       return held(call(a, now, AuditEventKind.AUDIT_EVENT_KIND_HELD), h.hold());
     }
     if (result instanceof Results.Denied d) {
@@ -110,23 +102,20 @@ final class AuditEvents {
 
   private AuditEvent.Builder happened(Event event, long now) {
     if (event instanceof Event.Dispatched d) {
-      calls.add(d.lease());
-      return call(calls.find(d.orgId(), d.callId()), d.orgId(), d.callId(), now,
-              AuditEventKind.AUDIT_EVENT_KIND_DISPATCHED)
+      return call(d.call(), now, AuditEventKind.AUDIT_EVENT_KIND_DISPATCHED)
           .setLease(Responses.lease(d.lease()))
           .setWaited(Responses.duration(d.lease().grantedAt() - d.heldSince()))
           .setMessage("dispatched to a " + slot(d.lease().slotKind()) + " slot");
     }
     if (event instanceof Event.HoldChanged h) {
-      return held(call(calls.find(h.orgId(), h.callId()), h.orgId(), h.callId(), now,
-          AuditEventKind.AUDIT_EVENT_KIND_HOLD_CHANGED), h.hold());
+      return held(call(h.call(), now, AuditEventKind.AUDIT_EVENT_KIND_HOLD_CHANGED), h.hold());
     }
     if (event instanceof Event.WaitEnded w) {
       return waitEnded(w, now);
     }
     Event.LeaseEnded l = (Event.LeaseEnded) event;
     boolean expired = l.reason() == EndReason.EXPIRED;
-    return call(calls.remove(l.orgId(), l.callId()), l.orgId(), l.callId(), now, expired
+    return call(l.call(), now, expired
             ? AuditEventKind.AUDIT_EVENT_KIND_LEASE_EXPIRED
             : AuditEventKind.AUDIT_EVENT_KIND_RELEASED)
         .setMessage(expired ? "lease expired without Renew; its slot was freed" : "released");
@@ -142,9 +131,7 @@ final class AuditEvents {
       case RELEASED -> AuditEventKind.AUDIT_EVENT_KIND_RELEASED;
       case EXPIRED -> AuditEventKind.AUDIT_EVENT_KIND_LEASE_EXPIRED;
     };
-    AuditEvent.Builder b =
-        call(calls.remove(w.orgId(), w.callId()), w.orgId(), w.callId(), now, kind)
-            .setMessage(ended.message());
+    AuditEvent.Builder b = call(w.call(), now, kind).setMessage(ended.message());
     if (ended.heldSince() >= 0) {
       b.setWaited(Responses.duration(ended.endedAt() - ended.heldSince()));
     }
@@ -163,21 +150,14 @@ final class AuditEvents {
     return b.setDenialReason(proto.getReason()).setDenial(proto).setMessage(denial.message());
   }
 
-  private static AuditEvent.Builder call(Commands.Acquire a, long now, AuditEventKind kind) {
-    return call(a, a.orgId(), a.callId(), now, kind);
-  }
-
-  /** A call event; {@code who} may be null when the call is unknown (then only its ids). */
-  private static AuditEvent.Builder call(
-      Commands.Acquire who, String orgId, String callId, long now, AuditEventKind kind) {
-    AuditEvent.Builder b = base(orgId, now, kind).setCallId(callId);
-    if (who != null) {
-      b.setAgentId(who.agentId())
-          .setCallType(Responses.callType(who.callType()))
-          .setLoginId(who.loginId())
-          .setFromNumber(who.fromNumber());
-    }
-    return b;
+  /** A call event, naming who the call is. */
+  private static AuditEvent.Builder call(Commands.Acquire who, long now, AuditEventKind kind) {
+    return base(who.orgId(), now, kind)
+        .setCallId(who.callId())
+        .setAgentId(who.agentId())
+        .setCallType(Responses.callType(who.callType()))
+        .setLoginId(who.loginId())
+        .setFromNumber(who.fromNumber());
   }
 
   private static AuditEvent.Builder base(String orgId, long now, AuditEventKind kind) {

@@ -72,8 +72,7 @@ public final class AuditLog implements AuditReader, AutoCloseable {
   private final AuditStore store;
   private final Options options;
   private final InstantSource clock;
-  private final CallDirectory calls = new CallDirectory();
-  private final AuditEvents events = new AuditEvents(calls);
+  private final AuditEvents events = new AuditEvents();
   private final ScheduledThreadPoolExecutor writer;
   private final AtomicLong pending = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
@@ -108,14 +107,6 @@ public final class AuditLog implements AuditReader, AutoCloseable {
   /** The observer to add to the loop (once): it hands each turn's events to this log. */
   public LoopObserver recorder() {
     return new AuditRecorder(this);
-  }
-
-  /**
-   * Names the calls of a recovered engine, so that events of calls from before a restart (a lease
-   * ending, a hold changing) say who they were. Call before the loop starts.
-   */
-  public void seed(EngineSnapshot recovered) {
-    writer.execute(() -> calls.seed(recovered));
   }
 
   // ---- From the loop thread ---------------------------------------------------------------

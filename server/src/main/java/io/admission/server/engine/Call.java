@@ -11,6 +11,8 @@ final class Call {
     ENDED
   }
 
+  /** The Acquire that created the call: who it is, as events and snapshots report it. */
+  final Commands.Acquire request;
   final String orgId;
   final String callId;
   final String agentId;
@@ -51,6 +53,7 @@ final class Call {
   Results.Denial denial;
 
   Call(Commands.Acquire request, long seq, Pool.Pair pair, Login login, CallerNumber number) {
+    this.request = request;
     this.orgId = request.orgId();
     this.callId = request.callId();
     this.agentId = request.agentId();

@@ -6,20 +6,27 @@ package io.admission.server.engine;
  * and pushes them to WaitForSlot streams (and, later, metrics and the audit log).
  */
 public sealed interface Event {
-  String orgId();
+  /** The call the event is about, as its Acquire named it (org, id, agent, type, login, number). */
+  Commands.Acquire call();
 
-  String callId();
+  default String orgId() {
+    return call().orgId();
+  }
+
+  default String callId() {
+    return call().callId();
+  }
 
   /** A held call was granted. */
-  record Dispatched(String orgId, String callId, Results.Lease lease, long heldSince)
-      implements Event {}
+  record Dispatched(Commands.Acquire call, Results.Lease lease, long heldSince) implements Event {}
 
   /** A held call now waits for something else, or until another moment. */
-  record HoldChanged(String orgId, String callId, Results.Hold hold) implements Event {}
+  record HoldChanged(Commands.Acquire call, Results.Hold hold) implements Event {}
 
   /** A held call stopped waiting without a grant: denied, max_wait passed, or cancelled. */
-  record WaitEnded(String orgId, String callId, Results.Ended ended) implements Event {}
+  record WaitEnded(Commands.Acquire call, Results.Ended ended) implements Event {}
 
   /** A granted call ended: released or expired. No stream watches it; for metrics and audit. */
-  record LeaseEnded(String orgId, String callId, EndReason reason, long at) implements Event {}
+  record LeaseEnded(Commands.Acquire call, Results.Lease lease, EndReason reason, long at)
+      implements Event {}
 }

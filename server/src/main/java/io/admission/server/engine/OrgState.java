@@ -114,16 +114,16 @@ final class OrgState {
     if (v instanceof Verdict.Hold h) {
       hold(call, h, now);
       if (h.reason() != before || h.readyAt() != readyBefore) {
-        engine.emit(new Event.HoldChanged(config.orgId(), call.callId, holdView(call, now)));
+        engine.emit(new Event.HoldChanged(call.request, holdView(call, now)));
       }
     } else if (v instanceof Verdict.Deny d) {
       leaveHeld(call);
       deny(call, d, now);
-      engine.emit(new Event.WaitEnded(config.orgId(), call.callId, endedView(call)));
+      engine.emit(new Event.WaitEnded(call.request, endedView(call)));
     } else {
       leaveHeld(call);
       grant(call, now);
-      engine.emit(new Event.Dispatched(config.orgId(), call.callId, call.lease(), call.heldSince));
+      engine.emit(new Event.Dispatched(call.request, call.lease(), call.heldSince));
     }
   }
 
@@ -393,7 +393,7 @@ final class OrgState {
     }
     call.leaseTimer = engine.timers.cancel(call.leaseTimer);
     end(call, reason, now);
-    engine.emit(new Event.LeaseEnded(config.orgId(), call.callId, reason, now));
+    engine.emit(new Event.LeaseEnded(call.request, call.lease(), reason, now));
     settle(freed, now);
   }
 
@@ -402,7 +402,7 @@ final class OrgState {
     unqueue(call);
     leaveHeld(call);
     end(call, reason, now);
-    engine.emit(new Event.WaitEnded(config.orgId(), call.callId, endedView(call)));
+    engine.emit(new Event.WaitEnded(call.request, endedView(call)));
   }
 
   private void end(Call call, EndReason reason, long now) {

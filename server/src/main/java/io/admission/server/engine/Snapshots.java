@@ -55,9 +55,7 @@ public final class Snapshots {
   }
 
   private static EngineSnapshot.CallState capture(Call c) {
-    Commands.Acquire request = new Commands.Acquire(
-        c.orgId, c.callId, c.agentId, c.type, c.loginId, c.fromNumber, c.requestedTtlMillis,
-        c.maxWaitMillis);
+    Commands.Acquire request = c.request;
     EngineSnapshot.Phase phase = switch (c.state) {
       case HELD -> EngineSnapshot.Phase.HELD;
       case ACTIVE -> EngineSnapshot.Phase.ACTIVE;
