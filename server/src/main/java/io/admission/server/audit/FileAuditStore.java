@@ -1,5 +1,6 @@
 package io.admission.server.audit;
 
+import io.admission.server.journal.Records;
 import io.admission.v1.AuditEvent;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -179,8 +180,8 @@ final class FileAuditStore implements AuditStore {
           roll(event, day);
         }
         byte[] payload = event.toByteArray();
-        room(Frames.HEADER + payload.length);
-        Frames.write(pending, payload);
+        room(Records.HEADER + payload.length);
+        Records.write(pending, payload);
       }
       flush();
     } catch (IOException | RuntimeException e) {

@@ -1,32 +1,20 @@
 package io.admission.server.audit;
 
+import io.admission.server.journal.Records;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.zip.CRC32C;
 
 /**
- * The record frame of audit files, the journal's layout: a 4-byte big-endian payload length, the
- * payload's 4-byte CRC32C, then the payload (one {@code admission.v1.AuditEvent}).
+ * Reading audit files, whose records use the journal's frame ({@link Records}: length, CRC32C,
+ * payload — one {@code admission.v1.AuditEvent}) but are scanned in place rather than loaded.
  */
 final class Frames {
   private Frames() {}
 
-  static final int HEADER = 8;
+  private static final int HEADER = Records.HEADER;
   /** Larger lengths can only come from damage: an audit event is a few hundred bytes. */
   static final int MAX_PAYLOAD = 1 << 20;
-
-  static void write(ByteBuffer buf, byte[] payload) {
-    buf.putInt(payload.length);
-    buf.putInt(crc(payload, 0, payload.length));
-    buf.put(payload);
-  }
-
-  static int crc(byte[] bytes, int offset, int length) {
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, offset, length);
-    return (int) crc.getValue();
-  }
 
   /** A frame that cannot be read: torn by a crash while writing, or damaged. */
   static final class Damaged extends IOException {
@@ -78,7 +66,7 @@ final class Frames {
       buf.position(buf.position() + HEADER);
       byte[] payload = new byte[length];
       buf.get(payload);
-      if (crc(payload, 0, length) != crc) {
+      if (Records.crc(payload, 0, length) != crc) {
         throw new Damaged(position, "a record whose checksum does not match");
       }
       position += HEADER + length;
