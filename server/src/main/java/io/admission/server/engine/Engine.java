@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -305,7 +306,7 @@ public final class Engine {
     lastNow = now;
     TimerQueue.Timer t;
     while ((t = timers.pollDue(now)) != null) {
-      fire(t);
+      fireInstant(t);
     }
     while (!ended.isEmpty() && ended.peekFirst().endedAt + REMEMBER_ENDED_MILLIS <= now) {
       Call old = ended.pollFirst();
@@ -315,28 +316,54 @@ public final class Engine {
     return now;
   }
 
-  private void fire(TimerQueue.Timer t) {
+  /**
+   * Fires {@code first} and every other timer due at the same instant. Everything that frees room
+   * (leases expiring, windows rolling) happens first, then one dispatch over all of it — FIFO among
+   * the waiters that became eligible at that instant, whichever timer freed them — and only then
+   * do the waits whose max_wait passes at that instant end: a call still waiting when its slot
+   * frees gets it.
+   */
+  private void fireInstant(TimerQueue.Timer first) {
+    long at = first.at;
+    Map<String, List<Blocker>> freed = new TreeMap<>(); // orgs are independent; id order is stable
+    List<TimerQueue.Timer> waitDeadlines = new ArrayList<>();
+    TimerQueue.Timer t = first;
+    do {
+      if (t.kind == TimerQueue.Kind.WAIT_DEADLINE) {
+        waitDeadlines.add(t);
+      } else {
+        fire(t, freed);
+      }
+    } while ((t = timers.pollDue(at)) != null);
+    freed.forEach((orgId, blockers) -> orgs.get(orgId).settle(blockers, at));
+    for (TimerQueue.Timer deadline : waitDeadlines) {
+      Call call = (Call) deadline.target;
+      call.waitTimer = null;
+      if (call.state == Call.State.HELD) { // not dispatched just now
+        deadline.org.endHeld(call, EndReason.WAIT_EXPIRED, at);
+      }
+    }
+  }
+
+  private void fire(TimerQueue.Timer t, Map<String, List<Blocker>> freed) {
     OrgState org = t.org;
+    List<Blocker> orgFreed = freed.computeIfAbsent(org.config.orgId(), k -> new ArrayList<>());
     switch (t.kind) {
       case LEASE_EXPIRY -> {
         Call call = (Call) t.target;
         call.leaseTimer = null;
-        org.endActive(call, EndReason.EXPIRED, t.at);
+        orgFreed.addAll(org.finishActive(call, EndReason.EXPIRED, t.at));
       }
-      case WAIT_DEADLINE -> {
-        Call call = (Call) t.target;
-        call.waitTimer = null;
-        org.endHeld(call, EndReason.WAIT_EXPIRED, t.at);
-      }
+      case WAIT_DEADLINE -> throw new IllegalStateException("wait deadlines end after dispatch");
       case LOGIN_WINDOW -> {
         Login login = (Login) t.target;
         login.windowTimer = null;
-        org.settle(List.of(login), t.at);
+        orgFreed.add(login);
       }
       case NUMBER_WINDOW -> {
         CallerNumber number = (CallerNumber) t.target;
         number.windowTimer = null;
-        org.settle(List.of(number), t.at);
+        orgFreed.add(number);
       }
     }
   }

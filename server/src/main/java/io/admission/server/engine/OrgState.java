@@ -379,6 +379,14 @@ final class OrgState {
 
   /** Release of a granted call, or its lease expiring: the slot frees and waiters may go. */
   void endActive(Call call, EndReason reason, long now) {
+    settle(finishActive(call, reason, now), now);
+  }
+
+  /**
+   * Ends a granted call without dispatching yet; returns what it freed. Timers due at one instant
+   * all finish first and are settled together, so the oldest waiter any of them freed goes first.
+   */
+  List<Blocker> finishActive(Call call, EndReason reason, long now) {
     pool.release(call.pair);
     List<Blocker> freed = new ArrayList<>(4);
     freed.add(pool);
@@ -394,7 +402,7 @@ final class OrgState {
     call.leaseTimer = engine.timers.cancel(call.leaseTimer);
     end(call, reason, now);
     engine.emit(new Event.LeaseEnded(call.request, call.lease(), reason, now));
-    settle(freed, now);
+    return freed;
   }
 
   /** A held call leaves without starting: cancelled by Release, or its max_wait passed. */

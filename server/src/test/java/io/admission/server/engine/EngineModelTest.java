@@ -21,16 +21,18 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Seeded randomized test of the engine against {@link ReferenceModel}, a deliberately naive model
- * of the org pool (with login concurrency and the daily cap as the checks around it). Both get the
- * same random commands — several orgs, agents, call types and logins, time moving by random
+ * of the org pool with the checks around it: login concurrency and rate windows, per-number
+ * concurrency, rolling-hour and daily caps, and the org daily cap. Both get the same random
+ * commands — several orgs, agents, call types, logins and caller numbers, time moving by random
  * amounts (sometimes not at all, sometimes backwards, sometimes past the ten-minute memory) — and
  * after every step the test compares the answer, the events in order, every org's status and the
  * state of every call it ever named, then checks invariants on the engine's own output.
  *
  * <p>Replay one seed with {@code -DengineModel.seed=N}; change the run with {@code
- * -DengineModel.seeds=N} and {@code -DengineModel.steps=N}. Every failure names its seed. {@code
- * -DengineModel.invariantsOnly=true} skips the comparison with the model, to see what the
- * invariants alone catch; {@code -DengineModel.stats=true} prints how often each case came up.
+ * -DengineModel.seeds=N}, {@code -DengineModel.first=N} and {@code -DengineModel.steps=N}. Every
+ * failure names its seed. {@code -DengineModel.invariantsOnly=true} skips the comparison with the
+ * model, to see what the invariants alone catch; {@code -DengineModel.stats=true} prints how
+ * often each case came up.
  */
 class EngineModelTest {
   private static final long SECOND = 1_000L;
@@ -39,7 +41,14 @@ class EngineModelTest {
   private static final long DAY0 = LocalDate.of(2025, 3, 10).atStartOfDay(ZoneOffset.UTC)
       .toInstant().toEpochMilli();
   private static final String[] AGENTS = {"", "a1", "a2", "a3"};
-  private static final String[] LOGINS = {"", "", "l1", "l2", "l3"};
+  /** l1 twice: a login busy enough to fill its rate window now and then. */
+  private static final String[] LOGINS = {"", "l1", "l1", "l2", "l3"};
+  private static final String[] NUMBERS = {"", "", "n1", "n2", "n3"};
+  /**
+   * Login windows, one per org for its life: none of their small multiples equals a lease TTL or
+   * a max_wait, so window exits rarely coincide with them to the millisecond.
+   */
+  private static final long[] WINDOWS = {35 * SECOND, 110 * SECOND, 170 * SECOND, 280 * SECOND};
   private static final CallType[] TYPES = CallType.values();
   private static final long[] TTLS = {0, 0, 20 * SECOND, MINUTE, 5 * MINUTE};
   private static final long[] MAX_WAITS = {0, 0, 0, 15 * SECOND, 90 * SECOND, 4 * MINUTE};
@@ -53,7 +62,7 @@ class EngineModelTest {
   void engineAgreesWithTheNaiveModel() throws InterruptedException {
     String one = System.getProperty("engineModel.seed");
     int steps = Integer.getInteger("engineModel.steps", 500);
-    long first = one != null ? Long.parseLong(one) : 1;
+    long first = one != null ? Long.parseLong(one) : Long.getLong("engineModel.first", 1);
     int seeds = one != null ? 1 : Integer.getInteger("engineModel.seeds", 200);
     Map<String, Integer> seen = new java.util.TreeMap<>();
     Run[] current = new Run[1];
@@ -103,7 +112,13 @@ class EngineModelTest {
           "event HOLDCHANGED", "event WAITENDED WAIT_EXPIRED", "event WAITENDED CANCELLED",
           "event WAITENDED DENIED", "event LEASEENDED EXPIRED", "event LEASEENDED RELEASED",
           "dispatched RESERVED", "dispatched SHARED", "id reused after forgotten",
-          "over capacity after a reduction", "renewed held", "renewed unknown")) {
+          "over capacity after a reduction", "renewed held", "renewed unknown", "NUMBERLIMITS",
+          "held LOGIN_RATE", "held NUMBER_RATE", "held NUMBER_CONCURRENCY",
+          "dispatched from LOGIN_RATE", "dispatched from NUMBER_RATE",
+          "dispatched from NUMBER_CONCURRENCY", "dispatched by a login window rolling",
+          "dispatched by a number window rolling",
+          "hold changed LOGIN_RATE", "hold changed NUMBER_RATE", "DENIED NUMBER_DAILY_CAP",
+          "DENIED DAILY_CAP")) {
         int times = seen.entrySet().stream().filter(e -> e.getKey().startsWith(c))
             .mapToInt(Map.Entry::getValue).sum();
         if (times < 10) {
@@ -126,6 +141,8 @@ class EngineModelTest {
     /** Every call id named per org, with the request of its latest incarnation. */
     final Map<String, LinkedHashMap<String, Commands.Acquire>> named = new LinkedHashMap<>();
     final List<String> orgIds = new ArrayList<>();
+    /** Each org's login window, fixed for its life (see {@link #WINDOWS}). */
+    final Map<String, Long> windows = new HashMap<>();
     int nextCall;
     /** Invariant bookkeeping, from the engine's own output. */
     final Map<String, Boolean> overLimitAfterReduction = new HashMap<>();
@@ -197,15 +214,28 @@ class EngineModelTest {
         case 1 -> OptionalLong.of(45 * SECOND);
         default -> OptionalLong.of(2 * MINUTE);
       };
+      long window = windows.computeIfAbsent(id, k -> WINDOWS[random.nextInt(WINDOWS.length)]);
+      int perWindow = random.nextInt(4);
       LoginLimits loginDefaults =
           new LoginLimits(
-              OptionalInt.of(random.nextInt(4)), OptionalInt.of(0), OptionalLong.empty());
+              OptionalInt.of(random.nextInt(4)),
+              perWindow == 0 ? OptionalInt.of(0) : OptionalInt.of(2 + random.nextInt(2)),
+              OptionalLong.of(window));
+      NumberLimits numberDefaults = new NumberLimits(
+          smallCap(6, 3), smallCap(3, 2), smallCap(2, 1));
       Optional<DailyCap> cap = random.nextInt(3) == 0
           ? Optional.of(new DailyCap(3 + random.nextInt(25), List.of(), LocalDate.of(2025, 1, 1),
               Set.of()))
           : Optional.empty();
       return new OrgConfig(
-          id, limit, cap, ZoneOffset.UTC, ttl, loginDefaults, NumberLimits.INHERIT);
+          id, limit, cap, ZoneOffset.UTC, ttl, loginDefaults, numberDefaults);
+    }
+
+    /** Unset, off (0), or from {@code base} to {@code base + spread}. */
+    OptionalInt smallCap(int base, int spread) {
+      int r = random.nextInt(4);
+      return r == 0 ? OptionalInt.empty() : r == 1 ? OptionalInt.of(0)
+          : OptionalInt.of(base + random.nextInt(spread + 1));
     }
 
     String randomOrgId() {
@@ -244,7 +274,7 @@ class EngineModelTest {
       if (r < 34) {
         CallType type = random.nextBoolean() ? CallType.OUTBOUND : pick(TYPES);
         return new Commands.Acquire(org, "c" + (++nextCall), pick(AGENTS), type,
-            pick(LOGINS), "", TTLS[random.nextInt(TTLS.length)],
+            pick(LOGINS), pick(NUMBERS), TTLS[random.nextInt(TTLS.length)],
             MAX_WAITS[random.nextInt(MAX_WAITS.length)]);
       } else if (r < 42) {
         return retriedAcquire(org);
@@ -278,11 +308,18 @@ class EngineModelTest {
         }
         String existing = orgIds.get(random.nextInt(orgIds.size()));
         return new Commands.PutOrg(randomOrg(existing));
-      } else if (r < 90) {
+      } else if (r < 88) {
         OptionalInt max = random.nextInt(4) == 0 ? OptionalInt.empty()
             : OptionalInt.of(random.nextInt(4));
+        OptionalInt perWindow = random.nextInt(3) == 0 ? OptionalInt.empty()
+            : random.nextInt(4) == 0 ? OptionalInt.of(0) : OptionalInt.of(2 + random.nextInt(3));
+        OptionalLong window = random.nextBoolean() || !windows.containsKey(org)
+            ? OptionalLong.empty() : OptionalLong.of(windows.get(org));
         return new Commands.SetLoginLimits(org, LOGINS[2 + random.nextInt(3)],
-            new LoginLimits(max, OptionalInt.empty(), OptionalLong.empty()));
+            new LoginLimits(max, perWindow, window));
+      } else if (r < 90) {
+        return new Commands.SetNumberLimits(org, NUMBERS[2 + random.nextInt(3)],
+            new NumberLimits(smallCap(2, 3), smallCap(2, 2), smallCap(1, 1)));
       } else {
         return new Commands.Tick();
       }
@@ -299,16 +336,20 @@ class EngineModelTest {
       if (random.nextInt(5) > 0) {
         return a;
       }
+      if (random.nextInt(5) == 0) {
+        return new Commands.Acquire(a.orgId(), a.callId(), a.agentId(), a.callType(),
+            a.loginId(), a.fromNumber() + "x", a.leaseTtlMillis(), a.maxWaitMillis());
+      }
       return switch (random.nextInt(4)) {
         case 0 -> new Commands.Acquire(a.orgId(), a.callId(), a.agentId() + "x", a.callType(),
-            a.loginId(), "", a.leaseTtlMillis(), a.maxWaitMillis());
+            a.loginId(), a.fromNumber(), a.leaseTtlMillis(), a.maxWaitMillis());
         case 1 -> new Commands.Acquire(a.orgId(), a.callId(), a.agentId(),
-            TYPES[(a.callType().ordinal() + 1) % TYPES.length], a.loginId(), "",
+            TYPES[(a.callType().ordinal() + 1) % TYPES.length], a.loginId(), a.fromNumber(),
             a.leaseTtlMillis(), a.maxWaitMillis());
         case 2 -> new Commands.Acquire(a.orgId(), a.callId(), a.agentId(), a.callType(),
-            a.loginId(), "", a.leaseTtlMillis() + SECOND, a.maxWaitMillis());
+            a.loginId(), a.fromNumber(), a.leaseTtlMillis() + SECOND, a.maxWaitMillis());
         default -> new Commands.Acquire(a.orgId(), a.callId(), a.agentId(), a.callType(),
-            a.loginId() + "x", "", a.leaseTtlMillis(), a.maxWaitMillis());
+            a.loginId() + "x", a.fromNumber(), a.leaseTtlMillis(), a.maxWaitMillis());
       };
     }
 
@@ -359,6 +400,9 @@ class EngineModelTest {
       } else if (command instanceof Commands.SetLoginLimits s) {
         expected = model.setLoginLimits(s, now);
         actual = Render.result(engine.setLoginLimits(s, now));
+      } else if (command instanceof Commands.SetNumberLimits s) {
+        expected = model.setNumberLimits(s, now);
+        actual = Render.result(engine.setNumberLimits(s, now));
       } else {
         model.tick(now);
         engine.advance(now);
@@ -375,6 +419,12 @@ class EngineModelTest {
           : actual.startsWith("GRANTED") || actual.startsWith("HELD")
               ? actual.substring(0, actual.indexOf(' ', actual.indexOf(" retry=") + 1))
               : actual.split(" ")[0]);
+      if (actual.startsWith("DENIED")) {
+        cover(actual.substring(0, actual.indexOf(" retryAt")));
+      }
+      if (acquired instanceof Results.Held h && !h.retry()) {
+        cover("held " + h.hold().reason());
+      }
       if (actual.contains("unknown=[c")) {
         cover("renewed unknown");
       }
@@ -409,6 +459,16 @@ class EngineModelTest {
         if (e instanceof Event.Dispatched d) {
           countGrant(d.orgId(), d.callId());
           cover("dispatched " + d.lease().slotKind());
+          if (lastSeen.get(d.orgId() + "/" + d.callId()) instanceof Results.Held h) {
+            cover("dispatched from " + h.hold().reason());
+            if (h.hold().readyAt().isPresent()
+                && h.hold().readyAt().getAsLong() == d.lease().grantedAt()) {
+              cover(h.hold().reason() == HoldReason.LOGIN_RATE
+                  ? "dispatched by a login window rolling" : "dispatched by a number window rolling");
+            }
+          }
+        } else if (e instanceof Event.HoldChanged h) {
+          cover("hold changed " + h.hold().reason());
         }
       }
       List<String> expected = new ArrayList<>(model.events);
@@ -502,7 +562,8 @@ class EngineModelTest {
       boolean reconfiguration = command instanceof Commands.PutOrg
           || command instanceof Commands.SetReservation
           || command instanceof Commands.RemoveAgent
-          || command instanceof Commands.SetLoginLimits;
+          || command instanceof Commands.SetLoginLimits
+          || command instanceof Commands.SetNumberLimits;
       Set<String> holdChanged = new HashSet<>();
       List<Results.Lease> grants = new ArrayList<>();
       for (Event e : events) {
@@ -590,7 +651,7 @@ class EngineModelTest {
     /**
      * Every held call is really blocked: a pool-held call's agent is at or over its reservation
      * for that type (a reservation is always honoured) and the shared pool is full; a login-held
-     * call's login is at its limit.
+     * call's login is at one of its limits; a number-held call's number at one of its caps.
      */
     void checkHeldAreBlocked(String org, StatusView.Org s, Map<String, Results.WatchResult> seen) {
       for (String id : named.get(org).keySet()) {
@@ -614,15 +675,30 @@ class EngineModelTest {
           check(s.sharedInUse() >= s.sharedCapacity(),
               () -> org + "/" + id + " is held though shared slots are free", "shared full",
               s);
-        } else if (h.hold().reason() == HoldReason.LOGIN_CONCURRENCY) {
+        } else if (h.hold().reason() == HoldReason.LOGIN_CONCURRENCY
+            || h.hold().reason() == HoldReason.LOGIN_RATE) {
+          // Either limit: a waiter behind the login's oldest keeps its first hold reason until it
+          // reaches the front, while the login stays full.
           boolean atLimit = false;
           for (StatusView.LoginLine line : s.logins()) {
             if (line.loginId().equals(a.loginId())) {
-              atLimit = line.maxConcurrent() > 0 && line.active() >= line.maxConcurrent();
+              atLimit = (line.maxConcurrent() > 0 && line.active() >= line.maxConcurrent())
+                  || (line.maxPerWindow() > 0 && line.lastWindow() >= line.maxPerWindow());
             }
           }
           check(atLimit, () -> org + "/" + id + " is held though its login has room", "login full",
               s.logins());
+        } else if (h.hold().reason() == HoldReason.NUMBER_CONCURRENCY
+            || h.hold().reason() == HoldReason.NUMBER_RATE) {
+          boolean atLimit = false;
+          for (StatusView.NumberLine line : s.numbers()) {
+            if (line.number().equals(a.fromNumber())) {
+              atLimit = (line.maxConcurrent() > 0 && line.active() >= line.maxConcurrent())
+                  || (line.maxPerHour() > 0 && line.lastHour() >= line.maxPerHour());
+            }
+          }
+          check(atLimit, () -> org + "/" + id + " is held though its number has room",
+              "number full", s.numbers());
         }
       }
     }
@@ -722,7 +798,11 @@ class EngineModelTest {
       } else if (r instanceof Results.AgentRemoved a) {
         return "REMOVED freed=" + a.freedSlots() + " shared=" + a.sharedCapacity();
       } else if (r instanceof Results.LoginLimitsChanged l) {
-        return "LOGINLIMITS max=" + l.effective().maxConcurrent();
+        return "LOGINLIMITS max=" + l.effective().maxConcurrent() + " pw="
+            + l.effective().maxPerWindow() + " win=" + l.effective().windowMillis();
+      } else if (r instanceof Results.NumberLimitsChanged n) {
+        return "NUMBERLIMITS day=" + n.effective().maxPerDay() + " hour="
+            + n.effective().maxPerHour() + " conc=" + n.effective().maxConcurrent();
       }
       return "UNEXPECTED " + r;
     }
@@ -733,7 +813,7 @@ class EngineModelTest {
 
     static String event(Event e) {
       String who = " call(" + e.call().agentId() + " " + e.call().callType() + " "
-          + e.call().loginId() + ")";
+          + e.call().loginId() + " " + e.call().fromNumber() + ")";
       return eventWithout(e) + who;
     }
 
@@ -773,9 +853,20 @@ class EngineModelTest {
       }
       b.append("] logins=[");
       for (StatusView.LoginLine l : s.logins()) {
-        if (l.active() > 0 || l.queued() > 0) {
+        if (l.active() > 0 || l.queued() > 0 || l.lastWindow() > 0) {
           b.append(l.loginId()).append(':').append(l.active()).append('/')
-              .append(l.maxConcurrent()).append('/').append(l.queued()).append(' ');
+              .append(l.maxConcurrent()).append('/').append(l.lastWindow()).append('/')
+              .append(l.maxPerWindow()).append('/').append(l.windowMillis()).append('/')
+              .append(l.queued()).append(' ');
+        }
+      }
+      b.append("] numbers=[");
+      for (StatusView.NumberLine n : s.numbers()) {
+        if (n.active() > 0 || n.queued() > 0 || n.lastHour() > 0 || n.today() > 0) {
+          b.append(n.number()).append(':').append(n.active()).append('/')
+              .append(n.maxConcurrent()).append('/').append(n.lastHour()).append('/')
+              .append(n.maxPerHour()).append('/').append(n.today()).append('/')
+              .append(n.maxPerDay()).append('/').append(n.queued()).append(' ');
         }
       }
       b.append("] daily=").append(s.daily().used()).append('/').append(s.daily().cap())

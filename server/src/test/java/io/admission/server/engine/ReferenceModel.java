@@ -3,6 +3,7 @@ package io.admission.server.engine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -12,17 +13,26 @@ import java.util.TreeSet;
  * follows DESIGN.md and the product document:
  *
  * <ul>
- *   <li>checks in order: login concurrency (held), org pool — own reservation for (agent, type),
- *       else the shared remainder (held), daily cap on outbound calls (denied);
+ *   <li>checks in order: login concurrency, login rate window, number concurrency, number rate
+ *       (rolling hour) (all held), org pool — own reservation for (agent, type), else the shared
+ *       remainder (held), daily cap on outbound calls, number daily cap (denied);
  *   <li>pool use is by count: a pair running n with r reserved uses max(0, n − r) shared slots;
  *   <li>after anything happens, and as long as one exists, the oldest held call whose blocker
- *       (its login, or its pool slot) has room now is re-checked from the first rule;
- *   <li>timers fire at their own instants; at one instant lease expiries before max_waits, each
- *       kind in arrival order of the calls;
+ *       (its login, its number, or its pool slot) has room now is re-checked from the first rule;
+ *   <li>a login or number that changed (a call of it ended, its limits changed, or it wakes at the
+ *       earliest ready_at it gave) re-checks its oldest waiter, whose hold may change; waiters
+ *       behind it keep their hold until they reach the front;
+ *   <li>timers fire at their own instants; at one instant every lease expiry and window roll
+ *       happens first, then waiters are re-checked, oldest first, over all that freed, and only
+ *       then do the max_waits passing at that instant end the calls still held;
  *   <li>ended calls are remembered for ten minutes, then their ids are free again.
  * </ul>
  *
- * <p>Login rate windows and caller numbers are not modelled: the test never configures them.
+ * <p>Login rate windows and caller numbers: every counted start is kept in a list and a window
+ * counts those with start &gt; now − window; a rate hold is ready when the start that must leave
+ * does. Time passing steps through every moment at which something may change — lease expiries,
+ * max_wait deadlines, window exits — in time order. After a re-check, the oldest waiter of every
+ * login and number is re-checked too, so that its hold (reason, ready_at) is current.
  * Answers are rendered as strings in the format of {@link EngineModelTest.Render}.
  */
 final class ReferenceModel {
@@ -42,11 +52,14 @@ final class ReferenceModel {
     final String agent;
     final CallType type;
     final String login;
+    final String number;
     final long ttlAsked;
     final long maxWait;
     final long seq;
     St state;
     HoldReason reason;
+    long readyAt = -1;
+    DenialReason denial;
     long heldSince = -1;
     long waitDeadline = -1;
     SlotKind slot;
@@ -63,6 +76,7 @@ final class ReferenceModel {
       this.agent = a.agentId();
       this.type = a.callType();
       this.login = a.loginId();
+      this.number = a.fromNumber();
       this.ttlAsked = a.leaseTtlMillis();
       this.maxWait = a.maxWaitMillis();
       this.seq = seq;
@@ -70,7 +84,7 @@ final class ReferenceModel {
 
     boolean same(Commands.Acquire a) {
       return agent.equals(a.agentId()) && type == a.callType() && login.equals(a.loginId())
-          && a.fromNumber().isEmpty() && ttlAsked == a.leaseTtlMillis()
+          && number.equals(a.fromNumber()) && ttlAsked == a.leaseTtlMillis()
           && maxWait == a.maxWaitMillis();
     }
   }
@@ -81,10 +95,29 @@ final class ReferenceModel {
     long defaultTtl; // 0: none
     int loginDefaultMax; // 0: no limit
     int dailyCap; // 0: none
+    int loginDefaultPerWindow; // 0: no limit
+    long loginDefaultWindow;
+    /** Org number defaults; 0: no cap. */
+    int numberDefaultDay;
+    int numberDefaultHour;
+    int numberDefaultConc;
+    /** login → its own limits as set (fields left empty inherit). */
+    final Map<String, LoginLimits> loginOwn = new TreeMap<>();
+    /** number → its own caps as set. */
+    final Map<String, NumberLimits> numberOwn = new TreeMap<>();
+    /** Every counted start: "login" → grant instants; "number" → grant instants. */
+    final Map<String, List<Long>> loginStarts = new TreeMap<>();
+    final Map<String, List<Long>> numberStarts = new TreeMap<>();
+    /**
+     * "login X" or "number Y" → the earliest ready_at given to a call held by it since it last
+     * woke: at that moment it is looked at again (its oldest waiter re-checked).
+     */
+    final Map<String, Long> wake = new TreeMap<>();
+    /** Logins and numbers whose oldest waiter is re-checked at the next settle. */
+    final Set<String> touched = new TreeSet<>();
     /** "agent|TYPE" → reserved slots. */
     final Map<String, Integer> reserved = new TreeMap<>();
     /** login → its own max concurrent; absent: the org default. */
-    final Map<String, Integer> loginMax = new TreeMap<>();
     /** Calls not yet forgotten, in arrival order. */
     final List<MCall> calls = new ArrayList<>();
     /** Grant instants of outbound calls: what the daily cap counts. */
@@ -172,7 +205,98 @@ final class ReferenceModel {
   }
 
   static int loginMax(MOrg o, String login) {
-    return o.loginMax.getOrDefault(login, o.loginDefaultMax);
+    LoginLimits own = o.loginOwn.get(login);
+    return own != null && own.maxConcurrent().isPresent() ? own.maxConcurrent().getAsInt()
+        : o.loginDefaultMax;
+  }
+
+  static int loginPerWindow(MOrg o, String login) {
+    LoginLimits own = o.loginOwn.get(login);
+    return own != null && own.maxPerWindow().isPresent() ? own.maxPerWindow().getAsInt()
+        : o.loginDefaultPerWindow;
+  }
+
+  static long loginWindow(MOrg o, String login) {
+    LoginLimits own = o.loginOwn.get(login);
+    return own != null && own.windowMillis().isPresent() ? own.windowMillis().getAsLong()
+        : o.loginDefaultWindow;
+  }
+
+  static int numberDay(MOrg o, String n) {
+    NumberLimits own = o.numberOwn.get(n);
+    return own != null && own.maxPerDay().isPresent() ? own.maxPerDay().getAsInt()
+        : o.numberDefaultDay;
+  }
+
+  static int numberHour(MOrg o, String n) {
+    NumberLimits own = o.numberOwn.get(n);
+    return own != null && own.maxPerHour().isPresent() ? own.maxPerHour().getAsInt()
+        : o.numberDefaultHour;
+  }
+
+  static int numberConc(MOrg o, String n) {
+    NumberLimits own = o.numberOwn.get(n);
+    return own != null && own.maxConcurrent().isPresent() ? own.maxConcurrent().getAsInt()
+        : o.numberDefaultConc;
+  }
+
+  /** The starts of a list inside the window ending at now, oldest first. */
+  static List<Long> inWindow(List<Long> starts, long window, long now) {
+    List<Long> in = new ArrayList<>();
+    if (starts != null) {
+      for (long s : starts) {
+        if (s > now - window) {
+          in.add(s);
+        }
+      }
+    }
+    in.sort(null);
+    return in;
+  }
+
+  static List<Long> loginIn(MOrg o, String login, long now) {
+    return inWindow(o.loginStarts.get(login), loginWindow(o, login), now);
+  }
+
+  static List<Long> numberIn(MOrg o, String n, long now) {
+    return inWindow(o.numberStarts.get(n), HOUR, now);
+  }
+
+  static final long HOUR = 3_600_000L;
+
+  static boolean loginRateFull(MOrg o, String login, long now) {
+    int max = loginPerWindow(o, login);
+    return max > 0 && loginIn(o, login, now).size() >= max;
+  }
+
+  static int numberActive(MOrg o, String n) {
+    int k = 0;
+    for (MCall c : o.calls) {
+      if (c.state == St.ACTIVE && c.number.equals(n)) {
+        k++;
+      }
+    }
+    return k;
+  }
+
+  static boolean numberConcFull(MOrg o, String n) {
+    int max = numberConc(o, n);
+    return max > 0 && numberActive(o, n) >= max;
+  }
+
+  static boolean numberRateFull(MOrg o, String n, long now) {
+    int max = numberHour(o, n);
+    return max > 0 && numberIn(o, n, now).size() >= max;
+  }
+
+  static int numberToday(MOrg o, String n, long now) {
+    int k = 0;
+    for (long at : o.numberStarts.getOrDefault(n, List.of())) {
+      if (Math.floorDiv(at, DAY) == Math.floorDiv(now, DAY)) {
+        k++;
+      }
+    }
+    return k;
   }
 
   static int loginActive(MOrg o, String login) {
@@ -185,9 +309,17 @@ final class ReferenceModel {
     return n;
   }
 
-  static boolean loginHasRoom(MOrg o, String login) {
+  static boolean loginConcFull(MOrg o, String login) {
     int max = loginMax(o, login);
-    return max == 0 || loginActive(o, login) < max;
+    return max > 0 && loginActive(o, login) >= max;
+  }
+
+  static boolean loginHasRoom(MOrg o, String login, long now) {
+    return !loginConcFull(o, login) && !loginRateFull(o, login, now);
+  }
+
+  static boolean numberHasRoom(MOrg o, String n, long now) {
+    return !numberConcFull(o, n) && !numberRateFull(o, n, now);
   }
 
   static int dailyUsed(MOrg o, long now) {
@@ -229,39 +361,90 @@ final class ReferenceModel {
 
   // ---- Time -------------------------------------------------------------------------------
 
+  /** The last moment time has been stepped through. */
+  long clock = Long.MIN_VALUE;
+
   long advance(long now) {
     now = Math.max(now, lastNow);
     lastNow = now;
+    if (clock == Long.MIN_VALUE) {
+      clock = now;
+    }
     while (true) {
-      // The earliest due timer by (time, kind: lease before max_wait, call arrival).
-      MCall next = null;
-      long at = 0;
-      int kind = 0;
+      // The next moment at which anything may change: a lease expiry, a max_wait, a window exit.
+      long at = Long.MAX_VALUE;
       for (MOrg o : orgs.values()) {
         for (MCall c : o.calls) {
-          long due = c.state == St.ACTIVE ? c.expiresAt
-              : c.state == St.HELD && c.waitDeadline >= 0 ? c.waitDeadline : Long.MAX_VALUE;
-          int k = c.state == St.ACTIVE ? 0 : 1;
-          if (due <= now && (next == null || due < at || (due == at && k < kind)
-              || (due == at && k == kind && c.seq < next.seq))) {
-            next = c;
-            at = due;
-            kind = k;
+          if (c.state == St.ACTIVE) {
+            at = Math.min(at, c.expiresAt);
+          } else if (c.state == St.HELD && c.waitDeadline >= 0) {
+            at = Math.min(at, c.waitDeadline);
           }
         }
+        for (Map.Entry<String, List<Long>> e : o.loginStarts.entrySet()) {
+          long w = loginWindow(o, e.getKey());
+          for (long s : e.getValue()) {
+            if (s + w > clock) {
+              at = Math.min(at, s + w);
+            }
+          }
+        }
+        for (List<Long> starts : o.numberStarts.values()) {
+          for (long s : starts) {
+            if (s + HOUR > clock) {
+              at = Math.min(at, s + HOUR);
+            }
+          }
+        }
+        for (long w : o.wake.values()) {
+          at = Math.min(at, w);
+        }
       }
-      boolean lease = kind == 0;
-      if (next == null) {
+      if (at > now) {
         break;
       }
-      MOrg o = orgs.get(next.org);
-      if (lease) {
-        endActive(o, next, EndReason.EXPIRED, at);
-      } else {
-        endHeld(o, next, EndReason.WAIT_EXPIRED, at);
+      clock = Math.max(clock, at);
+      // At one instant: every lease expiry (in arrival order) and window roll; then, once, the
+      // re-checks over all they freed (FIFO among them); only then the max_waits passing now, so
+      // a call still waiting when its slot frees gets it.
+      for (int kind = 0; kind < 2; kind++) {
+        while (true) {
+          MCall next = null;
+          for (MOrg o : orgs.values()) {
+            for (MCall c : o.calls) {
+              long due = kind == 0
+                  ? (c.state == St.ACTIVE ? c.expiresAt : Long.MAX_VALUE)
+                  : (c.state == St.HELD && c.waitDeadline >= 0 ? c.waitDeadline : Long.MAX_VALUE);
+              if (due <= at && (next == null || c.seq < next.seq)) {
+                next = c;
+              }
+            }
+          }
+          if (next == null) {
+            break;
+          }
+          MOrg o = orgs.get(next.org);
+          if (kind == 0) {
+            endActive(o, next, EndReason.EXPIRED, at);
+          } else {
+            endHeld(o, next, EndReason.WAIT_EXPIRED, at);
+          }
+        }
+        if (kind == 0) {
+          for (MOrg o : orgs.values()) {
+            for (String b : new ArrayList<>(o.wake.keySet())) {
+              if (o.wake.get(b) <= at) {
+                o.wake.remove(b);
+                o.touched.add(b);
+              }
+            }
+          }
+          settleAll(at);
+        }
       }
       settleAll(at);
     }
+    clock = now;
     for (MOrg o : orgs.values()) {
       o.calls.removeIf(c -> c.state == St.ENDED && c.endedAt + REMEMBER <= lastNow);
     }
@@ -270,20 +453,43 @@ final class ReferenceModel {
 
   // ---- Deciding ---------------------------------------------------------------------------
 
-  /** null: pass; else the hold reason; DENY_DAILY for the daily cap. */
-  private static final Object DENY_DAILY = new Object();
-
+  /** null: pass; else the hold reason, or the denial reason. */
   private static Object evaluate(MOrg o, MCall c, long now) {
-    if (!c.login.isEmpty() && !loginHasRoom(o, c.login)) {
+    if (!c.login.isEmpty() && loginConcFull(o, c.login)) {
       return HoldReason.LOGIN_CONCURRENCY;
+    }
+    if (!c.login.isEmpty() && loginRateFull(o, c.login, now)) {
+      return HoldReason.LOGIN_RATE;
+    }
+    if (!c.number.isEmpty() && numberConcFull(o, c.number)) {
+      return HoldReason.NUMBER_CONCURRENCY;
+    }
+    if (!c.number.isEmpty() && numberRateFull(o, c.number, now)) {
+      return HoldReason.NUMBER_RATE;
     }
     if (!fits(o, c.agent, c.type)) {
       return HoldReason.ORG_POOL_FULL;
     }
     if (o.dailyCap > 0 && c.type == CallType.OUTBOUND && dailyUsed(o, now) >= o.dailyCap) {
-      return DENY_DAILY;
+      return DenialReason.DAILY_CAP;
+    }
+    if (!c.number.isEmpty() && numberDay(o, c.number) > 0
+        && numberToday(o, c.number, now) >= numberDay(o, c.number)) {
+      return DenialReason.NUMBER_DAILY_CAP;
     }
     return null;
+  }
+
+  /** When a rate hold can pass: the moment the start that must leave the window does. */
+  private static long readyAt(MOrg o, MCall c, HoldReason reason, long now) {
+    if (reason == HoldReason.LOGIN_RATE) {
+      List<Long> in = loginIn(o, c.login, now);
+      return in.get(in.size() - loginPerWindow(o, c.login)) + loginWindow(o, c.login);
+    } else if (reason == HoldReason.NUMBER_RATE) {
+      List<Long> in = numberIn(o, c.number, now);
+      return in.get(in.size() - numberHour(o, c.number)) + HOUR;
+    }
+    return -1;
   }
 
   private void grant(MOrg o, MCall c, long now) {
@@ -296,9 +502,16 @@ final class ReferenceModel {
     if (c.type == CallType.OUTBOUND) {
       o.outboundGrants.add(now);
     }
+    if (!c.login.isEmpty()) {
+      o.loginStarts.computeIfAbsent(c.login, k -> new ArrayList<>()).add(now);
+    }
+    if (!c.number.isEmpty()) {
+      o.numberStarts.computeIfAbsent(c.number, k -> new ArrayList<>()).add(now);
+    }
   }
 
-  private void deny(MCall c, long now) {
+  private void deny(MCall c, DenialReason reason, long now) {
+    c.denial = reason;
     c.retryAt = dayEnd(now);
     end(c, EndReason.DENIED, now);
   }
@@ -311,6 +524,8 @@ final class ReferenceModel {
 
   private void endActive(MOrg o, MCall c, EndReason reason, long now) {
     end(c, reason, now);
+    o.touched.add("login " + c.login);
+    o.touched.add("number " + c.number);
     events.add("LEASEENDED " + o.id + " " + c.id + " " + reason + " at=" + now + " " + lease(c)
         + who(c));
   }
@@ -320,37 +535,102 @@ final class ReferenceModel {
     events.add("WAITENDED " + o.id + " " + c.id + " " + ended(c) + who(c));
   }
 
-  /** Dispatch: the oldest held call whose blocker has room now is re-checked, while one exists. */
+  /** Whether what holds {@code c} has room now. */
+  private static boolean blockerHasRoom(MOrg o, MCall c, long now) {
+    return switch (c.reason) {
+      case LOGIN_CONCURRENCY, LOGIN_RATE -> loginHasRoom(o, c.login, now);
+      case NUMBER_CONCURRENCY, NUMBER_RATE -> numberHasRoom(o, c.number, now);
+      default -> fits(o, c.agent, c.type);
+    };
+  }
+
+  /** The login or number a held call waits on, or null for the pool. */
+  private static String blockerOf(MCall c) {
+    return switch (c.reason) {
+      case LOGIN_CONCURRENCY, LOGIN_RATE -> "login " + c.login;
+      case NUMBER_CONCURRENCY, NUMBER_RATE -> "number " + c.number;
+      default -> null;
+    };
+  }
+
+  private static void wakeAt(MOrg o, String blocker, long ready) {
+    if (ready >= 0) {
+      o.wake.merge(blocker, ready, Math::min);
+    }
+  }
+
+  /** Re-checks a held call from the first rule; returns whether it is held again. */
+  private boolean recheck(MOrg o, MCall next, long now) {
+    Object v = evaluate(o, next, now);
+    if (v == null) {
+      grant(o, next, now);
+      events.add("DISPATCHED " + o.id + " " + next.id + " since=" + next.heldSince + " "
+          + lease(next) + who(next));
+      return false;
+    } else if (v instanceof DenialReason d) {
+      deny(next, d, now);
+      events.add("WAITENDED " + o.id + " " + next.id + " " + ended(next) + who(next));
+      return false;
+    }
+    HoldReason reason = (HoldReason) v;
+    long ready = readyAt(o, next, reason, now);
+    wakeAt(o, reason == HoldReason.LOGIN_RATE ? "login " + next.login
+        : "number " + next.number, ready);
+    if (reason != next.reason || ready != next.readyAt) {
+      next.reason = reason;
+      next.readyAt = ready;
+      events.add("HOLDCHANGED " + o.id + " " + next.id + " " + hold(o, next) + who(next));
+    }
+    return true;
+  }
+
+  /**
+   * Dispatch: the oldest held call whose blocker has room now is re-checked, while one exists;
+   * then the oldest waiter of every login and number is re-checked, so its hold is current.
+   */
   private void settle(MOrg o, long now) {
     while (true) {
       MCall next = null;
       for (MCall c : o.calls) {
-        if (c.state != St.HELD) {
-          continue;
-        }
-        boolean room = c.reason == HoldReason.LOGIN_CONCURRENCY
-            ? loginHasRoom(o, c.login)
-            : fits(o, c.agent, c.type);
-        if (room && (next == null || c.seq < next.seq)) {
+        if (c.state == St.HELD && blockerHasRoom(o, c, now)
+            && (next == null || c.seq < next.seq)) {
           next = c;
         }
       }
       if (next == null) {
+        break;
+      }
+      HoldReason before = next.reason;
+      if (recheck(o, next, now) && next.reason == before) {
+        throw new AssertionError("model: re-checked " + next.id + " is held again for " + before);
+      }
+    }
+    // Fronts: the oldest waiter of each touched login and number, taken oldest first.
+    Set<String> done = new TreeSet<>();
+    while (true) {
+      MCall front = null;
+      for (MCall c : o.calls) {
+        if (c.state != St.HELD || blockerOf(c) == null || done.contains(blockerOf(c))
+            || !o.touched.contains(blockerOf(c))) {
+          continue;
+        }
+        boolean oldest = true;
+        for (MCall d : o.calls) {
+          if (d.state == St.HELD && d.seq < c.seq && blockerOf(c).equals(blockerOf(d))) {
+            oldest = false;
+          }
+        }
+        if (oldest && (front == null || c.seq < front.seq)) {
+          front = c;
+        }
+      }
+      if (front == null) {
+        o.touched.clear();
         return;
       }
-      Object v = evaluate(o, next, now);
-      if (v == null) {
-        grant(o, next, now);
-        events.add("DISPATCHED " + o.id + " " + next.id + " since=" + next.heldSince + " "
-            + lease(next) + who(next));
-      } else if (v == DENY_DAILY) {
-        deny(next, now);
-        events.add("WAITENDED " + o.id + " " + next.id + " " + ended(next) + who(next));
-      } else if (v != next.reason) {
-        next.reason = (HoldReason) v;
-        events.add("HOLDCHANGED " + o.id + " " + next.id + " " + hold(o, next) + who(next));
-      } else {
-        throw new AssertionError("model: re-checked " + next.id + " is held again for " + v);
+      String blocker = blockerOf(front);
+      if (recheck(o, front, now) && blocker.equals(blockerOf(front))) {
+        done.add(blocker);
       }
     }
   }
@@ -387,12 +667,15 @@ final class ReferenceModel {
     if (v == null) {
       grant(o, c, now);
       answer = "GRANTED retry=false " + lease(c);
-    } else if (v == DENY_DAILY) {
-      deny(c, now);
-      answer = "DENIED DAILY_CAP retryAt=" + c.retryAt;
+    } else if (v instanceof DenialReason d) {
+      deny(c, d, now);
+      answer = "DENIED " + d + " retryAt=" + c.retryAt;
     } else {
       c.state = St.HELD;
       c.reason = (HoldReason) v;
+      c.readyAt = readyAt(o, c, c.reason, now);
+      wakeAt(o, c.reason == HoldReason.LOGIN_RATE ? "login " + c.login : "number " + c.number,
+          c.readyAt);
       c.heldSince = now;
       if (c.maxWait > 0) {
         c.waitDeadline = now + c.maxWait;
@@ -451,7 +734,7 @@ final class ReferenceModel {
     return "RENEWED " + leases + " unknown=" + unknown + " held=" + held;
   }
 
-  /** PutOrg as the test builds it: limit, default TTL, login default, daily cap. */
+  /** PutOrg as the test builds it: limit, default TTL, login and number defaults, daily cap. */
   String putOrg(OrgConfig config, long now) {
     now = advance(now);
     MOrg o = orgs.get(config.orgId());
@@ -465,6 +748,16 @@ final class ReferenceModel {
     o.limit = config.concurrencyLimit();
     o.defaultTtl = config.defaultLeaseTtlMillis().orElse(0);
     o.loginDefaultMax = config.loginDefaults().maxConcurrent().orElse(2);
+    o.loginDefaultPerWindow = config.loginDefaults().maxPerWindow().orElse(250);
+    o.loginDefaultWindow = config.loginDefaults().windowMillis().orElse(HOUR);
+    o.numberDefaultDay = config.numberDefaults().maxPerDay().orElse(0);
+    o.numberDefaultHour = config.numberDefaults().maxPerHour().orElse(0);
+    o.numberDefaultConc = config.numberDefaults().maxConcurrent().orElse(0);
+    for (MCall c : o.calls) {
+      if (c.state == St.HELD && blockerOf(c) != null) {
+        o.touched.add(blockerOf(c));
+      }
+    }
     o.dailyCap = config.dailyCap().map(DailyCap::cap).orElse(0);
     settleAll(now);
     return "ORG " + o.id + " created=" + created + " limit=" + o.limit;
@@ -505,20 +798,31 @@ final class ReferenceModel {
     return "REMOVED freed=" + freed + " shared=" + sharedCapacity(o);
   }
 
-  /** SetLoginLimits as the test builds it: only max concurrent, or INHERIT. */
+  /** SetLoginLimits: each field set, or left empty to inherit. */
   String setLoginLimits(Commands.SetLoginLimits s, long now) {
     now = advance(now);
     MOrg o = orgs.get(s.orgId());
     if (o == null) {
       return "REJECT NOT_FOUND org_id";
     }
-    if (s.limits().maxConcurrent().isPresent()) {
-      o.loginMax.put(s.loginId(), s.limits().maxConcurrent().getAsInt());
-    } else {
-      o.loginMax.remove(s.loginId());
-    }
+    o.loginOwn.put(s.loginId(), s.limits());
+    o.touched.add("login " + s.loginId());
     settleAll(now);
-    return "LOGINLIMITS max=" + loginMax(o, s.loginId());
+    return "LOGINLIMITS max=" + loginMax(o, s.loginId()) + " pw="
+        + loginPerWindow(o, s.loginId()) + " win=" + loginWindow(o, s.loginId());
+  }
+
+  String setNumberLimits(Commands.SetNumberLimits s, long now) {
+    now = advance(now);
+    MOrg o = orgs.get(s.orgId());
+    if (o == null) {
+      return "REJECT NOT_FOUND org_id";
+    }
+    o.numberOwn.put(s.number(), s.limits());
+    o.touched.add("number " + s.number());
+    settleAll(now);
+    return "NUMBERLIMITS day=" + numberDay(o, s.number()) + " hour=" + numberHour(o, s.number())
+        + " conc=" + numberConc(o, s.number());
   }
 
   void tick(long now) {
@@ -545,7 +849,7 @@ final class ReferenceModel {
 
   /** The request an event names its call by. */
   static String who(MCall c) {
-    return " call(" + c.agent + " " + c.type + " " + c.login + ")";
+    return " call(" + c.agent + " " + c.type + " " + c.login + " " + c.number + ")";
   }
 
   static String lease(MCall c) {
@@ -555,13 +859,14 @@ final class ReferenceModel {
 
   static String hold(MOrg o, MCall c) {
     return "hold(" + c.reason + " pos=" + position(o, c) + " since=" + c.heldSince + " wait="
-        + (c.waitDeadline >= 0 ? String.valueOf(c.waitDeadline) : "-") + " ready=-)";
+        + (c.waitDeadline >= 0 ? String.valueOf(c.waitDeadline) : "-") + " ready="
+        + (c.readyAt >= 0 ? String.valueOf(c.readyAt) : "-") + ")";
   }
 
   static String ended(MCall c) {
     return "ENDED " + c.endReason + " since=" + c.heldSince + " at=" + c.endedAt + " lease="
         + (c.slot != null ? lease(c) : "-") + " denial="
-        + (c.endReason == EndReason.DENIED ? "DAILY_CAP retryAt=" + c.retryAt : "-");
+        + (c.endReason == EndReason.DENIED ? c.denial + " retryAt=" + c.retryAt : "-");
   }
 
   /** The status fields the test compares; see {@code Render.status}. */
@@ -612,22 +917,48 @@ final class ReferenceModel {
     }
     s.append("] logins=[");
     TreeSet<String> logins = new TreeSet<>();
+    TreeSet<String> numbers = new TreeSet<>();
     for (MCall c : o.calls) {
-      if (!c.login.isEmpty() && (c.state == St.ACTIVE
-          || (c.state == St.HELD && c.reason == HoldReason.LOGIN_CONCURRENCY))) {
+      if (c.state == St.ACTIVE || c.state == St.HELD) {
         logins.add(c.login);
+        numbers.add(c.number);
       }
     }
+    logins.addAll(o.loginStarts.keySet());
+    numbers.addAll(o.numberStarts.keySet());
+    logins.remove("");
+    numbers.remove("");
     for (String login : logins) {
       int queuedHere = 0;
       for (MCall c : o.calls) {
-        if (c.state == St.HELD && c.reason == HoldReason.LOGIN_CONCURRENCY
-            && c.login.equals(login)) {
+        if (c.state == St.HELD && c.login.equals(login) && ("login " + login).equals(blockerOf(c))) {
           queuedHere++;
         }
       }
-      s.append(login).append(':').append(loginActive(o, login)).append('/')
-          .append(loginMax(o, login)).append('/').append(queuedHere).append(' ');
+      int active = loginActive(o, login);
+      int last = loginIn(o, login, now).size();
+      if (active > 0 || queuedHere > 0 || last > 0) {
+        s.append(login).append(':').append(active).append('/').append(loginMax(o, login))
+            .append('/').append(last).append('/').append(loginPerWindow(o, login)).append('/')
+            .append(loginWindow(o, login)).append('/').append(queuedHere).append(' ');
+      }
+    }
+    s.append("] numbers=[");
+    for (String n : numbers) {
+      int queuedHere = 0;
+      for (MCall c : o.calls) {
+        if (c.state == St.HELD && ("number " + n).equals(blockerOf(c))) {
+          queuedHere++;
+        }
+      }
+      int active = numberActive(o, n);
+      int last = numberIn(o, n, now).size();
+      int today = numberToday(o, n, now);
+      if (active > 0 || queuedHere > 0 || last > 0 || today > 0) {
+        s.append(n).append(':').append(active).append('/').append(numberConc(o, n)).append('/')
+            .append(last).append('/').append(numberHour(o, n)).append('/').append(today)
+            .append('/').append(numberDay(o, n)).append('/').append(queuedHere).append(' ');
+      }
     }
     s.append("] daily=").append(dailyUsed(o, now)).append('/').append(o.dailyCap).append('@')
         .append(dayEnd(now));
