@@ -58,7 +58,7 @@ final class OrgStatusBuilder {
     List<StatusView.LoginLine> out = new ArrayList<>();
     for (Login login : org.logins.values()) {
       LoginLimits.Effective limits = login.limits(org);
-      int last = login.starts.count(now, limits.windowMillis());
+      int last = login.starts.countAt(now, limits.windowMillis());
       if (login.active == 0 && last == 0 && login.override.isEmpty() && login.waiters.isEmpty()) {
         continue;
       }
@@ -93,7 +93,7 @@ final class OrgStatusBuilder {
     long epochDay = org.day(now).epochDay();
     for (CallerNumber n : org.numbers.values()) {
       NumberLimits.Effective limits = n.limits(org);
-      int lastHour = n.hour.count(now, NumberLimits.HOUR_MILLIS);
+      int lastHour = n.hour.countAt(now, NumberLimits.HOUR_MILLIS);
       int today = n.todayCount(epochDay);
       if (n.active == 0 && lastHour == 0 && today == 0 && n.override.isEmpty() && n.waiters.isEmpty()) {
         continue;

@@ -34,6 +34,25 @@ final class SlidingWindowLog {
   }
 
   /**
+   * Starts within the window ending at {@code now}, changing nothing: for status reads, which
+   * are not journaled and so must not change state (a read that dropped old starts could change
+   * a later decision if the window is then made longer). O(log n).
+   */
+  int countAt(long now, long windowMillis) {
+    int lo = 0;
+    int hi = size; // first index whose start still counts
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ring[(head + mid) % ring.length] + windowMillis <= now) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return size - lo;
+  }
+
+  /**
    * When the count first falls below {@code max}: the moment the start that must leave does. Only
    * meaningful when {@code count(now, window) >= max > 0}.
    */

@@ -105,4 +105,21 @@ class SlidingWindowLogTest {
       }
     }
   }
+
+  @Test
+  void countAtAgreesWithCountAndChangesNothing() {
+    SlidingWindowLog log = new SlidingWindowLog();
+    for (long t = 0; t < 50; t++) {
+      log.add(t * 10);
+    }
+    for (long now = 0; now < 1_000; now += 7) {
+      int without = log.countAt(now, 100);
+      assertEquals(50, log.toArray().length, "a read drops nothing");
+      SlidingWindowLog copy = new SlidingWindowLog();
+      for (long t : log.toArray()) {
+        copy.add(t);
+      }
+      assertEquals(copy.count(now, 100), without, "at " + now);
+    }
+  }
 }
