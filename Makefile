@@ -38,3 +38,22 @@ screenshot:
 clean:
 	$(MVN) clean
 	rm -rf data
+
+# ---- Benchmarks (issue 5; bench/, docs/BENCHMARKS.md). Never part of `make test`. ----------
+.PHONY: bench bench-quick
+BENCH_JAR := bench/target/admission-bench.jar
+BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/null) \
+	pom.xml proto/pom.xml server/pom.xml bench/pom.xml
+
+# The jars the benchmarks run (bench and server); rebuilt only when a source changed.
+$(BENCH_JAR): $(BENCH_INPUTS)
+	$(MVN) package -Dmaven.test.skip=true -pl bench -am
+
+# Everything, side by side on this machine (~40 min); rewrites docs/BENCHMARKS.md and its plot.
+bench: $(BENCH_JAR)
+	scripts/bench.sh
+
+# About 70 s once the jars are built (a first build adds about a minute); its last lines are one
+# `RESULT name=value` per headline figure.
+bench-quick: $(BENCH_JAR)
+	scripts/bench.sh --quick

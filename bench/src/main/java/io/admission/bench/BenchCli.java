@@ -1,0 +1,32 @@
+package io.admission.bench;
+
+import io.admission.bench.engine.HeapCommand;
+import io.admission.bench.load.ContendedCommand;
+import io.admission.bench.load.LoadCommand;
+import io.admission.bench.load.NoopServerCommand;
+import io.admission.bench.report.RunCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code java -jar bench/target/admission-bench.jar <command>}: see {@code --help}. */
+@Command(
+    name = "admission-bench",
+    mixinStandardHelpOptions = true,
+    description = "Admission benchmarks: engine (JMH), end-to-end load, the no-op and Redis peers.",
+    subcommands = {
+      RunCommand.class,
+      LoadCommand.class,
+      ContendedCommand.class,
+      NoopServerCommand.class,
+      HeapCommand.class
+    })
+public final class BenchCli implements Runnable {
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchCli()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+}

@@ -1,0 +1,201 @@
+package io.admission.bench.engine;
+
+import io.admission.server.engine.CallType;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.OrgConfig;
+import io.admission.server.engine.Results;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * An engine filled to a given shape, driven through its public entry points only — the way the
+ * loop drives it: one thread, {@code now} passed in, events drained after every command.
+ *
+ * <p>Shape: {@code orgs} orgs; {@code leases} live leases spread round-robin over the first
+ * {@code min(orgs, leases)} orgs, each granted on the reserved slots of agent {@code bench}; {@code
+ * held} calls spread round-robin over the first {@code min(orgs, 100)} orgs, held in the org's
+ * shared-pool queue behind one "filler" lease that takes the org's single shared slot. So the
+ * queue the measured Release consults is as deep as asked, but it can never be served by a
+ * reserved slot of {@code bench}: a cycle never dispatches.
+ *
+ * <p>Time: the benchmark clock advances {@link #STEP_MILLIS} per cycle so that ended calls, which
+ * the engine remembers for 10 minutes of its time, stay a few hundred — the forgetting is part of
+ * every measured cycle — while leases carry a TTL long enough never to expire.
+ *
+ * <p>Not thread-safe: one benchmark thread owns it, as the loop thread owns the engine.
+ */
+public final class EngineFixture {
+  /** 2026-11-01T00:00Z: any fixed instant; the engine never reads a clock. */
+  public static final long START = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
+  /** Engine time per measured cycle. */
+  public static final long STEP_MILLIS = 1_000;
+  /** About 300 years: no lease of a benchmark ever expires. */
+  static final long LEASE_TTL_MILLIS = 10_000_000_000_000L;
+  /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
+  static final int MAX_ORGS_WITH_HELD = 100;
+
+  private final Engine engine = new Engine();
+  private final String[] orgIds;
+  /** Live bench leases in the order they were granted: [org index, call id] as parallel rings. */
+  private final int[] ringOrg;
+  private final String[] ringCall;
+  private int ringPos;
+  private long nextId;
+  private long now = START;
+
+  private EngineFixture(int orgs, int leases) {
+    this.orgIds = new String[orgs];
+    for (int i = 0; i < orgs; i++) {
+      orgIds[i] = orgId(i);
+    }
+    this.ringOrg = new int[leases];
+    this.ringCall = new String[leases];
+  }
+
+  /** Builds the shape; every command's outcome is checked so a benchmark never measures errors. */
+  public static EngineFixture build(int leases, int held, int orgs) {
+    if (leases < 1 || orgs < 1 || held < 0) {
+      throw new IllegalArgumentException("need leases >= 1, orgs >= 1, held >= 0");
+    }
+    EngineFixture f = new EngineFixture(orgs, leases);
+    int orgsWithLeases = Math.min(orgs, leases);
+    int orgsWithHeld = held == 0 ? 0 : Math.min(orgs, MAX_ORGS_WITH_HELD);
+    for (int i = 0; i < orgs; i++) {
+      int reserved = i < orgsWithLeases ? leases / orgsWithLeases + (i < leases % orgsWithLeases ? 1 : 0) : 0;
+      f.putOrg(i, reserved + 1);
+      if (reserved > 0) {
+        f.expect(f.engine.setReservation(
+            new Commands.SetReservation(f.orgIds[i], "bench", CallType.INBOUND, reserved), f.now),
+            Results.ReservationChanged.class);
+      }
+    }
+    for (int n = 0; n < leases; n++) {
+      int org = n % orgsWithLeases;
+      String callId = f.newCallId();
+      f.expect(f.engine.acquire(f.benchAcquire(org, callId), f.now), Results.Granted.class);
+      f.ringOrg[n] = org;
+      f.ringCall[n] = callId;
+    }
+    for (int i = 0; i < orgsWithHeld; i++) {
+      f.expect(f.engine.acquire(f.fillerAcquire(i, f.newCallId()), f.now), Results.Granted.class);
+    }
+    for (int n = 0; n < held; n++) {
+      f.expect(f.engine.acquire(f.fillerAcquire(n % orgsWithHeld, f.newCallId()), f.now), Results.Held.class);
+    }
+    f.engine.drainEvents();
+    return f;
+  }
+
+  /**
+   * One measured cycle, two decisions: Release the oldest bench lease, then Acquire a new call in
+   * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
+   */
+  public Object releaseThenAcquire() {
+    now += STEP_MILLIS;
+    int org = ringOrg[ringPos];
+    Results.ReleaseResult released =
+        engine.release(new Commands.Release(orgIds[org], ringCall[ringPos]), now);
+    String callId = newCallId();
+    Results.AcquireResult acquired = engine.acquire(benchAcquire(org, callId), now);
+    ringCall[ringPos] = callId;
+    if (++ringPos == ringCall.length) {
+      ringPos = 0;
+    }
+    engine.drainEvents();
+    if (!(acquired instanceof Results.Granted)) {
+      throw new IllegalStateException("expected a grant, got " + acquired + " after " + released);
+    }
+    return acquired;
+  }
+
+  // ---- Deep queue -------------------------------------------------------------------------
+
+  /**
+   * One org with a single shared slot: one lease on it and {@code depth} calls held behind it,
+   * FIFO. {@link #dispatchCycle} releases the lease, which dispatches the oldest held call, and
+   * acquires a new call that is held at the tail — the queue stays {@code depth} deep.
+   */
+  public static DeepQueue deepQueue(int depth) {
+    EngineFixture f = new EngineFixture(1, 1);
+    f.putOrg(0, 1);
+    DeepQueue q = new DeepQueue(f);
+    String first = f.newCallId();
+    f.expect(f.engine.acquire(f.fillerAcquire(0, first), f.now), Results.Granted.class);
+    q.ids.add(first);
+    for (int n = 0; n < depth; n++) {
+      String id = f.newCallId();
+      f.expect(f.engine.acquire(f.fillerAcquire(0, id), f.now), Results.Held.class);
+      q.ids.add(id);
+    }
+    f.engine.drainEvents();
+    return q;
+  }
+
+  /** An org whose queue is kept at a fixed depth; see {@link EngineFixture#deepQueue}. */
+  public static final class DeepQueue {
+    private final EngineFixture f;
+    /** The active call first, then the held calls oldest first. */
+    private final ArrayDeque<String> ids = new ArrayDeque<>();
+
+    private DeepQueue(EngineFixture f) {
+      this.f = f;
+    }
+
+    /** Release (dispatching the oldest held call) and a new Acquire held at the tail. */
+    public Object dispatchCycle() {
+      f.now += STEP_MILLIS;
+      f.engine.release(new Commands.Release(f.orgIds[0], ids.pollFirst()), f.now);
+      var events = f.engine.drainEvents();
+      String id = f.newCallId();
+      Results.AcquireResult held = f.engine.acquire(f.fillerAcquire(0, id), f.now);
+      ids.addLast(id);
+      if (!(held instanceof Results.Held) || events.size() != 2) {
+        throw new IllegalStateException("expected lease-ended + dispatched and a hold, got "
+            + events + " and " + held);
+      }
+      return held;
+    }
+  }
+
+  // ---- Building blocks --------------------------------------------------------------------
+
+  static String orgId(int i) {
+    return "org-" + i;
+  }
+
+  private void putOrg(int i, int limit) {
+    OrgConfig config = new OrgConfig(
+        orgIds[i], limit, Optional.empty(), ZoneOffset.UTC, OptionalLong.of(LEASE_TTL_MILLIS),
+        LoginLimits.INHERIT, NumberLimits.INHERIT);
+    expect(engine.putOrg(new Commands.PutOrg(config), now), Results.OrgView.class);
+  }
+
+  /** Decimal ids from a counter, as unique as the call ids a switch sends. */
+  private String newCallId() {
+    return "call-" + nextId++;
+  }
+
+  private Commands.Acquire benchAcquire(int org, String callId) {
+    return new Commands.Acquire(orgIds[org], callId, "bench", CallType.INBOUND, "", "", 0, 0);
+  }
+
+  private Commands.Acquire fillerAcquire(int org, String callId) {
+    return new Commands.Acquire(orgIds[org], callId, "filler", CallType.OUTBOUND, "", "", 0, 0);
+  }
+
+  private void expect(Object result, Class<?> type) {
+    if (!type.isInstance(result)) {
+      throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + result);
+    }
+  }
+
+  public Engine engine() {
+    return engine;
+  }
+}

@@ -1,0 +1,96 @@
+package io.admission.bench.load;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Recorder;
+
+/**
+ * N callers, each with one request outstanding at a time: Acquire, then Release of that call,
+ * then the next Acquire — every one of them granted. Records each request's latency (send to
+ * answer) and counts completed pairs.
+ */
+final class ClosedLoop {
+  private final LoadTarget target;
+  private final CallIds ids;
+  private final int callers;
+  final Recorder latency = new Recorder(3);
+  final AtomicLong pairs = new AtomicLong();
+  final AtomicLong errors = new AtomicLong();
+  final AtomicReference<Throwable> firstError = new AtomicReference<>();
+  private final AtomicInteger running = new AtomicInteger();
+  private volatile boolean stopping;
+
+  ClosedLoop(LoadTarget target, CallIds ids, int callers) {
+    this.target = target;
+    this.ids = ids;
+    this.callers = callers;
+  }
+
+  void start() {
+    running.set(callers);
+    for (int i = 0; i < callers; i++) {
+      next();
+    }
+  }
+
+  /** Lets every caller finish its request in flight; false if some did not within the time. */
+  boolean stop(long timeoutMillis) throws InterruptedException {
+    stopping = true;
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    while (running.get() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return running.get() == 0;
+  }
+
+  private void next() {
+    if (stopping) {
+      running.decrementAndGet();
+      return;
+    }
+    String callId = ids.next();
+    long sent = System.nanoTime();
+    target.acquire(callId, new LoadTarget.Callback<>() {
+      @Override
+      public void done(LoadTarget.Outcome outcome) {
+        long answered = System.nanoTime();
+        latency.recordValue(answered - sent);
+        if (outcome != LoadTarget.Outcome.GRANTED) {
+          failed(new IllegalStateException("call " + callId + " was not granted: " + outcome));
+          return;
+        }
+        release(callId, answered);
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        fail(error);
+      }
+    });
+  }
+
+  private void release(String callId, long sent) {
+    target.release(callId, new LoadTarget.Callback<>() {
+      @Override
+      public void done(Void v) {
+        latency.recordValue(System.nanoTime() - sent);
+        pairs.incrementAndGet();
+        next();
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        fail(error);
+      }
+    });
+  }
+
+  /** A failed caller stops: a benchmark with errors is reported as such, not retried around. */
+  private void fail(Throwable error) {
+    errors.incrementAndGet();
+    firstError.compareAndSet(null, error);
+    running.decrementAndGet();
+  }
+}

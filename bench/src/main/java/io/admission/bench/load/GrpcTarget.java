@@ -1,0 +1,129 @@
+package io.admission.bench.load;
+
+import com.google.protobuf.Duration;
+import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.CallType;
+import io.admission.v1.ReleaseRequest;
+import io.admission.v1.ReleaseResponse;
+import io.admission.v1.WaitForSlotRequest;
+import io.admission.v1.WaitForSlotResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The generated AdmissionService client on one channel (one HTTP/2 connection), callbacks on the
+ * transport thread ({@code directExecutor}) so the client spends as little CPU as it can. The same
+ * client drives Admission and the no-op service: same requests, same responses.
+ */
+public final class GrpcTarget implements LoadTarget {
+  /** The lease a benchmark call asks for: long enough never to expire during a run. */
+  static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
+
+  private final ManagedChannel channel;
+  private final AdmissionServiceGrpc.AdmissionServiceStub stub;
+  private final String orgId;
+
+  public GrpcTarget(String host, int port, String orgId) {
+    this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().directExecutor().disableRetry().build();
+    this.stub = AdmissionServiceGrpc.newStub(channel);
+    this.orgId = orgId;
+  }
+
+  @Override
+  public void acquire(String callId, Callback<Outcome> callback) {
+    AcquireRequest request = AcquireRequest.newBuilder()
+        .setOrgId(orgId)
+        .setCallId(callId)
+        .setCallType(CallType.CALL_TYPE_OUTBOUND)
+        .setLeaseTtl(LEASE_TTL)
+        .build();
+    stub.acquire(request, new Unary<>(callback) {
+      @Override
+      public void onNext(AcquireResponse response) {
+        if (response.getOutcome() == io.admission.v1.Outcome.OUTCOME_GRANTED) {
+          result = Outcome.GRANTED;
+        } else if (response.getOutcome() == io.admission.v1.Outcome.OUTCOME_HELD) {
+          result = Outcome.HELD;
+        } else {
+          error = new IllegalStateException("unexpected answer: " + response);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void release(String callId, Callback<Void> callback) {
+    ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId).build();
+    stub.release(request, new Unary<ReleaseResponse, Void>(callback) {
+      @Override
+      public void onNext(ReleaseResponse response) {}
+    });
+  }
+
+  @Override
+  public void waitForSlot(String callId, Callback<Void> callback) {
+    WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(orgId).setCallId(callId).build();
+    stub.waitForSlot(request, new StreamObserver<WaitForSlotResponse>() {
+      private boolean dispatched;
+
+      @Override
+      public void onNext(WaitForSlotResponse event) {
+        if (event.hasDispatched() && !dispatched) {
+          dispatched = true;
+          callback.done(null); // the moment the lease arrives, not the stream's end
+        } else if (!event.hasHeld() && !event.hasDispatched()) {
+          callback.failed(new IllegalStateException("wait ended without a lease: " + event));
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (!dispatched) {
+          callback.failed(t);
+        }
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A unary call's observer: one response, then completion. */
+  private abstract static class Unary<R, T> implements StreamObserver<R> {
+    private final Callback<T> callback;
+    T result;
+    Throwable error;
+
+    Unary(Callback<T> callback) {
+      this.callback = callback;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      callback.failed(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      if (error != null) {
+        callback.failed(error);
+      } else {
+        callback.done(result);
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.admission.bench.load;
+
+/**
+ * What a load caller talks to: Admission or the no-op service over gRPC, or the Redis peer. Calls
+ * are asynchronous; callbacks may run on the target's I/O thread and must not block.
+ */
+public interface LoadTarget extends AutoCloseable {
+  /** What an Acquire answered. */
+  enum Outcome {
+    GRANTED,
+    /** Admission queued the call: watch it with {@link #waitForSlot}. */
+    HELD,
+    /** The Redis peer has no slot: try again later (it keeps no queue). */
+    FULL
+  }
+
+  /** Completion of one request. */
+  interface Callback<T> {
+    void done(T value);
+
+    void failed(Throwable error);
+  }
+
+  void acquire(String callId, Callback<Outcome> callback);
+
+  void release(String callId, Callback<Void> callback);
+
+  /** Completes when a held call is dispatched (Admission only). */
+  default void waitForSlot(String callId, Callback<Void> callback) {
+    callback.failed(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
+  }
+
+  @Override
+  void close();
+}

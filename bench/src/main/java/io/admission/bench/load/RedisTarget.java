@@ -1,0 +1,85 @@
+package io.admission.bench.load;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The peer: the org pool of {@code org-pool.lua} in Redis, called with EVALSHA from Lettuce on one
+ * connection (Lettuce pipelines concurrent commands on it), answers completed on Lettuce's I/O
+ * thread. A full pool answers {@link Outcome#FULL}; callers poll.
+ */
+public final class RedisTarget implements LoadTarget {
+  private static final String CALL_TYPE = "OUTBOUND";
+  private static final String TTL_MILLIS = "3600000";
+
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisAsyncCommands<String, String> commands;
+  private final String sha;
+  private final String[] keys;
+
+  public RedisTarget(String host, int port, String orgId) {
+    this.client = RedisClient.create(RedisURI.builder().withHost(host).withPort(port)
+        .withTimeout(Duration.ofSeconds(10)).build());
+    this.connection = client.connect();
+    this.commands = connection.async();
+    this.sha = connection.sync().scriptLoad(script());
+    this.keys = new String[] {"pool:" + orgId + ":state", "pool:" + orgId + ":calls", "pool:" + orgId + ":leases"};
+  }
+
+  /** Starts the org afresh: no calls, {@code limit} slots, no reservations. */
+  public void resetOrg(int limit) {
+    var sync = connection.sync();
+    sync.del(keys);
+    sync.hset(keys[0], "limit", Integer.toString(limit));
+    sync.hset(keys[0], "reserved_total", "0");
+    sync.hset(keys[0], "shared_in_use", "0");
+  }
+
+  @Override
+  public void acquire(String callId, Callback<Outcome> callback) {
+    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys,
+            "acquire", callId, "", CALL_TYPE, Long.toString(System.currentTimeMillis()), TTL_MILLIS)
+        .whenComplete((granted, error) -> {
+          if (error != null) {
+            callback.failed(error);
+          } else {
+            callback.done(granted == 1L ? Outcome.GRANTED : Outcome.FULL);
+          }
+        });
+  }
+
+  @Override
+  public void release(String callId, Callback<Void> callback) {
+    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
+        .whenComplete((released, error) -> {
+          if (error != null) {
+            callback.failed(error);
+          } else {
+            callback.done(null);
+          }
+        });
+  }
+
+  static String script() {
+    try (InputStream in = RedisTarget.class.getResourceAsStream("org-pool.lua")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+  }
+}

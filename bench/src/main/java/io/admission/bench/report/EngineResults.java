@@ -1,0 +1,224 @@
+package io.admission.bench.report;
+
+import io.admission.bench.engine.AcquireReleaseBenchmark;
+import io.admission.bench.engine.DispatchBenchmark;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/** Runs the JMH engine benchmarks (JMH forks a JVM per parameter set) and keeps their scores. */
+final class EngineResults {
+  /** Decisions per second at one shape of the engine; alloc in bytes per decision. */
+  record Decisions(int leases, int held, int orgs, double perSecond, double error, double allocBytes) {}
+
+  /** Nanoseconds per dispatch cycle at one queue depth; alloc in bytes per cycle. */
+  record Dispatch(int depth, double nanos, double error, double allocBytes) {}
+
+  /** A JFR profile of one shape, with the ns per decision it was measured at. */
+  record Profile(int leases, double nanosPerDecision, JfrSummary jfr) {}
+
+  /** One shape of the side-by-side comparison. */
+  record Shape(String name, int leases, int held, int orgs) {}
+
+  /**
+   * The shapes the flatness targets compare, measured side by side: in each repetition every
+   * shape in turn, so machine noise lands on all of them alike, and ratios paired per repetition.
+   */
+  static final List<Shape> PAIRED_SHAPES = List.of(
+      new Shape("base", 1_000, 0, 1),
+      new Shape("1M leases", 1_000_000, 0, 1),
+      new Shape("100k held", 1_000, 100_000, 1),
+      new Shape("all large", 1_000_000, 100_000, 100_000));
+
+  /** Measured iterations (1 s each) of a side-by-side run. */
+  static final int PAIRED_ITERATIONS = 5;
+
+  final List<Decisions> decisions = new ArrayList<>();
+  /** Per repetition, decisions/s per shape name (in {@link #PAIRED_SHAPES} order). */
+  final List<java.util.Map<String, Double>> paired = new ArrayList<>();
+  /** Per repetition, the share of measured time spent in GC pauses, per shape name. */
+  final List<java.util.Map<String, Double>> pairedGcShare = new ArrayList<>();
+  final List<Profile> profiles = new ArrayList<>();
+  final List<Dispatch> dispatches = new ArrayList<>();
+
+  /**
+   * Full: every shape of the benchmark's parameters once (2×2 s warm-up, 3×2 s measured, GC
+   * profiler). Quick: the base shape (1 k leases, no held calls, one org), 2×1 s and 3×1 s.
+   */
+  static EngineResults run(boolean quick, Path work) throws RunnerException {
+    EngineResults r = new EngineResults();
+    ChainedOptionsBuilder decisions = options(quick, work.resolve("jmh-matrix.log"))
+        .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire");
+    if (quick) {
+      decisions.param("leases", "1000").param("held", "0").param("orgs", "1");
+    } else {
+      decisions.addProfiler(GCProfiler.class)
+          .warmupIterations(2).warmupTime(TimeValue.seconds(2))
+          .measurementIterations(3).measurementTime(TimeValue.seconds(2));
+    }
+    for (RunResult rr : new Runner(decisions.build()).run()) {
+      var p = rr.getParams();
+      Result<?> primary = rr.getPrimaryResult();
+      // JMH normalizes allocation per invocation; an invocation is two decisions.
+      r.decisions.add(new Decisions(
+          Integer.parseInt(p.getParam("leases")), Integer.parseInt(p.getParam("held")),
+          Integer.parseInt(p.getParam("orgs")), medianOfIterations(rr), primary.getScoreError(),
+          alloc(rr.getSecondaryResults()) / 2));
+    }
+    if (!quick) {
+      ChainedOptionsBuilder dispatch = options(false, work.resolve("jmh-dispatch.log"))
+          .include(DispatchBenchmark.class.getName() + ".releaseDispatchAndHold")
+          .addProfiler(GCProfiler.class);
+      for (RunResult rr : new Runner(dispatch.build()).run()) {
+        Result<?> primary = rr.getPrimaryResult();
+        r.dispatches.add(new Dispatch(Integer.parseInt(rr.getParams().getParam("depth")),
+            primary.getScore(), primary.getScoreError(), alloc(rr.getSecondaryResults())));
+      }
+    }
+    return r;
+  }
+
+  /**
+   * {@link #PAIRED_SHAPES}, {@code reps} times in turn; 2×1 s warm-up and 5×1 s measured each, the
+   * median iteration kept.
+   */
+  void paired(int reps, Path work, java.util.function.Consumer<String> progress) throws RunnerException {
+    for (int rep = 1; rep <= reps; rep++) {
+      java.util.Map<String, Double> scores = new java.util.LinkedHashMap<>();
+      java.util.Map<String, Double> gc = new java.util.LinkedHashMap<>();
+      for (Shape shape : PAIRED_SHAPES) {
+        ChainedOptionsBuilder o = options(true, work.resolve("jmh-paired.log"))
+            .measurementIterations(PAIRED_ITERATIONS)
+            .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+            .param("leases", Integer.toString(shape.leases())).param("held", Integer.toString(shape.held()))
+            .param("orgs", Integer.toString(shape.orgs()))
+            .addProfiler(GCProfiler.class);
+        RunResult rr = new Runner(o.build()).runSingle();
+        double score = medianOfIterations(rr);
+        scores.put(shape.name(), score);
+        gc.put(shape.name(), secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
+        progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f decisions/s", rep, reps,
+            shape.name(), score));
+      }
+      paired.add(scores);
+      pairedGcShare.add(gc);
+    }
+  }
+
+  /** Scores of one shape over the repetitions. */
+  List<Double> pairedScores(String shape) {
+    return paired.stream().map(m -> m.get(shape)).filter(java.util.Objects::nonNull).toList();
+  }
+
+  /** GC pause share of one shape over the repetitions. */
+  List<Double> pairedGcShares(String shape) {
+    return pairedGcShare.stream().map(m -> m.get(shape)).filter(java.util.Objects::nonNull).toList();
+  }
+
+  /** Like {@link #pairedGrowth}, with each run's GC pause time taken out of its cost. */
+  List<Double> pairedGrowthWithoutGc(String shape) {
+    List<Double> out = new ArrayList<>();
+    for (int i = 0; i < paired.size(); i++) {
+      var m = paired.get(i);
+      var gc = pairedGcShare.get(i);
+      if (m.containsKey(shape) && m.containsKey("base")) {
+        double base = (1 - gc.getOrDefault("base", 0.0)) / m.get("base");
+        double at = (1 - gc.getOrDefault(shape, 0.0)) / m.get(shape);
+        out.add(at / base);
+      }
+    }
+    return out;
+  }
+
+  /** cost(shape) ÷ cost(base) per repetition: how much slower a decision is at that shape. */
+  List<Double> pairedGrowth(String shape) {
+    return paired.stream().filter(m -> m.containsKey(shape) && m.containsKey("base"))
+        .map(m -> m.get("base") / m.get(shape)).toList();
+  }
+
+  /**
+   * Profiles the smallest and the largest lease count (no held calls, one org) with JFR, so the
+   * report can show which methods' cost grows with the number of leases.
+   */
+  void profile(Path work) throws RunnerException, java.io.IOException {
+    Path dir = work.resolve("jfr-engine");
+    ChainedOptionsBuilder o = options(true, work.resolve("jmh-profile.log"))
+        .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+        .param("leases", "1000", "1000000").param("held", "0").param("orgs", "1")
+        .measurementIterations(5).measurementTime(TimeValue.seconds(2))
+        .addProfiler(org.openjdk.jmh.profile.JavaFlightRecorderProfiler.class,
+            "dir=" + dir + ";configName=" + samplingEveryMillisecond(dir));
+    for (RunResult rr : new Runner(o.build()).run()) {
+      int leases = Integer.parseInt(rr.getParams().getParam("leases"));
+      try (var files = java.nio.file.Files.walk(dir)) {
+        Path jfr = files.filter(f -> f.toString().endsWith(".jfr") && f.toString().contains("leases-" + leases + "-"))
+            .findFirst().orElseThrow(() -> new java.io.IOException("no JFR file for leases=" + leases + " in " + dir));
+        profiles.add(new Profile(leases, 1e9 / rr.getPrimaryResult().getScore(), JfrSummary.read(jfr)));
+      }
+    }
+  }
+
+  /**
+   * JFR's "profile" settings with execution samples every 1 ms instead of 10 ms: enough samples
+   * in 10 s to tell where a few hundred nanoseconds go.
+   */
+  private static Path samplingEveryMillisecond(Path dir) throws java.io.IOException {
+    String profile = java.nio.file.Files.readString(Path.of(System.getProperty("java.home"), "lib", "jfr", "profile.jfc"));
+    String fast = profile.replaceFirst(
+        "(<event name=\"jdk.ExecutionSample\">\\s*<setting name=\"enabled\"[^<]*</setting>\\s*<setting name=\"period\"[^>]*>)[^<]*",
+        "$11 ms");
+    java.nio.file.Files.createDirectories(dir);
+    Path jfc = dir.resolve("sampling-1ms.jfc").toAbsolutePath();
+    java.nio.file.Files.writeString(jfc, fast);
+    return jfc;
+  }
+
+  private static ChainedOptionsBuilder options(boolean quick, Path log) {
+    ChainedOptionsBuilder o = new OptionsBuilder()
+        .forks(1)
+        .shouldFailOnError(true)
+        .output(log.toString());
+    if (quick) {
+      o.warmupIterations(2).warmupTime(TimeValue.seconds(1))
+          .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+    }
+    return o;
+  }
+
+  private static double alloc(java.util.Map<String, ?> secondary) {
+    return secondary(secondary, "gc.alloc.rate.norm");
+  }
+
+  /**
+   * The median of the measured iterations' scores: on a shared machine one disturbed iteration
+   * would drag JMH's mean far down, the median ignores it.
+   */
+  static double medianOfIterations(RunResult rr) {
+    List<Double> scores = new ArrayList<>();
+    for (var br : rr.getBenchmarkResults()) {
+      for (var ir : br.getIterationResults()) {
+        scores.add(ir.getPrimaryResult().getScore());
+      }
+    }
+    return scores.isEmpty() ? rr.getPrimaryResult().getScore() : Stats.median(scores);
+  }
+
+  /** A secondary result by the end of its name; JMH hands them over as a raw map. */
+  private static double secondary(java.util.Map<String, ?> secondary, String name) {
+    for (var e : secondary.entrySet()) {
+      if (e.getKey().endsWith(name)) {
+        return ((Result<?>) e.getValue()).getScore();
+      }
+    }
+    return Double.NaN;
+  }
+
+}

@@ -1,0 +1,496 @@
+package io.admission.bench.report;
+
+import io.admission.bench.BenchCli;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Everything `make bench` measures, side by side in one run, and the report.
+ *
+ * <p>Every comparison follows TOOLCHAIN.md's rules for this 2-core machine: each measurement gets
+ * a fresh server JVM and a fresh client JVM (gRPC throughput varies ±20–35 % between JVM pairs),
+ * warms up before measuring (the JIT needs 15–20 s under load), the targets alternate within each
+ * repetition (A B C A B C …), ratios are paired within a repetition and the median is quoted.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run every benchmark; write docs/BENCHMARKS.md (full) and print RESULT lines.")
+public final class RunCommand implements Callable<Integer> {
+  @Option(names = "--quick", description = "One repetition of everything, short: about a minute.")
+  boolean quick;
+
+  @Option(names = "--server-jar", defaultValue = "server/target/admission-server.jar")
+  Path serverJar;
+
+  @Option(names = "--bench-jar", description = "This jar (default: where this class was loaded from).")
+  Path benchJar;
+
+  @Option(names = "--redis", required = true, description = "HOST:PORT of the Redis the script started.")
+  String redis;
+
+  @Option(names = "--redis-pid", defaultValue = "0", description = "Its pid, for CPU time per pair.")
+  long redisPid;
+
+  @Option(names = "--redis-version", defaultValue = "?")
+  String redisVersion;
+
+  @Option(names = "--report", defaultValue = "docs/BENCHMARKS.md", description = "Written by full runs only.")
+  Path report;
+
+  @Option(names = "--plot", defaultValue = "docs/benchmarks-latency.png")
+  Path plot;
+
+  @Option(names = "--work", defaultValue = "bench/target/bench-run", description = "Logs and raw results.")
+  Path work;
+
+  @Option(names = "--reps", description = "Repetitions (default 5, quick 1).")
+  Integer reps;
+
+  @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
+  List<Integer> slots;
+
+  @Option(names = "--targets", split = ",",
+      description = "End-to-end systems (admission,noop,redis,durable); default all, quick leaves durable out.")
+  List<String> targets;
+
+  @Option(names = "--only", split = ",",
+      description = "Stages to run (engine,engine-paired,engine-profile,heap,e2e,sweep,contended,profile); "
+          + "default all of the mode. A run of some stages writes its report into --work, not over --report.")
+  List<String> only;
+
+  /** Server JVM options: the same for Admission and the no-op service. */
+  static final List<String> SERVER_JVM = List.of("-Xms1g", "-Xmx4g");
+  static final List<String> CLIENT_JVM = List.of("-Xms512m", "-Xmx1g");
+  static final int CALLERS = 256;
+  static final List<Integer> SWEEP = List.of(1, 4, 16, 64, 256);
+
+  private final Results results = new Results();
+  private boolean explicitStages;
+  private int rep;
+
+  @Override
+  public Integer call() throws Exception {
+    if (benchJar == null) {
+      benchJar = Path.of(BenchCli.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+    if (reps == null) {
+      reps = quick ? 1 : 5;
+    }
+    if (slots == null) {
+      slots = quick ? List.of(20) : List.of(20, 2);
+    }
+    explicitStages = only != null;
+    if (only == null) {
+      only = quick ? List.of("engine", "heap", "e2e", "contended")
+          : List.of("engine", "engine-paired", "engine-profile", "heap", "e2e", "sweep", "contended", "profile");
+    }
+    Files.createDirectories(work);
+    results.quick = quick;
+    results.reps = reps;
+    results.machine = Machine.describe(redisVersion);
+    long started = System.nanoTime();
+    Path config = writeAdmissionConfig();
+    engine();
+    heap();
+    if (only.contains("e2e")) {
+      endToEnd(config);
+    }
+    if (only.contains("sweep")) {
+      sweep(config);
+    }
+    if (only.contains("contended")) {
+      contended(config);
+    }
+    if (only.contains("profile")) {
+      profiles(config);
+    }
+    results.elapsedSeconds = (System.nanoTime() - started) / 1e9;
+    results.loadAfter = Machine.loadAverage();
+    results.commands.putIfAbsent("redis",
+        "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no   # started by scripts/bench.sh");
+    if (!quick) {
+      writeReport();
+    }
+    System.out.println();
+    for (Map.Entry<String, String> r : results.headline().entrySet()) {
+      System.out.println("RESULT " + r.getKey() + "=" + r.getValue());
+    }
+    return 0;
+  }
+
+  // ---- Stages -----------------------------------------------------------------------------
+
+  private void engine() throws Exception {
+    if (only.contains("engine")) {
+      progress("engine: JMH " + (quick ? "(one shape)" : "(18 shapes + 3 queue depths)") + ", logs in " + work);
+      results.engine = EngineResults.run(quick, work);
+      for (var d : results.engine.decisions) {
+        progress(String.format(Locale.ROOT, "  leases=%d held=%d orgs=%d: %.0f decisions/s",
+            d.leases(), d.held(), d.orgs(), d.perSecond()));
+      }
+    }
+    if ((only.contains("engine-paired") || only.contains("engine-profile")) && results.engine == null) {
+      results.engine = new EngineResults();
+    }
+    if (only.contains("engine-paired")) {
+      progress("engine: " + EngineResults.PAIRED_SHAPES.size() + " shapes side by side, " + reps + " repetitions");
+      results.engine.paired(reps, work, RunCommand::progress);
+    }
+    if (only.contains("engine-profile")) {
+      progress("engine: JFR profiles at 1 k and 1 M leases");
+      results.engine.profile(work);
+    }
+  }
+
+  /** One JVM per kind, so that neither measurement sees the other's garbage. */
+  private void heap() throws IOException, InterruptedException {
+    if (!only.contains("heap")) {
+      return;
+    }
+    int count = quick ? 200_000 : 1_000_000;
+    for (String kind : quick ? List.of("lease") : List.of("lease", "held", "ended")) {
+      Path out = work.resolve("heap-" + kind + ".properties");
+      Properties p = Proc.run(cmd(List.of("-XX:+UseSerialGC", "-Xmx4g"), "heap", "--kind", kind,
+          "--count", Integer.toString(count), "--out", out.toString()), work.resolve("heap-" + kind + ".log"), out, 300);
+      results.heap.put(kind, p);
+      progress("heap: " + p.getProperty(kind + ".bytes") + " bytes per " + kind);
+    }
+  }
+
+  /** Repetitions of A B C (D): fresh JVMs each, {@link #CALLERS} callers. */
+  private void endToEnd(Path config) throws IOException, InterruptedException {
+    double warmup = quick ? 6 : 20;
+    double seconds = quick ? 4 : 10;
+    for (rep = 1; rep <= reps; rep++) {
+      for (Target t : e2eTargets()) {
+        Properties p = load(t, config, List.of(CALLERS), warmup, seconds, null);
+        results.e2e.add(new Results.LoadRun(t, rep, p));
+        progress(String.format(Locale.ROOT, "e2e %d/%d %-9s %8.0f pairs/s  p50 %.2f ms  p99 %.2f ms", rep, reps,
+            t.key, Double.parseDouble(p.getProperty("step.0.pairs_per_s")),
+            Double.parseDouble(p.getProperty("step.0.p50_ms")), Double.parseDouble(p.getProperty("step.0.p99_ms"))));
+      }
+    }
+  }
+
+  /** Latency against load for the plot: one warm-up, then each concurrency in turn. */
+  private void sweep(Path config) throws IOException, InterruptedException {
+    for (Target t : e2eTargets()) {
+      results.sweep.put(t, load(t, config, SWEEP, 20, 5, null));
+      progress("sweep " + t.key + " done");
+    }
+  }
+
+  private void contended(Path config) throws IOException, InterruptedException {
+    double warmup = quick ? 3 : 20;
+    double seconds = quick ? 5 : 10;
+    for (int s : slots) {
+      for (rep = 1; rep <= reps; rep++) {
+        for (Target t : List.of(Target.ADMISSION, Target.REDIS)) {
+          Properties p = contended(t, config, s, warmup, seconds);
+          results.contended.add(new Results.ContendedRun(t, rep, s, p));
+          progress(String.format(Locale.ROOT, "contended slots=%d %d/%d %-9s dispatch p50 %.2f ms  p99 %.2f ms",
+              s, rep, reps, t.key, Double.parseDouble(p.getProperty("dispatch.p50_ms")),
+              Double.parseDouble(p.getProperty("dispatch.p99_ms"))));
+        }
+      }
+    }
+  }
+
+  /** A JFR recording of each gRPC server over the 10 s that a load run measures. */
+  private void profiles(Path config) throws IOException, InterruptedException {
+    for (Target t : List.of(Target.ADMISSION, Target.NOOP)) {
+      Path jfr = work.resolve("profile-" + t.key + ".jfr");
+      Files.deleteIfExists(jfr);
+      load(t, config, List.of(CALLERS), 20, 10,
+          "-XX:StartFlightRecording=delay=21s,duration=10s,settings=profile,filename=" + jfr);
+      results.profiles.put(t, JfrSummary.read(jfr));
+      progress("profile " + t.key + ": " + jfr);
+    }
+  }
+
+  /**
+   * docs/BENCHMARKS.md and the plot. A run of some stages only (--only) writes into the work
+   * directory instead, so that a partial run never replaces the full report.
+   */
+  private void writeReport() throws IOException {
+    Path md = explicitStages ? work.resolve("BENCHMARKS.md") : report;
+    Path png = explicitStages ? work.resolve(plot.getFileName()) : plot;
+    Files.createDirectories(md.toAbsolutePath().getParent());
+    if (!results.sweep.isEmpty()) {
+      LatencyPlot.write(results.sweep, png);
+    }
+    Files.writeString(md, new Report(results, md.toAbsolutePath().getParent().relativize(png.toAbsolutePath())).markdown());
+    progress("wrote " + md + (results.sweep.isEmpty() ? "" : " and " + png));
+  }
+
+  /** Quick runs leave the durable server out: no target depends on it. */
+  private List<Target> e2eTargets() {
+    if (targets != null) {
+      return List.of(Target.values()).stream().filter(t -> targets.contains(t.key)).toList();
+    }
+    return quick ? List.of(Target.ADMISSION, Target.NOOP, Target.REDIS) : List.of(Target.values());
+  }
+
+  /** The systems compared; each run gets a fresh server (Redis is one process for the whole run). */
+  enum Target {
+    ADMISSION("admission", "Admission `--in-memory`"),
+    NOOP("noop", "no-op gRPC service"),
+    REDIS("redis", "Redis + Lua (Lettuce)"),
+    /** Not part of any target: what the journal costs, beside the in-memory server. */
+    DURABLE("durable", "Admission durable (journal)");
+
+    final String key;
+    final String label;
+
+    Target(String key, String label) {
+      this.key = key;
+      this.label = label;
+    }
+  }
+
+  private Properties load(Target t, Path config, List<Integer> callers, double warmup, double seconds,
+      String serverJvmExtra) throws IOException, InterruptedException {
+    String name = "load-" + t.key + "-" + (callers.size() > 1 ? "sweep" : "rep" + rep);
+    Path out = work.resolve(name + ".properties");
+    try (Proc.Server server = startServer(t, config, name, serverJvmExtra)) {
+      List<String> args = new ArrayList<>(List.of("load",
+          "--target", t == Target.REDIS ? "redis" : "grpc",
+          "--address", server == null ? redis : server.address(),
+          "--callers", String.join(",", callers.stream().map(String::valueOf).toList()),
+          "--warmup", fmt(warmup), "--seconds", fmt(seconds),
+          "--server-pid", Long.toString(server == null ? redisPid : server.pid()),
+          "--out", out.toString()));
+      List<String> command = cmd(CLIENT_JVM, args.toArray(String[]::new));
+      results.commands.putIfAbsent("client-" + (t == Target.REDIS ? "redis" : "grpc"), String.join(" ", command));
+      long timeout = (long) (warmup + callers.size() * (seconds + 2) + 60);
+      return Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
+    }
+  }
+
+  private Properties contended(Target t, Path config, int slots, double warmup, double seconds)
+      throws IOException, InterruptedException {
+    String name = "contended-" + slots + "-" + t.key + "-rep" + rep;
+    Path out = work.resolve(name + ".properties");
+    try (Proc.Server server = startServer(t, config, name, null)) {
+      List<String> command = cmd(CLIENT_JVM, "contended",
+          "--target", t == Target.REDIS ? "redis" : "grpc",
+          "--address", server == null ? redis : server.address(),
+          "--org", "contended-" + slots, "--slots", Integer.toString(slots),
+          "--warmup", fmt(warmup), "--seconds", fmt(seconds), "--out", out.toString());
+      results.commands.putIfAbsent("contended-" + t.key, String.join(" ", command));
+      return Proc.run(command, work.resolve(name + "-client.log"), out, (long) (warmup + seconds + 60));
+    }
+  }
+
+  /** A fresh server JVM for Admission or the no-op service; null for Redis, which the script runs. */
+  private Proc.Server startServer(Target t, Path config, String name, String jvmExtra)
+      throws IOException, InterruptedException {
+    List<String> jvm = new ArrayList<>(SERVER_JVM);
+    if (jvmExtra != null) {
+      jvm.add(jvmExtra);
+    }
+    List<String> command;
+    switch (t) {
+      case ADMISSION, DURABLE -> {
+        command = new ArrayList<>(List.of(java()));
+        command.addAll(jvm);
+        command.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config", config.toString()));
+        if (t == Target.ADMISSION) {
+          command.add("--in-memory");
+        } else {
+          Path data = work.resolve("data-" + name);
+          deleteTree(data);
+          command.addAll(List.of("--data-dir", data.toString()));
+        }
+      }
+      case NOOP -> command = cmd(jvm, "noop-server", "--listen", "127.0.0.1:0");
+      default -> {
+        return null;
+      }
+    }
+    if (jvmExtra == null) {
+      results.commands.putIfAbsent("server-" + t.key, String.join(" ", command));
+    }
+    return Proc.startServer(command, work.resolve(name + "-server.log"));
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  /** Orgs for the load: one with room for every caller, and one per contended size. */
+  private Path writeAdmissionConfig() throws IOException {
+    StringBuilder json = new StringBuilder("{\"orgs\": [\n  {\"org\": {\"orgId\": \"bench\", \"concurrencyLimit\": 1000000}}");
+    for (int s : slots) {
+      json.append(",\n  {\"org\": {\"orgId\": \"contended-").append(s).append("\", \"concurrencyLimit\": ").append(s).append("}}");
+    }
+    json.append("\n]}\n");
+    Path file = work.resolve("admission-config.json");
+    Files.writeString(file, json);
+    return file;
+  }
+
+  private List<String> cmd(List<String> jvm, String... args) {
+    List<String> c = new ArrayList<>(List.of(java()));
+    c.addAll(jvm);
+    c.addAll(List.of("-cp", benchJar.toString(), BenchCli.class.getName()));
+    c.addAll(List.of(args));
+    return c;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  private static void progress(String line) {
+    System.out.println("bench: " + line);
+    System.out.flush();
+  }
+
+  /** Stages' raw results, in the order the report shows them. */
+  static final class Results {
+    record LoadRun(Target target, int rep, Properties p) {
+      double pairs() {
+        return Double.parseDouble(p.getProperty("step.0.pairs_per_s"));
+      }
+
+      double get(String key) {
+        return Double.parseDouble(p.getProperty("step.0." + key, "NaN"));
+      }
+    }
+
+    record ContendedRun(Target target, int rep, int slots, Properties p) {
+      double get(String key) {
+        return Double.parseDouble(p.getProperty(key, "NaN"));
+      }
+    }
+
+    boolean quick;
+    int reps;
+    Machine machine;
+    Machine.Load loadAfter;
+    double elapsedSeconds;
+    EngineResults engine;
+    final Map<String, Properties> heap = new LinkedHashMap<>();
+    final List<LoadRun> e2e = new ArrayList<>();
+    final Map<Target, Properties> sweep = new LinkedHashMap<>();
+    final List<ContendedRun> contended = new ArrayList<>();
+    final Map<Target, JfrSummary> profiles = new LinkedHashMap<>();
+    final Map<String, String> commands = new LinkedHashMap<>();
+
+    List<Double> e2eRatios(Target vs) {
+      List<Double> ratios = new ArrayList<>();
+      for (int r = 1; r <= reps; r++) {
+        Double a = pairsOf(Target.ADMISSION, r);
+        Double b = pairsOf(vs, r);
+        if (a != null && b != null) {
+          ratios.add(a / b);
+        }
+      }
+      return ratios;
+    }
+
+    Double pairsOf(Target t, int r) {
+      return e2e.stream().filter(x -> x.target == t && x.rep == r).map(LoadRun::pairs).findFirst().orElse(null);
+    }
+
+    List<Double> e2eValues(Target t, String key) {
+      return e2e.stream().filter(x -> x.target == t).map(x -> x.get(key)).toList();
+    }
+
+    List<Double> contendedValues(Target t, int slots, String key) {
+      return contended.stream().filter(x -> x.target == t && x.slots == slots).map(x -> x.get(key)).toList();
+    }
+
+    /** Peer p99 over Admission p99, paired by repetition. */
+    List<Double> dispatchRatios(int slots) {
+      List<Double> ratios = new ArrayList<>();
+      for (int r = 1; r <= reps; r++) {
+        final int rr = r;
+        var a = contended.stream().filter(x -> x.target == Target.ADMISSION && x.slots == slots && x.rep == rr).findFirst();
+        var b = contended.stream().filter(x -> x.target == Target.REDIS && x.slots == slots && x.rep == rr).findFirst();
+        if (a.isPresent() && b.isPresent()) {
+          ratios.add(b.get().get("dispatch.p99_ms") / a.get().get("dispatch.p99_ms"));
+        }
+      }
+      return ratios;
+    }
+
+    /**
+     * The engine's rate at the base shape (1 k leases, no held calls, one org): the median of the
+     * side-by-side runs when they ran, else its single score. How the cost grows at larger shapes
+     * is what {@link #leaseGrowth} and {@link #heldGrowth} report.
+     */
+    double engineHeadline() {
+      if (engine == null) {
+        return Double.NaN;
+      }
+      if (!engine.paired.isEmpty()) {
+        return Stats.median(engine.pairedScores("base"));
+      }
+      return engine.decisions.stream().filter(d -> d.leases() == 1_000 && d.held() == 0 && d.orgs() == 1)
+          .mapToDouble(EngineResults.Decisions::perSecond).findFirst().orElse(Double.NaN);
+    }
+
+    /** Cost at 1 M leases ÷ cost at 1 k: the paired median when measured, else the worst matrix slice. */
+    double leaseGrowth() {
+      if (engine != null && !engine.paired.isEmpty()) {
+        return Stats.median(engine.pairedGrowth("1M leases"));
+      }
+      return engine == null ? Double.NaN : Stats.max(Report.leaseFlatness(this).stream().map(f -> f[f.length - 1]).toList());
+    }
+
+    /** Cost at 100 k held calls ÷ cost at none, likewise. */
+    double heldGrowth() {
+      if (engine != null && !engine.paired.isEmpty()) {
+        return Stats.median(engine.pairedGrowth("100k held"));
+      }
+      return engine == null ? Double.NaN : Stats.max(Report.heldFlatness(this).stream().map(f -> f[f.length - 1]).toList());
+    }
+
+    int headlineSlots() {
+      return contended.isEmpty() ? 0 : contended.get(0).slots;
+    }
+
+    /** The figures `make bench-quick` prints last, in the order the issue names them. */
+    Map<String, String> headline() {
+      Map<String, String> h = new LinkedHashMap<>();
+      h.put("engine_decisions_per_s", fmt0(engineHeadline()));
+      h.put("ratio_admission_vs_noop", fmt3(Stats.median(e2eRatios(Target.NOOP))));
+      h.put("ratio_admission_vs_redis", fmt3(Stats.median(e2eRatios(Target.REDIS))));
+      int s = headlineSlots();
+      h.put("dispatch_p99_ms", fmt3(Stats.median(contendedValues(Target.ADMISSION, s, "dispatch.p99_ms"))));
+      h.put("dispatch_p99_ms_polling_peer", fmt3(Stats.median(contendedValues(Target.REDIS, s, "dispatch.p99_ms"))));
+      Properties lease = heap.get("lease");
+      h.put("heap_bytes_per_lease", lease == null ? "NaN" : lease.getProperty("lease.bytes"));
+      return h;
+    }
+
+    static String fmt0(double v) {
+      return String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    static String fmt3(double v) {
+      return String.format(Locale.ROOT, "%.3f", v);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package io.admission.bench.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.admission.bench.report.RunCommand.Results;
+import io.admission.bench.report.RunCommand.Target;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The report and the RESULT lines from made-up results: paired ratios, medians, the plot. */
+class ReportTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void ratiosArePairedWithinARepetitionAndTheMedianIsQuoted() {
+    Results r = results();
+    // Admission 90/100/80 against the no-op's 100/200/100: paired 0.9, 0.5, 0.8 → median 0.8.
+    assertEquals(List.of(0.9, 0.5, 0.8), r.e2eRatios(Target.NOOP));
+    Map<String, String> h = r.headline();
+    assertEquals("0.800", h.get("ratio_admission_vs_noop"));
+    assertEquals(List.of("engine_decisions_per_s", "ratio_admission_vs_noop", "ratio_admission_vs_redis",
+        "dispatch_p99_ms", "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease"), List.copyOf(h.keySet()));
+    assertEquals("1.500", h.get("dispatch_p99_ms"));
+    assertEquals("30.000", h.get("dispatch_p99_ms_polling_peer"));
+    assertEquals("280.5", h.get("heap_bytes_per_lease"));
+  }
+
+  @Test
+  void reportHasEveryTargetAndThePlotIsAPicture() throws Exception {
+    Results r = results();
+    Path png = dir.resolve("plot.png");
+    LatencyPlot.write(r.sweep, png);
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertEquals(960, img.getWidth());
+    String md = new Report(r, Path.of("plot.png")).markdown();
+    assertTrue(md.contains("| **0.500** |"), "durable ÷ in-memory, median of 0.5, 0.5, 0.5");
+    for (String s : List.of("## Targets", "Admission ÷ no-op gRPC", "Admission ÷ Redis peer", "release-to-dispatch p99",
+        "heap bytes per live lease", "![latency against load](plot.png)", "| **median** |")) {
+      assertTrue(md.contains(s), s);
+    }
+    Files.writeString(dir.resolve("BENCHMARKS.md"), md);
+  }
+
+  private static Results results() {
+    Results r = new Results();
+    r.reps = 3;
+    r.machine = Machine.describe("7.0.15");
+    r.loadAfter = Machine.loadAverage();
+    double[][] pairs = {{90, 100, 110, 45}, {100, 200, 150, 50}, {80, 100, 100, 40}};
+    for (int rep = 1; rep <= 3; rep++) {
+      for (Target t : Target.values()) {
+        Properties p = new Properties();
+        p.setProperty("steps", "1");
+        p.setProperty("step.0.callers", "256");
+        p.setProperty("step.0.pairs_per_s", Double.toString(pairs[rep - 1][t.ordinal()]));
+        for (String k : List.of("p50_ms", "p99_ms", "p999_ms", "server_cpu_us_per_pair", "client_cpu_us_per_pair")) {
+          p.setProperty("step.0." + k, "1.0");
+        }
+        r.e2e.add(new Results.LoadRun(t, rep, p));
+        Properties c = new Properties();
+        c.setProperty("dispatch.p50_ms", "0.5");
+        c.setProperty("dispatch.p99_ms", t == Target.ADMISSION ? "1.5" : "30");
+        c.setProperty("dispatch.p999_ms", "40");
+        if (t != Target.NOOP) {
+          r.contended.add(new Results.ContendedRun(t, rep, 20, c));
+        }
+      }
+    }
+    for (Target t : Target.values()) {
+      Properties s = new Properties();
+      s.setProperty("steps", "3");
+      for (int i = 0; i < 3; i++) {
+        s.setProperty("step." + i + ".callers", Integer.toString(1 << (2 * i)));
+        s.setProperty("step." + i + ".pairs_per_s", Double.toString(1000 * (i + 1) * (t.ordinal() + 1)));
+        s.setProperty("step." + i + ".p50_ms", Double.toString(0.1 * (i + 1)));
+        s.setProperty("step." + i + ".p99_ms", Double.toString(0.5 * (i + 1)));
+        s.setProperty("step." + i + ".p999_ms", Double.toString(1.0 * (i + 1)));
+      }
+      r.sweep.put(t, s);
+    }
+    Properties heap = new Properties();
+    heap.setProperty("count", "1000");
+    heap.setProperty("lease.bytes", "280.5");
+    heap.setProperty("lease.classes", "0");
+    r.heap.put("lease", heap);
+    return r;
+  }
+}
