@@ -169,17 +169,7 @@ public final class Main implements Callable<Integer> {
       throws IOException, InterruptedException {
     for (Commands.Command<?> command : commands) {
       CompletableFuture<Object> done = new CompletableFuture<>();
-      loop.submit(command, new Reply<Object>() {
-        @Override
-        public void ok(Object result) {
-          done.complete(result);
-        }
-
-        @Override
-        public void failed(Throwable error) {
-          done.completeExceptionally(error);
-        }
-      });
+      loop.submit(command, Reply.into(done));
       try {
         if (done.get() instanceof Rejection r) {
           throw new IOException("--config: " + command + " was refused: " + r.field() + ": " + r.message());

@@ -32,7 +32,7 @@ final class LoopCall {
 
   static <R> R command(EventLoop loop, Commands.Command<R> command) throws Unavailable {
     CompletableFuture<R> answer = new CompletableFuture<>();
-    if (!loop.submit(command, reply(answer))) {
+    if (!loop.submit(command, Reply.into(answer))) {
       throw busy();
     }
     return await(answer);
@@ -40,24 +40,10 @@ final class LoopCall {
 
   static <R> R read(EventLoop loop, EventLoop.Query<R> query) throws Unavailable {
     CompletableFuture<R> answer = new CompletableFuture<>();
-    if (!loop.read(query, reply(answer))) {
+    if (!loop.read(query, Reply.into(answer))) {
       throw busy();
     }
     return await(answer);
-  }
-
-  private static <R> Reply<R> reply(CompletableFuture<R> answer) {
-    return new Reply<>() {
-      @Override
-      public void ok(R result) {
-        answer.complete(result);
-      }
-
-      @Override
-      public void failed(Throwable error) {
-        answer.completeExceptionally(error);
-      }
-    };
   }
 
   private static <R> R await(CompletableFuture<R> answer) throws Unavailable {
