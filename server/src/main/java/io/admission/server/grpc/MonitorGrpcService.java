@@ -11,7 +11,6 @@ import io.admission.v1.ListEventsRequest;
 import io.admission.v1.ListEventsResponse;
 import io.admission.v1.WatchOrgRequest;
 import io.admission.v1.WatchOrgResponse;
-import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -89,8 +88,7 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
   @Override
   public void listEvents(ListEventsRequest request, StreamObserver<ListEventsResponse> observer) {
     if (audit == null) {
-      observer.onError(Status.UNIMPLEMENTED
-          .withDescription("this server keeps no audit log").asRuntimeException());
+      observer.onError(StatusMapper.noAuditLog());
       return;
     }
     AuditReader.Query query;
@@ -109,9 +107,7 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
           observer.onError(StatusMapper.invalid(e));
           return;
         } catch (IOException e) {
-          observer.onError(Status.UNAVAILABLE
-              .withDescription("the audit log could not be read: " + e.getMessage())
-              .asRuntimeException());
+          observer.onError(StatusMapper.auditUnreadable(e));
           return;
         } catch (RuntimeException e) {
           observer.onError(StatusMapper.failed(e));

@@ -51,6 +51,14 @@ final class StatusMapper {
     return status(Code.INTERNAL, "internal error: " + t, null);
   }
 
+  static StatusRuntimeException noAuditLog() {
+    return status(Code.UNIMPLEMENTED, "this server keeps no audit log", null);
+  }
+
+  static StatusRuntimeException auditUnreadable(IOException e) {
+    return status(Code.UNAVAILABLE, "the audit log could not be read: " + e.getMessage(), null);
+  }
+
   static StatusRuntimeException busy() {
     return status(Code.RESOURCE_EXHAUSTED,
         "server busy: too many requests waiting for the admission loop; retry shortly", null);
