@@ -146,7 +146,13 @@ final class JournalCodec {
           ? io.admission.v1.SlotKind.SLOT_KIND_RESERVED : io.admission.v1.SlotKind.SLOT_KIND_SHARED);
     }
     if (c.endReason() != null) {
-      b.setEndReasonValue(c.endReason().ordinal() + 1);
+      b.setEndReason(switch (c.endReason()) {
+        case RELEASED -> io.admission.server.journal.proto.EndReason.END_REASON_RELEASED;
+        case EXPIRED -> io.admission.server.journal.proto.EndReason.END_REASON_EXPIRED;
+        case CANCELLED -> io.admission.server.journal.proto.EndReason.END_REASON_CANCELLED;
+        case DENIED -> io.admission.server.journal.proto.EndReason.END_REASON_DENIED;
+        case WAIT_EXPIRED -> io.admission.server.journal.proto.EndReason.END_REASON_WAIT_EXPIRED;
+      });
     }
     if (c.denial() != null) {
       b.setDenial(Responses.denial(c.denial()));
@@ -210,7 +216,14 @@ final class JournalCodec {
       case SLOT_KIND_SHARED -> SlotKind.SHARED;
       default -> null;
     };
-    EndReason end = c.getEndReasonValue() == 0 ? null : EndReason.values()[c.getEndReasonValue() - 1];
+    EndReason end = switch (c.getEndReason()) {
+      case END_REASON_RELEASED -> EndReason.RELEASED;
+      case END_REASON_EXPIRED -> EndReason.EXPIRED;
+      case END_REASON_CANCELLED -> EndReason.CANCELLED;
+      case END_REASON_DENIED -> EndReason.DENIED;
+      case END_REASON_WAIT_EXPIRED -> EndReason.WAIT_EXPIRED;
+      default -> null; // not ended
+    };
     Results.Denial denial = null;
     if (c.hasDenial()) {
       var d = c.getDenial();
