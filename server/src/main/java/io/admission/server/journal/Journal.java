@@ -190,6 +190,9 @@ public final class Journal implements CommandLog {
 
   private void roll() throws IOException {
     sync();
+    if (segmentSize == 0) {
+      return; // already a fresh segment starting at nextEntry (e.g. reopened after a crash)
+    }
     segment.close();
     openSegment();
   }

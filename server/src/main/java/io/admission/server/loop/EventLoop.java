@@ -46,10 +46,13 @@ public final class EventLoop implements AutoCloseable {
     void run(long now, Outgoing out);
   }
 
-  /** What a turn sends after its sync: answers and events, or failures if the sync failed. */
+  /**
+   * What a turn sends after its sync: answers and events — or, if the sync failed, an error to
+   * every request of the turn (commands, reads and new watches alike), so none waits forever.
+   */
   private static final class Outgoing {
     final List<Runnable> onDurable = new ArrayList<>();
-    final List<Reply<?>> commandReplies = new ArrayList<>();
+    final List<Consumer<IOException>> onLost = new ArrayList<>();
   }
 
   private final Engine engine;
@@ -100,7 +103,7 @@ public final class EventLoop implements AutoCloseable {
       }
       orgWatchers.touched(command.orgId());
       notify(o -> o.applied(command, result, now));
-      out.commandReplies.add(reply);
+      out.onLost.add(reply::failed);
       out.onDurable.add(() -> reply.ok(result));
     });
   }
@@ -127,6 +130,7 @@ public final class EventLoop implements AutoCloseable {
         out.onDurable.add(() -> reply.failed(t));
         return;
       }
+      out.onLost.add(reply::failed);
       out.onDurable.add(() -> reply.ok(result));
     });
   }
@@ -138,6 +142,10 @@ public final class EventLoop implements AutoCloseable {
       if (state instanceof Results.Held) {
         watchers.add(orgId, callId, watcher);
       }
+      out.onLost.add(e -> {
+        watchers.remove(orgId, callId, watcher);
+        watcher.abort("the command log failed; reopen WaitForSlot after the server restarts");
+      });
       out.onDurable.add(() -> watcher.first(state));
     });
   }
@@ -149,6 +157,10 @@ public final class EventLoop implements AutoCloseable {
       if (status instanceof io.admission.server.engine.StatusView.Org) {
         orgWatchers.add(orgId, watcher, now);
       }
+      out.onLost.add(e -> {
+        orgWatchers.remove(orgId, watcher);
+        watcher.abort("the command log failed; reopen WatchOrg after the server restarts");
+      });
       out.onDurable.add(() -> watcher.status(status));
     });
   }
@@ -239,8 +251,12 @@ public final class EventLoop implements AutoCloseable {
       // The engine has applied commands that may not be on disk: answering them, or applying
       // more on top, could promise what a restart forgets. Stop here; a restart recovers.
       failLog(e);
-      for (Reply<?> reply : out.commandReplies) {
-        reply.failed(e);
+      for (var lost : out.onLost) {
+        try {
+          lost.accept(e);
+        } catch (Throwable t) {
+          LOG.log(Level.WARNING, "sending a failure failed", t);
+        }
       }
       return;
     }

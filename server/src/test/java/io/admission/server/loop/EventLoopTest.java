@@ -82,10 +82,13 @@ class EventLoopTest {
     AtomicBoolean told = new AtomicBoolean();
     loop.onLogFailure(() -> told.set(true));
     Recorded<Object> put = new Recorded<>();
+    Recorded<Object> read = new Recorded<>();
     loop.submit(putOrg(), put);
+    loop.read((engine, now) -> engine.getOrg("org"), read);
     log.failSync = true;
     loop.step();
     assertInstanceOf(IOException.class, put.got.get(0), "not answered as done");
+    assertInstanceOf(IOException.class, read.got.get(0), "a read of the failed turn is answered too");
     assertTrue(told.get(), "health is told");
 
     log.failSync = false;
