@@ -9,7 +9,7 @@ package io.admission.server.engine;
  * serve, and a call blocked by its own login never holds back another login's call.
  */
 interface Blocker {
-  WaitQueue waiters();
+  Waiters waiters();
 
   /** Whether this blocker would let one more call through now (for any of its waiters). */
   boolean hasRoom(OrgState org, long now);

@@ -2,7 +2,12 @@ package io.admission.server.engine;
 
 /**
  * One call the org has seen, from its Acquire until {@link Engine#REMEMBER_ENDED_MILLIS} after it
- * ended. Owned by the engine's thread; mutated only by {@link OrgState}.
+ * ended. Owned by the engine's thread; mutated only by {@link OrgState} and {@link TimerQueue}.
+ *
+ * <p>Kept small, since a server holds one per live lease, held call and call ended in the last 10
+ * minutes: no copy of the Acquire (events rebuild it), the agent, login and number as the org's
+ * own objects rather than each request's copy of the strings, and its pending timer and its
+ * places in queues threaded through the call itself instead of tree nodes.
  */
 final class Call {
   enum State {
@@ -11,14 +16,10 @@ final class Call {
     ENDED
   }
 
-  /** The Acquire that created the call: who it is, as events and snapshots report it. */
-  final Commands.Acquire request;
-  final String orgId;
+  final OrgState org;
   final String callId;
   final String agentId;
   final CallType type;
-  final String loginId;
-  final String fromNumber;
   /** The lease TTL the Acquire asked for; 0 means the org's default at grant time. */
   final long requestedTtlMillis;
   /** How long the call may wait if held; 0 means as long as it takes. */
@@ -26,7 +27,8 @@ final class Call {
   /** Arrival order within the engine: FIFO ties are broken by it and it never changes. */
   final long seq;
 
-  final Pool.Pair pair;
+  /** Null once ended: a remembered call must not keep a forgotten agent alive. */
+  Pool.Pair pair;
   final Login login; // null when the call named no login
   final CallerNumber number; // null when the call named no number
 
@@ -38,28 +40,37 @@ final class Call {
   long readyAt = -1; // -1: waits for a call to end, not for a known moment
   WaitQueue queue;
   long heldSince = -1; // -1: never held
-  TimerQueue.Timer waitTimer;
 
   // Once granted
   SlotKind slotKind;
   long grantedAt;
   long ttlMillis;
   long expiresAt;
-  TimerQueue.Timer leaseTimer;
 
   // Once ENDED
   EndReason endReason;
   long endedAt;
   Results.Denial denial;
 
-  Call(Commands.Acquire request, long seq, Pool.Pair pair, Login login, CallerNumber number) {
-    this.request = request;
-    this.orgId = request.orgId();
+  // While HELD, its place among the org's held calls (RankTree) and in its WaitQueue.
+  Call rankLeft;
+  Call rankRight;
+  int rankSize;
+  Call queueLeft;
+  Call queueRight;
+
+  // The call's one pending timer, due at timerAt(); see TimerQueue.
+  TimerQueue.Lane timerLane;
+  Call timerPrev;
+  Call timerNext;
+
+  /** A new call of {@code org}, placed on its pool pair, login and number. */
+  Call(OrgState org, Commands.Acquire request, long seq, Pool.Pair pair, Login login,
+      CallerNumber number) {
+    this.org = org;
     this.callId = request.callId();
-    this.agentId = request.agentId();
+    this.agentId = pair.agent.id;
     this.type = request.callType();
-    this.loginId = request.loginId();
-    this.fromNumber = request.fromNumber();
     this.requestedTtlMillis = request.leaseTtlMillis();
     this.maxWaitMillis = request.maxWaitMillis();
     this.seq = seq;
@@ -68,26 +79,64 @@ final class Call {
     this.number = number;
   }
 
+  /** A call restored as ended: not on any pool pair. */
+  Call(OrgState org, Commands.Acquire request, long seq, Login login, CallerNumber number) {
+    this.org = org;
+    this.callId = request.callId();
+    this.agentId = request.agentId();
+    this.type = request.callType();
+    this.requestedTtlMillis = request.leaseTtlMillis();
+    this.maxWaitMillis = request.maxWaitMillis();
+    this.seq = seq;
+    this.login = login;
+    this.number = number;
+  }
+
+  String loginId() {
+    return login == null ? "" : login.id;
+  }
+
+  String fromNumber() {
+    return number == null ? "" : number.number;
+  }
+
+  /** The Acquire that created the call, as events and snapshots report it. */
+  Commands.Acquire request() {
+    return new Commands.Acquire(
+        org.config.orgId(), callId, agentId, type, loginId(), fromNumber(), requestedTtlMillis,
+        maxWaitMillis);
+  }
+
   /** Whether a retried Acquire asks for exactly this call. */
   boolean sameRequest(Commands.Acquire r) {
     return agentId.equals(r.agentId())
         && type == r.callType()
-        && loginId.equals(r.loginId())
-        && fromNumber.equals(r.fromNumber())
+        && loginId().equals(r.loginId())
+        && fromNumber().equals(r.fromNumber())
         && requestedTtlMillis == r.leaseTtlMillis()
         && maxWaitMillis == r.maxWaitMillis();
   }
 
+  /** When a held call's max_wait passes, or -1 when it may wait as long as it takes. */
+  long waitDeadline() {
+    return maxWaitMillis > 0 && heldSince >= 0 ? heldSince + maxWaitMillis : -1;
+  }
+
+  /** When its pending timer is due: its lease expiry while active, else its max_wait deadline. */
+  long timerAt() {
+    return state == State.ACTIVE ? expiresAt : heldSince + maxWaitMillis;
+  }
+
   Results.Lease lease() {
     return new Results.Lease(
-        orgId, callId, agentId, type, loginId, fromNumber, slotKind, grantedAt, expiresAt,
-        ttlMillis);
+        org.config.orgId(), callId, agentId, type, loginId(), fromNumber(), slotKind, grantedAt,
+        expiresAt, ttlMillis);
   }
 
   /** The request as a sentence, for ALREADY_EXISTS: what this call_id already stands for. */
   String describe() {
-    return "agent_id=\"" + agentId + "\" call_type=" + type + " login_id=\"" + loginId
-        + "\" from_number=\"" + fromNumber + "\" lease_ttl=" + requestedTtlMillis
+    return "agent_id=\"" + agentId + "\" call_type=" + type + " login_id=\"" + loginId()
+        + "\" from_number=\"" + fromNumber() + "\" lease_ttl=" + requestedTtlMillis
         + "ms max_wait=" + maxWaitMillis + "ms";
   }
 }

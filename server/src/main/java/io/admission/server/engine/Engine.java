@@ -22,8 +22,9 @@ import java.util.TreeSet;
  *
  * <p>Owned by exactly one thread (the loop's); it is not thread-safe and never needs to be.
  *
- * <p>Cost per decision: hash lookups of org, call, agent, login and number, plus O(log n) queue
- * and timer operations — nothing grows with the number of orgs, leases or held calls beyond that.
+ * <p>Cost per decision: hash lookups of org, call, agent, login and number, O(1) timer operations
+ * (see {@link TimerQueue}) and O(log n) queue operations for held calls — nothing grows with the
+ * number of orgs, leases or held calls beyond that.
  */
 public final class Engine {
   /** DESIGN.md: a call is remembered for at least 10 minutes after it ends. */
@@ -51,7 +52,7 @@ public final class Engine {
       return retry(org, existing, c, now);
     }
     Call call = new Call(
-        c, nextSeq++, org.pool.pair(c.agentId(), c.callType()), org.login(c.loginId()),
+        org, c, nextSeq++, org.pool.pair(c.agentId(), c.callType()), org.login(c.loginId()),
         org.number(c.fromNumber()));
     Verdict v = org.decide(call, now);
     if (v instanceof Verdict.Hold) {
@@ -188,7 +189,7 @@ public final class Engine {
               + " (" + pool.reservedTotal + " reserved now, " + pair.reserved
               + " of them by this agent and call type)");
     }
-    pool.setReserved(pair, c.slots());
+    org.setReserved(pair, c.slots());
     org.settle(List.of(pair, pool), now);
     pool.forgetIfIdle(pair.agent);
     return new Results.ReservationChanged(
@@ -209,7 +210,7 @@ public final class Engine {
     if (agent != null) {
       freed = agent.reservedTotal();
       for (Pool.Pair pair : agent.byType) {
-        pool.setReserved(pair, 0);
+        org.setReserved(pair, 0);
       }
       org.settle(List.of(pool), now); // the freed slots are shared now
       pool.forgetIfIdle(agent);
@@ -304,64 +305,57 @@ public final class Engine {
   long advance(long now) {
     now = Math.max(now, lastNow);
     lastNow = now;
-    TimerQueue.Timer t;
-    while ((t = timers.pollDue(now)) != null) {
-      fireInstant(t);
+    List<TimerQueue.Due> due;
+    while (!(due = timers.pollDue(now)).isEmpty()) {
+      fireInstant(due);
     }
     while (!ended.isEmpty() && ended.peekFirst().endedAt + REMEMBER_ENDED_MILLIS <= now) {
       Call old = ended.pollFirst();
-      OrgState org = orgs.get(old.orgId);
-      org.calls.remove(old.callId, old);
+      old.org.calls.remove(old.callId, old);
     }
     return now;
   }
 
   /**
-   * Fires {@code first} and every other timer due at the same instant. Everything that frees room
+   * Fires the timers due at one instant, given in canonical order. Everything that frees room
    * (leases expiring, windows rolling) happens first, then one dispatch over all of it — FIFO among
    * the waiters that became eligible at that instant, whichever timer freed them — and only then
    * do the waits whose max_wait passes at that instant end: a call still waiting when its slot
    * frees gets it.
    */
-  private void fireInstant(TimerQueue.Timer first) {
-    long at = first.at;
+  private void fireInstant(List<TimerQueue.Due> due) {
+    long at = due.get(0).at();
     Map<String, List<Blocker>> freed = new TreeMap<>(); // orgs are independent; id order is stable
-    List<TimerQueue.Timer> waitDeadlines = new ArrayList<>();
-    TimerQueue.Timer t = first;
-    do {
-      if (t.kind == TimerQueue.Kind.WAIT_DEADLINE) {
+    List<TimerQueue.Due> waitDeadlines = new ArrayList<>();
+    for (TimerQueue.Due t : due) {
+      if (t.kind() == TimerQueue.Kind.WAIT_DEADLINE) {
         waitDeadlines.add(t);
       } else {
         fire(t, freed);
       }
-    } while ((t = timers.pollDue(at)) != null);
+    }
     freed.forEach((orgId, blockers) -> orgs.get(orgId).settle(blockers, at));
-    for (TimerQueue.Timer deadline : waitDeadlines) {
-      Call call = (Call) deadline.target;
-      call.waitTimer = null;
+    for (TimerQueue.Due deadline : waitDeadlines) {
+      Call call = (Call) deadline.target();
       if (call.state == Call.State.HELD) { // not dispatched just now
-        deadline.org.endHeld(call, EndReason.WAIT_EXPIRED, at);
+        deadline.org().endHeld(call, EndReason.WAIT_EXPIRED, at);
       }
     }
   }
 
-  private void fire(TimerQueue.Timer t, Map<String, List<Blocker>> freed) {
-    OrgState org = t.org;
+  private void fire(TimerQueue.Due t, Map<String, List<Blocker>> freed) {
+    OrgState org = t.org();
     List<Blocker> orgFreed = freed.computeIfAbsent(org.config.orgId(), k -> new ArrayList<>());
-    switch (t.kind) {
-      case LEASE_EXPIRY -> {
-        Call call = (Call) t.target;
-        call.leaseTimer = null;
-        orgFreed.addAll(org.finishActive(call, EndReason.EXPIRED, t.at));
-      }
+    switch (t.kind()) {
+      case LEASE_EXPIRY -> orgFreed.addAll(org.finishActive((Call) t.target(), EndReason.EXPIRED, t.at()));
       case WAIT_DEADLINE -> throw new IllegalStateException("wait deadlines end after dispatch");
       case LOGIN_WINDOW -> {
-        Login login = (Login) t.target;
+        Login login = (Login) t.target();
         login.windowTimer = null;
         orgFreed.add(login);
       }
       case NUMBER_WINDOW -> {
-        CallerNumber number = (CallerNumber) t.target;
+        CallerNumber number = (CallerNumber) t.target();
         number.windowTimer = null;
         orgFreed.add(number);
       }

@@ -25,12 +25,12 @@ final class OrgState {
   final Map<String, Login> logins = new HashMap<>();
   final Map<String, CallerNumber> numbers = new HashMap<>();
   final Map<String, Call> calls = new HashMap<>();
-  /** Sequences of all held calls, for their 1-based queue position. */
+  /** All held calls, for their 1-based queue position and the oldest one's wait. */
   final RankTree held = new RankTree();
-  /** Held calls by sequence: the oldest one's wait is shown on the Concurrency page. */
-  final Map<Long, Call> heldBySeq = new HashMap<>();
   final int[] heldByReason = new int[HoldReason.values().length];
 
+  /** The words of the latest hold: calls held for the same reason share one copy. */
+  private String lastHoldMessage = "";
   private Day day;
   long dailyDay = Long.MIN_VALUE;
   int dailyUsed;
@@ -114,16 +114,16 @@ final class OrgState {
     if (v instanceof Verdict.Hold h) {
       hold(call, h, now);
       if (h.reason() != before || h.readyAt() != readyBefore) {
-        engine.emit(new Event.HoldChanged(call.request, holdView(call, now)));
+        engine.emit(new Event.HoldChanged(call.request(), holdView(call, now)));
       }
     } else if (v instanceof Verdict.Deny d) {
       leaveHeld(call);
       deny(call, d, now);
-      engine.emit(new Event.WaitEnded(call.request, endedView(call)));
+      engine.emit(new Event.WaitEnded(call.request(), endedView(call)));
     } else {
       leaveHeld(call);
       grant(call, now);
-      engine.emit(new Event.Dispatched(call.request, call.lease(), call.heldSince));
+      engine.emit(new Event.Dispatched(call.request(), call.lease(), call.heldSince));
     }
   }
 
@@ -231,8 +231,7 @@ final class OrgState {
     call.grantedAt = now;
     call.ttlMillis = call.requestedTtlMillis > 0 ? call.requestedTtlMillis : config.leaseTtlMillis();
     call.expiresAt = now + call.ttlMillis;
-    call.leaseTimer =
-        engine.timers.schedule(call.expiresAt, TimerQueue.Kind.LEASE_EXPIRY, this, call);
+    engine.timers.schedule(call, TimerQueue.Kind.LEASE_EXPIRY, call.ttlMillis);
   }
 
   /** Without a configured cap, outbound calls are still counted so the monitor shows them. */
@@ -245,17 +244,16 @@ final class OrgState {
     if (ttlMillis > 0) {
       call.ttlMillis = ttlMillis;
     }
+    engine.timers.cancel(call); // first: its lane is ordered by the deadline about to change
     call.expiresAt = now + call.ttlMillis;
-    engine.timers.cancel(call.leaseTimer);
-    call.leaseTimer =
-        engine.timers.schedule(call.expiresAt, TimerQueue.Kind.LEASE_EXPIRY, this, call);
+    engine.timers.schedule(call, TimerQueue.Kind.LEASE_EXPIRY, call.ttlMillis);
   }
 
   // ---- Holding ----------------------------------------------------------------------------
 
   private void hold(Call call, Verdict.Hold h, long now) {
     if (call.state != Call.State.HELD) {
-      startHolding(call, now, call.maxWaitMillis > 0 ? now + call.maxWaitMillis : -1);
+      startHolding(call, now, true);
     }
     enqueue(call, h.reason(), h.message(), h.readyAt(), h.blocker());
     if (h.readyAt() >= 0) {
@@ -263,32 +261,56 @@ final class OrgState {
     }
   }
 
-  private void startHolding(Call call, long heldSince, long waitDeadline) {
+  /** The call starts waiting; its max_wait timer is set now, or later by a snapshot restore. */
+  private void startHolding(Call call, long heldSince, boolean setTimer) {
     call.state = Call.State.HELD;
     call.heldSince = heldSince;
-    held.insert(call.seq);
-    heldBySeq.put(call.seq, call);
-    if (waitDeadline >= 0) {
-      call.waitTimer =
-          engine.timers.schedule(waitDeadline, TimerQueue.Kind.WAIT_DEADLINE, this, call);
+    held.insert(call);
+    if (setTimer && call.maxWaitMillis > 0) {
+      engine.timers.schedule(call, TimerQueue.Kind.WAIT_DEADLINE, call.maxWaitMillis);
     }
   }
 
   private void enqueue(Call call, HoldReason reason, String message, long readyAt, Blocker blocker) {
+    if (message.equals(lastHoldMessage)) {
+      message = lastHoldMessage;
+    } else {
+      lastHoldMessage = message;
+    }
     call.holdReason = reason;
     call.holdMessage = message;
     call.readyAt = readyAt;
     heldByReason[reason.ordinal()]++;
-    call.queue = blocker.waiters();
+    call.queue = (WaitQueue) blocker.waiters(); // a hold names a login, number or the pool
     call.queue.offer(call);
-    if (reason == HoldReason.ORG_POOL_FULL) {
+    if (reason == HoldReason.ORG_POOL_FULL && call.pair.reserved > 0) {
       call.pair.waiters.offer(call); // also served by its own reserved slots
     }
   }
 
-  /** Snapshot restore: a held call back in its queue at its sequence, with its timers. */
-  void restoreHeld(Call call, HoldReason reason, String message, long readyAt, long waitDeadline) {
-    startHolding(call, call.heldSince, waitDeadline);
+  /**
+   * Changes one reservation (the caller has checked the total against the limit). A pair queues
+   * the pool's waiters only while it has reserved slots that could serve them, so a first
+   * reservation gathers its pair's calls from the pool's queue — O(pool queue), on this admin
+   * command only — and a removed one drops its queue.
+   */
+  void setReserved(Pool.Pair pair, int slots) {
+    boolean had = pair.reserved > 0;
+    pool.setReserved(pair, slots);
+    if (!had && slots > 0) {
+      pool.waiters.forEach(c -> {
+        if (c.pair == pair) {
+          pair.waiters.offer(c);
+        }
+      });
+    } else if (had && slots == 0) {
+      pair.waiters.clear();
+    }
+  }
+
+  /** Snapshot restore: a held call back in its queue at its sequence (its timer comes later). */
+  void restoreHeld(Call call, HoldReason reason, String message, long readyAt) {
+    startHolding(call, call.heldSince, false);
     Blocker blocker = switch (reason) {
       case LOGIN_CONCURRENCY, LOGIN_RATE -> call.login;
       case NUMBER_CONCURRENCY, NUMBER_RATE -> call.number;
@@ -314,8 +336,18 @@ final class OrgState {
     if (call.number != null) {
       call.number.active++;
     }
-    call.leaseTimer =
-        engine.timers.schedule(call.expiresAt, TimerQueue.Kind.LEASE_EXPIRY, this, call);
+  }
+
+  /**
+   * Snapshot restore: the call's lease expiry or max_wait timer. Called for all calls after they
+   * are placed, in deadline order, so that each timer lands at its lane's tail.
+   */
+  void restoreTimer(Call call) {
+    if (call.state == Call.State.ACTIVE) {
+      engine.timers.schedule(call, TimerQueue.Kind.LEASE_EXPIRY, call.ttlMillis);
+    } else if (call.state == Call.State.HELD && call.waitDeadline() >= 0) {
+      engine.timers.schedule(call, TimerQueue.Kind.WAIT_DEADLINE, call.maxWaitMillis);
+    }
   }
 
   /** Takes a held call out of its queues; it stays HELD until re-placed or ended. */
@@ -330,9 +362,8 @@ final class OrgState {
 
   /** The held call stops waiting for good (dispatched or ended). */
   private void leaveHeld(Call call) {
-    held.remove(call.seq);
-    heldBySeq.remove(call.seq);
-    call.waitTimer = engine.timers.cancel(call.waitTimer);
+    held.remove(call);
+    engine.timers.cancel(call); // its max_wait, unless that fired at this very instant
   }
 
   /** One timer per login or number, at the earliest moment a held call may pass its window. */
@@ -357,7 +388,7 @@ final class OrgState {
    * smallest sequence among held calls is the longest wait.
    */
   long oldestHeldSince() {
-    return held.size() == 0 ? -1 : heldBySeq.get(held.first()).heldSince;
+    return held.isEmpty() ? -1 : held.first().heldSince;
   }
 
   Results.Hold holdView(Call call, long now) {
@@ -367,7 +398,7 @@ final class OrgState {
         held.rank(call.seq),
         call.readyAt >= 0 ? OptionalLong.of(call.readyAt) : OptionalLong.empty(),
         call.heldSince,
-        call.waitTimer != null ? OptionalLong.of(call.waitTimer.at) : OptionalLong.empty());
+        call.waitDeadline() >= 0 ? OptionalLong.of(call.waitDeadline()) : OptionalLong.empty());
   }
 
   // ---- Ending -----------------------------------------------------------------------------
@@ -399,9 +430,9 @@ final class OrgState {
       call.number.active--;
       freed.add(call.number);
     }
-    call.leaseTimer = engine.timers.cancel(call.leaseTimer);
+    engine.timers.cancel(call);
     end(call, reason, now);
-    engine.emit(new Event.LeaseEnded(call.request, call.lease(), reason, now));
+    engine.emit(new Event.LeaseEnded(call.request(), call.lease(), reason, now));
     return freed;
   }
 
@@ -410,7 +441,7 @@ final class OrgState {
     unqueue(call);
     leaveHeld(call);
     end(call, reason, now);
-    engine.emit(new Event.WaitEnded(call.request, endedView(call)));
+    engine.emit(new Event.WaitEnded(call.request(), endedView(call)));
   }
 
   private void end(Call call, EndReason reason, long now) {
@@ -419,6 +450,7 @@ final class OrgState {
     call.endedAt = now;
     call.pair.live--;
     pool.forgetIfIdle(call.pair.agent);
+    call.pair = null; // remembered for 10 minutes; its agent may be forgotten now
     engine.remember(call);
   }
 

@@ -13,8 +13,8 @@ import java.util.Map;
  * O(1) apart from the agent lookup.
  *
  * <p>The pool itself is the {@link Blocker} for calls held with ORG_POOL_FULL: it has room when a
- * shared slot is free. Each {@link Pair} is the blocker for the same calls through its reserved
- * slots; a held pool call waits in both queues and leaves both when dispatched.
+ * shared slot is free. Each {@link Pair} with reserved slots is the blocker for the same calls
+ * through them; such a held pool call waits in both queues and leaves both when dispatched.
  */
 final class Pool implements Blocker {
   /** One agent's reservation and running calls for one call type. */
@@ -25,7 +25,8 @@ final class Pool implements Blocker {
     int active;
     /** Held and running calls of this pair: while any lives, the pair must not be forgotten. */
     int live;
-    final WaitQueue waiters = new WaitQueue();
+    /** Its pool-full waiters, while it has reserved slots to serve them. */
+    final ReservedQueue waiters = new ReservedQueue();
 
     Pair(Agent agent, CallType type) {
       this.agent = agent;
@@ -41,7 +42,7 @@ final class Pool implements Blocker {
     }
 
     @Override
-    public WaitQueue waiters() {
+    public ReservedQueue waiters() {
       return waiters;
     }
 

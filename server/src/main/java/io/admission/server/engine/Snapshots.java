@@ -55,7 +55,7 @@ public final class Snapshots {
   }
 
   private static EngineSnapshot.CallState capture(Call c) {
-    Commands.Acquire request = c.request;
+    Commands.Acquire request = c.request();
     EngineSnapshot.Phase phase = switch (c.state) {
       case HELD -> EngineSnapshot.Phase.HELD;
       case ACTIVE -> EngineSnapshot.Phase.ACTIVE;
@@ -68,7 +68,7 @@ public final class Snapshots {
         held ? c.holdMessage : null,
         held ? c.readyAt : -1,
         c.heldSince,
-        c.waitTimer != null ? c.waitTimer.at : -1,
+        held ? c.waitDeadline() : -1,
         c.slotKind, c.grantedAt, c.ttlMillis, c.expiresAt,
         c.endReason, c.endedAt, c.denial);
   }
@@ -78,10 +78,11 @@ public final class Snapshots {
     Engine engine = new Engine();
     engine.restoreClock(s.nextSeq(), s.lastNow());
     List<Call> ended = new ArrayList<>();
+    List<Call> timed = new ArrayList<>();
     for (EngineSnapshot.Org o : s.orgs()) {
       OrgState org = engine.addOrg(o.config());
       for (Results.Reservation r : o.reservations()) {
-        org.pool.setReserved(org.pool.pair(r.agentId(), r.callType()), r.slots());
+        org.setReserved(org.pool.pair(r.agentId(), r.callType()), r.slots());
       }
       o.loginOverrides().forEach(l -> org.login(l.loginId()).override = l.limits());
       o.numberOverrides().forEach(n -> org.number(n.number()).override = n.limits());
@@ -103,9 +104,14 @@ public final class Snapshots {
         Call call = restore(org, cs);
         if (call.state == Call.State.ENDED) {
           ended.add(call);
+        } else {
+          timed.add(call);
         }
       }
     }
+    // Timers in deadline order, so that each lands at its lane's tail (see TimerQueue).
+    timed.sort(Comparator.<Call>comparingLong(Snapshots::deadline).thenComparingLong(c -> c.seq));
+    timed.forEach(c -> c.org.restoreTimer(c));
     ended.sort(Comparator.<Call>comparingLong(c -> c.endedAt).thenComparingLong(c -> c.seq));
     ended.forEach(engine::remember);
     return engine;
@@ -113,8 +119,10 @@ public final class Snapshots {
 
   private static Call restore(OrgState org, EngineSnapshot.CallState cs) {
     Commands.Acquire r = cs.request();
-    Call call = new Call(r, cs.seq(), org.pool.pair(r.agentId(), r.callType()),
-        org.login(r.loginId()), org.number(r.fromNumber()));
+    Call call = cs.phase() == EngineSnapshot.Phase.ENDED
+        ? new Call(org, r, cs.seq(), org.login(r.loginId()), org.number(r.fromNumber()))
+        : new Call(org, r, cs.seq(), org.pool.pair(r.agentId(), r.callType()),
+            org.login(r.loginId()), org.number(r.fromNumber()));
     org.calls.put(call.callId, call);
     call.heldSince = cs.heldSince();
     call.slotKind = cs.slotKind();
@@ -128,7 +136,12 @@ public final class Snapshots {
       }
       case HELD -> {
         call.pair.live++;
-        org.restoreHeld(call, cs.holdReason(), cs.holdMessage(), cs.readyAt(), cs.waitDeadline());
+        org.restoreHeld(call, cs.holdReason(), cs.holdMessage(), cs.readyAt());
+        if (call.waitDeadline() != cs.waitDeadline()) {
+          throw new IllegalArgumentException("snapshot: held call " + call.callId + " has wait deadline "
+              + cs.waitDeadline() + ", but held since " + call.heldSince + " with max_wait "
+              + call.maxWaitMillis + " ms it is " + call.waitDeadline());
+        }
       }
       case ENDED -> {
         call.state = Call.State.ENDED;
@@ -138,6 +151,10 @@ public final class Snapshots {
       }
     }
     return call;
+  }
+
+  private static long deadline(Call call) {
+    return call.state == Call.State.ACTIVE ? call.expiresAt : call.waitDeadline();
   }
 
   private static List<Long> boxed(long[] values) {

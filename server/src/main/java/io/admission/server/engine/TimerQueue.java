@@ -1,14 +1,26 @@
 package io.admission.server.engine;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
  * Deadlines the engine must act on: lease expiry, max_wait, a rolling window freeing room for a
- * held call. Ordered by (time, kind, the call's sequence or the login's or number's name): timers
- * due at the same instant fire in an order that depends only on the state, not on when they were
- * set — so an engine restored from a snapshot fires them exactly as the live one would.
+ * held call. Timers due at the same instant fire in (kind, the call's sequence or the login's or
+ * number's name) order — an order that depends only on the state, not on when they were set, so
+ * an engine restored from a snapshot fires them exactly as the live one would.
  *
- * <p>Cost: schedule, cancel and pollDue are O(log n); a renewed lease moves its one timer.
+ * <p>Call timers are the hot path — every grant sets one, every release cancels one — and they
+ * are always {@code now + duration}, with {@code now} never going back. So calls with the same
+ * duration (lease TTL or max_wait) expire in the order they were scheduled: each duration has a
+ * FIFO lane, a doubly linked list threaded through the {@link Call}s themselves (no node objects),
+ * and only the lanes' heads are ordered, in a tree as small as the number of distinct durations
+ * in use. Schedule and cancel are O(1) plus O(log lanes) when a lane's head changes; nothing grows
+ * with the number of leases. Window timers (one per login or number with a held call, at
+ * arbitrary moments) sit in an ordinary ordered set.
  */
 final class TimerQueue {
   /** What to do when the timer fires. */
@@ -19,86 +31,217 @@ final class TimerQueue {
     NUMBER_WINDOW
   }
 
-  /** One deadline. Identity matters: the owner keeps it to cancel or move it. */
-  static final class Timer implements Comparable<Timer> {
+  /** A login's or number's window timer. Identity matters: the owner keeps it to cancel it. */
+  static final class Timer {
     final long at;
     final Kind kind;
-    /** The call's sequence for call timers; 0 for window timers. */
-    final long seq;
-    /** "org\0login" or "org\0number" for window timers; empty for call timers. */
+    /** "org\0login" or "org\0number": the tie-break among window timers of one instant. */
     final String name;
     final OrgState org;
-    /** A {@link Call}, {@link Login} or {@link CallerNumber}, by kind. */
+    /** The {@link Login} or {@link CallerNumber}, by kind. */
     final Object target;
 
-    private Timer(long at, Kind kind, long seq, String name, OrgState org, Object target) {
+    private Timer(long at, Kind kind, String name, OrgState org, Object target) {
       this.at = at;
       this.kind = kind;
-      this.seq = seq;
       this.name = name;
       this.org = org;
       this.target = target;
     }
+  }
 
-    @Override
-    public int compareTo(Timer o) {
-      int c = Long.compare(at, o.at);
-      if (c == 0) {
-        c = kind.compareTo(o.kind);
-      }
-      if (c == 0) {
-        c = Long.compare(seq, o.seq);
-      }
-      return c != 0 ? c : name.compareTo(o.name);
+  /** A timer that came due: what fires, in the canonical order of its instant. */
+  record Due(long at, Kind kind, long seq, String name, OrgState org, Object target) {}
+
+  /** Calls whose timers have one kind and one duration, earliest deadline first. */
+  static final class Lane {
+    final Kind kind;
+    final long duration;
+    Call head;
+    Call tail;
+
+    Lane(Kind kind, long duration) {
+      this.kind = kind;
+      this.duration = duration;
     }
   }
 
-  private final TreeSet<Timer> timers = new TreeSet<>();
+  private static final Comparator<Timer> WINDOW_ORDER =
+      Comparator.<Timer>comparingLong(t -> t.at).thenComparing(t -> t.kind).thenComparing(t -> t.name);
+  /** Consistent only while a lane is in {@link #lanesByHead}: its head never changes there. */
+  private static final Comparator<Lane> LANE_ORDER =
+      Comparator.<Lane>comparingLong(l -> l.head.timerAt())
+          .thenComparing(l -> l.kind)
+          .thenComparingLong(l -> l.duration);
+  private static final Comparator<Due> CANONICAL =
+      Comparator.comparingLong(Due::at)
+          .thenComparing(Due::kind)
+          .thenComparingLong(Due::seq)
+          .thenComparing(Due::name);
 
-  /** A lease-expiry or max_wait timer; a call has at most one of each. */
-  Timer schedule(long at, Kind kind, OrgState org, Call call) {
-    Timer t = new Timer(at, kind, call.seq, "", org, call);
-    timers.add(t);
-    return t;
+  private final Map<Long, Lane> leaseLanes = new HashMap<>();
+  private final Map<Long, Lane> waitLanes = new HashMap<>();
+  /** Lanes that hold calls, by their head's deadline. */
+  private final TreeSet<Lane> lanesByHead = new TreeSet<>(LANE_ORDER);
+  private final TreeSet<Timer> windows = new TreeSet<>(WINDOW_ORDER);
+  private int callTimers;
+
+  /**
+   * Sets the call's one timer, due at {@link Call#timerAt}: its lease expiry while active (kind
+   * LEASE_EXPIRY, duration its TTL), its max_wait deadline while held (WAIT_DEADLINE, max_wait).
+   * The call must have no timer, and its deadline must not change until the timer is cancelled or
+   * fires — the lanes are ordered by it.
+   */
+  void schedule(Call call, Kind kind, long duration) {
+    if (call.timerLane != null) {
+      throw new IllegalStateException("call " + call.callId + " already has a timer");
+    }
+    if ((kind == Kind.LEASE_EXPIRY) != (call.state == Call.State.ACTIVE)) {
+      throw new IllegalStateException(kind + " timer for a " + call.state + " call " + call.callId);
+    }
+    long at = call.timerAt();
+    Lane lane = (kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes)
+        .computeIfAbsent(duration, d -> new Lane(kind, d));
+    // The tail is the place unless time stood still while durations were equal; a snapshot
+    // restore schedules in deadline order too. Walking back keeps the lane sorted regardless.
+    Call before = lane.tail;
+    while (before != null && before.timerAt() > at) {
+      before = before.timerPrev;
+    }
+    call.timerLane = lane;
+    if (before == null) {
+      boolean queued = lane.head != null;
+      if (queued) {
+        lanesByHead.remove(lane);
+      }
+      call.timerPrev = null;
+      call.timerNext = lane.head;
+      if (lane.head != null) {
+        lane.head.timerPrev = call;
+      } else {
+        lane.tail = call;
+      }
+      lane.head = call;
+      lanesByHead.add(lane);
+    } else {
+      call.timerPrev = before;
+      call.timerNext = before.timerNext;
+      if (before.timerNext != null) {
+        before.timerNext.timerPrev = call;
+      } else {
+        lane.tail = call;
+      }
+      before.timerNext = call;
+    }
+    callTimers++;
+  }
+
+  /** Cancels the call's timer, if it has one. */
+  void cancel(Call call) {
+    Lane lane = call.timerLane;
+    if (lane == null) {
+      return;
+    }
+    boolean wasHead = lane.head == call;
+    if (wasHead) {
+      lanesByHead.remove(lane);
+    }
+    unlink(lane, call);
+    if (lane.head == null) {
+      (lane.kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes).remove(lane.duration);
+    } else if (wasHead) {
+      lanesByHead.add(lane);
+    }
+  }
+
+  private void unlink(Lane lane, Call call) {
+    if (call.timerPrev != null) {
+      call.timerPrev.timerNext = call.timerNext;
+    } else {
+      lane.head = call.timerNext;
+    }
+    if (call.timerNext != null) {
+      call.timerNext.timerPrev = call.timerPrev;
+    } else {
+      lane.tail = call.timerPrev;
+    }
+    call.timerPrev = null;
+    call.timerNext = null;
+    call.timerLane = null;
+    callTimers--;
   }
 
   /** A window timer of a login or number; each has at most one. */
   Timer schedule(long at, Kind kind, OrgState org, String name, Object target) {
-    Timer t = new Timer(at, kind, 0, org.config.orgId() + '\0' + name, org, target);
-    timers.add(t);
+    Timer t = new Timer(at, kind, org.config.orgId() + '\0' + name, org, target);
+    windows.add(t);
     return t;
   }
 
-  /** Cancels {@code t} if not null; returns null for assignment. */
+  /** Cancels window timer {@code t} if not null; returns null for assignment. */
   Timer cancel(Timer t) {
     if (t != null) {
-      timers.remove(t);
+      windows.remove(t);
     }
     return null;
   }
 
-  /** Removes and returns the earliest timer due at or before {@code now}, or null. */
-  Timer pollDue(long now) {
-    if (timers.isEmpty() || timers.first().at > now) {
-      return null;
+  /**
+   * Removes every timer due at the earliest instant, if that instant is at or before {@code now},
+   * and returns them in canonical order; empty when none is due.
+   */
+  List<Due> pollDue(long now) {
+    long at = nextDeadline();
+    if (at > now) {
+      return List.of();
     }
-    return timers.pollFirst();
+    List<Due> due = new ArrayList<>();
+    while (!lanesByHead.isEmpty() && lanesByHead.first().head.timerAt() == at) {
+      Lane lane = lanesByHead.pollFirst();
+      while (lane.head != null && lane.head.timerAt() == at) {
+        Call call = lane.head;
+        unlink(lane, call);
+        due.add(new Due(at, lane.kind, call.seq, "", call.org, call));
+      }
+      if (lane.head != null) {
+        lanesByHead.add(lane);
+      } else {
+        (lane.kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes).remove(lane.duration);
+      }
+    }
+    while (!windows.isEmpty() && windows.first().at == at) {
+      Timer t = windows.pollFirst();
+      due.add(new Due(at, t.kind, 0, t.name, t.org, t.target));
+    }
+    due.sort(CANONICAL);
+    return due;
   }
 
   /** The earliest deadline, or {@link Long#MAX_VALUE} when none. */
   long nextDeadline() {
-    return timers.isEmpty() ? Long.MAX_VALUE : timers.first().at;
+    long next = lanesByHead.isEmpty() ? Long.MAX_VALUE : lanesByHead.first().head.timerAt();
+    return windows.isEmpty() ? next : Math.min(next, windows.first().at);
   }
 
   int size() {
-    return timers.size();
+    return callTimers + windows.size();
   }
 
   /** Every pending timer as text, in firing order; for tests comparing two engines. */
-  java.util.List<String> describe() {
-    java.util.List<String> out = new java.util.ArrayList<>();
-    for (Timer t : timers) {
-      out.add(t.at + " " + t.kind + " " + t.seq + " " + t.name);
+  List<String> describe() {
+    List<Due> all = new ArrayList<>();
+    for (Lane lane : lanesByHead) {
+      for (Call c = lane.head; c != null; c = c.timerNext) {
+        all.add(new Due(c.timerAt(), lane.kind, c.seq, "", c.org, c));
+      }
+    }
+    for (Timer t : windows) {
+      all.add(new Due(t.at, t.kind, 0, t.name, t.org, t.target));
+    }
+    all.sort(CANONICAL);
+    List<String> out = new ArrayList<>(all.size());
+    for (Due d : all) {
+      out.add(d.at() + " " + d.kind() + " " + d.seq() + " " + d.name());
     }
     return out;
   }

@@ -1,40 +1,40 @@
 package io.admission.server.engine;
 
-import java.util.TreeMap;
-
 /**
- * Held calls waiting on one thing (a login, a number, an (agent, call type) reservation, or the
- * shared pool), oldest first by arrival sequence. A call re-checked after waiting elsewhere keeps
- * its original sequence, so it goes back in at its place, not at the tail.
+ * Held calls waiting on one login, number or the shared pool, oldest first by arrival sequence.
+ * A call re-checked after waiting elsewhere keeps its original sequence, so it goes back in at its
+ * place, not at the tail. A held call is in exactly one such queue ({@link Call#queue}), linked
+ * through {@link Call#queueLeft} and {@link Call#queueRight}.
  *
- * <p>Cost: offer, remove and oldest are O(log n).
+ * <p>Cost: offer, remove and oldest are O(log n) expected.
  */
-final class WaitQueue {
-  private final TreeMap<Long, Call> bySeq = new TreeMap<>();
+final class WaitQueue extends SeqTreap implements Waiters {
+  @Override
+  Call left(Call c) {
+    return c.queueLeft;
+  }
+
+  @Override
+  Call right(Call c) {
+    return c.queueRight;
+  }
+
+  @Override
+  void setLeft(Call c, Call left) {
+    c.queueLeft = left;
+  }
+
+  @Override
+  void setRight(Call c, Call right) {
+    c.queueRight = right;
+  }
 
   void offer(Call call) {
-    bySeq.put(call.seq, call);
+    insert(call);
   }
 
-  void remove(Call call) {
-    bySeq.remove(call.seq);
-  }
-
-  /** The oldest waiter, or null. */
-  Call oldest() {
-    var first = bySeq.firstEntry();
-    return first == null ? null : first.getValue();
-  }
-
-  boolean isEmpty() {
-    return bySeq.isEmpty();
-  }
-
-  int size() {
-    return bySeq.size();
-  }
-
-  Iterable<Call> inOrder() {
-    return bySeq.values();
+  @Override
+  public Call oldest() {
+    return first();
   }
 }
