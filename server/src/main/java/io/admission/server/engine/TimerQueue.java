@@ -84,6 +84,8 @@ final class TimerQueue {
   /** Lanes that hold calls, by their head's deadline. */
   private final TreeSet<Lane> lanesByHead = new TreeSet<>(LANE_ORDER);
   private final TreeSet<Timer> windows = new TreeSet<>(WINDOW_ORDER);
+  /** The lane used last: most calls of a server share one TTL, so this spares a boxed lookup. */
+  private Lane recent;
   private int callTimers;
 
   /**
@@ -100,8 +102,10 @@ final class TimerQueue {
       throw new IllegalStateException(kind + " timer for a " + call.state + " call " + call.callId);
     }
     long at = call.timerAt();
-    Lane lane = (kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes)
-        .computeIfAbsent(duration, d -> new Lane(kind, d));
+    Lane lane = recent != null && recent.kind == kind && recent.duration == duration
+        ? recent
+        : lanes(kind).computeIfAbsent(duration, d -> new Lane(kind, d));
+    recent = lane;
     // The tail is the place unless time stood still while durations were equal; a snapshot
     // restore schedules in deadline order too. Walking back keeps the lane sorted regardless.
     Call before = lane.tail;
@@ -148,9 +152,21 @@ final class TimerQueue {
     }
     unlink(lane, call);
     if (lane.head == null) {
-      (lane.kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes).remove(lane.duration);
+      drop(lane);
     } else if (wasHead) {
       lanesByHead.add(lane);
+    }
+  }
+
+  private Map<Long, Lane> lanes(Kind kind) {
+    return kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes;
+  }
+
+  /** Forgets an empty lane, so that durations no call uses any more cost nothing. */
+  private void drop(Lane lane) {
+    lanes(lane.kind).remove(lane.duration);
+    if (recent == lane) {
+      recent = null;
     }
   }
 
@@ -206,7 +222,7 @@ final class TimerQueue {
       if (lane.head != null) {
         lanesByHead.add(lane);
       } else {
-        (lane.kind == Kind.LEASE_EXPIRY ? leaseLanes : waitLanes).remove(lane.duration);
+        drop(lane);
       }
     }
     while (!windows.isEmpty() && windows.first().at == at) {
