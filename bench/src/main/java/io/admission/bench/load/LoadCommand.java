@@ -19,8 +19,13 @@ import picocli.CommandLine.Option;
 @Command(name = "load", mixinStandardHelpOptions = true,
     description = "Acquire+Release pairs from N concurrent callers; throughput and latency.")
 public final class LoadCommand implements Callable<Integer> {
-  @Option(names = "--target", required = true, description = "grpc (Admission or no-op) or redis.")
+  @Option(names = "--target", required = true,
+      description = "grpc (Admission or no-op, unary calls), session (Admission, Session streams) or redis.")
   String target;
+
+  @Option(names = "--sessions", defaultValue = "1",
+      description = "Session streams that carry all callers' requests, with --target session (default ${DEFAULT-VALUE}).")
+  int sessions;
 
   @Option(names = "--address", required = true, description = "HOST:PORT of the server.")
   String address;
@@ -52,7 +57,7 @@ public final class LoadCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Properties result = new Properties();
     CallIds ids = new CallIds();
-    try (LoadTarget t = Targets.open(target, address, org, 1_000_000)) {
+    try (LoadTarget t = Targets.open(target, address, org, 1_000_000, sessions)) {
       int most = callers.stream().mapToInt(Integer::intValue).max().orElseThrow();
       ClosedLoop warm = new ClosedLoop(t, ids, most);
       warm.start();

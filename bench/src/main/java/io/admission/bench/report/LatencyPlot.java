@@ -130,6 +130,7 @@ final class LatencyPlot {
   private static Color color(RunCommand.Target t) {
     return switch (t) {
       case ADMISSION -> new Color(0x1f77b4);
+      case SESSION -> new Color(0x2ca02c);
       case NOOP -> new Color(0x7f7f7f);
       case REDIS -> new Color(0xd62728);
       case DURABLE -> new Color(0x9467bd);

@@ -27,8 +27,11 @@ class ReportTest {
     assertEquals(List.of(0.9, 0.5, 0.8), r.e2eRatios(Target.NOOP));
     Map<String, String> h = r.headline();
     assertEquals("0.800", h.get("ratio_admission_vs_noop"));
+    // Session ÷ Redis: 120/110, 240/150, 90/100 → median 1.091; unary ÷ Redis: 90/110, 100/150, 0.8 → 0.800.
+    assertEquals("1.091", h.get("ratio_admission_vs_redis"));
+    assertEquals("0.800", h.get("ratio_admission_unary_vs_redis"));
     assertEquals(List.of("engine_decisions_per_s", "ratio_admission_vs_noop", "ratio_admission_vs_redis",
-        "dispatch_p99_ms", "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease"), List.copyOf(h.keySet()));
+        "ratio_admission_unary_vs_redis", "dispatch_p99_ms", "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease"), List.copyOf(h.keySet()));
     assertEquals("1.500", h.get("dispatch_p99_ms"));
     assertEquals("30.000", h.get("dispatch_p99_ms_polling_peer"));
     assertEquals("280.5", h.get("heap_bytes_per_lease"));
@@ -43,7 +46,8 @@ class ReportTest {
     assertEquals(960, img.getWidth());
     String md = new Report(r, Path.of("plot.png")).markdown();
     assertTrue(md.contains("| **0.500** |"), "durable ÷ in-memory, median of 0.5, 0.5, 0.5");
-    for (String s : List.of("## Targets", "Admission ÷ no-op gRPC", "Admission ÷ Redis peer", "release-to-dispatch p99",
+    for (String s : List.of("## Targets", "Admission ÷ no-op gRPC", "Admission ÷ Redis peer", "Admission on one Session stream",
+        "| **1.091** |", "session ÷ Redis", "release-to-dispatch p99",
         "heap bytes per live lease", "![latency against load](plot.png)", "| **median** |")) {
       assertTrue(md.contains(s), s);
     }
@@ -55,7 +59,8 @@ class ReportTest {
     r.reps = 3;
     r.machine = Machine.describe("7.0.15");
     r.loadAfter = Machine.loadAverage();
-    double[][] pairs = {{90, 100, 110, 45}, {100, 200, 150, 50}, {80, 100, 100, 40}};
+    // By Target ordinal: Admission unary, Admission session, no-op, Redis, durable.
+    double[][] pairs = {{90, 120, 100, 110, 45}, {100, 240, 200, 150, 50}, {80, 90, 100, 100, 40}};
     for (int rep = 1; rep <= 3; rep++) {
       for (Target t : Target.values()) {
         Properties p = new Properties();

@@ -1,6 +1,5 @@
 package io.admission.server.grpc;
 
-import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.AcquireResponse;
@@ -9,12 +8,14 @@ import io.admission.v1.ReleaseRequest;
 import io.admission.v1.ReleaseResponse;
 import io.admission.v1.RenewRequest;
 import io.admission.v1.RenewResponse;
+import io.admission.v1.SessionRequest;
+import io.admission.v1.SessionResponse;
 import io.admission.v1.WaitForSlotRequest;
 import io.admission.v1.WaitForSlotResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/** AdmissionService: Acquire, WaitForSlot, Release, Renew — translate, enqueue, answer. */
+/** AdmissionService: Acquire, WaitForSlot, Release, Renew, Session — translate, enqueue, answer. */
 public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
   private final EventLoop loop;
 
@@ -24,14 +25,7 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
 
   @Override
   public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
-    Answers.command(loop, () -> Requests.acquire(request), observer, result -> {
-      if (result instanceof Results.Granted g) {
-        return Responses.granted(g);
-      } else if (result instanceof Results.Held h) {
-        return Responses.held(h);
-      }
-      return Responses.denied((Results.Denied) result);
-    });
+    Answers.command(loop, () -> Requests.acquire(request), observer, Responses::acquired);
   }
 
   @Override
@@ -53,22 +47,19 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
     }
   }
 
+  /** One stream for many calls' requests and their held calls' events: see {@link SessionStream}. */
+  @Override
+  public StreamObserver<SessionRequest> session(StreamObserver<SessionResponse> observer) {
+    return SessionStream.open(loop, (ServerCallStreamObserver<SessionResponse>) observer);
+  }
+
   @Override
   public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
-    Answers.command(loop, () -> Requests.release(request), observer,
-        result -> ReleaseResponse.newBuilder()
-            .setEffect(Responses.effect(((Results.Released) result).effect())).build());
+    Answers.command(loop, () -> Requests.release(request), observer, Responses::released);
   }
 
   @Override
   public void renew(RenewRequest request, StreamObserver<RenewResponse> observer) {
-    Answers.command(loop, () -> Requests.renew(request), observer, result -> {
-      Results.Renewed r = (Results.Renewed) result;
-      RenewResponse.Builder b = RenewResponse.newBuilder()
-          .addAllUnknownCallIds(r.unknownCallIds())
-          .addAllHeldCallIds(r.heldCallIds());
-      r.leases().forEach(l -> b.addLeases(Responses.lease(l)));
-      return b.build();
-    });
+    Answers.command(loop, () -> Requests.renew(request), observer, Responses::renewed);
   }
 }

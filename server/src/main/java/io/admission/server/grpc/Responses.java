@@ -5,6 +5,7 @@ import com.google.protobuf.Timestamp;
 import io.admission.server.engine.CallType;
 import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.EndReason;
+import io.admission.server.engine.Event;
 import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
@@ -28,6 +29,8 @@ import io.admission.v1.OrgStatus;
 import io.admission.v1.Outcome;
 import io.admission.v1.RampStep;
 import io.admission.v1.ReleaseEffect;
+import io.admission.v1.ReleaseResponse;
+import io.admission.v1.RenewResponse;
 import io.admission.v1.Reservation;
 import io.admission.v1.SlotKind;
 import io.admission.v1.WaitCancelled;
@@ -37,6 +40,43 @@ import io.admission.v1.WaitForSlotResponse;
 /** Engine values to protobuf messages. Pure functions; the engine never sees protobuf. */
 public final class Responses {
   private Responses() {}
+
+  /** The answer to an Acquire that was not rejected: granted, held or denied. */
+  public static AcquireResponse acquired(Results.AcquireResult result) {
+    if (result instanceof Results.Granted g) {
+      return granted(g);
+    } else if (result instanceof Results.Held h) {
+      return held(h);
+    }
+    return denied((Results.Denied) result);
+  }
+
+  /** The answer to a Release that was not rejected. */
+  public static ReleaseResponse released(Results.ReleaseResult result) {
+    return ReleaseResponse.newBuilder().setEffect(effect(((Results.Released) result).effect())).build();
+  }
+
+  /** The answer to a Renew that was not rejected. */
+  public static RenewResponse renewed(Results.RenewResult result) {
+    Results.Renewed r = (Results.Renewed) result;
+    RenewResponse.Builder b = RenewResponse.newBuilder()
+        .addAllUnknownCallIds(r.unknownCallIds())
+        .addAllHeldCallIds(r.heldCallIds());
+    r.leases().forEach(l -> b.addLeases(lease(l)));
+    return b.build();
+  }
+
+  /** A held call's event as WaitForSlot reports it (a lease's end is no such event). */
+  public static WaitForSlotResponse change(Event event) {
+    if (event instanceof Event.HoldChanged h) {
+      return WaitForSlotResponse.newBuilder().setHeld(hold(h.hold())).build();
+    } else if (event instanceof Event.Dispatched d) {
+      return WaitForSlotResponse.newBuilder().setDispatched(lease(d.lease())).build();
+    } else if (event instanceof Event.WaitEnded w) {
+      return terminal(w.ended());
+    }
+    throw new IllegalArgumentException("not a wait event: " + event);
+  }
 
   public static AcquireResponse granted(Results.Granted g) {
     return AcquireResponse.newBuilder()

@@ -36,12 +36,10 @@ final class WaitForSlotStream implements Watcher {
 
   @Override
   public void event(Event event) {
-    if (event instanceof Event.HoldChanged h) {
-      send(WaitForSlotResponse.newBuilder().setHeld(Responses.hold(h.hold())).build());
-    } else if (event instanceof Event.Dispatched d) {
-      finish(WaitForSlotResponse.newBuilder().setDispatched(Responses.lease(d.lease())).build());
-    } else if (event instanceof Event.WaitEnded w) {
-      finish(Responses.terminal(w.ended()));
+    if (event instanceof Event.HoldChanged) {
+      send(Responses.change(event));
+    } else {
+      finish(Responses.change(event));
     }
   }
 

@@ -83,29 +83,47 @@ public final class EventLoop implements AutoCloseable {
    * RESOURCE_EXHAUSTED); {@code reply} is then never called.
    */
   public <R> boolean submit(Commands.Command<R> command, Reply<? super R> reply) {
+    return inbox.offer((now, out) -> apply(command, reply, now, out));
+  }
+
+  /**
+   * Queues an Acquire like {@link #submit}; if it leaves the call held, {@code watcher} watches
+   * the call from inside the same task, so no event can fall between the answer and the watch
+   * (a Session's held calls). A watcher already watching the call is not added twice.
+   */
+  public boolean submitWatching(
+      Commands.Acquire command, Reply<? super Results.AcquireResult> reply, Watcher watcher) {
     return inbox.offer((now, out) -> {
-      R result;
-      try {
-        if (logFailure != null) {
-          throw new IOException("the command log failed earlier (" + logFailure.getMessage()
-              + "); nothing is applied until the server restarts", logFailure);
-        }
-        log.append(command, now);
-        result = command.applyTo(engine, now);
-      } catch (IOException e) {
-        failLog(e);
-        out.onDurable.add(() -> reply.failed(e));
-        return;
-      } catch (Throwable t) {
-        LOG.log(Level.ERROR, "command failed: " + command, t);
-        out.onDurable.add(() -> reply.failed(t));
-        return;
+      if (apply(command, reply, now, out) instanceof Results.Held) {
+        watchers.add(command.orgId(), command.callId(), watcher);
       }
-      orgWatchers.touched(command.orgId());
-      notify(o -> o.applied(command, result, now));
-      out.onLost.add(reply::failed);
-      out.onDurable.add(() -> reply.ok(result));
     });
+  }
+
+  /** Logs and applies one command; its answer waits in {@code out}. Null if it failed. */
+  private <R> R apply(Commands.Command<R> command, Reply<? super R> reply, long now, Outgoing out) {
+    R result;
+    try {
+      if (logFailure != null) {
+        throw new IOException("the command log failed earlier (" + logFailure.getMessage()
+            + "); nothing is applied until the server restarts", logFailure);
+      }
+      log.append(command, now);
+      result = command.applyTo(engine, now);
+    } catch (IOException e) {
+      failLog(e);
+      out.onDurable.add(() -> reply.failed(e));
+      return null;
+    } catch (Throwable t) {
+      LOG.log(Level.ERROR, "command failed: " + command, t);
+      out.onDurable.add(() -> reply.failed(t));
+      return null;
+    }
+    orgWatchers.touched(command.orgId());
+    notify(o -> o.applied(command, result, now));
+    out.onLost.add(reply::failed);
+    out.onDurable.add(() -> reply.ok(result));
+    return result;
   }
 
   /** Observers see everything; one that throws is logged and never affects an answer. */

@@ -17,8 +17,12 @@ final class Watchers {
 
   private final Map<Key, List<Watcher>> byCall = new HashMap<>();
 
+  /** Adds {@code watcher} unless it already watches the call (a Session's retried Acquire). */
   void add(String orgId, String callId, Watcher watcher) {
-    byCall.computeIfAbsent(new Key(orgId, callId), k -> new ArrayList<>(1)).add(watcher);
+    List<Watcher> list = byCall.computeIfAbsent(new Key(orgId, callId), k -> new ArrayList<>(1));
+    if (!list.contains(watcher)) { // lists are short: one per open stream on this call
+      list.add(watcher);
+    }
   }
 
   void remove(String orgId, String callId, Watcher watcher) {

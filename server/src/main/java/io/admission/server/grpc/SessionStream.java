@@ -1,0 +1,248 @@
+package io.admission.server.grpc;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Event;
+import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Results;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Reply;
+import io.admission.server.loop.Watcher;
+import io.admission.v1.SessionError;
+import io.admission.v1.SessionEvent;
+import io.admission.v1.SessionRequest;
+import io.admission.v1.SessionResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * One Session stream: many calls' Acquire, Release and Renew, each tagged with the client's id,
+ * plus the events of the calls that this session's Acquire left held.
+ *
+ * <p>Each request is translated and submitted exactly as its unary call is ({@link Requests},
+ * {@link Responses}, {@link StatusMapper}), on gRPC's transport thread; its answer is made on the
+ * loop thread once the turn is durable and written by the {@link SessionOutbox}. A bad request is
+ * answered with an error and changes nothing; it never ends the stream.
+ *
+ * <p>Events: an Acquire goes in with {@link EventLoop#submitWatching}, so a held call is watched
+ * from the very task that held it (the loop's own WaitForSlot registry) and no event can fall
+ * between answer and watch; its answer always leaves before its events.
+ *
+ * <p>Flow control: requests are asked for by hand, at most {@link #MAX_IN_FLIGHT} read and not
+ * yet answered on the wire; a client that stops reading thus stops being read.
+ *
+ * <p>The session ends when the client half-closes (answers in flight are still sent, then the
+ * stream completes), cancels or disconnects: its watches are dropped then, its leases stay.
+ */
+final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
+  /** Requests read but not yet answered, per session: bounds the outbox and the loop's share. */
+  static final int MAX_IN_FLIGHT = 1024;
+
+  private record Call(String orgId, String callId) {}
+
+  private final EventLoop loop;
+  private final SessionOutbox outbox;
+  /**
+   * Calls this session's watcher may be registered for, each with its number of reasons: an
+   * Acquire not yet answered, plus one while watched. Kept so that closing can unwatch them all;
+   * a key is added on the transport thread before its Acquire is submitted, so a close (which
+   * comes later on that same thread) sees it and its unwatch runs after the watch.
+   */
+  private final ConcurrentHashMap<Call, Integer> mayWatch = new ConcurrentHashMap<>();
+  /** Loop thread only: the calls this session watches now. */
+  private final Set<Call> watching = new HashSet<>();
+  /** Requests read and not yet answered; with {@link #halfClosed}, says when to complete. */
+  private final AtomicInteger unanswered = new AtomicInteger();
+  private volatile boolean halfClosed;
+  private volatile boolean closed;
+
+  private SessionStream(EventLoop loop, ServerCallStreamObserver<SessionResponse> observer) {
+    this.loop = loop;
+    this.outbox = new SessionOutbox(observer);
+  }
+
+  /** Opens a session on a new Session call; must run inside the service method. */
+  static SessionStream open(EventLoop loop, ServerCallStreamObserver<SessionResponse> observer) {
+    observer.disableAutoRequest();
+    SessionStream session = new SessionStream(loop, observer);
+    observer.setOnCancelHandler(session::close);
+    observer.request(MAX_IN_FLIGHT);
+    return session;
+  }
+
+  // ---- Requests, on the transport thread --------------------------------------------------
+
+  @Override
+  public void onNext(SessionRequest request) {
+    unanswered.incrementAndGet();
+    long id = request.getId();
+    switch (request.getRequestCase()) {
+      case ACQUIRE -> acquire(id, request);
+      case RELEASE -> submit(id, () -> Requests.release(request.getRelease()),
+          r -> SessionResponse.newBuilder().setRelease(Responses.released(r)));
+      case RENEW -> submit(id, () -> Requests.renew(request.getRenew()),
+          r -> SessionResponse.newBuilder().setRenew(Responses.renewed(r)));
+      case REQUEST_NOT_SET -> answer(id, StatusMapper.invalid(new InvalidRequest(
+          "request", "must set one of acquire, release or renew")), "request");
+    }
+  }
+
+  private void acquire(long id, SessionRequest request) {
+    Commands.Acquire command;
+    try {
+      command = Requests.acquire(request.getAcquire());
+    } catch (InvalidRequest e) {
+      answer(id, StatusMapper.invalid(e), e.field);
+      return;
+    }
+    Call call = new Call(command.orgId(), command.callId());
+    mayWatch.merge(call, 1, Integer::sum);
+    Answer<Results.AcquireResult> reply = new Answer<>(id,
+        r -> SessionResponse.newBuilder().setAcquire(Responses.acquired(r))) {
+      @Override
+      void settled(Results.AcquireResult result) {
+        // The loop registered the watch exactly when the result is held.
+        if (!(result instanceof Results.Held && watching.add(call))) {
+          forget(call);
+        }
+      }
+    };
+    if (!loop.submitWatching(command, reply, this)) {
+      forget(call);
+      answer(id, StatusMapper.busy(), "");
+    }
+  }
+
+  private <R> void submit(
+      long id, Answers.Translation<R> translation, Function<R, SessionResponse.Builder> map) {
+    Commands.Command<R> command;
+    try {
+      command = translation.command();
+    } catch (InvalidRequest e) {
+      answer(id, StatusMapper.invalid(e), e.field);
+      return;
+    }
+    if (!loop.submit(command, new Answer<>(id, map))) {
+      answer(id, StatusMapper.busy(), "");
+    }
+  }
+
+  @Override
+  public void onCompleted() {
+    halfClosed = true;
+    close(); // no requests will follow: events stop now, answers in flight still go out
+    if (unanswered.get() == 0) {
+      outbox.end(Status.OK);
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    close();
+  }
+
+  /** Transport thread (cancel, error or half-close): drops every watch; leases stay. */
+  private void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Call call : mayWatch.keySet()) {
+      loop.unwatch(call.orgId(), call.callId(), this);
+    }
+  }
+
+  // ---- Answers and events, on the loop thread (refusals also on the transport thread) -----
+
+  private void answer(long id, StatusRuntimeException refusal, String field) {
+    Status status = refusal.getStatus();
+    answer(SessionResponse.newBuilder().setId(id).setError(SessionError.newBuilder()
+        .setCode(status.getCode().name())
+        .setField(field)
+        .setMessage(status.getDescription() == null ? "" : status.getDescription())).build());
+  }
+
+  private void answer(SessionResponse response) {
+    outbox.answer(response);
+    if (unanswered.decrementAndGet() == 0 && halfClosed) {
+      outbox.end(Status.OK);
+    }
+  }
+
+  /** The loop thread: one reason fewer for this session to be registered on {@code call}. */
+  private void forget(Call call) {
+    mayWatch.computeIfPresent(call, (c, n) -> n == 1 ? null : n - 1);
+  }
+
+  @Override
+  public void first(Results.WatchResult state) {
+    // Never called: submitWatching registers a held call without a first state; the Acquire's
+    // answer is that state.
+  }
+
+  @Override
+  public void event(Event event) {
+    Call call = new Call(event.orgId(), event.callId());
+    boolean last = !(event instanceof Event.HoldChanged);
+    if (last && watching.remove(call)) {
+      forget(call); // the loop dropped the watch with this event
+    }
+    if (!closed) {
+      outbox.event(call, SessionResponse.newBuilder().setEvent(SessionEvent.newBuilder()
+          .setOrgId(call.orgId())
+          .setCallId(call.callId())
+          .setChange(Responses.change(event))).build(), last);
+    }
+  }
+
+  @Override
+  public void abort(String reason) {
+    outbox.end(Status.UNAVAILABLE.withDescription(reason));
+  }
+
+  /**
+   * One request's answer, made on the loop thread once durable: a {@link Rejection} or a failure
+   * becomes the error the unary call would have ended with; anything else is mapped.
+   */
+  private class Answer<R> implements Reply<R> {
+    private final long id;
+    private final Function<R, SessionResponse.Builder> map;
+
+    Answer(long id, Function<R, SessionResponse.Builder> map) {
+      this.id = id;
+      this.map = map;
+    }
+
+    /** Runs first, whatever the result; null if the command failed. */
+    void settled(R result) {}
+
+    @Override
+    public void ok(R result) {
+      settled(result);
+      if (result instanceof Rejection r) {
+        answer(id, StatusMapper.rejected(r), r.field());
+        return;
+      }
+      SessionResponse response;
+      try {
+        response = map.apply(result).setId(id).build();
+      } catch (RuntimeException e) {
+        answer(id, StatusMapper.failed(e), "");
+        return;
+      }
+      answer(response);
+    }
+
+    @Override
+    public void failed(Throwable error) {
+      settled(null);
+      answer(id, StatusMapper.failed(error), "");
+    }
+  }
+}
