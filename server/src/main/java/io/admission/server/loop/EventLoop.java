@@ -9,10 +9,7 @@ import java.lang.System.Logger.Level;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -58,7 +55,7 @@ public final class EventLoop implements AutoCloseable {
   private final Engine engine;
   private final CommandLog log;
   private final InstantSource clock;
-  private final BlockingQueue<Task> inbox;
+  private final Inbox<Task> inbox;
   private final Watchers watchers = new Watchers();
   private final OrgWatchers orgWatchers = new OrgWatchers();
   private final List<LoopObserver> observers = new CopyOnWriteArrayList<>();
@@ -73,7 +70,7 @@ public final class EventLoop implements AutoCloseable {
     this.engine = engine;
     this.log = log;
     this.clock = clock;
-    this.inbox = new ArrayBlockingQueue<>(inboxCapacity);
+    this.inbox = new Inbox<>(inboxCapacity);
   }
 
   // ---- Offered from any thread ------------------------------------------------------------
@@ -185,11 +182,7 @@ public final class EventLoop implements AutoCloseable {
 
   /** Closes a WatchOrg stream that went away. */
   public void unwatchOrg(String orgId, OrgWatcher watcher) {
-    try {
-      inbox.put((now, out) -> orgWatchers.remove(orgId, watcher));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    inbox.force((now, out) -> orgWatchers.remove(orgId, watcher));
   }
 
   /** Adds an observer for metrics or audit; called on the loop thread from then on. */
@@ -200,12 +193,8 @@ public final class EventLoop implements AutoCloseable {
   /** Closes a watch whose stream went away (client cancelled or disconnected). */
   public void unwatch(String orgId, String callId, Watcher watcher) {
     // Must not be lost, or the registry would keep a dead stream until the call's terminal
-    // event; blocking here is bounded by one loop turn.
-    try {
-      inbox.put((now, out) -> watchers.remove(orgId, callId, watcher));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    // event; so it skips the inbox's bound (there is at most one per stream ever opened).
+    inbox.force((now, out) -> watchers.remove(orgId, callId, watcher));
   }
 
   // ---- The loop thread --------------------------------------------------------------------
@@ -216,6 +205,7 @@ public final class EventLoop implements AutoCloseable {
     }
     running = true;
     thread = new Thread(this::run, "admission-loop");
+    inbox.consumer(thread);
     thread.start();
   }
 
@@ -224,10 +214,7 @@ public final class EventLoop implements AutoCloseable {
       try {
         long deadline = Math.min(engine.nextDeadline(), orgWatchers.nextPublish());
         long wait = Math.min(MAX_SLEEP_MILLIS, Math.max(0, deadline - now()));
-        Task first = inbox.poll(wait, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          batch.add(first);
-        }
+        inbox.await(wait);
         turn();
       } catch (InterruptedException e) {
         break;
