@@ -57,10 +57,9 @@ final class Limits {
             .append(" of the time goes to GC pauses (base: ").append(Report.pct(Stats.median(r.engine.pairedGcShares("base"))))
             .append("); without them the growth is ").append(Report.x(Stats.median(r.engine.pairedGrowthWithoutGc("1M leases"))))
             .append(". A benchmark lease lives as many invocations as there are leases: at 1 k it dies young and costs ")
-            .append("the collector nothing, at 1 M it outlives young collections, and each of its objects (`Call`, ")
-            .append("the retained `Acquire`, two `String`s and their bytes, a `Timer`, a `TreeMap` entry, a `HashMap` ")
-            .append("node) is copied and promoted. A real server pays that for every lease, since leases live minutes: ")
-            .append("the base shape's rate is a best case, and the fewer objects per lease, the less every lease costs. ");
+            .append("the collector nothing, at 1 M it outlives young collections, and each of its objects (the `Call`, ")
+            .append("its call id `String` and bytes, a `HashMap` node) is copied and promoted. A real server pays that ")
+            .append("for every lease, since leases live minutes: the base shape's rate is a best case. ");
       }
     }
     if (r.engine.profiles.size() >= 2) {
@@ -74,17 +73,15 @@ final class Limits {
       }
       md.append(String.join(", ", parts)).append(". ");
     }
-    md.append("Each Release looks up a call granted long ago (its `calls` map entry and `Call` are cold in cache ")
-        .append("once there are ~10⁵ or more), cancels its lease timer in `TimerQueue` — a `TreeSet`, so O(log n) ")
-        .append("pointer-chasing through a tree of every live lease — and `Engine.advance` removes the call that ended ")
-        .append("10 engine-minutes ago from the same map. Those are main-memory misses of roughly 100 ns each, which a ")
-        .append("1 k-lease engine never pays (everything sits in L2). What it would take: lease expiry without a ")
-        .append("search tree — deadlines are `now + ttl` with a monotonic `now`, so per distinct TTL the expiry order ")
-        .append("is the grant order and an intrusive FIFO list per TTL (unlink on release or renew, O(1), no ")
-        .append("allocation) ordered across TTLs by a tiny heap of list heads keeps the (time, seq) firing order; ")
-        .append("and fewer allocations per decision (result records, a `Lease` view built for every grant, events). ")
-        .append("The one hash lookup of a cold call per Release stays: flat within 1.3× at 10⁶ leases is bounded by ")
-        .append("memory latency, not by the algorithm.\n\n");
+    md.append("Nothing in a decision searches or scans: lease timers are O(1) per-TTL FIFO lanes threaded through ")
+        .append("the calls, held calls sit in treaps threaded through the calls. What remains is that each Release ")
+        .append("looks up a call granted long ago by its id: the `calls` table slot, the `HashMap` node, the id's ")
+        .append("`String` and bytes and the `Call` itself are main-memory misses of roughly 100 ns each once there are ")
+        .append("~10⁵ leases or more, which a 1 k-lease engine never pays (everything sits in L2), and `Engine.advance` ")
+        .append("removes the call that ended 10 engine-minutes ago from the same table. What it would take to go ")
+        .append("further: fewer cache lines per call (the call id's bytes inline in an open-addressing table keyed by ")
+        .append("id, the `Call` fields packed into arrays) — flatness at 10⁶ leases is bounded by memory latency, not ")
+        .append("by the algorithm.\n\n");
   }
 
   private static List<Map.Entry<String, Double>> grown(EngineResults.Profile small, EngineResults.Profile large) {
@@ -125,23 +122,20 @@ final class Limits {
           .append(" to ").append(Report.mb(a.heapAfterLastGc)).append(": ");
     }
     Properties ended = r.heap.get("ended");
-    md.append("every ended call is remembered for 10 minutes (DESIGN.md, for idempotent retries) as the whole `Call`, ")
-        .append(ended == null ? "several hundred" : ended.getProperty("ended.bytes"))
+    md.append("every ended call is remembered for 10 minutes (DESIGN.md, for idempotent retries), ")
+        .append(ended == null ? "about 300" : ended.getProperty("ended.bytes"))
         .append(" bytes each; at ").append(Report.num(Stats.median(r.e2eValues(Target.ADMISSION, "pairs_per_s"))))
-        .append(" pairs/s that is ").append(ended == null ? "tens of" : Report.num(
+        .append(" pairs/s that is ").append(ended == null ? "several" : Report.num(
             Stats.median(r.e2eValues(Target.ADMISSION, "pairs_per_s")) * Double.parseDouble(ended.getProperty("ended.bytes")) / 1e6))
-        .append(" MB more live heap every second, so the collector works harder the longer the run (sustained for ")
-        .append("10 minutes, far more than the 4 GB heap these runs give the server). The rest ")
-        .append("is the hand-off itself: each request crosses from the Netty event loop to the loop thread ")
-        .append("(`ArrayBlockingQueue`, a park/unpark when the loop sleeps) and its answer crosses back (the reply is ")
-        .append("written from the loop thread, so gRPC schedules a flush on the event loop). What it would take: keep ")
-        .append("a compact tombstone of an ended call (id, end reason, time, and the terminal event) instead of the ")
-        .append("`Call`; let the loop spin briefly before parking so a busy server needs no wake-ups; and the ")
-        .append("`Session` stream (DESIGN.md), which amortizes gRPC's per-call cost over many requests.\n\n");
+        .append(" MB more live heap every second that the collector must copy and promote, where the no-op keeps ")
+        .append("nothing. The rest is the hand-off itself: each request crosses from the Netty event loop to the loop ")
+        .append("thread and its answer crosses back, which the no-op service, answering on the event loop, never ")
+        .append("pays. What it would take: the `Session` stream (DESIGN.md, measured above), which amortizes ")
+        .append("gRPC's per-call cost and the hand-offs over many requests.\n\n");
   }
 
   private static void redis(StringBuilder md, Results r) {
-    double ratio = Stats.median(r.e2eRatios(Target.REDIS));
+    double ratio = Stats.median(r.bestVsRedis());
     if (r.e2e.isEmpty() || ratio >= 1.0) {
       return;
     }
@@ -162,9 +156,9 @@ final class Limits {
         .append(Report.f1(Stats.median(r.e2eValues(Target.REDIS, "client_cpu_us_per_pair")))).append(" µs in Lettuce and ")
         .append(Report.f1(Stats.median(r.e2eValues(Target.REDIS, "server_cpu_us_per_pair")))).append(" µs in redis-server ")
         .append("running the Lua script (HTTP/2 framing, headers and a stream per call, versus a RESP command ")
-        .append("pipelined on a socket). No server behind unary gRPC can pass 1.0× here. What it would take: the ")
-        .append("`Session` bidirectional stream of DESIGN.md — many Acquire/Release messages on one HTTP/2 stream, ")
-        .append("as Redis pipelines on one socket — measured with the same load generator once it exists.\n\n");
+        .append("pipelined on a socket). No server behind unary gRPC can pass 1.0× here; the `Session` stream ")
+        .append("carries many requests on one HTTP/2 stream, as Redis pipelines on one socket, and reached ")
+        .append(Report.f3(Stats.median(r.e2eRatios(Target.SESSION, Target.REDIS)))).append("× the peer in this run.\n\n");
   }
 
   private static void dispatch(StringBuilder md, Results r) {
@@ -206,19 +200,15 @@ final class Limits {
 
   /** What each class of a heap histogram stands for in the engine, where the engine explains it. */
   private static final Map<String, String> HEAP_CLASSES = Map.ofEntries(
-      Map.entry("io.admission.server.engine.Call", "the `Call` object, with the fields of every state (held, active, ended) "
-          + "whatever its state"),
-      Map.entry("[B", "string bytes: the 36-character call id, the org id each request brings along"
-          + " and, for a held call, its rendered hold message"),
-      Map.entry("java.lang.String", "the String objects around those bytes"),
-      Map.entry("io.admission.server.engine.Commands$Acquire", "the whole Acquire command, still referenced from the `Call`"),
-      Map.entry("io.admission.server.engine.TimerQueue$Timer", "the lease timer"),
-      Map.entry("java.util.TreeMap$Entry", "`TreeSet`/`TreeMap` entries: the lease timer's place in `TimerQueue`, "
-          + "a held call's places in its wait queues"),
+      Map.entry("io.admission.server.engine.Call", "the `Call`, with the fields of every state (held, active, ended) "
+          + "and the links of its timer lane and its queues threaded through it"),
+      Map.entry("[B", "string bytes: the 36-character call id (a held call's message is shared with the calls held "
+          + "for the same reason)"),
+      Map.entry("java.lang.String", "the String object around those bytes"),
+      Map.entry("java.util.TreeMap$Entry", "a held call's place in its agent's reservation queue, kept only while that "
+          + "agent has reserved slots"),
       Map.entry("java.util.HashMap$Node", "the org's `calls` map entry"),
-      Map.entry("[Ljava.util.HashMap$Node;", "the `calls` map's table"),
-      Map.entry("java.lang.Long", "sequence numbers boxed as `TreeMap` keys of the wait queues"),
-      Map.entry("io.admission.server.engine.RankTree$Node", "the queue-position tree's node"));
+      Map.entry("[Ljava.util.HashMap$Node;", "the `calls` map's table"));
 
   private static void heap(StringBuilder md, Results r) {
     for (String kind : List.of("lease", "held")) {
@@ -240,18 +230,9 @@ final class Limits {
             .append(HEAP_CLASSES.containsKey(name) ? ": " + HEAP_CLASSES.get(name) : "").append("\n");
       }
       md.append("\nWhat it would take: ");
-      if (kind.equals("lease")) {
-        md.append("the call id is the client's and stays (~80 B); the `Call` can take the org id from its `OrgState` ")
-            .append("instead of the request's copy and drop the request itself once its fields are copied; lease ")
-            .append("expiry can live in fields of the `Call` (an intrusive FIFO per TTL, see the engine paragraph) ")
-            .append("instead of a `Timer` and a tree entry; and the fields only a held or an ended call needs can move ")
-            .append("to a small object that only those calls carry.\n\n");
-      } else {
-        md.append("render the hold message when it is asked for (it follows from the reason and the numbers) ")
-            .append("instead of storing a String per held call; key the wait queues by the `Call` (or link the calls ")
-            .append("intrusively) instead of boxing the sequence into two `TreeMap`s; and make the position tree ")
-            .append("intrusive, its node fields in the `Call`.\n\n");
-      }
+      md.append("the call id is the client's and stays (~80 B); the fields only a held or an ended call needs ")
+          .append("could move to a small object that only those calls carry, and the `calls` map could be an ")
+          .append("open-addressing table without a node per entry.\n\n");
     }
   }
 }
