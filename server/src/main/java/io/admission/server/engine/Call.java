@@ -2,7 +2,8 @@ package io.admission.server.engine;
 
 /**
  * One call the org has seen, from its Acquire until {@link Engine#REMEMBER_ENDED_MILLIS} after it
- * ended. Owned by the engine's thread; mutated only by {@link OrgState} and {@link TimerQueue}.
+ * ended. Owned by the engine's thread; mutated only by {@link OrgState} and by the structures
+ * threaded through it ({@link TimerQueue}, {@link RankTree}, {@link WaitQueue}).
  *
  * <p>Kept small, since a server holds one per live lease, held call and call ended in the last 10
  * minutes: no copy of the Acquire (events rebuild it), the agent, login and number as the org's
