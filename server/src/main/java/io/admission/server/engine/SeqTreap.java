@@ -7,11 +7,13 @@ package io.admission.server.engine;
  * one tree of each subclass at a time.
  *
  * <p>Priorities are a fixed hash of the sequence, not a random source, so the shape — and so
- * everything — is deterministic. Insert, remove and first are O(log n) expected; the recursion is
- * as deep as the tree, about 2 log2 n.
+ * everything — is deterministic. Insert and remove are O(log n) expected; the recursion is as
+ * deep as the tree, about 2 log2 n. {@link #first} is O(1): dispatch asks every blocker a change
+ * freed for its oldest waiter, most often without taking it, so the oldest is kept at hand.
  */
 abstract class SeqTreap {
   private Call root;
+  private Call first;
   private int size;
 
   abstract Call left(Call c);
@@ -44,6 +46,9 @@ abstract class SeqTreap {
     update(call);
     root = insert(root, call);
     size++;
+    if (first == null || call.seq < first.seq) {
+      first = call;
+    }
   }
 
   /** Removes {@code call} if it is in this tree; returns whether it was. */
@@ -55,11 +60,18 @@ abstract class SeqTreap {
     }
     setLeft(call, null);
     setRight(call, null);
+    if (call == first) {
+      first = leftmost();
+    }
     return true;
   }
 
   /** The call with the smallest sequence, or null. */
   final Call first() {
+    return first;
+  }
+
+  private Call leftmost() {
     Call n = root;
     if (n == null) {
       return null;
