@@ -192,8 +192,8 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   private void contended(Path config) throws IOException, InterruptedException {
-    double warmup = quick ? 3 : 20;
-    double seconds = quick ? 5 : 10;
+    double warmup = quick ? 2 : 20;
+    double seconds = quick ? 4 : 10; // quick: keeps `make bench-quick` under 90 s with the session run
     for (int s : slots) {
       for (rep = 1; rep <= reps; rep++) {
         for (Target t : List.of(Target.ADMISSION, Target.REDIS)) {
