@@ -68,27 +68,24 @@ final class Call {
   /** A new call of {@code org}, placed on its pool pair, login and number. */
   Call(OrgState org, Commands.Acquire request, long seq, Pool.Pair pair, Login login,
       CallerNumber number) {
+    this(org, request, seq, pair, pair.agent.id, login, number);
+  }
+
+  /** A call restored as ended: not on any pool pair. */
+  Call(OrgState org, Commands.Acquire request, long seq, Login login, CallerNumber number) {
+    this(org, request, seq, null, request.agentId(), login, number);
+  }
+
+  private Call(OrgState org, Commands.Acquire request, long seq, Pool.Pair pair, String agentId,
+      Login login, CallerNumber number) {
     this.org = org;
     this.callId = request.callId();
-    this.agentId = pair.agent.id;
+    this.agentId = agentId; // the agent's own string while it is known: one copy for all its calls
     this.type = request.callType();
     this.requestedTtlMillis = request.leaseTtlMillis();
     this.maxWaitMillis = request.maxWaitMillis();
     this.seq = seq;
     this.pair = pair;
-    this.login = login;
-    this.number = number;
-  }
-
-  /** A call restored as ended: not on any pool pair. */
-  Call(OrgState org, Commands.Acquire request, long seq, Login login, CallerNumber number) {
-    this.org = org;
-    this.callId = request.callId();
-    this.agentId = request.agentId();
-    this.type = request.callType();
-    this.requestedTtlMillis = request.leaseTtlMillis();
-    this.maxWaitMillis = request.maxWaitMillis();
-    this.seq = seq;
     this.login = login;
     this.number = number;
   }

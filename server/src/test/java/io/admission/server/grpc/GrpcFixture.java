@@ -268,23 +268,22 @@ final class GrpcFixture implements AutoCloseable {
   }
 
   /**
-   * One client's view of a WaitForSlot stream: the events in order, and {@link #done} completing
+   * A client stream that records everything it receives, in order, with {@link #done} completing
    * with null on a normal end or with the status error.
    */
-  static final class Watch
-      implements ClientResponseObserver<WaitForSlotRequest, WaitForSlotResponse> {
-    private final List<WaitForSlotResponse> events = new ArrayList<>();
+  abstract static class Recording<Req, Resp> implements ClientResponseObserver<Req, Resp> {
+    private final List<Resp> received = new ArrayList<>();
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    private volatile ClientCallStreamObserver<WaitForSlotRequest> call;
+    volatile ClientCallStreamObserver<Req> call;
 
     @Override
-    public void beforeStart(ClientCallStreamObserver<WaitForSlotRequest> requestStream) {
+    public void beforeStart(ClientCallStreamObserver<Req> requestStream) {
       call = requestStream;
     }
 
     @Override
-    public synchronized void onNext(WaitForSlotResponse value) {
-      events.add(value);
+    public synchronized void onNext(Resp value) {
+      received.add(value);
     }
 
     @Override
@@ -297,8 +296,15 @@ final class GrpcFixture implements AutoCloseable {
       done.complete(null);
     }
 
-    synchronized List<WaitForSlotResponse> events() {
-      return List.copyOf(events);
+    synchronized List<Resp> received() {
+      return List.copyOf(received);
+    }
+  }
+
+  /** One client's view of a WaitForSlot stream: the events in order, and how it ended. */
+  static final class Watch extends Recording<WaitForSlotRequest, WaitForSlotResponse> {
+    List<WaitForSlotResponse> events() {
+      return received();
     }
 
     boolean completedNormally() {

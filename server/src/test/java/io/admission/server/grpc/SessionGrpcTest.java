@@ -19,11 +19,7 @@ import io.admission.v1.SessionEvent;
 import io.admission.v1.SessionRequest;
 import io.admission.v1.SessionResponse;
 import io.admission.v1.WaitForSlotResponse;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -204,16 +200,7 @@ class SessionGrpcTest {
   }
 
   /** One client's view of a Session stream: everything it received, in order. */
-  static final class Session implements ClientResponseObserver<SessionRequest, SessionResponse> {
-    private final List<SessionResponse> responses = new ArrayList<>();
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-    volatile ClientCallStreamObserver<SessionRequest> call;
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<SessionRequest> requestStream) {
-      call = requestStream;
-    }
-
+  static final class Session extends GrpcFixture.Recording<SessionRequest, SessionResponse> {
     void send(SessionRequest.Builder request) {
       call.onNext(request.build());
     }
@@ -227,23 +214,8 @@ class SessionGrpcTest {
           ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId)));
     }
 
-    @Override
-    public synchronized void onNext(SessionResponse value) {
-      responses.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      done.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      done.complete(null);
-    }
-
-    synchronized List<SessionResponse> responses() {
-      return List.copyOf(responses);
+    List<SessionResponse> responses() {
+      return received();
     }
 
     List<SessionEvent> events() {
