@@ -27,8 +27,8 @@ final class ContendedRun {
   private final CallIds ids;
   private final ScheduledExecutorService timer;
   private final int callers;
-  private final double holdMeanMillis;
-  private final double thinkMeanMillis;
+  private volatile double holdMeanMillis;
+  private volatile double thinkMeanMillis;
   private final long pollMillis;
   private final ArrayDeque<Long> freeSlots = new ArrayDeque<>();
 
@@ -58,6 +58,12 @@ final class ContendedRun {
     for (int i = 0; i < callers; i++) {
       after(exponential(thinkMeanMillis), this::call);
     }
+  }
+
+  /** Changes the mean hold and think times from now on (a warm-up runs faster than the measure). */
+  void pace(double holdMeanMillis, double thinkMeanMillis) {
+    this.holdMeanMillis = holdMeanMillis;
+    this.thinkMeanMillis = thinkMeanMillis;
   }
 
   void stop() {
