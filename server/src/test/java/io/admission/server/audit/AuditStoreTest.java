@@ -3,6 +3,7 @@ package io.admission.server.audit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.server.grpc.Responses;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,6 +164,33 @@ class AuditStoreTest {
     assertEquals(List.of(20L, 22L), sequences(store.read(range, null).events()));
     store.prune(T0 + 22 * MINUTE);
     assertEquals(List.of(23L, 24L, 25L), readAll(store, scan(null, 100)));
+  }
+
+  @Test
+  void theMemoryRingKeepsWhatItsBytesHoldWhenEventsAreLarge() {
+    MemoryAuditStore store = new MemoryAuditStore(100); // 16 regions of 1600 bytes
+    List<AuditEvent.Builder> large = events(0, 200);
+    large.forEach(b -> b.setMessage("x".repeat(600)));
+    store.append(large);
+    List<Long> kept = readAll(store, scan(null, 1000));
+    // About two 600-byte events per region, 16 regions, the one being filled partly: far fewer
+    // than the 100 the count allows, and always the newest, in order, read back whole.
+    assertTrue(kept.size() >= 29 && kept.size() <= 32, "kept " + kept.size());
+    assertEquals(LongStream.rangeClosed(201 - kept.size(), 200).boxed().toList(), kept);
+    AuditEvent newest = store.read(scan(null, 1000).get(), new AuditStore.Position(200, 0, 0))
+        .events().get(0);
+    assertEquals("c199", newest.getCallId());
+    assertEquals(600, newest.getMessage().length());
+  }
+
+  @Test
+  void anEventLargerThanARegionOfTheMemoryRingIsRefusedAndNothingElseChanges() {
+    MemoryAuditStore store = new MemoryAuditStore(10); // regions of 160 bytes
+    store.append(events(0, 3));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> store.append(List.of(event("acme", T0, 9).setMessage("x".repeat(500)))));
+    assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+    assertEquals(List.of(1L, 2L, 3L), readAll(store, scan(null, 100)));
   }
 
   // ---- Helpers ----------------------------------------------------------------------------
