@@ -2,6 +2,7 @@ package io.admission.bench.report;
 
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.engine.DispatchBenchmark;
+import io.admission.bench.engine.IdTableFloorBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +39,22 @@ final class EngineResults {
       new Shape("100k held", 1_000, 100_000, 1),
       new Shape("all large", 1_000_000, 100_000, 100_000));
 
+  /**
+   * The floor beside the shapes: {@link IdTableFloorBenchmark} at the base's and the 1 M shape's
+   * lease counts, under these names in {@link #paired}.
+   */
+  static final List<Shape> FLOOR_SHAPES = List.of(
+      new Shape("floor base", 1_000, 0, 1),
+      new Shape("floor 1M", 1_000_000, 0, 1));
+
   /** Measured iterations (1 s each) of a side-by-side run. */
   static final int PAIRED_ITERATIONS = 5;
+  /**
+   * Warm-up iterations (1 s each) of a side-by-side run. The engine's code takes C2 about 4 s to
+   * settle on this machine: with 2 the first measured iterations ran at 0.8-6 M decisions/s
+   * against ~10 M after, and the base shape read anywhere from 3 to 10 M between repetitions.
+   */
+  static final int PAIRED_WARMUP = 6;
 
   final List<Decisions> decisions = new ArrayList<>();
   /** Per repetition, decisions/s per shape name (in {@link #PAIRED_SHAPES} order). */
@@ -50,7 +65,7 @@ final class EngineResults {
   final List<Dispatch> dispatches = new ArrayList<>();
 
   /**
-   * Full: every shape of the benchmark's parameters once (2×2 s warm-up, 3×2 s measured, GC
+   * Full: every shape of the benchmark's parameters once (3×2 s warm-up, 3×2 s measured, GC
    * profiler). Quick: the base shape (1 k leases, no held calls, one org), 2×1 s and 3×1 s.
    */
   static EngineResults run(boolean quick, Path work) throws RunnerException {
@@ -61,7 +76,7 @@ final class EngineResults {
       decisions.param("leases", "1000").param("held", "0").param("orgs", "1");
     } else {
       decisions.addProfiler(GCProfiler.class)
-          .warmupIterations(2).warmupTime(TimeValue.seconds(2))
+          .warmupIterations(3).warmupTime(TimeValue.seconds(2))
           .measurementIterations(3).measurementTime(TimeValue.seconds(2));
     }
     for (RunResult rr : new Runner(decisions.build()).run()) {
@@ -87,8 +102,8 @@ final class EngineResults {
   }
 
   /**
-   * {@link #PAIRED_SHAPES}, {@code reps} times in turn; 2×1 s warm-up and 5×1 s measured each, the
-   * median iteration kept.
+   * {@link #PAIRED_SHAPES}, then the floor's, {@code reps} times in turn; {@link #PAIRED_WARMUP}×1 s
+   * warm-up and 5×1 s measured each, the median iteration kept.
    */
   void paired(int reps, Path work, java.util.function.Consumer<String> progress) throws RunnerException {
     for (int rep = 1; rep <= reps; rep++) {
@@ -96,7 +111,7 @@ final class EngineResults {
       java.util.Map<String, Double> gc = new java.util.LinkedHashMap<>();
       for (Shape shape : PAIRED_SHAPES) {
         ChainedOptionsBuilder o = options(true, work.resolve("jmh-paired.log"))
-            .measurementIterations(PAIRED_ITERATIONS)
+            .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
             .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
             .param("leases", Integer.toString(shape.leases())).param("held", Integer.toString(shape.held()))
             .param("orgs", Integer.toString(shape.orgs()))
@@ -106,6 +121,19 @@ final class EngineResults {
         scores.put(shape.name(), score);
         gc.put(shape.name(), secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
         progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f decisions/s", rep, reps,
+            shape.name(), score));
+      }
+      for (Shape shape : FLOOR_SHAPES) {
+        ChainedOptionsBuilder o = options(true, work.resolve("jmh-paired.log"))
+            .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
+            .include(IdTableFloorBenchmark.class.getName() + ".removeOldestPutNew")
+            .param("leases", Integer.toString(shape.leases()))
+            .addProfiler(GCProfiler.class);
+        RunResult rr = new Runner(o.build()).runSingle();
+        double score = medianOfIterations(rr);
+        scores.put(shape.name(), score);
+        gc.put(shape.name(), secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
+        progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f table ops/s", rep, reps,
             shape.name(), score));
       }
       paired.add(scores);
@@ -125,12 +153,17 @@ final class EngineResults {
 
   /** Like {@link #pairedGrowth}, with each run's GC pause time taken out of its cost. */
   List<Double> pairedGrowthWithoutGc(String shape) {
+    return pairedGrowthWithoutGc("base", shape);
+  }
+
+  /** Like {@link #pairedGrowth(String, String)}, with GC pause time taken out of both costs. */
+  List<Double> pairedGrowthWithoutGc(String from, String shape) {
     List<Double> out = new ArrayList<>();
     for (int i = 0; i < paired.size(); i++) {
       var m = paired.get(i);
       var gc = pairedGcShare.get(i);
-      if (m.containsKey(shape) && m.containsKey("base")) {
-        double base = (1 - gc.getOrDefault("base", 0.0)) / m.get("base");
+      if (m.containsKey(shape) && m.containsKey(from)) {
+        double base = (1 - gc.getOrDefault(from, 0.0)) / m.get(from);
         double at = (1 - gc.getOrDefault(shape, 0.0)) / m.get(shape);
         out.add(at / base);
       }
@@ -140,8 +173,13 @@ final class EngineResults {
 
   /** cost(shape) ÷ cost(base) per repetition: how much slower a decision is at that shape. */
   List<Double> pairedGrowth(String shape) {
-    return paired.stream().filter(m -> m.containsKey(shape) && m.containsKey("base"))
-        .map(m -> m.get("base") / m.get(shape)).toList();
+    return pairedGrowth("base", shape);
+  }
+
+  /** cost(shape) ÷ cost(from) per repetition, for any two names measured in the same runs. */
+  List<Double> pairedGrowth(String from, String shape) {
+    return paired.stream().filter(m -> m.containsKey(shape) && m.containsKey(from))
+        .map(m -> m.get(from) / m.get(shape)).toList();
   }
 
   /**

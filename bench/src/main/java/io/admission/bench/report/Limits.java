@@ -82,7 +82,26 @@ final class Limits {
         .append("further: nothing per lease for the collector to copy (the GC share above: `Call`s reused from a pool ")
         .append("or kept in preallocated arrays, call ids in one byte arena) and fewer cache lines per call (the id's ")
         .append("bytes inline in an open-addressing table keyed by id) — without GC pauses what remains is memory ")
-        .append("latency, not the algorithm.\n\n");
+        .append("latency, not the algorithm.");
+    if (!r.engine.pairedScores("floor 1M").isEmpty()) {
+      md.append(" The floor measured beside it says how far that could go: a bare `HashMap` doing only the ")
+          .append("engine's id traffic with call-sized objects costs, per operation at 1 M leases, ")
+          .append(Report.x(Stats.median(r.engine.pairedGrowth("base", "floor 1M"))))
+          .append(" what a whole engine decision costs at 1 k (")
+          .append(Report.x(Stats.median(r.engine.pairedGrowthWithoutGc("base", "floor 1M"))))
+          .append(" with GC pauses taken out), so no engine that keeps a heap object per lease keyed by id can be within ")
+          .append("1.3× here; the engine itself adds ")
+          .append(Report.x(Stats.median(ratioOfFloor(r))))
+          .append(" on top of that floor at 1 M leases. Meeting the target would take leases kept outside the ")
+          .append("collector's heap (fixed-size records in preallocated arrays, an open-addressing index) and even ")
+          .append("then each Release pays the memory latency of a table too large for the cache.");
+    }
+    md.append("\n\n");
+  }
+
+  /** Engine cost at 1 M leases ÷ the floor's at 1 M, per repetition. */
+  private static List<Double> ratioOfFloor(Results r) {
+    return r.engine.pairedGrowth("floor 1M", "1M leases");
   }
 
   private static List<Map.Entry<String, Double>> grown(EngineResults.Profile small, EngineResults.Profile large) {

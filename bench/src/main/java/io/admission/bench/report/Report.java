@@ -52,6 +52,11 @@ final class Report {
       String how = paired ? " (median of paired ratios)" : " (worst slice)";
       double leases = r.leaseGrowth();
       row("engine cost per decision, 1 k → 1 M live leases" + how, "≤ 1.30×", x(leases), leases <= 1.3);
+      if (paired && !r.engine.pairedScores("floor 1M").isEmpty()) {
+        md.append("| least growth possible for an engine that keeps a heap object per lease in a table keyed by call id: ")
+            .append("the bare table's cost per operation at 1 M leases ÷ the engine's per decision at 1 k (median of paired ratios) | ")
+            .append("no target | ").append(x(Stats.median(r.engine.pairedGrowth("base", "floor 1M")))).append(" | |\n");
+      }
       double held = r.heldGrowth();
       row("engine cost per decision, 0 → 100 k held calls" + how, "≤ 1.30×", x(held), held <= 1.3);
       if (paired) {
@@ -118,8 +123,8 @@ final class Report {
         .append("loopback port with persistence off, runs `java -jar bench/target/admission-bench.jar run`, and stops ")
         .append("Redis. Client and servers share the machine's 2 cores, as they would on a developer's box. The run:\n\n")
         .append("- **Engine:** JMH on one thread, a fork per measurement: the targets' shapes side by side, ")
-        .append(r.reps).append(" repetitions of each in turn (2×1 s warm-up, 5×1 s measured); every shape of the ")
-        .append("benchmark's parameters once (2×2 s, 3×2 s); JFR at 1 k and 1 M leases. One invocation = Release of the oldest lease + Acquire granted on the freed slot (2 decisions); ")
+        .append(r.reps).append(" repetitions of each in turn (" + EngineResults.PAIRED_WARMUP + "×1 s warm-up, 5×1 s measured); every shape of the ")
+        .append("benchmark's parameters once (3×2 s, 3×2 s); JFR at 1 k and 1 M leases. One invocation = Release of the oldest lease + Acquire granted on the freed slot (2 decisions); ")
         .append("the engine's clock advances 1 s per invocation so ended calls (remembered 10 min) stay a few hundred. ")
         .append("Leases are on an agent's reserved slots; held calls wait in the same orgs' shared-pool queue behind ")
         .append("one filler lease per org (at most 100 orgs carry held calls), so each Release consults a queue as deep as asked.\n")
@@ -192,7 +197,7 @@ final class Report {
       return;
     }
     var shapes = EngineResults.PAIRED_SHAPES;
-    md.append("Side by side: in each repetition every shape in turn (a fresh JMH fork each, 2×1 s warm-up, ")
+    md.append("Side by side: in each repetition every shape in turn (a fresh JMH fork each, " + EngineResults.PAIRED_WARMUP + "×1 s warm-up, ")
         .append(EngineResults.PAIRED_ITERATIONS).append("×1 s measured, the median iteration kept); growth = ns/decision at the shape ÷ ns/decision at the base, paired per repetition.\n\n| repetition |");
     for (var sh : shapes) {
       md.append(" ").append(sh.name()).append(" (").append(num(sh.leases())).append(" leases, ").append(num(sh.held()))
@@ -230,6 +235,36 @@ final class Report {
       md.append(" ").append(x(Stats.median(r.engine.pairedGrowthWithoutGc(sh.name())))).append(" |");
     }
     md.append("\n\n");
+    floor();
+  }
+
+  /** The bare id table beside the engine: how much of the 1 M growth any such design pays. */
+  private void floor() {
+    if (r.engine.pairedScores("floor 1M").isEmpty()) {
+      return;
+    }
+    md.append("The floor, in the same repetitions: `IdTableFloorBenchmark` does only the id traffic of the engine's ")
+        .append("cycle on a bare `HashMap` — remove the oldest lease's entry, put a call-sized object (176 bytes, as a ")
+        .append("`Call`) under a new id — with the same lease lifetimes and JVM settings. Any engine that keeps a heap ")
+        .append("object per lease in a table keyed by call id does at least this, so its cost at 1 M leases ÷ the ")
+        .append("engine's at 1 k is the least growth such a design can show on this machine.\n\n")
+        .append("| repetition | floor, 1,000 leases (table ops/s) | floor, 1,000,000 leases | floor growth | ")
+        .append("floor at 1 M ÷ engine at base (least growth possible) |\n|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < r.engine.paired.size(); i++) {
+      var m = r.engine.paired.get(i);
+      md.append("| ").append(i + 1).append(" | ").append(num(m.get("floor base"))).append(" | ")
+          .append(num(m.get("floor 1M"))).append(" | ").append(x(m.get("floor base") / m.get("floor 1M")))
+          .append(" | ").append(x(m.get("base") / m.get("floor 1M"))).append(" |\n");
+    }
+    md.append("| **median** | **").append(num(Stats.median(r.engine.pairedScores("floor base")))).append("** | **")
+        .append(num(Stats.median(r.engine.pairedScores("floor 1M")))).append("** | **")
+        .append(x(Stats.median(r.engine.pairedGrowth("floor base", "floor 1M")))).append("** | **")
+        .append(x(Stats.median(r.engine.pairedGrowth("base", "floor 1M")))).append("** |\n")
+        .append("| time in GC pauses (median) | ").append(pct(Stats.median(r.engine.pairedGcShares("floor base"))))
+        .append(" | ").append(pct(Stats.median(r.engine.pairedGcShares("floor 1M")))).append(" | | |\n")
+        .append("| without GC pauses (median) | | | ")
+        .append(x(Stats.median(r.engine.pairedGrowthWithoutGc("floor base", "floor 1M")))).append(" | ")
+        .append(x(Stats.median(r.engine.pairedGrowthWithoutGc("base", "floor 1M")))).append(" |\n\n");
   }
 
   /** Which methods' cost per decision grows from the smallest to the largest lease count. */
