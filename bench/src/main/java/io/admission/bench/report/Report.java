@@ -139,7 +139,9 @@ final class Report {
         .append("- **Contended:** callers outnumber slots 10:1; each thinks (exp., mean 20 ms), acquires, holds the ")
         .append("lease (exp., mean 20 ms), releases. Held callers wait on `WaitForSlot` (Admission) or poll every 50 ms ")
         .append("(peer). Release-to-dispatch = from just before a Release is sent to the moment a waiting caller holds ")
-        .append("the slot it freed (free slots matched in order).\n\n")
+        .append("the slot it freed (free slots matched in order). Fresh server and client JVMs per run; the first half ")
+        .append("of the warm-up runs the same callers with hold and think times 100× shorter, so that both sides' code ")
+        .append("is compiled before measuring (at 2 slots the measured pace is ~100 dispatches/s, too few for the JIT).\n\n")
         .append("Commands (ports are picked at run time):\n\n```sh\n");
     r.commands.forEach((k, v) -> md.append("# ").append(k).append("\n").append(v).append("\n"));
     md.append("```\n\n");
@@ -576,7 +578,10 @@ final class Report {
         .filter(e -> !e.getKey().startsWith("grpc-") && !e.getKey().startsWith("JFR") && e.getValue() >= 0.01)
         .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .forEach(e -> parts.add("`" + e.getKey() + "` " + String.format(Locale.ROOT, "%.2f", e.getValue()) + " cores"));
-    md.append(parts.isEmpty() ? "none busy" : String.join(", ", parts)).append(".\n\n");
+    md.append(parts.isEmpty() ? "none busy" : String.join(", ", parts)).append(". (The compiler threads' share is ")
+        .append("partly the recording's own: starting JFR invalidates compiled code — \"Jvmti state change invalidated ")
+        .append("dependencies\" — and C2 compiles it again inside the window; without JFR the servers' compilations ")
+        .append("have settled by then.)\n\n");
   }
 
   private static String shortName(String method) {
