@@ -109,32 +109,26 @@ final class EngineResults {
     for (int rep = 1; rep <= reps; rep++) {
       java.util.Map<String, Double> scores = new java.util.LinkedHashMap<>();
       java.util.Map<String, Double> gc = new java.util.LinkedHashMap<>();
-      for (Shape shape : PAIRED_SHAPES) {
+      List<Shape> shapes = new ArrayList<>(PAIRED_SHAPES);
+      shapes.addAll(FLOOR_SHAPES);
+      for (Shape shape : shapes) {
+        boolean floor = FLOOR_SHAPES.contains(shape);
         ChainedOptionsBuilder o = options(true, work.resolve("jmh-paired.log"))
             .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
-            .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
-            .param("leases", Integer.toString(shape.leases())).param("held", Integer.toString(shape.held()))
-            .param("orgs", Integer.toString(shape.orgs()))
-            .addProfiler(GCProfiler.class);
-        RunResult rr = new Runner(o.build()).runSingle();
-        double score = medianOfIterations(rr);
-        scores.put(shape.name(), score);
-        gc.put(shape.name(), secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
-        progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f decisions/s", rep, reps,
-            shape.name(), score));
-      }
-      for (Shape shape : FLOOR_SHAPES) {
-        ChainedOptionsBuilder o = options(true, work.resolve("jmh-paired.log"))
-            .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
-            .include(IdTableFloorBenchmark.class.getName() + ".removeOldestPutNew")
             .param("leases", Integer.toString(shape.leases()))
             .addProfiler(GCProfiler.class);
+        if (floor) {
+          o.include(IdTableFloorBenchmark.class.getName() + ".removeOldestPutNew");
+        } else {
+          o.include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+              .param("held", Integer.toString(shape.held())).param("orgs", Integer.toString(shape.orgs()));
+        }
         RunResult rr = new Runner(o.build()).runSingle();
         double score = medianOfIterations(rr);
         scores.put(shape.name(), score);
         gc.put(shape.name(), secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
-        progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f table ops/s", rep, reps,
-            shape.name(), score));
+        progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f %s", rep, reps,
+            shape.name(), score, floor ? "table ops/s" : "decisions/s"));
       }
       paired.add(scores);
       pairedGcShare.add(gc);

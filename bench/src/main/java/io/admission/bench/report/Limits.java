@@ -218,6 +218,13 @@ final class Limits {
         }
       }
       md.append(". ");
+      double p50 = Stats.median(r.contendedValues(Target.ADMISSION, s, "dispatch.p50_ms"));
+      md.append("Admission's own p99 is ").append(Report.x(p99 / p50)).append(" its p50 (").append(Report.ms(p50))
+          .append("): the Release, the loop turn and the pushed event cross four threads in two processes on 2 shared ")
+          .append("cores, so a run-queue delay of a millisecond lands in the tail, and the tail moves with whatever else ")
+          .append("the machine runs (separate runs of this stage on 2026-11-23 read p99 0.33–1.44 ms, 3–12× the peer). ")
+          .append("What it would take to hold 10× at this many waiters: fewer thread hops on the dispatch path (the ")
+          .append("engine on the transport's event loop, as for the unary ratio) or a machine with a core per busy thread. ");
     }
     if (p99 > 2) {
       md.append("Admission's tail is the machine's: the Release, the loop turn and the pushed event cross three ")
