@@ -73,9 +73,9 @@ public final class HeapFootprint {
   /**
    * Bytes per ended call the engine still remembers (DESIGN.md: at least 10 minutes after it
    * ended, for idempotent retries): {@code count} calls acquired and released at one instant,
-   * while one other call of the same agent stays active — as under load, where the agent is never
-   * idle. (An agent that goes idle is forgotten, and each ended call then keeps its own copy of the
-   * agent's four (agent, type) pairs alive: several hundred bytes more.)
+   * while one other call of the same agent stays active, as under load. An ended call is a record
+   * in the engine's byte log plus its index slot, so what grows is byte, long and int arrays; the
+   * index doubles in steps, so the figure depends a little on where {@code count} falls.
    */
   public Footprint perEndedCall(int count) {
     Engine engine = newEngine(count + 1);

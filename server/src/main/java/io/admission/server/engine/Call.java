@@ -1,14 +1,15 @@
 package io.admission.server.engine;
 
 /**
- * One call the org has seen, from its Acquire until {@link Engine#REMEMBER_ENDED_MILLIS} after it
- * ended. Owned by the engine's thread; mutated only by {@link OrgState} and by the structures
- * threaded through it ({@link TimerQueue}, {@link RankTree}, {@link WaitQueue}).
+ * One live call of an org, from its Acquire until it ends; then it is remembered as an
+ * {@link EndedCall} in {@link EndedCalls} and this object is dropped. Owned by the engine's
+ * thread; mutated only by {@link OrgState} and by the structures threaded through it
+ * ({@link TimerQueue}, {@link RankTree}, {@link WaitQueue}).
  *
- * <p>Kept small, since a server holds one per live lease, held call and call ended in the last 10
- * minutes: no copy of the Acquire (events rebuild it), the agent, login and number as the org's
- * own objects rather than each request's copy of the strings, and its pending timer and its
- * places in queues threaded through the call itself instead of tree nodes.
+ * <p>Kept small, since a server holds one per live lease and held call: no copy of the Acquire
+ * (events rebuild it), the agent, login and number as the org's own objects rather than each
+ * request's copy of the strings, and its pending timer and its places in queues threaded through
+ * the call itself instead of tree nodes.
  */
 final class Call {
   enum State {
@@ -28,7 +29,7 @@ final class Call {
   /** Arrival order within the engine: FIFO ties are broken by it and it never changes. */
   final long seq;
 
-  /** Null once ended: a remembered call must not keep a forgotten agent alive. */
+  /** Null once ended: the agent may be forgotten while events still refer to the call. */
   Pool.Pair pair;
   final Login login; // null when the call named no login
   final CallerNumber number; // null when the call named no number
@@ -48,9 +49,7 @@ final class Call {
   long ttlMillis;
   long expiresAt;
 
-  // Once ENDED
-  EndReason endReason;
-  long endedAt;
+  // Once denied (it then ends at once)
   Results.Denial denial;
 
   // While HELD, its place among the org's held calls (RankTree) and in its WaitQueue.
@@ -68,19 +67,9 @@ final class Call {
   /** A new call of {@code org}, placed on its pool pair, login and number. */
   Call(OrgState org, Commands.Acquire request, long seq, Pool.Pair pair, Login login,
       CallerNumber number) {
-    this(org, request, seq, pair, pair.agent.id, login, number);
-  }
-
-  /** A call restored as ended: not on any pool pair. */
-  Call(OrgState org, Commands.Acquire request, long seq, Login login, CallerNumber number) {
-    this(org, request, seq, null, request.agentId(), login, number);
-  }
-
-  private Call(OrgState org, Commands.Acquire request, long seq, Pool.Pair pair, String agentId,
-      Login login, CallerNumber number) {
     this.org = org;
     this.callId = request.callId();
-    this.agentId = agentId; // the agent's own string while it is known: one copy for all its calls
+    this.agentId = pair.agent.id; // the agent's own string: one copy for all its calls
     this.type = request.callType();
     this.requestedTtlMillis = request.leaseTtlMillis();
     this.maxWaitMillis = request.maxWaitMillis();
@@ -133,8 +122,12 @@ final class Call {
 
   /** The request as a sentence, for ALREADY_EXISTS: what this call_id already stands for. */
   String describe() {
-    return "agent_id=\"" + agentId + "\" call_type=" + type + " login_id=\"" + loginId()
-        + "\" from_number=\"" + fromNumber() + "\" lease_ttl=" + requestedTtlMillis
-        + "ms max_wait=" + maxWaitMillis + "ms";
+    return describe(request());
+  }
+
+  static String describe(Commands.Acquire r) {
+    return "agent_id=\"" + r.agentId() + "\" call_type=" + r.callType() + " login_id=\""
+        + r.loginId() + "\" from_number=\"" + r.fromNumber() + "\" lease_ttl="
+        + r.leaseTtlMillis() + "ms max_wait=" + r.maxWaitMillis() + "ms";
   }
 }

@@ -6,7 +6,6 @@ import io.admission.server.engine.Results.ReleaseResult;
 import io.admission.server.engine.Results.RenewResult;
 import io.admission.server.engine.Results.StatusResult;
 import io.admission.server.engine.Results.WatchResult;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -33,8 +32,10 @@ public final class Engine {
   final TimerQueue timers = new TimerQueue();
   private final Map<String, OrgState> orgs = new HashMap<>();
   private final TreeSet<String> orgIds = new TreeSet<>(); // ListOrgs pages in id order
-  /** Ended calls in the order they ended, to forget them after the memory period. */
-  private final ArrayDeque<Call> ended = new ArrayDeque<>();
+  /** Orgs by serial, the short name an ended call's record uses for its org. */
+  private final List<OrgState> orgsBySerial = new ArrayList<>();
+  /** Calls that ended in the last {@link #REMEMBER_ENDED_MILLIS}, as compact records. */
+  private final EndedCalls ended = new EndedCalls(orgsBySerial);
   private final List<Event> outbox = new ArrayList<>();
   private long nextSeq;
   private long lastNow = Long.MIN_VALUE;
@@ -51,6 +52,10 @@ public final class Engine {
     if (existing != null) {
       return retry(org, existing, c, now);
     }
+    EndedCall endedCall = ended.find(org, c.callId());
+    if (endedCall != null) {
+      return retry(endedCall, c);
+    }
     Call call = new Call(
         org, c, nextSeq++, org.pool.pair(c.agentId(), c.callType()), org.login(c.loginId()),
         org.number(c.fromNumber()));
@@ -66,20 +71,30 @@ public final class Engine {
   /** call_id is the idempotency key: the same request gets the call's current state. */
   private AcquireResult retry(OrgState org, Call call, Commands.Acquire c, long now) {
     if (!call.sameRequest(c)) {
-      return new Rejection(
-          Rejection.Kind.ALREADY_EXISTS,
-          "call_id",
-          "call_id " + c.callId() + " is already used in org " + c.orgId() + " by a call with "
-              + call.describe() + "; use a new call_id for a different call");
+      return alreadyUsed(c, call.describe());
     }
-    return switch (call.state) {
-      case ACTIVE -> new Results.Granted(call.lease(), true);
-      case HELD -> new Results.Held(org.holdView(call, now), true);
-      case ENDED -> new Rejection(
-          Rejection.Kind.FAILED_PRECONDITION,
-          "call_id",
-          Messages.ended(call.callId, call.endReason, call.endedAt));
-    };
+    return call.state == Call.State.ACTIVE
+        ? new Results.Granted(call.lease(), true)
+        : new Results.Held(org.holdView(call, now), true);
+  }
+
+  /** A retry of a call that has ended: never a second grant (DESIGN.md). */
+  private static AcquireResult retry(EndedCall call, Commands.Acquire c) {
+    if (!call.sameRequest(c)) {
+      return alreadyUsed(c, Call.describe(call.request()));
+    }
+    return new Rejection(
+        Rejection.Kind.FAILED_PRECONDITION,
+        "call_id",
+        Messages.ended(c.callId(), call.reason(), call.endedAt()));
+  }
+
+  private static Rejection alreadyUsed(Commands.Acquire c, String existing) {
+    return new Rejection(
+        Rejection.Kind.ALREADY_EXISTS,
+        "call_id",
+        "call_id " + c.callId() + " is already used in org " + c.orgId() + " by a call with "
+            + existing + "; use a new call_id for a different call");
   }
 
   public ReleaseResult release(Commands.Release c, long now) {
@@ -88,8 +103,8 @@ public final class Engine {
     if (org == null) {
       return Rejection.unknownOrg(c.orgId());
     }
-    Call call = org.calls.get(c.callId());
-    if (call == null || call.state == Call.State.ENDED) {
+    Call call = org.calls.get(c.callId()); // live calls only: an ended one is not active either
+    if (call == null) {
       return new Results.Released(Results.Released.Effect.NOT_ACTIVE);
     }
     if (call.state == Call.State.HELD) {
@@ -130,18 +145,20 @@ public final class Engine {
       return Rejection.unknownOrg(orgId);
     }
     Call call = org.calls.get(callId);
-    if (call == null) {
-      return new Rejection(
-          Rejection.Kind.NOT_FOUND,
-          "call_id",
-          "call " + callId + " is not known in org " + orgId
-              + " (never acquired, or ended more than 10 minutes ago)");
+    if (call != null) {
+      return call.state == Call.State.HELD
+          ? new Results.Held(org.holdView(call, now), true)
+          : new Results.Granted(call.lease(), true);
     }
-    return switch (call.state) {
-      case HELD -> new Results.Held(org.holdView(call, now), true);
-      case ACTIVE -> new Results.Granted(call.lease(), true);
-      case ENDED -> org.endedView(call);
-    };
+    EndedCall endedCall = ended.find(org, callId);
+    if (endedCall != null) {
+      return endedCall.view();
+    }
+    return new Rejection(
+        Rejection.Kind.NOT_FOUND,
+        "call_id",
+        "call " + callId + " is not known in org " + orgId
+            + " (never acquired, or ended more than 10 minutes ago)");
   }
 
   // ---- Configuration ----------------------------------------------------------------------
@@ -309,10 +326,7 @@ public final class Engine {
     while (!(due = timers.pollDue(now)).isEmpty()) {
       fireInstant(due);
     }
-    while (!ended.isEmpty() && ended.peekFirst().endedAt + REMEMBER_ENDED_MILLIS <= now) {
-      Call old = ended.pollFirst();
-      old.org.calls.remove(old.callId, old);
-    }
+    ended.forgetEndedBy(now - REMEMBER_ENDED_MILLIS);
     return now;
   }
 
@@ -365,8 +379,9 @@ public final class Engine {
   /** The earliest moment a timer is due, or {@link Long#MAX_VALUE}; the loop sleeps until then. */
   public long nextDeadline() {
     long next = timers.nextDeadline();
-    if (!ended.isEmpty()) {
-      next = Math.min(next, ended.peekFirst().endedAt + REMEMBER_ENDED_MILLIS);
+    long oldest = ended.oldestEndedAt();
+    if (oldest != Long.MAX_VALUE) {
+      next = Math.min(next, oldest + REMEMBER_ENDED_MILLIS);
     }
     return next;
   }
@@ -385,8 +400,8 @@ public final class Engine {
     outbox.add(event);
   }
 
-  void remember(Call call) {
-    ended.addLast(call);
+  void remember(EndedCall call) {
+    ended.add(call);
   }
 
   // ---- Snapshot support (see Snapshots) ---------------------------------------------------
@@ -412,8 +427,13 @@ public final class Engine {
     this.lastNow = lastNow;
   }
 
+  EndedCalls endedCalls() {
+    return ended;
+  }
+
   OrgState addOrg(OrgConfig config) {
-    OrgState org = new OrgState(this, config);
+    OrgState org = new OrgState(this, config, orgsBySerial.size());
+    orgsBySerial.add(org);
     orgs.put(config.orgId(), org);
     orgIds.add(config.orgId());
     return org;

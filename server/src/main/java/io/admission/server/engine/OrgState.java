@@ -20,10 +20,13 @@ final class OrgState {
   record Day(LocalDate date, long epochDay, long startsAt, long endsAt) {}
 
   private final Engine engine;
+  /** Its number among the engine's orgs, in creation order; names it in ended-call records. */
+  final int serial;
   OrgConfig config;
   final Pool pool;
   final Map<String, Login> logins = new HashMap<>();
   final Map<String, CallerNumber> numbers = new HashMap<>();
+  /** Live calls (held or active) by call_id; ended ones are in the engine's {@link EndedCalls}. */
   final Map<String, Call> calls = new HashMap<>();
   /** All held calls, for their 1-based queue position and the oldest one's wait. */
   final RankTree held = new RankTree();
@@ -35,8 +38,9 @@ final class OrgState {
   long dailyDay = Long.MIN_VALUE;
   int dailyUsed;
 
-  OrgState(Engine engine, OrgConfig config) {
+  OrgState(Engine engine, OrgConfig config, int serial) {
     this.engine = engine;
+    this.serial = serial;
     this.config = config;
     this.pool = new Pool(config.concurrencyLimit());
   }
@@ -118,8 +122,8 @@ final class OrgState {
       }
     } else if (v instanceof Verdict.Deny d) {
       leaveHeld(call);
-      deny(call, d, now);
-      engine.emit(new Event.WaitEnded(call.request(), endedView(call)));
+      EndedCall ended = deny(call, d, now);
+      engine.emit(new Event.WaitEnded(ended.request(), ended.view()));
     } else {
       leaveHeld(call);
       grant(call, now);
@@ -403,9 +407,9 @@ final class OrgState {
 
   // ---- Ending -----------------------------------------------------------------------------
 
-  private void deny(Call call, Verdict.Deny d, long now) {
+  private EndedCall deny(Call call, Verdict.Deny d, long now) {
     call.denial = new Results.Denial(d.reason(), d.message(), d.retryAt());
-    end(call, EndReason.DENIED, now);
+    return end(call, EndReason.DENIED, now);
   }
 
   /** Release of a granted call, or its lease expiring: the slot frees and waiters may go. */
@@ -431,8 +435,8 @@ final class OrgState {
       freed.add(call.number);
     }
     engine.timers.cancel(call);
-    end(call, reason, now);
-    engine.emit(new Event.LeaseEnded(call.request(), call.lease(), reason, now));
+    EndedCall ended = end(call, reason, now);
+    engine.emit(new Event.LeaseEnded(ended.request(), ended.lease(), reason, now));
     return freed;
   }
 
@@ -440,29 +444,19 @@ final class OrgState {
   void endHeld(Call call, EndReason reason, long now) {
     unqueue(call);
     leaveHeld(call);
-    end(call, reason, now);
-    engine.emit(new Event.WaitEnded(call.request(), endedView(call)));
+    EndedCall ended = end(call, reason, now);
+    engine.emit(new Event.WaitEnded(ended.request(), ended.view()));
   }
 
-  private void end(Call call, EndReason reason, long now) {
+  /** The call leaves the org's live calls and is remembered, as bytes, for 10 minutes. */
+  private EndedCall end(Call call, EndReason reason, long now) {
     call.state = Call.State.ENDED;
-    call.endReason = reason;
-    call.endedAt = now;
     call.pair.live--;
     pool.forgetIfIdle(call.pair.agent);
-    call.pair = null; // remembered for 10 minutes; its agent may be forgotten now
-    engine.remember(call);
-  }
-
-  Results.Ended endedView(Call call) {
-    String message =
-        switch (call.endReason) {
-          case DENIED -> call.denial.message();
-          case WAIT_EXPIRED -> Messages.waitExpired(call.maxWaitMillis);
-          case CANCELLED -> Messages.cancelled();
-          default -> Messages.ended(call.callId, call.endReason, call.endedAt);
-        };
-    Results.Lease lease = call.slotKind != null ? call.lease() : null;
-    return new Results.Ended(call.endReason, call.heldSince, call.endedAt, lease, call.denial, message);
+    call.pair = null;
+    calls.remove(call.callId);
+    EndedCall ended = EndedCall.of(call, reason, now);
+    engine.remember(ended);
+    return ended;
   }
 }

@@ -2,7 +2,9 @@ package io.admission.server.engine;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Takes an {@link EngineSnapshot} of an engine and builds an engine from one. Restoring rebuilds
@@ -16,14 +18,19 @@ public final class Snapshots {
 
   public static EngineSnapshot capture(Engine engine) {
     long now = engine.lastNow();
+    Map<OrgState, List<EngineSnapshot.CallState>> ended = new HashMap<>();
+    engine.endedCalls().forEach(
+        e -> ended.computeIfAbsent(e.org(), k -> new ArrayList<>()).add(capture(e)));
     List<EngineSnapshot.Org> orgs = new ArrayList<>();
     for (String orgId : engine.orgIds()) {
-      orgs.add(capture(engine.org(orgId), now));
+      OrgState org = engine.org(orgId);
+      orgs.add(capture(org, ended.getOrDefault(org, List.of()), now));
     }
     return new EngineSnapshot(engine.nextSeq(), now, orgs);
   }
 
-  private static EngineSnapshot.Org capture(OrgState org, long now) {
+  private static EngineSnapshot.Org capture(
+      OrgState org, List<EngineSnapshot.CallState> ended, long now) {
     Results.OrgView view = Engine.orgView(org, false);
     List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
     for (Login login : org.logins.values()) {
@@ -44,10 +51,11 @@ public final class Snapshots {
       }
     }
     numbers.sort(Comparator.comparing(EngineSnapshot.NumberCounts::number));
-    List<EngineSnapshot.CallState> calls = new ArrayList<>(org.calls.size());
+    List<EngineSnapshot.CallState> calls = new ArrayList<>(org.calls.size() + ended.size());
     for (Call c : org.calls.values()) {
       calls.add(capture(c));
     }
+    calls.addAll(ended);
     calls.sort(Comparator.comparingLong(EngineSnapshot.CallState::seq));
     return new EngineSnapshot.Org(
         org.config, view.reservations(), view.loginOverrides(), view.numberOverrides(), windows,
@@ -55,29 +63,31 @@ public final class Snapshots {
   }
 
   private static EngineSnapshot.CallState capture(Call c) {
-    Commands.Acquire request = c.request();
-    EngineSnapshot.Phase phase = switch (c.state) {
-      case HELD -> EngineSnapshot.Phase.HELD;
-      case ACTIVE -> EngineSnapshot.Phase.ACTIVE;
-      case ENDED -> EngineSnapshot.Phase.ENDED;
-    };
     boolean held = c.state == Call.State.HELD;
     return new EngineSnapshot.CallState(
-        request, c.seq, phase,
+        c.request(), c.seq,
+        held ? EngineSnapshot.Phase.HELD : EngineSnapshot.Phase.ACTIVE,
         held ? c.holdReason : null,
         held ? c.holdMessage : null,
         held ? c.readyAt : -1,
         c.heldSince,
         held ? c.waitDeadline() : -1,
         c.slotKind, c.grantedAt, c.ttlMillis, c.expiresAt,
-        c.endReason, c.endedAt, c.denial);
+        null, 0, null);
+  }
+
+  private static EngineSnapshot.CallState capture(EndedCall e) {
+    return new EngineSnapshot.CallState(
+        e.request(), e.seq(), EngineSnapshot.Phase.ENDED, null, null, -1, e.heldSince(), -1,
+        e.slotKind(), e.grantedAt(), e.ttlMillis(), e.expiresAt(), e.reason(), e.endedAt(),
+        e.denial());
   }
 
   /** An engine in exactly the captured state; its events start empty. */
   public static Engine restore(EngineSnapshot s) {
     Engine engine = new Engine();
     engine.restoreClock(s.nextSeq(), s.lastNow());
-    List<Call> ended = new ArrayList<>();
+    List<EndedCall> ended = new ArrayList<>();
     List<Call> timed = new ArrayList<>();
     for (EngineSnapshot.Org o : s.orgs()) {
       OrgState org = engine.addOrg(o.config());
@@ -101,28 +111,27 @@ public final class Snapshots {
       org.dailyDay = o.dailyDay();
       org.dailyUsed = o.dailyUsed();
       for (EngineSnapshot.CallState cs : o.calls()) {
-        Call call = restore(org, cs);
-        if (call.state == Call.State.ENDED) {
-          ended.add(call);
+        if (cs.phase() == EngineSnapshot.Phase.ENDED) {
+          ended.add(new EndedCall(
+              org, cs.request(), cs.seq(), cs.heldSince(), cs.slotKind(), cs.grantedAt(),
+              cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), cs.denial()));
         } else {
-          timed.add(call);
+          timed.add(restore(org, cs));
         }
       }
     }
     // Timers in deadline order, so that each lands at its lane's tail (see TimerQueue).
     timed.sort(Comparator.<Call>comparingLong(Snapshots::deadline).thenComparingLong(c -> c.seq));
     timed.forEach(c -> c.org.restoreTimer(c));
-    ended.sort(Comparator.<Call>comparingLong(c -> c.endedAt).thenComparingLong(c -> c.seq));
+    ended.sort(Comparator.comparingLong(EndedCall::endedAt).thenComparingLong(EndedCall::seq));
     ended.forEach(engine::remember);
     return engine;
   }
 
   private static Call restore(OrgState org, EngineSnapshot.CallState cs) {
     Commands.Acquire r = cs.request();
-    Call call = cs.phase() == EngineSnapshot.Phase.ENDED
-        ? new Call(org, r, cs.seq(), org.login(r.loginId()), org.number(r.fromNumber()))
-        : new Call(org, r, cs.seq(), org.pool.pair(r.agentId(), r.callType()),
-            org.login(r.loginId()), org.number(r.fromNumber()));
+    Call call = new Call(org, r, cs.seq(), org.pool.pair(r.agentId(), r.callType()),
+        org.login(r.loginId()), org.number(r.fromNumber()));
     org.calls.put(call.callId, call);
     call.heldSince = cs.heldSince();
     call.slotKind = cs.slotKind();
@@ -143,12 +152,7 @@ public final class Snapshots {
               + call.maxWaitMillis + " ms it is " + call.waitDeadline());
         }
       }
-      case ENDED -> {
-        call.state = Call.State.ENDED;
-        call.endReason = cs.endReason();
-        call.endedAt = cs.endedAt();
-        call.denial = cs.denial();
-      }
+      case ENDED -> throw new IllegalStateException("ended calls are restored as EndedCall");
     }
     return call;
   }

@@ -22,12 +22,13 @@ import org.junit.jupiter.api.Test;
  */
 class RankTreeTest {
   private final OrgState org =
-      new OrgState(new Engine(), PoolFixture.orgConfig("org-1", 1, OptionalLong.empty()));
+      new OrgState(new Engine(), PoolFixture.orgConfig("org-1", 1, OptionalLong.empty()), 0);
   private final Map<Long, Call> calls = new HashMap<>();
 
   private Call call(long seq) {
     return calls.computeIfAbsent(seq, s -> new Call(org,
-        new Commands.Acquire("org-1", "call-" + s, "", CallType.OUTBOUND, "", "", 0, 0), s, null, null));
+        new Commands.Acquire("org-1", "call-" + s, "", CallType.OUTBOUND, "", "", 0, 0), s,
+        org.pool.pair("", CallType.OUTBOUND), null, null));
   }
 
   @Test

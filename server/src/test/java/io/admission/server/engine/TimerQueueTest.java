@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Test;
  */
 class TimerQueueTest {
   private final OrgState org =
-      new OrgState(new Engine(), PoolFixture.orgConfig("org-1", 1, OptionalLong.empty()));
+      new OrgState(new Engine(), PoolFixture.orgConfig("org-1", 1, OptionalLong.empty()), 0);
 
   private Call call(long seq) {
     return new Call(org,
-        new Commands.Acquire("org-1", "call-" + seq, "", CallType.OUTBOUND, "", "", 0, 0), seq, null, null);
+        new Commands.Acquire("org-1", "call-" + seq, "", CallType.OUTBOUND, "", "", 0, 0), seq,
+        org.pool.pair("", CallType.OUTBOUND), null, null);
   }
 
   /** Sets {@code c}'s timer due at {@code at}: its lease expiry or max_wait deadline, by kind. */
