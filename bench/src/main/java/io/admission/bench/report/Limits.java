@@ -78,7 +78,7 @@ final class Limits {
         .append("looks up a call granted long ago by its id: the `calls` table slot, the `HashMap` node, the id's ")
         .append("`String` and bytes and the `Call` itself are main-memory misses of roughly 100 ns each once there are ")
         .append("~10⁵ leases or more, which a 1 k-lease engine never pays (everything sits in L2), and `Engine.advance` ")
-        .append("removes the call that ended 10 engine-minutes ago from the same table. What it would take to go ")
+        .append("forgets the call that ended 10 engine-minutes ago from the ended-call index. What it would take to go ")
         .append("further: nothing per lease for the collector to copy (the GC share above: `Call`s reused from a pool ")
         .append("or kept in preallocated arrays, call ids in one byte arena) and fewer cache lines per call (the id's ")
         .append("bytes inline in an open-addressing table keyed by id) — without GC pauses what remains is memory ")
@@ -142,24 +142,28 @@ final class Limits {
           .append(" to ").append(Report.mb(a.heapAfterLastGc)).append(": ");
     }
     Properties ended = r.heap.get("ended");
-    md.append("every ended call is remembered for 10 minutes (DESIGN.md, for idempotent retries), ")
-        .append(ended == null ? "about 300" : ended.getProperty("ended.bytes"))
-        .append(" bytes each; at ").append(Report.num(Stats.median(r.e2eValues(Target.ADMISSION, "pairs_per_s"))))
-        .append(" pairs/s that is ").append(ended == null ? "several" : Report.num(
-            Stats.median(r.e2eValues(Target.ADMISSION, "pairs_per_s")) * Double.parseDouble(ended.getProperty("ended.bytes")) / 1e6))
-        .append(" MB more live heap every second that the collector must copy and promote, where the no-op keeps ")
+    double pairs = Stats.median(r.e2eValues(Target.ADMISSION, "pairs_per_s"));
+    md.append("every ended call is remembered for 10 minutes (DESIGN.md, for idempotent retries), as a record in ")
+        .append("a log of byte chunks (")
+        .append(ended == null ? "about 115" : ended.getProperty("ended.bytes"))
+        .append(" bytes each with its index slot, no object per call); at ").append(Report.num(pairs))
+        .append(" pairs/s the log grows ").append(ended == null ? "several" : Report.num(
+            pairs * Double.parseDouble(ended.getProperty("ended.bytes")) / 1e6))
+        .append(" MB a second in large arrays the collector neither traces nor copies, where the no-op keeps ")
         .append("nothing. The rest is the hand-off itself: each request crosses from the Netty event loop to the loop ")
         .append("thread and its answer crosses back, which the no-op service, answering on the event loop, never ")
-        .append("pays. How much each part weighs was measured once by taking it out of a build (2026-11-23, 2 runs each, ")
-        .append("same load; not settings the server offers, since DESIGN.md requires both): without the 10-minute ")
-        .append("memory of ended calls +12 % pairs/s (15.6 instead of 18.0 µs server CPU per pair), without the audit ")
-        .append("log +2 %, without both +20 % (13.3 µs) — which would still be about 0.81 of the no-op. So no change ")
-        .append("to the memory or the audit alone reaches 0.85; the single writer's hand-off does not go away while ")
-        .append("every unary request is its own HTTP/2 stream answered from another thread. What it would take: ")
-        .append("the engine applied on the transport's own event loop (one writer without a hop, the loop's turn ")
-        .append("being the event loop's read batch), and ended calls kept outside the collector's heap; or the ")
-        .append("`Session` stream (DESIGN.md, measured above), which amortizes gRPC's per-call cost and the hand-offs ")
-        .append("over many requests.\n\n");
+        .append("pays. How much each part weighs was measured by taking it out of a build (2026-11-23, 2 runs each, ")
+        .append("same load; not settings the server offers, since DESIGN.md requires both), when ended calls were ")
+        .append("still kept as objects: without the 10-minute memory +12 % pairs/s (15.6 instead of 18.0 µs server ")
+        .append("CPU per pair), without the audit log +2 %, without both +20 % (13.3 µs) — which would still be about ")
+        .append("0.81 of the no-op. Keeping ended calls as bytes (this build) then measured +6.5 % pairs/s and 13 % ")
+        .append("less server CPU per pair than keeping them as objects (3 alternating runs each, 256 callers), about ")
+        .append("half of what dropping the memory altogether gave. So neither the memory nor the audit can reach ")
+        .append("0.85; the single writer's hand-off does not go away while every unary request is its own HTTP/2 ")
+        .append("stream answered from another thread. What it would take: the engine applied on the transport's ")
+        .append("own event loop (one writer without a hop, the loop's turn being the event loop's read batch); or ")
+        .append("the `Session` stream (DESIGN.md, measured above), which amortizes gRPC's per-call cost and the ")
+        .append("hand-offs over many requests.\n\n");
   }
 
   private static void redis(StringBuilder md, Results r) {
@@ -235,7 +239,7 @@ final class Limits {
 
   /** What each class of a heap histogram stands for in the engine, where the engine explains it. */
   private static final Map<String, String> HEAP_CLASSES = Map.ofEntries(
-      Map.entry("io.admission.server.engine.Call", "the `Call`, with the fields of every state (held, active, ended) "
+      Map.entry("io.admission.server.engine.Call", "the `Call`, with the fields of both live states (held, active) "
           + "and the links of its timer lane and its queues threaded through it"),
       Map.entry("[B", "string bytes: the 36-character call id (a held call's message is shared with the calls held "
           + "for the same reason)"),
@@ -265,7 +269,7 @@ final class Limits {
             .append(HEAP_CLASSES.containsKey(name) ? ": " + HEAP_CLASSES.get(name) : "").append("\n");
       }
       md.append("\nWhat it would take: ");
-      md.append("the call id is the client's and stays (~80 B); the fields only a held or an ended call needs ")
+      md.append("the call id is the client's and stays (~80 B); the fields only a held call needs ")
           .append("could move to a small object that only those calls carry, and the `calls` map could be an ")
           .append("open-addressing table without a node per entry.\n\n");
     }

@@ -125,7 +125,7 @@ final class Report {
         .append("- **Engine:** JMH on one thread, a fork per measurement: the targets' shapes side by side, ")
         .append(r.reps).append(" repetitions of each in turn (" + EngineResults.PAIRED_WARMUP + "×1 s warm-up, 5×1 s measured); every shape of the ")
         .append("benchmark's parameters once (3×2 s, 3×2 s); JFR at 1 k and 1 M leases. One invocation = Release of the oldest lease + Acquire granted on the freed slot (2 decisions); ")
-        .append("the engine's clock advances 1 s per invocation so ended calls (remembered 10 min) stay a few hundred. ")
+        .append("the engine's clock advances 1 s per invocation so ended calls (remembered 10 min) stay a few hundred: a decision pays for recording its ended call but, unlike a real server, never for keeping millions of them. ")
         .append("Leases are on an agent's reserved slots; held calls wait in the same orgs' shared-pool queue behind ")
         .append("one filler lease per org (at most 100 orgs carry held calls), so each Release consults a queue as deep as asked.\n")
         .append("- **Heap:** a JVM of its own (`-XX:+UseSerialGC`), used heap and class histogram after a full GC ")
