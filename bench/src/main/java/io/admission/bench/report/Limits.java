@@ -84,17 +84,26 @@ final class Limits {
         .append("bytes inline in an open-addressing table keyed by id) — without GC pauses what remains is memory ")
         .append("latency, not the algorithm.");
     if (!r.engine.pairedScores("floor 1M").isEmpty()) {
+      double floor = Stats.median(r.engine.pairedGrowth("base", "floor 1M"));
       md.append(" The floor measured beside it says how far that could go: a bare `HashMap` doing only the ")
           .append("engine's id traffic with call-sized objects costs, per operation at 1 M leases, ")
-          .append(Report.x(Stats.median(r.engine.pairedGrowth("base", "floor 1M"))))
+          .append(Report.x(floor))
           .append(" what a whole engine decision costs at 1 k (")
           .append(Report.x(Stats.median(r.engine.pairedGrowthWithoutGc("base", "floor 1M"))))
-          .append(" with GC pauses taken out), so no engine that keeps a heap object per lease keyed by id can be within ")
-          .append("1.3× here; the engine itself adds ")
+          .append(" with GC pauses taken out), ")
+          .append(floor > 1.3
+              ? "so no engine that keeps a heap object per lease keyed by id can be within 1.3× here"
+              : "so an engine that keeps a heap object per lease keyed by id would have to fit everything else "
+                  + "a decision does at 1 M leases into " + Report.x(1.3 - floor) + " of a 1 k decision to be "
+                  + "within 1.3×")
+          .append("; the engine itself adds ")
           .append(Report.x(Stats.median(ratioOfFloor(r))))
           .append(" on top of that floor at 1 M leases. Meeting the target would take leases kept outside the ")
           .append("collector's heap (fixed-size records in preallocated arrays, an open-addressing index) and even ")
-          .append("then each Release pays the memory latency of a table too large for the cache.");
+          .append("then each Release pays the memory latency of a table too large for the cache. Every shape, the ")
+          .append("base included, also records each call it ends in the ended-call log (some tens of ns a ")
+          .append("decision that the benchmark's few hundred remembered calls never pay back, see Method); a ")
+          .append("constant added to both sides of these ratios makes them read lower than the growth in ns does.");
     }
     md.append("\n\n");
   }
