@@ -67,7 +67,7 @@ final class EndedCalls {
     return size;
   }
 
-  /** Bytes held by the log's chunks and the index, for the heap benchmark and tests. */
+  /** Bytes held by the log's chunks and the index, for tests. */
   long footprintBytes() {
     long bytes = (long) positions.length * (Long.BYTES + Integer.BYTES);
     for (long c = firstChunk; c <= tailChunk; c++) {
@@ -119,18 +119,13 @@ final class EndedCalls {
   /** Forgets every call that ended at or before {@code endedBy}, oldest first. */
   void forgetEndedBy(long endedBy) {
     while (size > 0 && oldestEndedAt() <= endedBy) {
-      long chunkNo = headPosition >>> 32;
-      byte[] chunk = chunk(chunkNo);
-      int offset = (int) headPosition;
-      unindex(headPosition, readInt(chunk, offset + 4));
+      long next = next(headPosition);
+      unindex(headPosition, readInt(chunk(headPosition >>> 32), (int) headPosition + 4));
       size--;
-      offset += readInt(chunk, offset);
-      if (chunkNo != tailChunk && (offset + 4 > chunk.length || readInt(chunk, offset) == 0)) {
+      if (next >>> 32 != headPosition >>> 32) {
         dropFirstChunk();
-        headPosition = (chunkNo + 1) << 32;
-      } else {
-        headPosition = chunkNo << 32 | offset;
       }
+      headPosition = next;
     }
     if (size * 8 < positions.length && positions.length > MIN_INDEX_SLOTS) {
       resize(positions.length / 2);
@@ -141,16 +136,8 @@ final class EndedCalls {
   void forEach(Consumer<EndedCall> action) {
     long position = headPosition;
     for (int n = 0; n < size; n++) {
-      long chunkNo = position >>> 32;
-      byte[] chunk = chunk(chunkNo);
-      int offset = (int) position;
-      if (offset + 4 > chunk.length || readInt(chunk, offset) == 0) {
-        position = (chunkNo + 1) << 32;
-        n--;
-        continue;
-      }
       action.accept(decode(position));
-      position = chunkNo << 32 | (offset + readInt(chunk, offset));
+      position = next(position);
     }
   }
 
@@ -158,6 +145,19 @@ final class EndedCalls {
 
   private byte[] chunk(long chunkNo) {
     return ring[(ringHead + (int) (chunkNo - firstChunk)) & (ring.length - 1)];
+  }
+
+  /**
+   * Where the record after the one at {@code position} starts, or will start: in the same chunk,
+   * or at the start of the next one when this chunk ended there (the tail chunk has not ended).
+   */
+  private long next(long position) {
+    long chunkNo = position >>> 32;
+    byte[] chunk = chunk(chunkNo);
+    int offset = (int) position + readInt(chunk, (int) position);
+    boolean chunkEnds =
+        chunkNo != tailChunk && (offset + 4 > chunk.length || readInt(chunk, offset) == 0);
+    return chunkEnds ? (chunkNo + 1) << 32 : chunkNo << 32 | offset;
   }
 
   /**
