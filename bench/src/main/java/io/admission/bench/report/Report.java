@@ -246,7 +246,7 @@ final class Report {
       return;
     }
     md.append("The floor, in the same repetitions: `IdTableFloorBenchmark` does only the id traffic of the engine's ")
-        .append("cycle on a bare `HashMap` — remove the oldest lease's entry, put a call-sized object (176 bytes, as a ")
+        .append("cycle on a bare `HashMap` — remove the oldest lease's entry, put a call-sized object (160 bytes, as a ")
         .append("`Call`) under a new id — with the same lease lifetimes and JVM settings. Any engine that keeps a heap ")
         .append("object per lease in a table keyed by call id does at least this, so its cost at 1 M leases ÷ the ")
         .append("engine's at 1 k is the least growth such a design can show on this machine.\n\n")
