@@ -1,6 +1,5 @@
 package io.admission.server.audit;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.admission.v1.AuditEvent;
@@ -126,11 +125,9 @@ final class MemoryAuditStore implements AuditStore {
   private AuditEvent event(long sequence) {
     int slot = slot(sequence);
     try {
-      return AuditEvent.parseFrom(CodedInputStream.newInstance(buffer, start[slot], length[slot]));
+      return AuditEvent.parser().parseFrom(buffer, start[slot], length[slot]);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("audit event " + sequence + " in the ring is corrupt", e);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 
