@@ -21,6 +21,9 @@ final class JfrSummary {
   final Map<String, Long> byThread = new HashMap<>();
   final Map<String, Long> byComponent = new HashMap<>();
   final Map<String, Long> byMethod = new HashMap<>();
+  /** The server's thread that runs the loop: its one transport thread, which does all the I/O too. */
+  static final String LOOP_THREAD = "admission-io";
+
   final Map<String, Long> loopByMethod = new HashMap<>();
   /** Samples by the innermost engine method on the stack: what the engine was doing, inclusive. */
   final Map<String, Long> byEngineMethod = new HashMap<>();
@@ -111,7 +114,7 @@ final class JfrSummary {
       engineInclusive++;
       byEngineMethod.merge(engineMethod, 1L, Long::sum);
     }
-    if (thread.equals("admission-loop")) {
+    if (thread.equals(LOOP_THREAD)) {
       loopSamples++;
       loopByMethod.merge(method, 1L, Long::sum);
     }

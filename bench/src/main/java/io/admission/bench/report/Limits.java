@@ -141,10 +141,10 @@ final class Limits {
         .append("every extra server microsecond is a microsecond the client does not get. ");
     JfrSummary a = r.profiles.get(Target.ADMISSION);
     if (a != null) {
-      double loop = a.threadCpu.getOrDefault("admission-loop", Double.NaN);
-      md.append("In the profiled run the loop thread used ").append(String.format(Locale.ROOT, "%.2f", loop))
-          .append(loop < 0.8 ? " cores (far from saturated: the two cores as a whole are the limit)"
-              : " cores (close to saturated)")
+      double io = a.threadCpu.getOrDefault(JfrSummary.LOOP_THREAD, Double.NaN);
+      md.append("In the profiled run `").append(JfrSummary.LOOP_THREAD).append("`, the one thread that reads and ")
+          .append("writes the connection and runs the loop between reads, used ").append(String.format(Locale.ROOT, "%.2f", io))
+          .append(io < 0.8 ? " cores (not saturated: the two cores as a whole are the limit)" : " cores (close to saturated)")
           .append("; the engine is ").append(Report.pct(a.engineInclusive / (double) a.samples))
           .append(" of the samples. GC paused the server ").append(a.gcPauses.toMillis()).append(" ms in ")
           .append(a.recorded.toSeconds()).append(" s, and the heap after GC grew from ").append(Report.mb(a.heapAfterGcMin))
@@ -159,20 +159,13 @@ final class Limits {
         .append(" pairs/s the log grows ").append(ended == null ? "several" : Report.num(
             pairs * Double.parseDouble(ended.getProperty("ended.bytes")) / 1e6))
         .append(" MB a second in large arrays the collector neither traces nor copies, where the no-op keeps ")
-        .append("nothing. The rest is the hand-off itself: each request crosses from the Netty event loop to the loop ")
-        .append("thread and its answer crosses back, which the no-op service, answering on the event loop, never ")
-        .append("pays. How much each part weighs was measured by taking it out of a build (2026-11-23, 2 runs each, ")
-        .append("same load; not settings the server offers, since DESIGN.md requires both), when ended calls were ")
-        .append("still kept as objects: without the 10-minute memory +12 % pairs/s (15.6 instead of 18.0 µs server ")
-        .append("CPU per pair), without the audit log +2 %, without both +20 % (13.3 µs) — which would still be about ")
-        .append("0.81 of the no-op. Keeping ended calls as bytes (this build) then measured +6.5 % pairs/s and 13 % ")
-        .append("less server CPU per pair than keeping them as objects (3 alternating runs each, 256 callers), about ")
-        .append("half of what dropping the memory altogether gave. So neither the memory nor the audit can reach ")
-        .append("0.85; the single writer's hand-off does not go away while every unary request is its own HTTP/2 ")
-        .append("stream answered from another thread. What it would take: the engine applied on the transport's ")
-        .append("own event loop (one writer without a hop, the loop's turn being the event loop's read batch); or ")
-        .append("the `Session` stream (DESIGN.md, measured above), which amortizes gRPC's per-call cost and the ")
-        .append("hand-offs over many requests.\n\n");
+        .append("nothing. There is no hand-off between threads left to remove: a request is applied and answered on ")
+        .append("the transport thread that read it (a loop thread of its own, measured on 2026-11-23 with 3 ")
+        .append("alternating runs, gave 9–33 % fewer pairs/s). What remains is the work the no-op does not do: ")
+        .append("the decision, the ended-call record, the audit log's and the metrics' observers, and the loop's ")
+        .append("turn (stamping, the command log, the answers' closures). What it would take: less of that work per ")
+        .append("request, or the `Session` stream (DESIGN.md, measured above), which amortizes gRPC's per-call cost ")
+        .append("over many requests.\n\n");
   }
 
   private static void redis(StringBuilder md, Results r) {
@@ -233,11 +226,13 @@ final class Limits {
       md.append(". ");
       double p50 = Stats.median(r.contendedValues(Target.ADMISSION, s, "dispatch.p50_ms"));
       md.append("Admission's own p99 is ").append(Report.x(p99 / p50)).append(" its p50 (").append(Report.ms(p50))
-          .append("): the Release, the loop turn and the pushed event cross four threads in two processes on 2 shared ")
-          .append("cores, so a run-queue delay of a millisecond lands in the tail, and the tail moves with whatever else ")
-          .append("the machine runs (separate runs of this stage on 2026-11-23 read p99 0.33–1.44 ms, 3–12× the peer). ")
-          .append("What it would take to hold 10× at this many waiters: fewer thread hops on the dispatch path (the ")
-          .append("engine on the transport's event loop, as for the unary ratio) or a machine with a core per busy thread. ");
+          .append("): the Release and the pushed event cross three threads in two processes on 2 shared cores (the ")
+          .append("caller's timer thread, the client's transport thread, and the server's transport thread, which ")
+          .append("applies the Release and writes the dispatch itself), so a run-queue delay of a millisecond lands ")
+          .append("in the tail, and the tail moves with whatever else the machine runs (separate 3-repetition runs of ")
+          .append("this stage on 2026-11-23 read p99 0.46–0.95 ms, 4.4–10.1× the peer). What it would take to hold ")
+          .append("10× at this many waiters: a machine with a core per busy thread; with fewer waiters polling ")
+          .append("gets slower and the ratio grows, as the other slot count shows. ");
     }
     if (p99 > 2) {
       md.append("Admission's tail is the machine's: the Release, the loop turn and the pushed event cross three ")

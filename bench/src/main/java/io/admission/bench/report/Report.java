@@ -538,7 +538,8 @@ final class Report {
         md.append(" |\n");
       }
       if (s.loopSamples > 0) {
-        md.append("\nHottest methods on the loop thread (self, share of the loop's samples): ");
+        md.append("\nHottest methods on `").append(JfrSummary.LOOP_THREAD).append("`, the thread that runs the loop ")
+            .append("and does every connection's I/O (self, share of its samples): ");
         List<String> parts = new ArrayList<>();
         JfrSummary.top(s.loopByMethod, 8).forEach((m, c) -> parts.add("`" + shortName(m) + "` " + pct(c / (double) s.loopSamples)));
         md.append(String.join(", ", parts)).append(".\n");

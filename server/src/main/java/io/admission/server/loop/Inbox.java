@@ -9,35 +9,42 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The loop's queue: many producers (gRPC transport threads, the web server), one consumer (the
- * loop thread). Lock-free on both sides, and a producer wakes the consumer only when it is
- * actually asleep.
+ * loop, on its own thread or as tasks on a transport thread). Lock-free on both sides, and a
+ * producer wakes the consumer only when it is idle.
  *
  * <p>Why not {@link java.util.concurrent.ArrayBlockingQueue}: every offer takes its lock, so a
  * transport thread that meets the loop draining a batch can park on the lock (a futex sleep of the
  * thread that does all of a connection's I/O), and the hot path would hold a lock. Here an offer
- * is one CAS on a linked queue plus one volatile read; the only system call is the unpark of a
- * loop that went to sleep, at most once per sleep. (End to end on 2 cores it measured no slower;
- * any gain was within the machine's noise.)
+ * is one CAS on a linked queue plus one volatile read; the only wake-up (an unpark, or a task
+ * handed to the transport thread) is paid once per idle spell, by the producer that ends it.
  *
- * <p>No wake-up is lost: a producer publishes its task and then reads {@code sleeping}; the
- * consumer sets {@code sleeping} and then looks at the queue again before it parks. Both are
- * volatile, so at least one of them sees the other.
+ * <p>No wake-up is lost: a producer publishes its task and then reads {@code idle}; the consumer
+ * sets {@code idle} and then looks at the queue again before it sleeps. Both are volatile, so at
+ * least one of them sees the other; the compare-and-set makes exactly one of them act on it.
  */
 final class Inbox<T> {
   private final ConcurrentLinkedQueue<T> queue = new ConcurrentLinkedQueue<>();
   /** Tasks offered and not yet drained: the bound applies to this, not to the queue's size(). */
   private final AtomicInteger pending = new AtomicInteger();
-  private final AtomicBoolean sleeping = new AtomicBoolean();
+  private final AtomicBoolean idle = new AtomicBoolean();
   private final int capacity;
-  private volatile Thread consumer;
+  private volatile Runnable wakeUp = () -> { };
 
   Inbox(int capacity) {
     this.capacity = capacity;
   }
 
-  /** The thread that {@link #await}s; set before it first waits. */
+  /** A consumer thread that {@link #await}s: producers unpark it. Set before it first waits. */
   void consumer(Thread thread) {
-    this.consumer = thread;
+    this.wakeUp = () -> LockSupport.unpark(thread);
+  }
+
+  /**
+   * A consumer that runs as tasks: {@code wakeUp} schedules it when a task arrives while it is
+   * idle. The consumer then starts busy, so call {@link #idleUnlessQueued} at the end of each run.
+   */
+  void consumer(Runnable wakeUp) {
+    this.wakeUp = wakeUp;
   }
 
   /** Adds {@code task} unless {@code capacity} tasks are already waiting. */
@@ -62,10 +69,24 @@ final class Inbox<T> {
   }
 
   private void wake() {
-    // One volatile read when the loop is awake; the CAS makes one producer pay the unpark.
-    if (sleeping.get() && sleeping.compareAndSet(true, false)) {
-      LockSupport.unpark(consumer);
+    // One volatile read when the loop is busy; the CAS makes one producer pay the wake-up.
+    if (claim()) {
+      wakeUp.run();
     }
+  }
+
+  /** Ends an idle spell: true for the one caller that saw it idle and must now run the consumer. */
+  boolean claim() {
+    return idle.get() && idle.compareAndSet(true, false);
+  }
+
+  /**
+   * Task consumer only, at the end of a run: goes idle, unless tasks are already waiting — then it
+   * stays busy and returns true, and the caller must run again (no producer will wake it).
+   */
+  boolean idleUnlessQueued() {
+    idle.set(true);
+    return !queue.isEmpty() && claim();
   }
 
   /** Consumer only: waits until a task is queued or {@code millis} pass (0: do not wait). */
@@ -74,7 +95,7 @@ final class Inbox<T> {
       return;
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    sleeping.set(true);
+    idle.set(true);
     try {
       while (queue.isEmpty()) {
         long left = deadline - System.nanoTime();
@@ -85,10 +106,10 @@ final class Inbox<T> {
         if (Thread.interrupted()) {
           throw new InterruptedException();
         }
-        sleeping.set(true); // a spurious or timed-out return: still asleep as far as producers know
+        idle.set(true); // a spurious or timed-out return: still asleep as far as producers know
       }
     } finally {
-      sleeping.set(false);
+      idle.set(false);
     }
   }
 
