@@ -573,10 +573,11 @@ final class Report {
           .append(" bytes per remembered ended call, ").append(num(pairs * Double.parseDouble(ended.getProperty("ended.bytes")) / 1e6))
           .append(" MB/s of calls kept for their 10 minutes");
     }
-    md.append("; threads other than the event loops: ");
+    md.append("; threads other than the transport's: ");
     List<String> parts = new ArrayList<>();
     a.threadCpu.entrySet().stream()
-        .filter(e -> !e.getKey().startsWith("grpc-") && !e.getKey().startsWith("JFR") && e.getValue() >= 0.01)
+        .filter(e -> !e.getKey().startsWith("grpc-") && !e.getKey().startsWith("admission-io")
+            && !e.getKey().startsWith("admission-accept") && !e.getKey().startsWith("JFR") && e.getValue() >= 0.01)
         .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .forEach(e -> parts.add("`" + e.getKey() + "` " + String.format(Locale.ROOT, "%.2f", e.getValue()) + " cores"));
     md.append(parts.isEmpty() ? "none busy" : String.join(", ", parts)).append(". (The compiler threads' share is ")

@@ -260,19 +260,23 @@ public final class EventLoop implements AutoCloseable {
     transport.execute(this::hostedRun); // the inbox starts busy: this first run ends its spell
   }
 
-  /** One run on the host: a turn, the next deadline's timer, and idle unless more is queued. */
+  /**
+   * One turn as a task on the host, then the next deadline's timer; if more is queued, another
+   * task rather than a loop here, so the thread reads its sockets between turns.
+   */
   private void hostedRun() {
-    do {
-      if (!running) {
-        return;
-      }
-      try {
-        turn();
-        scheduleTimer();
-      } catch (Throwable t) {
-        LOG.log(Level.ERROR, "loop turn failed; continuing", t);
-      }
-    } while (inbox.idleUnlessQueued());
+    if (!running) {
+      return;
+    }
+    try {
+      turn();
+      scheduleTimer();
+    } catch (Throwable t) {
+      LOG.log(Level.ERROR, "loop turn failed; continuing", t);
+    }
+    if (inbox.idleUnlessQueued()) {
+      host.execute(this::hostedRun);
+    }
   }
 
   /**
