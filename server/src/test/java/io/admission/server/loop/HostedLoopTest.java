@@ -126,9 +126,7 @@ class HostedLoopTest {
   @Test
   void noWakeUpIsLost() throws Exception {
     loop.startOn(host);
-    Answer<Object> put = new Answer<>();
-    loop.submit(putOrg(1), put);
-    put.get();
+    run(putOrg(1));
     int producers = 4;
     int each = 5_000;
     CountDownLatch answered = new CountDownLatch(producers * each);
@@ -143,22 +141,8 @@ class HostedLoopTest {
         throw new AssertionError(error);
       }
     };
-    List<Thread> threads = new ArrayList<>();
-    for (int p = 0; p < producers; p++) {
-      Thread t = new Thread(() -> {
-        for (int i = 0; i < each; i++) {
-          assertTrue(loop.read((engine, now) -> engine.getOrg("org"), count));
-          if (i % 64 == 0) {
-            Thread.yield(); // let the loop go idle now and then
-          }
-        }
-      });
-      threads.add(t);
-      t.start();
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
+    InboxTest.produce(producers, each,
+        i -> assertTrue(loop.read((engine, now) -> engine.getOrg("org"), count)));
     assertTrue(answered.await(10, TimeUnit.SECONDS), answered.getCount() + " requests left");
   }
 
@@ -173,9 +157,7 @@ class HostedLoopTest {
       }
     });
     loop.startOn(host);
-    Answer<Object> put = new Answer<>();
-    loop.submit(putOrg(100), put);
-    put.get();
+    run(putOrg(100));
     host.submit(() -> { }).get(); // the put's turn has ended (observers hear of it after answers)
     turns.clear();
     List<Answer<Object>> answers = new ArrayList<>();
@@ -197,12 +179,8 @@ class HostedLoopTest {
   @Test
   void aDeadlineWakesTheLoopWithoutARequest() throws Exception {
     loop.startOn(host);
-    Answer<Object> put = new Answer<>();
-    loop.submit(putOrg(1), put);
-    put.get();
-    Answer<Object> first = new Answer<>();
-    loop.submit(acquire("short", 200), first);
-    assertInstanceOf(Results.Granted.class, first.get());
+    run(putOrg(1));
+    assertInstanceOf(Results.Granted.class, run(acquire("short", 200)));
     Stream stream = new Stream();
     Answer<Results.AcquireResult> held = new Answer<>();
     loop.submitWatching(acquire("waiting", 0), held, stream);
@@ -218,12 +196,8 @@ class HostedLoopTest {
   @Test
   void closeEndsOpenStreamsOnTheTransportThread() throws Exception {
     loop.startOn(host);
-    Answer<Object> put = new Answer<>();
-    loop.submit(putOrg(1), put);
-    put.get();
-    Answer<Object> first = new Answer<>();
-    loop.submit(acquire("c1", 0), first);
-    first.get();
+    run(putOrg(1));
+    assertInstanceOf(Results.Granted.class, run(acquire("c1", 0)));
     Answer<Results.AcquireResult> held = new Answer<>();
     loop.submitWatching(acquire("c2", 0), held, new Stream());
     assertInstanceOf(Results.Held.class, held.get());
@@ -233,6 +207,13 @@ class HostedLoopTest {
     loop.close();
     assertTrue(watching.next().toString().contains("shutting down"));
     assertSame(hostThread.get(), watching.threads.get(1));
+  }
+
+  /** Submits {@code command} from this thread and waits for its answer. */
+  private <R> R run(Commands.Command<R> command) throws Exception {
+    Answer<R> answer = new Answer<>();
+    assertTrue(loop.submit(command, answer));
+    return answer.get();
   }
 
   private static Commands.PutOrg putOrg(int limit) {

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
 
 class InboxTest {
@@ -73,13 +74,23 @@ class InboxTest {
     });
     inbox.consumer(consumer);
     consumer.start();
+    produce(producers, each, i -> assertTrue(inbox.offer(i)));
+    assertTrue(done.await(5, TimeUnit.SECONDS), "consumer stalled at " + received.get());
+    assertEquals(producers * each, received.get());
+  }
+
+  /**
+   * Runs {@code producers} threads that each offer {@code each} times, yielding now and then so
+   * the consumer goes idle between bursts, and waits for them to finish.
+   */
+  static void produce(int producers, int each, IntConsumer offer) throws InterruptedException {
     List<Thread> threads = new ArrayList<>();
     for (int p = 0; p < producers; p++) {
       Thread t = new Thread(() -> {
         for (int i = 0; i < each; i++) {
-          assertTrue(inbox.offer(i));
+          offer.accept(i);
           if (i % 64 == 0) {
-            Thread.yield(); // let the consumer fall asleep now and then
+            Thread.yield();
           }
         }
       });
@@ -89,8 +100,6 @@ class InboxTest {
     for (Thread t : threads) {
       t.join();
     }
-    assertTrue(done.await(5, TimeUnit.SECONDS), "consumer stalled at " + received.get());
-    assertEquals(producers * each, received.get());
   }
 
   /**
