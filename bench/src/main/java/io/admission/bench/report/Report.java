@@ -576,7 +576,7 @@ final class Report {
     md.append("; threads other than the transport's: ");
     List<String> parts = new ArrayList<>();
     a.threadCpu.entrySet().stream()
-        .filter(e -> !e.getKey().startsWith("grpc-") && !e.getKey().startsWith("admission-io")
+        .filter(e -> !e.getKey().startsWith("grpc-") && !e.getKey().startsWith(JfrSummary.LOOP_THREAD)
             && !e.getKey().startsWith("admission-accept") && !e.getKey().startsWith("JFR") && e.getValue() >= 0.01)
         .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .forEach(e -> parts.add("`" + e.getKey() + "` " + String.format(Locale.ROOT, "%.2f", e.getValue()) + " cores"));
