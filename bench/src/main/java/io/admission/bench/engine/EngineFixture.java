@@ -42,9 +42,13 @@ public final class EngineFixture {
 
   private final Engine engine = new Engine();
   private final String[] orgIds;
-  /** Live bench leases in the order they were granted: [org index, call id] as parallel rings. */
+  /**
+   * Live bench leases in the order they were granted: [org index, call number] as parallel rings.
+   * Numbers, not the id strings: a ring of strings would itself keep an object per lease alive,
+   * and the collector's work on it would be measured as the engine's.
+   */
   private final int[] ringOrg;
-  private final String[] ringCall;
+  private final long[] ringCall;
   private int ringPos;
   private long nextId;
   private long now = START;
@@ -55,7 +59,7 @@ public final class EngineFixture {
       orgIds[i] = orgId(i);
     }
     this.ringOrg = new int[leases];
-    this.ringCall = new String[leases];
+    this.ringCall = new long[leases];
   }
 
   /** Builds the shape; every command's outcome is checked so a benchmark never measures errors. */
@@ -77,10 +81,10 @@ public final class EngineFixture {
     }
     for (int n = 0; n < leases; n++) {
       int org = n % orgsWithLeases;
-      String callId = f.newCallId();
-      f.expect(f.engine.acquire(f.benchAcquire(org, callId), f.now), Results.Granted.class);
+      long number = f.nextId++;
+      f.expect(f.engine.acquire(f.benchAcquire(org, callId(number)), f.now), Results.Granted.class);
       f.ringOrg[n] = org;
-      f.ringCall[n] = callId;
+      f.ringCall[n] = number;
     }
     for (int i = 0; i < orgsWithHeld; i++) {
       f.expect(f.engine.acquire(f.fillerAcquire(i, f.newCallId()), f.now), Results.Granted.class);
@@ -100,10 +104,10 @@ public final class EngineFixture {
     now += STEP_MILLIS;
     int org = ringOrg[ringPos];
     Results.ReleaseResult released =
-        engine.release(new Commands.Release(orgIds[org], ringCall[ringPos]), now);
-    String callId = newCallId();
-    Results.AcquireResult acquired = engine.acquire(benchAcquire(org, callId), now);
-    ringCall[ringPos] = callId;
+        engine.release(new Commands.Release(orgIds[org], callId(ringCall[ringPos])), now);
+    long number = nextId++;
+    Results.AcquireResult acquired = engine.acquire(benchAcquire(org, callId(number)), now);
+    ringCall[ringPos] = number;
     if (++ringPos == ringCall.length) {
       ringPos = 0;
     }
@@ -178,7 +182,11 @@ public final class EngineFixture {
 
   /** Decimal ids from a counter, as unique as the call ids a switch sends. */
   private String newCallId() {
-    return "call-" + nextId++;
+    return callId(nextId++);
+  }
+
+  private static String callId(long number) {
+    return "call-" + number;
   }
 
   private Commands.Acquire benchAcquire(int org, String callId) {

@@ -36,18 +36,18 @@ public class IdTableFloorBenchmark {
   public int leases;
 
   private HashMap<String, long[]> table;
-  /** Live ids in the order they were put, as the fixture's ring of leases. */
-  private String[] ring;
+  /** Live ids' numbers in the order they were put, as the fixture's ring of leases. */
+  private long[] ring;
   private int pos;
   private long nextId;
 
   @Setup
   public void build() {
     table = new HashMap<>();
-    ring = new String[leases];
+    ring = new long[leases];
     for (int i = 0; i < leases; i++) {
-      ring[i] = "call-" + nextId++;
-      table.put(ring[i], new long[CALL_LONGS]);
+      ring[i] = nextId++;
+      table.put("call-" + ring[i], new long[CALL_LONGS]);
     }
   }
 
@@ -55,12 +55,12 @@ public class IdTableFloorBenchmark {
   @Benchmark
   @OperationsPerInvocation(2)
   public Object removeOldestPutNew() {
-    long[] gone = table.remove(ring[pos]);
-    String id = "call-" + nextId++;
+    long[] gone = table.remove("call-" + ring[pos]);
+    long number = nextId++;
     long[] call = new long[CALL_LONGS];
     call[0] = gone[0] + 1; // reads the removed object, as a Release reads its call
-    table.put(id, call);
-    ring[pos] = id;
+    table.put("call-" + number, call);
+    ring[pos] = number;
     if (++pos == ring.length) {
       pos = 0;
     }
