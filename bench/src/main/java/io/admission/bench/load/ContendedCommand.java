@@ -52,8 +52,9 @@ public final class ContendedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // The callers' timers; each step they time runs on the target's I/O thread (see ContendedRun).
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "callers");
+      Thread t = new Thread(r, "caller-timers");
       t.setDaemon(true);
       return t;
     });

@@ -1,6 +1,7 @@
 package io.admission.bench.load;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +15,11 @@ import org.HdrHistogram.Recorder;
  * WaitForSlot (Admission); one that finds the pool full polls every {@code pollMillis} (the Redis
  * peer, which keeps no queue).
  *
+ * <p>Threads: timers fire on their own thread, whose clock is exact to well under a millisecond, and
+ * hand each caller's step to the target's one I/O thread, which sends the request, reads its answer
+ * and takes the time stamps. So the measured interval holds no hand-off inside the load generator,
+ * and neither side's callers depend on the millisecond ticks of an I/O thread's timer (NIO's).
+ *
  * <p>Release-to-dispatch latency: every Release leaves a time-stamped free slot, taken just
  * before the Release is sent; every grant takes the oldest free slot, and a grant to a caller
  * that had been waiting records the time since that slot's Release. Slots free at the start carry
@@ -26,6 +32,7 @@ final class ContendedRun {
   private final LoadTarget target;
   private final CallIds ids;
   private final ScheduledExecutorService timer;
+  private final Executor io;
   private final int callers;
   private volatile double holdMeanMillis;
   private volatile double thinkMeanMillis;
@@ -45,6 +52,7 @@ final class ContendedRun {
     this.target = target;
     this.ids = ids;
     this.timer = timer;
+    this.io = target.ioThread();
     this.callers = callers;
     this.holdMeanMillis = holdMeanMillis;
     this.thinkMeanMillis = thinkMeanMillis;
@@ -95,7 +103,7 @@ final class ContendedRun {
               fail(error);
             }
           });
-          case FULL -> timer.schedule(() -> attempt(callId, true), pollMillis, TimeUnit.MILLISECONDS);
+          case FULL -> after(pollMillis, () -> attempt(callId, true));
         }
       }
 
@@ -143,7 +151,7 @@ final class ContendedRun {
 
   private void after(long millis, Runnable task) {
     if (!stopping) {
-      timer.schedule(task, millis, TimeUnit.MILLISECONDS);
+      timer.schedule(() -> io.execute(task), millis, TimeUnit.MILLISECONDS);
     }
   }
 

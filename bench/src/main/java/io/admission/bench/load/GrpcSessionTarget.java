@@ -7,12 +7,10 @@ import io.admission.v1.ReleaseRequest;
 import io.admission.v1.SessionEvent;
 import io.admission.v1.SessionRequest;
 import io.admission.v1.SessionResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * GrpcTarget}; a held call's dispatch arrives on its session.
  */
 public final class GrpcSessionTarget implements LoadTarget {
-  private final ManagedChannel channel;
+  private final ClientChannel client;
   private final AdmissionServiceGrpc.AdmissionServiceStub stub;
   private final String orgId;
   private final Stream[] streams;
@@ -38,8 +36,8 @@ public final class GrpcSessionTarget implements LoadTarget {
   private record Pending(Callback<Object> callback, boolean acquire) {}
 
   public GrpcSessionTarget(String host, int port, String orgId, int streamCount) {
-    this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().directExecutor().disableRetry().build();
-    this.stub = AdmissionServiceGrpc.newStub(channel);
+    this.client = new ClientChannel(host, port);
+    this.stub = AdmissionServiceGrpc.newStub(client.channel);
     this.orgId = orgId;
     this.streams = new Stream[streamCount];
     for (int i = 0; i < streamCount; i++) {
@@ -126,16 +124,16 @@ public final class GrpcSessionTarget implements LoadTarget {
   }
 
   @Override
+  public ScheduledExecutorService ioThread() {
+    return client.ioThread();
+  }
+
+  @Override
   public void close() {
     for (Stream s : streams) {
       s.end();
     }
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    client.close();
   }
 
   /** One Session stream; callers on any thread, so sends are serialized. */

@@ -9,27 +9,25 @@ import io.admission.v1.ReleaseRequest;
 import io.admission.v1.ReleaseResponse;
 import io.admission.v1.WaitForSlotRequest;
 import io.admission.v1.WaitForSlotResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The generated AdmissionService client on one channel (one HTTP/2 connection), callbacks on the
- * transport thread ({@code directExecutor}) so the client spends as little CPU as it can. The same
- * client drives Admission and the no-op service: same requests, same responses.
+ * The generated AdmissionService client on one {@link ClientChannel}: one HTTP/2 connection,
+ * callbacks on its transport thread. The same client drives Admission and the no-op service: same
+ * requests, same responses.
  */
 public final class GrpcTarget implements LoadTarget {
   /** The lease a benchmark call asks for: long enough never to expire during a run. */
   static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
 
-  private final ManagedChannel channel;
+  private final ClientChannel client;
   private final AdmissionServiceGrpc.AdmissionServiceStub stub;
   private final String orgId;
 
   public GrpcTarget(String host, int port, String orgId) {
-    this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().directExecutor().disableRetry().build();
-    this.stub = AdmissionServiceGrpc.newStub(channel);
+    this.client = new ClientChannel(host, port);
+    this.stub = AdmissionServiceGrpc.newStub(client.channel);
     this.orgId = orgId;
   }
 
@@ -93,13 +91,13 @@ public final class GrpcTarget implements LoadTarget {
   }
 
   @Override
+  public ScheduledExecutorService ioThread() {
+    return client.ioThread();
+  }
+
+  @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    client.close();
   }
 
   /** A unary call's observer: one response, then completion. */

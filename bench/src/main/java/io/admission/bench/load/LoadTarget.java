@@ -1,5 +1,7 @@
 package io.admission.bench.load;
 
+import java.util.concurrent.ScheduledExecutorService;
+
 /**
  * What a load caller talks to: Admission or the no-op service over gRPC, or the Redis peer. Calls
  * are asynchronous; callbacks may run on the target's I/O thread and must not block.
@@ -29,6 +31,13 @@ public interface LoadTarget extends AutoCloseable {
   default void waitForSlot(String callId, Callback<Void> callback) {
     callback.failed(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
   }
+
+  /**
+   * The one thread this target's answers arrive on, as an executor a caller may schedule its own
+   * work on: a request sent from it is written by the thread that will read its answer, with no
+   * hand-off between threads on the client's side. Every target answers on one thread.
+   */
+  ScheduledExecutorService ioThread();
 
   @Override
   void close();

@@ -5,21 +5,27 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Transports;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The peer: the org pool of {@code org-pool.lua} in Redis, called with EVALSHA from Lettuce on one
- * connection (Lettuce pipelines concurrent commands on it), answers completed on Lettuce's I/O
- * thread. A full pool answers {@link Outcome#FULL}; callers poll.
+ * connection (Lettuce pipelines concurrent commands on it), answers completed on Lettuce's one
+ * I/O thread, which callers may send from as well (as with the gRPC targets). A full pool answers
+ * {@link Outcome#FULL}; callers poll.
  */
 public final class RedisTarget implements LoadTarget {
   private static final String CALL_TYPE = "OUTBOUND";
   private static final String TTL_MILLIS = "3600000";
 
+  private final ClientResources resources;
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> commands;
@@ -27,7 +33,8 @@ public final class RedisTarget implements LoadTarget {
   private final String[] keys;
 
   public RedisTarget(String host, int port, String orgId) {
-    this.client = RedisClient.create(RedisURI.builder().withHost(host).withPort(port)
+    this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    this.client = RedisClient.create(resources, RedisURI.builder().withHost(host).withPort(port)
         .withTimeout(Duration.ofSeconds(10)).build());
     this.connection = client.connect();
     this.commands = connection.async();
@@ -78,8 +85,15 @@ public final class RedisTarget implements LoadTarget {
   }
 
   @Override
+  public ScheduledExecutorService ioThread() {
+    // One I/O thread (ioThreadPoolSize(1)): the group's only loop is the connection's.
+    return resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
+  }
+
+  @Override
   public void close() {
     connection.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
 }

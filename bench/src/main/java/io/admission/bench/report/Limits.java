@@ -78,11 +78,14 @@ final class Limits {
         .append("looks up a call granted long ago by its id: the `calls` table slot, the `HashMap` node, the id's ")
         .append("`String` and bytes and the `Call` itself are main-memory misses of roughly 100 ns each once there are ")
         .append("~10⁵ leases or more, which a 1 k-lease engine never pays (everything sits in L2), and `Engine.advance` ")
-        .append("forgets the call that ended 10 engine-minutes ago from the ended-call index. What it would take to go ")
-        .append("further: nothing per lease for the collector to copy (the GC share above: `Call`s reused from a pool ")
-        .append("or kept in preallocated arrays, call ids in one byte arena) and fewer cache lines per call (the id's ")
-        .append("bytes inline in an open-addressing table keyed by id) — without GC pauses what remains is memory ")
-        .append("latency, not the algorithm.");
+        .append("forgets the call that ended 10 engine-minutes ago from the ended-call index. Taking the collector's ")
+        .append("work away does not close the gap, so the GC share above is not what limits it: a variant of the ")
+        .append("engine that reused ended `Call` objects and chained them through an intrusive table instead of a ")
+        .append("`HashMap` (nothing per lease left for the collector to copy) cut GC time at 1 M leases from ~37 % to ")
+        .append("~5 % and left decisions/s at 1 M where they were (measured side by side, 2026-11-23, issue 5's note; ")
+        .append("not kept). Without the pauses the decisions themselves ran slower by as much; where that time goes ")
+        .append("(cache misses, presumably) needs hardware counters, which this machine's `perf` does not expose. ")
+        .append("Nothing per decision grows with the leases except memory traffic: it is not the algorithm.");
     if (!r.engine.pairedScores("floor 1M").isEmpty()) {
       double floor = Stats.median(r.engine.pairedGrowth("base", "floor 1M"));
       md.append(" The floor measured beside it says how far that could go: a bare `HashMap` doing only the ")
@@ -98,9 +101,10 @@ final class Limits {
                   + "within 1.3×")
           .append("; the engine itself adds ")
           .append(Report.x(Stats.median(ratioOfFloor(r))))
-          .append(" on top of that floor at 1 M leases. Meeting the target would take leases kept outside the ")
-          .append("collector's heap (fixed-size records in preallocated arrays, an open-addressing index) and even ")
-          .append("then each Release pays the memory latency of a table too large for the cache. Every shape, the ")
+          .append(" on top of that floor at 1 M leases. Meeting the target would take fewer cache lines per Release ")
+          .append("(a call's id, state and links in one record of a preallocated array, found through an index that ")
+          .append("holds the id's hash beside the record's number), and even then each Release pays the memory ")
+          .append("latency of a table too large for the cache. Every shape, the ")
           .append("base included, also records each call it ends in the ended-call log (some tens of ns a ")
           .append("decision that the benchmark's few hundred remembered calls never pay back, see Method); a ")
           .append("constant added to both sides of these ratios makes them read lower than the growth in ns does.");
@@ -226,16 +230,15 @@ final class Limits {
       md.append(". ");
       double p50 = Stats.median(r.contendedValues(Target.ADMISSION, s, "dispatch.p50_ms"));
       md.append("Admission's own p99 is ").append(Report.x(p99 / p50)).append(" its p50 (").append(Report.ms(p50))
-          .append("): the Release and the pushed event cross three threads in two processes on 2 shared cores (the ")
-          .append("caller's timer thread, the client's transport thread, and the server's transport thread, which ")
-          .append("applies the Release and writes the dispatch itself), so a run-queue delay of a millisecond lands ")
-          .append("in the tail, and the tail moves with whatever else the machine runs (separate 3-repetition runs of ")
-          .append("this stage on 2026-11-23 read p99 0.46–0.95 ms, 4.4–10.1× the peer). What it would take to hold ")
+          .append("): the Release and the pushed event cross two threads in two processes on 2 shared cores (the ")
+          .append("client's transport thread and the server's, which applies the Release and writes the dispatch ")
+          .append("itself), beside the callers' timer thread, so a run-queue delay of a millisecond lands in the tail, ")
+          .append("and the tail moves with whatever else the machine runs. What it would take to hold ")
           .append("10× at this many waiters: a machine with a core per busy thread; with fewer waiters polling ")
           .append("gets slower and the ratio grows, as the other slot count shows. ");
     }
     if (p99 > 2) {
-      md.append("Admission's tail is the machine's: the Release, the loop turn and the pushed event cross three ")
+      md.append("Admission's tail is the machine's: the Release, the loop turn and the pushed event cross two ")
           .append("threads in two processes on 2 shared cores, so any run-queue delay or GC pause lands in the p99. ");
     }
     md.append("\n\n");

@@ -139,7 +139,10 @@ final class Report {
         .append("- **Contended:** callers outnumber slots 10:1; each thinks (exp., mean 20 ms), acquires, holds the ")
         .append("lease (exp., mean 20 ms), releases. Held callers wait on `WaitForSlot` (Admission) or poll every 50 ms ")
         .append("(peer). Release-to-dispatch = from just before a Release is sent to the moment a waiting caller holds ")
-        .append("the slot it freed (free slots matched in order). Fresh server and client JVMs per run; the first half ")
+        .append("the slot it freed (free slots matched in order). Both clients are asynchronous on one connection with ")
+        .append("one I/O thread (gRPC's Netty, Lettuce); the callers' timers fire on a thread of their own and hand ")
+        .append("each step to that I/O thread, which sends the request and takes both time stamps, so no hand-off ")
+        .append("inside the load generator is measured. Fresh server and client JVMs per run; the first half ")
         .append("of the warm-up runs the same callers with hold and think times 100× shorter, so that both sides' code ")
         .append("is compiled before measuring (at 2 slots the measured pace is ~100 dispatches/s, too few for the JIT).\n\n")
         .append("Commands (ports are picked at run time):\n\n```sh\n");

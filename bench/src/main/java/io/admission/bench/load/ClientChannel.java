@@ -1,0 +1,54 @@
+package io.admission.bench.load;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gRPC channel (one HTTP/2 connection) on a one-thread Netty group of its own, callbacks run
+ * on that thread ({@code directExecutor}) so the client spends as little CPU as it can, and the
+ * thread is handed out so callers can send from it too. Epoll where the platform has it, as
+ * gRPC's default client group would choose.
+ */
+final class ClientChannel implements AutoCloseable {
+  private final EventLoopGroup io;
+  final ManagedChannel channel;
+
+  ClientChannel(String host, int port) {
+    boolean epoll = Epoll.isAvailable();
+    io = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("client-io", true),
+        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    channel = NettyChannelBuilder.forAddress(host, port)
+        .eventLoopGroup(io)
+        .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+        .usePlaintext()
+        .directExecutor()
+        .disableRetry()
+        .build();
+  }
+
+  /** The channel's one transport thread. */
+  ScheduledExecutorService ioThread() {
+    return io.next();
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,101 @@
+package io.admission.bench.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ContendedRunTest {
+  /** How long the fake server takes from a Release to pushing the dispatch. */
+  private static final long PUSH_DELAY_MILLIS = 5;
+
+  private final ScheduledExecutorService io = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "fake-io"));
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+  @AfterEach
+  void stop() {
+    io.shutdownNow();
+    timer.shutdownNow();
+  }
+
+  @Test
+  void measuresFromReleaseToDispatchWithEveryRequestSentFromTheIoThread() throws Exception {
+    QueueingTarget target = new QueueingTarget(2);
+    ContendedRun run = new ContendedRun(target, new CallIds(), timer, 2, 10, 2, 2, 50);
+    run.start();
+    Thread.sleep(1_500);
+    run.stop();
+    Thread.sleep(100);
+
+    assertEquals(null, target.wrongThread.get(), "a request was sent from another thread than the target's I/O thread");
+    assertEquals(0, run.errors.get(), () -> "errors, first: " + run.firstError.get());
+    Histogram h = run.dispatch.getIntervalHistogram();
+    assertTrue(h.getTotalCount() > 50, "dispatches measured: " + h.getTotalCount());
+    assertTrue(run.waitedGrants.get() >= h.getTotalCount());
+    // Each measured interval holds the server's push delay and little else.
+    assertTrue(h.getMinValue() >= TimeUnit.MILLISECONDS.toNanos(PUSH_DELAY_MILLIS), "min " + h.getMinValue());
+    assertTrue(h.getValueAtPercentile(50) < TimeUnit.MILLISECONDS.toNanos(PUSH_DELAY_MILLIS + 20),
+        "p50 " + h.getValueAtPercentile(50));
+  }
+
+  /** An Admission-like server in memory: a pool of slots and a FIFO queue, answers on one I/O thread. */
+  private final class QueueingTarget implements LoadTarget {
+    private int free;
+    private final ArrayDeque<Callback<Void>> waiting = new ArrayDeque<>();
+    final AtomicReference<String> wrongThread = new AtomicReference<>();
+
+    QueueingTarget(int slots) {
+      this.free = slots;
+    }
+
+    private void onIoThread(String request) {
+      if (!Thread.currentThread().getName().equals("fake-io")) {
+        wrongThread.compareAndSet(null, request + " on " + Thread.currentThread().getName());
+      }
+    }
+
+    @Override
+    public void acquire(String callId, Callback<Outcome> callback) {
+      onIoThread("acquire");
+      if (free > 0 && waiting.isEmpty()) {
+        free--;
+        callback.done(Outcome.GRANTED);
+      } else {
+        callback.done(Outcome.HELD);
+      }
+    }
+
+    @Override
+    public void waitForSlot(String callId, Callback<Void> callback) {
+      onIoThread("waitForSlot");
+      waiting.add(callback);
+    }
+
+    @Override
+    public void release(String callId, Callback<Void> callback) {
+      onIoThread("release");
+      callback.done(null);
+      Callback<Void> next = waiting.poll();
+      if (next == null) {
+        free++;
+      } else {
+        io.schedule(() -> next.done(null), PUSH_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    @Override
+    public ScheduledExecutorService ioThread() {
+      return io;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
