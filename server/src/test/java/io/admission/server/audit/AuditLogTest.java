@@ -232,6 +232,23 @@ class AuditLogTest {
   }
 
   @Test
+  void theWriterCollectsHandedOverTurnsByItselfWithoutBeingWoken() throws Exception {
+    try (SteppedLoop loop = new SteppedLoop();
+        AuditLog audit = AuditLog.inMemory(OPTIONS, InstantSource.system())) {
+      loop.loop.observe(audit.recorder());
+      loop.run(putOrg("acme", 1));
+      loop.run(call("acme", "c1"));
+      // No awaitWritten: the writer's own collection must make them readable. Generous bound,
+      // since the collection runs every few milliseconds; this checks that it runs at all.
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (all(audit, "acme").size() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(AuditLog.COLLECT_EVERY_MILLIS);
+      }
+      assertEquals(2, all(audit, "acme").size());
+    }
+  }
+
+  @Test
   void whenTheWriterIsBehindTheLoopDropsRatherThanWaits() throws Exception {
     AuditLog.Options tiny = new AuditLog.Options(OPTIONS.retentionMillis(), 1_000, 64 << 20, 100, 0);
     try (SteppedLoop loop = new SteppedLoop(); AuditLog audit = AuditLog.inMemory(tiny, InstantSource.system())) {
