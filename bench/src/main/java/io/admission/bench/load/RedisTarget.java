@@ -26,6 +26,8 @@ public final class RedisTarget implements LoadTarget {
   private static final String TTL_MILLIS = "3600000";
 
   private final ClientResources resources;
+  /** Lettuce's one I/O thread (ioThreadPoolSize(1)): the group's only loop is the connection's. */
+  private final ScheduledExecutorService ioThread;
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> commands;
@@ -33,7 +35,8 @@ public final class RedisTarget implements LoadTarget {
   private final String[] keys;
 
   public RedisTarget(String host, int port, String orgId) {
-    this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    this.resources = ClientResources.builder().ioThreadPoolSize(1).build();
+    this.ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
     this.client = RedisClient.create(resources, RedisURI.builder().withHost(host).withPort(port)
         .withTimeout(Duration.ofSeconds(10)).build());
     this.connection = client.connect();
@@ -86,8 +89,7 @@ public final class RedisTarget implements LoadTarget {
 
   @Override
   public ScheduledExecutorService ioThread() {
-    // One I/O thread (ioThreadPoolSize(1)): the group's only loop is the connection's.
-    return resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
+    return ioThread;
   }
 
   @Override
