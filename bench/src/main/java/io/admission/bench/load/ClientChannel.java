@@ -10,7 +10,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,7 +37,7 @@ final class ClientChannel implements AutoCloseable {
   }
 
   /** The channel's one transport thread. */
-  ScheduledExecutorService ioThread() {
+  Executor ioThread() {
     return io.next();
   }
 

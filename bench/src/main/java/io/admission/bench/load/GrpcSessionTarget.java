@@ -10,7 +10,7 @@ import io.admission.v1.SessionResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -124,7 +124,7 @@ public final class GrpcSessionTarget implements LoadTarget {
   }
 
   @Override
-  public ScheduledExecutorService ioThread() {
+  public Executor ioThread() {
     return client.ioThread();
   }
 

@@ -10,7 +10,7 @@ import io.admission.v1.ReleaseResponse;
 import io.admission.v1.WaitForSlotRequest;
 import io.admission.v1.WaitForSlotResponse;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executor;
 
 /**
  * The generated AdmissionService client on one {@link ClientChannel}: one HTTP/2 connection,
@@ -91,7 +91,7 @@ public final class GrpcTarget implements LoadTarget {
   }
 
   @Override
-  public ScheduledExecutorService ioThread() {
+  public Executor ioThread() {
     return client.ioThread();
   }
 

@@ -1,6 +1,6 @@
 package io.admission.bench.load;
 
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executor;
 
 /**
  * What a load caller talks to: Admission or the no-op service over gRPC, or the Redis peer. Calls
@@ -33,11 +33,11 @@ public interface LoadTarget extends AutoCloseable {
   }
 
   /**
-   * The one thread this target's answers arrive on, as an executor a caller may schedule its own
-   * work on: a request sent from it is written by the thread that will read its answer, with no
+   * The one thread this target's answers arrive on, as an executor a caller may run its own steps
+   * on: a request sent from it is written by the thread that will read its answer, with no
    * hand-off between threads on the client's side. Every target answers on one thread.
    */
-  ScheduledExecutorService ioThread();
+  Executor ioThread();
 
   @Override
   void close();

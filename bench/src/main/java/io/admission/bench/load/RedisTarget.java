@@ -12,7 +12,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,7 +27,7 @@ public final class RedisTarget implements LoadTarget {
 
   private final ClientResources resources;
   /** Lettuce's one I/O thread (ioThreadPoolSize(1)): the group's only loop is the connection's. */
-  private final ScheduledExecutorService ioThread;
+  private final Executor ioThread;
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> commands;
@@ -88,7 +88,7 @@ public final class RedisTarget implements LoadTarget {
   }
 
   @Override
-  public ScheduledExecutorService ioThread() {
+  public Executor ioThread() {
     return ioThread;
   }
 
