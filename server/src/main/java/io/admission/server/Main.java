@@ -4,6 +4,7 @@ import io.admission.server.audit.AuditLog;
 import io.admission.server.config.ConfigFile;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
+import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Rejection;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.http.WebServer;
@@ -20,6 +21,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -97,7 +99,9 @@ public final class Main implements Callable<Integer> {
     InetSocketAddress httpAddress = http == null ? null : parseAddress("--http", http);
     InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
     List<Commands.Command<?>> setup = config == null ? List.of() : ConfigFile.load(config);
-    Engine engine = new Engine();
+    // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
+    // journal makes its own when it recovers an engine).
+    Engine engine = new Engine(IdHashKey.from(new SecureRandom()));
     CommandLog log = CommandLog.NONE;
     if (!inMemory) {
       long started = System.nanoTime();

@@ -38,6 +38,8 @@ final class EndedCalls {
 
   /** The engine's orgs by serial; a record names its org by serial. */
   private final List<OrgState> orgsBySerial;
+  /** Keys the index hash, so that clients cannot choose call_ids that collide (see there). */
+  private final IdHashKey key;
 
   // The log: chunks by sequence number, firstChunk..tailChunk, in a ring.
   private byte[][] ring = new byte[8][];
@@ -58,8 +60,9 @@ final class EndedCalls {
   private byte[] out;
   private int at;
 
-  EndedCalls(List<OrgState> orgsBySerial) {
+  EndedCalls(List<OrgState> orgsBySerial, IdHashKey key) {
     this.orgsBySerial = orgsBySerial;
+    this.key = key;
     ring[0] = new byte[FIRST_CHUNK_BYTES];
   }
 
@@ -220,14 +223,30 @@ final class EndedCalls {
    * The index hash. For one call_id it differs between orgs (the serial is added before a
    * bijective mix), so a slot whose hash matches names the right org, and only the call_id needs
    * comparing — keep that true if this changes.
+   *
+   * <p>Keyed SipHash, not {@code String.hashCode}: a client that knows how ids are filed can send
+   * ids that all land on one run of slots, and linear probing then walks the whole run on every
+   * lookup near it, on the thread every org shares ({@link IdHashKey}).
    */
-  private static int hash(int orgSerial, String callId) {
-    int h = callId.hashCode() * 31 + orgSerial;
-    h ^= h >>> 16; // murmur3's finalizer: ids that differ in one char land far apart
+  private int hash(int orgSerial, String callId) {
+    int h = (int) key.hash(callId) * 31 + orgSerial;
+    h ^= h >>> 16; // murmur3's finalizer, a bijection: one id in two orgs lands far apart
     h *= 0x85ebca6b;
     h ^= h >>> 13;
     h *= 0xc2b2ae35;
     return h ^ (h >>> 16);
+  }
+
+  /** The most slots any lookup walks: how far a record sits past its hash's slot. For tests. */
+  int longestProbe() {
+    int mask = positions.length - 1;
+    int longest = 0;
+    for (int i = 0; i < positions.length; i++) {
+      if (positions[i] != 0) {
+        longest = Math.max(longest, ((i - hashes[i]) & mask) + 1);
+      }
+    }
+    return longest;
   }
 
   /** Takes the record at {@code position} out of the index, shifting later entries back. */

@@ -35,10 +35,23 @@ public final class Engine {
   /** Orgs by serial, the short name an ended call's record uses for its org. */
   private final List<OrgState> orgsBySerial = new ArrayList<>();
   /** Calls that ended in the last {@link #REMEMBER_ENDED_MILLIS}, as compact records. */
-  private final EndedCalls ended = new EndedCalls(orgsBySerial);
+  private final EndedCalls ended;
   private final List<Event> outbox = new ArrayList<>();
   private long nextSeq;
   private long lastNow = Long.MIN_VALUE;
+
+  /**
+   * An engine whose ended calls are filed under {@code idHashKey}. A server facing clients passes
+   * a secret one, made outside the engine from a {@code SecureRandom} (see {@link IdHashKey}).
+   */
+  public Engine(IdHashKey idHashKey) {
+    ended = new EndedCalls(orgsBySerial, idHashKey);
+  }
+
+  /** An engine with the {@link IdHashKey#PUBLIC} key: reproducible, for tests and benchmarks. */
+  public Engine() {
+    this(IdHashKey.PUBLIC);
+  }
 
   // ---- Calls ------------------------------------------------------------------------------
 

@@ -83,9 +83,12 @@ public final class Snapshots {
         e.denial());
   }
 
-  /** An engine in exactly the captured state; its events start empty. */
-  public static Engine restore(EngineSnapshot s) {
-    Engine engine = new Engine();
+  /**
+   * An engine in exactly the captured state, filing ended calls under {@code idHashKey}; its
+   * events start empty.
+   */
+  public static Engine restore(EngineSnapshot s, IdHashKey idHashKey) {
+    Engine engine = new Engine(idHashKey);
     engine.restoreClock(s.nextSeq(), s.lastNow());
     List<EndedCall> ended = new ArrayList<>();
     List<Call> timed = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.admission.server.journal;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
+import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Snapshots;
 import io.admission.server.grpc.InvalidRequest;
 import io.admission.server.journal.proto.Entry;
@@ -14,6 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.List;
 
 /**
@@ -34,7 +36,9 @@ final class Recovery {
 
   static Result run(DataDir dir) throws IOException {
     dir.deleteTemporaryFiles();
-    Engine engine = new Engine();
+    // Secret, so that clients cannot choose call_ids that collide in the ended-call index.
+    IdHashKey idHashKey = IdHashKey.from(new SecureRandom());
+    Engine engine = new Engine(idHashKey);
     long from = 0;
     long lastNow = 0;
     List<Path> snapshots = dir.snapshots();
@@ -43,7 +47,7 @@ final class Recovery {
       Snapshot snapshot;
       try {
         snapshot = Snapshot.parseFrom(dir.readSnapshot(newest));
-        engine = Snapshots.restore(JournalCodec.decode(snapshot));
+        engine = Snapshots.restore(JournalCodec.decode(snapshot), idHashKey);
       } catch (InvalidProtocolBufferException | InvalidRequest e) {
         throw DataDir.damaged(newest, Records.HEADER, "not a valid snapshot: " + e.getMessage());
       }

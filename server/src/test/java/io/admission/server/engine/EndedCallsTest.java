@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EndedCallsTest {
   private final List<OrgState> orgs = new ArrayList<>();
-  private final EndedCalls store = new EndedCalls(orgs);
+  private final EndedCalls store = new EndedCalls(orgs, IdHashKey.PUBLIC);
 
   EndedCallsTest() {
     Engine engine = new Engine();
@@ -45,7 +45,7 @@ class EndedCallsTest {
   }
 
   private void run(Random random, long seed, int steps) {
-    EndedCalls calls = new EndedCalls(orgs);
+    EndedCalls calls = new EndedCalls(orgs, IdHashKey.PUBLIC);
     Map<Key, EndedCall> remembered = new HashMap<>();
     ArrayDeque<EndedCall> byEnd = new ArrayDeque<>();
     long now = 1_700_000_000_000L;
@@ -183,6 +183,30 @@ class EndedCallsTest {
     assertTrue(store.footprintBytes() < 5 << 20,
         "with nothing remembered only the tail chunk and a small index are left, not "
             + store.footprintBytes() + " bytes");
+  }
+
+  /**
+   * A client can send call_ids that share a {@code String.hashCode} (every string of "Aa" and
+   * "BB" blocks does). Filed by that hash they would fill one run of slots that each lookup
+   * there walks in full; keyed SipHash spreads them like any other ids.
+   */
+  @Test
+  void idsChosenToShareAStringHashDoNotPileUp() {
+    OrgState org = orgs.get(0);
+    int blocks = 14; // 2^14 ids, one String hash
+    for (int bits = 0; bits < 1 << blocks; bits++) {
+      StringBuilder id = new StringBuilder();
+      for (int k = 0; k < blocks; k++) {
+        id.append(COLLIDING[bits >> k & 1]);
+      }
+      store.add(new EndedCall(org,
+          new Commands.Acquire(org.config.orgId(), id.toString(), "", CallType.OUTBOUND, "", "", 0,
+              0),
+          bits, -1, null, 0, 0, 0, EndReason.CANCELLED, 10, null));
+    }
+    assertEquals(1 << blocks, store.size());
+    assertTrue(store.longestProbe() <= 40,
+        "a lookup may walk " + store.longestProbe() + " slots of " + store.size() + " records");
   }
 
   @Test

@@ -25,7 +25,7 @@ class SnapshotRoundTripTest {
       for (int step = 0; step < STEPS; step++) {
         if (step == snapshotAt) {
           EngineSnapshot snapshot = Snapshots.capture(live);
-          restored = Snapshots.restore(snapshot);
+          restored = Snapshots.restore(snapshot, IdHashKey.PUBLIC);
           live.drainEvents();
           assertEquals(snapshot, Snapshots.capture(restored),
               "seed " + seed + " step " + step + ": capture(restore(s)) != s");
