@@ -3,6 +3,7 @@ package io.admission.bench.report;
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.engine.DispatchBenchmark;
 import io.admission.bench.engine.IdTableFloorBenchmark;
+import io.admission.bench.engine.InlineIdTableFloorBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,13 +40,20 @@ final class EngineResults {
       new Shape("100k held", 1_000, 100_000, 1),
       new Shape("all large", 1_000_000, 100_000, 100_000));
 
+  /** A floor beside the shapes: a bare id table doing only the engine's id traffic. */
+  record Floor(String name, int leases, Class<?> benchmark) {}
+
   /**
-   * The floor beside the shapes: {@link IdTableFloorBenchmark} at the base's and the 1 M shape's
-   * lease counts, under these names in {@link #paired}.
+   * The floors, at the base's and the 1 M shape's lease counts, under these names in
+   * {@link #paired}: {@link IdTableFloorBenchmark} (a heap object per lease in a {@code HashMap})
+   * and {@link InlineIdTableFloorBenchmark} (no object per lease, one cache line per lookup, placed
+   * by hash: the random-access floor).
    */
-  static final List<Shape> FLOOR_SHAPES = List.of(
-      new Shape("floor base", 1_000, 0, 1),
-      new Shape("floor 1M", 1_000_000, 0, 1));
+  static final List<Floor> FLOORS = List.of(
+      new Floor("floor base", 1_000, IdTableFloorBenchmark.class),
+      new Floor("floor 1M", 1_000_000, IdTableFloorBenchmark.class),
+      new Floor("inline floor base", 1_000, InlineIdTableFloorBenchmark.class),
+      new Floor("inline floor 1M", 1_000_000, InlineIdTableFloorBenchmark.class));
 
   /** Measured iterations (1 s each) of a side-by-side run. */
   static final int PAIRED_ITERATIONS = 5;
@@ -102,37 +110,72 @@ final class EngineResults {
   }
 
   /**
-   * {@link #PAIRED_SHAPES}, then the floor's, {@code reps} times in turn; {@link #PAIRED_WARMUP}×1 s
-   * warm-up and 5×1 s measured each, the median iteration kept.
+   * {@link #PAIRED_SHAPES}, then the {@link #FLOORS}, {@code reps} times in turn;
+   * {@link #PAIRED_WARMUP}×1 s warm-up and 5×1 s measured each, the median iteration kept.
    */
   void paired(int reps, Path work, java.util.function.Consumer<String> progress) throws RunnerException {
     for (int rep = 1; rep <= reps; rep++) {
       java.util.Map<String, Double> scores = new java.util.LinkedHashMap<>();
       java.util.Map<String, Double> gc = new java.util.LinkedHashMap<>();
-      List<Shape> shapes = new ArrayList<>(PAIRED_SHAPES);
-      shapes.addAll(FLOOR_SHAPES);
-      for (Shape shape : shapes) {
-        boolean floor = FLOOR_SHAPES.contains(shape);
-        ChainedOptionsBuilder o = options(true, work.resolve("jmh-paired.log"))
-            .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
-            .param("leases", Integer.toString(shape.leases()))
-            .addProfiler(GCProfiler.class);
-        if (floor) {
-          o.include(IdTableFloorBenchmark.class.getName() + ".removeOldestPutNew");
-        } else {
-          o.include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
-              .param("held", Integer.toString(shape.held())).param("orgs", Integer.toString(shape.orgs()));
-        }
-        RunResult rr = new Runner(o.build()).runSingle();
-        double score = medianOfIterations(rr);
-        scores.put(shape.name(), score);
-        gc.put(shape.name(), secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
-        progress.accept(String.format(java.util.Locale.ROOT, "engine paired %d/%d %-10s %,.0f %s", rep, reps,
-            shape.name(), score, floor ? "table ops/s" : "decisions/s"));
+      String of = rep + "/" + reps;
+      for (Shape shape : PAIRED_SHAPES) {
+        ChainedOptionsBuilder o = pairedOptions(work, shape.leases())
+            .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+            .param("held", Integer.toString(shape.held())).param("orgs", Integer.toString(shape.orgs()));
+        measure(o, shape.name(), "decisions/s", of, scores, gc, progress);
+      }
+      for (Floor floor : FLOORS) {
+        ChainedOptionsBuilder o = pairedOptions(work, floor.leases())
+            .include(floor.benchmark().getName() + ".removeOldestPutNew");
+        measure(o, floor.name(), "table ops/s", of, scores, gc, progress);
       }
       paired.add(scores);
       pairedGcShare.add(gc);
     }
+  }
+
+  private static ChainedOptionsBuilder pairedOptions(Path work, int leases) {
+    return options(true, work.resolve("jmh-paired.log"))
+        .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
+        .param("leases", Integer.toString(leases))
+        .addProfiler(GCProfiler.class);
+  }
+
+  private static void measure(ChainedOptionsBuilder o, String name, String unit, String of,
+      java.util.Map<String, Double> scores, java.util.Map<String, Double> gc,
+      java.util.function.Consumer<String> progress) throws RunnerException {
+    RunResult rr = new Runner(o.build()).runSingle();
+    double score = medianOfIterations(rr);
+    scores.put(name, score);
+    gc.put(name, secondary(rr.getSecondaryResults(), "gc.time") / (PAIRED_ITERATIONS * 1000.0));
+    progress.accept(String.format(java.util.Locale.ROOT, "engine paired %s %-17s %,.0f %s", of, name, score, unit));
+  }
+
+  /**
+   * Per repetition, the nanoseconds an operation of {@link InlineIdTableFloorBenchmark} costs more
+   * at 1 M leases than at 1 k: one memory access that misses every cache, placed by hash.
+   */
+  List<Double> randomAccessNanos() {
+    return paired.stream().filter(m -> m.containsKey("inline floor base") && m.containsKey("inline floor 1M"))
+        .map(m -> 1e9 / m.get("inline floor 1M") - 1e9 / m.get("inline floor base")).toList();
+  }
+
+  /**
+   * Per repetition, the growth one such access a decision adds to this engine: its decision at
+   * the base shape plus {@link #randomAccessNanos}, over the former.
+   */
+  List<Double> growthOfOneAccess() {
+    return paired.stream().filter(m -> m.containsKey("base") && m.containsKey("inline floor 1M"))
+        .map(m -> 1 + (1e9 / m.get("inline floor 1M") - 1e9 / m.get("inline floor base")) / (1e9 / m.get("base")))
+        .toList();
+  }
+
+  /**
+   * The same for an engine at exactly the 3 M decisions/s target, 333 ns a decision: a slower
+   * engine reads flatter, so this is the least that one access adds to an engine meeting both.
+   */
+  double growthOfOneAccessAtTargetSpeed() {
+    return 1 + Stats.median(randomAccessNanos()) / (1e9 / 3e6);
   }
 
   /** Scores of one shape over the repetitions. */
