@@ -55,6 +55,40 @@ class ReportTest {
     Files.writeString(dir.resolve("BENCHMARKS.md"), md);
   }
 
+  /**
+   * The flatness verdict comes from the random-access floor measured in the same run: a 200 ns
+   * base decision leaves 60 ns for growth, so a 200 ns memory access cannot fit and a 50 ns one
+   * could.
+   */
+  @Test
+  void theFlatnessVerdictFollowsTheRandomAccessFloor() {
+    Results r = new Results();
+    r.reps = 1;
+    r.machine = Machine.describe("7.0.15");
+    r.loadAfter = Machine.loadAverage();
+    r.engine = new EngineResults();
+    // ns per operation: base 200, 1 M leases 500; random-access floor 50 at 1 k, 250 at 1 M.
+    r.engine.paired.add(engineRun(250));
+    r.engine.pairedGcShare.add(Map.of());
+    assertEquals(List.of(200.0), r.engine.randomAccessNanos().stream().map(Math::rint).toList());
+    assertEquals(2.0, r.engine.growthOfOneAccess().get(0), 1e-9);
+    assertEquals(1.6, r.engine.growthOfOneAccessAtTargetSpeed(), 1e-9);
+    String md = new Report(r, Path.of("plot.png")).markdown();
+    assertTrue(md.contains("costs 200.0 ns an operation here"), md);
+    assertTrue(md.contains("less than one such access"), md);
+    assertTrue(md.contains("answers a random access in under 60.0 ns"), md);
+
+    r.engine.paired.set(0, engineRun(100)); // the floor's access adds 50 ns: within 60
+    md = new Report(r, Path.of("plot.png")).markdown();
+    assertTrue(md.contains("more than one such access: a layout that touches one line per lookup"), md);
+  }
+
+  /** One repetition's scores (per second) with the random-access floor at {@code nanosAt1M}. */
+  private static Map<String, Double> engineRun(double nanosAt1M) {
+    return Map.of("base", 5e6, "1M leases", 2e6, "100k held", 5e6, "all large", 1e6,
+        "floor base", 3e7, "floor 1M", 4e6, "inline floor base", 2e7, "inline floor 1M", 1e9 / nanosAt1M);
+  }
+
   private static Results results() {
     Results r = new Results();
     r.reps = 3;
