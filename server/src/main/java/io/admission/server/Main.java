@@ -99,11 +99,14 @@ public final class Main implements Callable<Integer> {
     InetSocketAddress httpAddress = http == null ? null : parseAddress("--http", http);
     InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
     List<Commands.Command<?>> setup = config == null ? List.of() : ConfigFile.load(config);
-    // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
-    // journal makes its own when it recovers an engine).
-    Engine engine = new Engine(IdHashKey.from(new SecureRandom()));
-    CommandLog log = CommandLog.NONE;
-    if (!inMemory) {
+    Engine engine;
+    CommandLog log;
+    if (inMemory) {
+      // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
+      // journal makes its own when it recovers an engine).
+      engine = new Engine(IdHashKey.from(new SecureRandom()));
+      log = CommandLog.NONE;
+    } else {
       long started = System.nanoTime();
       Journal journal = Journal.open(dataDir, new Journal.Options(
           Journal.Options.DEFAULT.segmentBytes(), snapshotEveryEntries, snapshotEveryMillis));
