@@ -4,6 +4,7 @@ import io.admission.bench.engine.HeapCommand;
 import io.admission.bench.load.ContendedCommand;
 import io.admission.bench.load.LoadCommand;
 import io.admission.bench.load.NoopServerCommand;
+import io.admission.bench.load.PairedLoadCommand;
 import io.admission.bench.report.RunCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       RunCommand.class,
       LoadCommand.class,
+      PairedLoadCommand.class,
       ContendedCommand.class,
       NoopServerCommand.class,
       HeapCommand.class

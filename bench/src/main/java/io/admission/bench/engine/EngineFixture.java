@@ -26,7 +26,9 @@ import java.util.OptionalLong;
  *
  * <p>Time: the benchmark clock advances {@link #STEP_MILLIS} per cycle so that ended calls, which
  * the engine remembers for 10 minutes of its time, stay a few hundred — the forgetting is part of
- * every measured cycle — while leases carry a TTL long enough never to expire.
+ * every measured cycle — while leases carry a TTL long enough never to expire. {@link
+ * #remembering} instead keeps as many ended calls as a busy server does: the clock then advances
+ * a millisecond every so many cycles.
  *
  * <p>Not thread-safe: one benchmark thread owns it, as the loop thread owns the engine.
  */
@@ -52,6 +54,10 @@ public final class EngineFixture {
   private int ringPos;
   private long nextId;
   private long now = START;
+  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
+  private long stepMillis = STEP_MILLIS;
+  private int cyclesPerStep = 1;
+  private int cyclesInStep;
 
   private EngineFixture(int orgs, int leases) {
     this.orgIds = new String[orgs];
@@ -101,7 +107,10 @@ public final class EngineFixture {
    * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
    */
   public Object releaseThenAcquire() {
-    now += STEP_MILLIS;
+    if (++cyclesInStep == cyclesPerStep) {
+      now += stepMillis;
+      cyclesInStep = 0;
+    }
     int org = ringOrg[ringPos];
     Results.ReleaseResult released =
         engine.release(new Commands.Release(orgIds[org], callId(ringCall[ringPos])), now);
@@ -116,6 +125,23 @@ public final class EngineFixture {
       throw new IllegalStateException("expected a grant, got " + acquired + " after " + released);
     }
     return acquired;
+  }
+
+  /**
+   * The base shape (1 k leases, no held calls, one org) with the engine remembering about {@code
+   * remembered} ended calls, as a server ending {@code remembered / 600} calls a second does: the
+   * clock advances 600,000 ms every {@code remembered} cycles, and twice that many cycles run
+   * before measuring, so the ended-call log and its index are full and at their steady size.
+   */
+  public static EngineFixture remembering(int remembered) {
+    EngineFixture f = build(1_000, 0, 1);
+    f.stepMillis = Math.max(1, Engine.REMEMBER_ENDED_MILLIS / remembered);
+    f.cyclesPerStep = Math.max(1, (int) (remembered / Engine.REMEMBER_ENDED_MILLIS));
+    long fill = 2L * remembered;
+    for (long n = 0; n < fill; n++) {
+      f.releaseThenAcquire();
+    }
+    return f;
   }
 
   // ---- Deep queue -------------------------------------------------------------------------

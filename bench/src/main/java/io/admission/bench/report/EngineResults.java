@@ -4,6 +4,7 @@ import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.engine.DispatchBenchmark;
 import io.admission.bench.engine.IdTableFloorBenchmark;
 import io.admission.bench.engine.InlineIdTableFloorBenchmark;
+import io.admission.bench.engine.RememberedCallsBenchmark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,13 @@ final class EngineResults {
       new Floor("floor 1M", 1_000_000, IdTableFloorBenchmark.class),
       new Floor("inline floor base", 1_000, InlineIdTableFloorBenchmark.class),
       new Floor("inline floor 1M", 1_000_000, InlineIdTableFloorBenchmark.class));
+
+  /**
+   * Ended calls remembered in {@link RememberedCallsBenchmark}'s side-by-side shape: 10 minutes of
+   * a server ending 5,000 calls a second. Measured in each repetition beside the base shape.
+   */
+  static final int REMEMBERED = 3_000_000;
+  static final String REMEMBERED_SHAPE = "3M remembered";
 
   /** Measured iterations (1 s each) of a side-by-side run. */
   static final int PAIRED_ITERATIONS = 5;
@@ -129,6 +137,12 @@ final class EngineResults {
             .include(floor.benchmark().getName() + ".removeOldestPutNew");
         measure(o, floor.name(), "table ops/s", of, scores, gc, progress);
       }
+      ChainedOptionsBuilder remembering = options(true, work.resolve("jmh-paired.log"))
+          .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
+          .include(RememberedCallsBenchmark.class.getName() + ".releaseThenAcquire")
+          .param("remembered", Integer.toString(REMEMBERED))
+          .addProfiler(GCProfiler.class);
+      measure(remembering, REMEMBERED_SHAPE, "decisions/s", of, scores, gc, progress);
       paired.add(scores);
       pairedGcShare.add(gc);
     }

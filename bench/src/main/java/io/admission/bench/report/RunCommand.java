@@ -63,7 +63,7 @@ public final class RunCommand implements Callable<Integer> {
   List<String> targets;
 
   @Option(names = "--only", split = ",",
-      description = "Stages to run (engine,engine-paired,engine-profile,heap,e2e,sweep,contended,profile); "
+      description = "Stages to run (engine,engine-paired,engine-profile,heap,e2e,e2e-paired,sweep,contended,profile); "
           + "default all of the mode. A run of some stages writes its report into --work, not over --report.")
   List<String> only;
 
@@ -72,6 +72,8 @@ public final class RunCommand implements Callable<Integer> {
   static final List<String> CLIENT_JVM = List.of("-Xms512m", "-Xmx1g");
   static final int CALLERS = 256;
   static final List<Integer> SWEEP = List.of(1, 4, 16, 64, 256);
+  /** Measured window pairs per repetition of the paired Admission ÷ no-op run. */
+  static final int PAIRED_WINDOWS = 8;
 
   private final Results results = new Results();
   private boolean explicitStages;
@@ -91,7 +93,8 @@ public final class RunCommand implements Callable<Integer> {
     explicitStages = only != null;
     if (only == null) {
       only = quick ? List.of("engine", "heap", "e2e", "contended")
-          : List.of("engine", "engine-paired", "engine-profile", "heap", "e2e", "sweep", "contended", "profile");
+          : List.of("engine", "engine-paired", "engine-profile", "heap", "e2e", "e2e-paired", "sweep", "contended",
+              "profile");
     }
     Files.createDirectories(work);
     results.quick = quick;
@@ -103,6 +106,9 @@ public final class RunCommand implements Callable<Integer> {
     heap();
     if (only.contains("e2e")) {
       endToEnd(config);
+    }
+    if (only.contains("e2e-paired")) {
+      pairedWithNoop(config);
     }
     if (only.contains("sweep")) {
       sweep(config);
@@ -179,6 +185,32 @@ public final class RunCommand implements Callable<Integer> {
         progress(String.format(Locale.ROOT, "e2e %d/%d %-9s %8.0f pairs/s  p50 %.2f ms  p99 %.2f ms", rep, reps,
             t.key, Double.parseDouble(p.getProperty("step.0.pairs_per_s")),
             Double.parseDouble(p.getProperty("step.0.p50_ms")), Double.parseDouble(p.getProperty("step.0.p99_ms"))));
+      }
+    }
+  }
+
+  /**
+   * Admission (unary) and the no-op service up side by side, one client moving its callers between
+   * them in alternating windows ({@link io.admission.bench.load.PairedLoadCommand}): fresh JVMs per
+   * repetition, the host's drift paired out within each.
+   */
+  private void pairedWithNoop(Path config) throws IOException, InterruptedException {
+    for (rep = 1; rep <= reps; rep++) {
+      String name = "paired-noop-rep" + rep;
+      Path out = work.resolve(name + ".properties");
+      try (Proc.Server admission = startServer(Target.ADMISSION, config, name + "-admission", null);
+          Proc.Server noop = startServer(Target.NOOP, config, name + "-noop", null)) {
+        List<String> command = cmd(CLIENT_JVM, "load-paired",
+            "--address", admission.address(), "--versus", noop.address(),
+            "--server-pid", Long.toString(admission.pid()), "--versus-pid", Long.toString(noop.pid()),
+            "--callers", Integer.toString(CALLERS), "--warmup", "20", "--pairs", Integer.toString(PAIRED_WINDOWS),
+            "--window", "2", "--settle", "0.5", "--out", out.toString());
+        results.commands.putIfAbsent("client-paired", String.join(" ", command));
+        Properties p = Proc.run(command, work.resolve(name + "-client.log"), out, 300);
+        results.pairedNoop.add(p);
+        progress(String.format(Locale.ROOT, "e2e paired %d/%d: Admission %.0f, no-op %.0f pairs/s, ratio %.3f",
+            rep, reps, Double.parseDouble(p.getProperty("a.pairs_per_s")),
+            Double.parseDouble(p.getProperty("b.pairs_per_s")), Double.parseDouble(p.getProperty("ratio.median"))));
       }
     }
   }
@@ -405,6 +437,8 @@ public final class RunCommand implements Callable<Integer> {
     EngineResults engine;
     final Map<String, Properties> heap = new LinkedHashMap<>();
     final List<LoadRun> e2e = new ArrayList<>();
+    /** Per repetition, the paired run's properties ({@link io.admission.bench.load.PairedLoadCommand}). */
+    final List<Properties> pairedNoop = new ArrayList<>();
     final Map<Target, Properties> sweep = new LinkedHashMap<>();
     final List<ContendedRun> contended = new ArrayList<>();
     final Map<Target, JfrSummary> profiles = new LinkedHashMap<>();
@@ -426,6 +460,20 @@ public final class RunCommand implements Callable<Integer> {
         }
       }
       return ratios;
+    }
+
+    /**
+     * Admission (unary) ÷ no-op throughput per repetition: from the paired run (alternating windows,
+     * the median window pair of each repetition) when it ran, else from the repetitions of the
+     * sequential end-to-end runs.
+     */
+    List<Double> noopRatios() {
+      return pairedNoop.isEmpty() ? e2eRatios(Target.NOOP) : pairedValues("ratio.median");
+    }
+
+    /** One figure of the paired run per repetition. */
+    List<Double> pairedValues(String key) {
+      return pairedNoop.stream().map(p -> Double.parseDouble(p.getProperty(key, "NaN"))).toList();
     }
 
     /** Admission session ÷ Redis; unary ÷ Redis when the run had no session target. */
@@ -504,7 +552,7 @@ public final class RunCommand implements Callable<Integer> {
       Map<String, String> h = new LinkedHashMap<>();
       h.put("ratio_admission_unary_vs_redis", fmt3(Stats.median(e2eRatios(Target.REDIS))));
       h.put("engine_decisions_per_s", fmt0(engineHeadline()));
-      h.put("ratio_admission_vs_noop", fmt3(Stats.median(e2eRatios(Target.NOOP))));
+      h.put("ratio_admission_vs_noop", fmt3(Stats.median(noopRatios())));
       // Admission's best client path (the Session stream) against the peer's.
       h.put("ratio_admission_vs_redis", fmt3(Stats.median(bestVsRedis())));
       int s = headlineSlots();

@@ -56,6 +56,35 @@ class ReportTest {
   }
 
   /**
+   * When Admission and the no-op service ran side by side, their ratio is the median of each
+   * repetition's median window pair, not the sequential runs' (0.800 in {@link #results}).
+   */
+  @Test
+  void theNoopTargetComesFromThePairedRunWhenItRan() {
+    Results r = results();
+    for (double ratio : new double[] {0.86, 0.91, 0.88}) {
+      Properties p = new Properties();
+      p.setProperty("ratio.median", Double.toString(ratio));
+      p.setProperty("ratio.min", "0.8");
+      p.setProperty("ratio.max", "0.95");
+      for (String k : List.of("a.pairs_per_s", "b.pairs_per_s", "a.server_cpu_us_per_pair", "b.server_cpu_us_per_pair",
+          "a.client_cpu_us_per_pair", "b.client_cpu_us_per_pair")) {
+        p.setProperty(k, "10");
+      }
+      r.pairedNoop.add(p);
+    }
+    assertEquals("0.880", r.headline().get("ratio_admission_vs_noop"));
+    String md = new Report(r, Path.of("plot.png")).markdown();
+    assertTrue(md.contains("one client alternating 2 s windows between them) | ≥ 0.85 | 0.880 | yes |"), md);
+    assertTrue(md.contains("## Admission beside the no-op gRPC service"), md);
+    assertTrue(md.contains("| 2 | 10 | 10 | 0.910 | 0.800–0.950 |"), md);
+    // A paired run that misses sends the reader to the limits, with the paired run's CPU figures.
+    r.pairedNoop.forEach(p -> p.setProperty("ratio.median", "0.8"));
+    md = new Report(r, Path.of("plot.png")).markdown();
+    assertTrue(md.contains("**Admission against the no-op gRPC service (0.800).** The server spends 10.0 µs"), md);
+  }
+
+  /**
    * The flatness verdict comes from the random-access floor measured in the same run: a 200 ns
    * base decision leaves 60 ns for growth, so a 200 ns memory access cannot fit and a 50 ns one
    * could.
