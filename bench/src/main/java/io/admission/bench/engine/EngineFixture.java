@@ -28,7 +28,7 @@ import java.util.OptionalLong;
  * the engine remembers for 10 minutes of its time, stay a few hundred — the forgetting is part of
  * every measured cycle — while leases carry a TTL long enough never to expire. {@link
  * #remembering} instead keeps as many ended calls as a busy server does: the clock then advances
- * a millisecond every so many cycles.
+ * 10 minutes over that many cycles.
  *
  * <p>Not thread-safe: one benchmark thread owns it, as the loop thread owns the engine.
  */
