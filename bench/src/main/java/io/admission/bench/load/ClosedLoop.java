@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -33,6 +34,34 @@ final class ClosedLoop {
     for (int i = 0; i < callers; i++) {
       next();
     }
+  }
+
+  /**
+   * What {@link #measure} saw: throughput, the latencies recorded, and CPU time per pair of the
+   * server process and of this one.
+   */
+  record Measured(long pairs, double pairsPerSecond, Histogram latency, double serverCpuMicrosPerPair,
+      double clientCpuMicrosPerPair) {}
+
+  /**
+   * Measures the running callers for {@code seconds}, with {@code serverPid}'s CPU time (0: none).
+   * Latencies recorded before the call are dropped.
+   */
+  Measured measure(double seconds, long serverPid) throws InterruptedException {
+    latency.getIntervalHistogram();
+    long pairs0 = pairs.get();
+    long server0 = CpuTime.ofProcess(serverPid);
+    long client0 = CpuTime.ofThisProcess();
+    long t0 = System.nanoTime();
+    Thread.sleep((long) (seconds * 1000));
+    Histogram h = latency.getIntervalHistogram();
+    long pairs1 = pairs.get();
+    long t1 = System.nanoTime();
+    long server1 = CpuTime.ofProcess(serverPid);
+    long client1 = CpuTime.ofThisProcess();
+    long n = Math.max(1, pairs1 - pairs0);
+    return new Measured(pairs1 - pairs0, (pairs1 - pairs0) / ((t1 - t0) / 1e9), h,
+        (server1 - server0) / 1e3 / n, (client1 - client0) / 1e3 / n);
   }
 
   /** Lets every caller finish its request in flight; false if some did not within the time. */

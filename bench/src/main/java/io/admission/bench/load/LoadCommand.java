@@ -78,27 +78,17 @@ public final class LoadCommand implements Callable<Integer> {
     ClosedLoop loop = new ClosedLoop(t, ids, n);
     loop.start();
     sleep(settleSeconds);
-    loop.latency.getIntervalHistogram(); // drop the settling
-    long pairs0 = loop.pairs.get();
-    long server0 = CpuTime.ofProcess(serverPid);
-    long client0 = CpuTime.ofThisProcess();
-    long t0 = System.nanoTime();
-    sleep(seconds);
-    Histogram h = loop.latency.getIntervalHistogram();
-    long pairs1 = loop.pairs.get();
-    long t1 = System.nanoTime();
-    long server1 = CpuTime.ofProcess(serverPid);
-    long client1 = CpuTime.ofThisProcess();
+    ClosedLoop.Measured m = loop.measure(seconds, serverPid);
     loop.stop(10_000);
     check(loop);
-    double pairsPerSecond = (pairs1 - pairs0) / ((t1 - t0) / 1e9);
+    double pairsPerSecond = m.pairsPerSecond();
+    Histogram h = m.latency();
     result.setProperty(prefix + "callers", Integer.toString(n));
     result.setProperty(prefix + "pairs_per_s", String.format(Locale.ROOT, "%.1f", pairsPerSecond));
     Latency.put(result, prefix, h);
-    long pairs = Math.max(1, pairs1 - pairs0);
-    result.setProperty(prefix + "client_cpu_us_per_pair", String.format(Locale.ROOT, "%.2f", (client1 - client0) / 1e3 / pairs));
+    result.setProperty(prefix + "client_cpu_us_per_pair", String.format(Locale.ROOT, "%.2f", m.clientCpuMicrosPerPair()));
     if (serverPid > 0) {
-      result.setProperty(prefix + "server_cpu_us_per_pair", String.format(Locale.ROOT, "%.2f", (server1 - server0) / 1e3 / pairs));
+      result.setProperty(prefix + "server_cpu_us_per_pair", String.format(Locale.ROOT, "%.2f", m.serverCpuMicrosPerPair()));
     }
     System.err.printf(Locale.ROOT, "load %s callers=%d pairs/s=%.0f p50=%.3fms p99=%.3fms%n", target, n,
         pairsPerSecond, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6);

@@ -128,22 +128,12 @@ public final class PairedLoadCommand implements Callable<Integer> {
     ClosedLoop loop = new ClosedLoop(server, ids, callers);
     loop.start();
     LoadCommand.sleep(settleSeconds);
-    long pairs0 = loop.pairs.get();
-    long server0 = CpuTime.ofProcess(pid);
-    long client0 = CpuTime.ofThisProcess();
-    long t0 = System.nanoTime();
-    LoadCommand.sleep(windowSeconds);
-    long pairs1 = loop.pairs.get();
-    long t1 = System.nanoTime();
-    long server1 = CpuTime.ofProcess(pid);
-    long client1 = CpuTime.ofThisProcess();
+    ClosedLoop.Measured m = loop.measure(windowSeconds, pid);
     if (!loop.stop(10_000) || loop.errors.get() > 0) {
       throw new IllegalStateException(loop.errors.get() + " requests failed or hung; first: "
           + loop.firstError.get(), loop.firstError.get());
     }
-    long n = Math.max(1, pairs1 - pairs0);
-    return new Window((pairs1 - pairs0) / ((t1 - t0) / 1e9), (server1 - server0) / 1e3 / n,
-        (client1 - client0) / 1e3 / n);
+    return new Window(m.pairsPerSecond(), m.serverCpuMicrosPerPair(), m.clientCpuMicrosPerPair());
   }
 
   private static double median(List<Double> values) {
