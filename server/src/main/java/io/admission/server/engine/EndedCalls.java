@@ -111,6 +111,21 @@ final class EndedCalls {
     return null;
   }
 
+  /**
+   * Reads the index slots where calls of these {@link #hash}es are filed, and changes nothing: a
+   * batch's lookups then find their slots in the cache (see {@link Engine#readAhead}). Returns what
+   * it read, only so that the reads cannot be optimized away.
+   */
+  long touch(int[] ofHashes, int count) {
+    int mask = positions.length - 1;
+    long read = 0;
+    for (int k = 0; k < count; k++) {
+      int i = ofHashes[k] & mask;
+      read += positions[i] ^ hashes[i];
+    }
+    return read;
+  }
+
   /** When the oldest remembered call ended, or {@link Long#MAX_VALUE} when none is. */
   long oldestEndedAt() {
     if (size == 0) {
@@ -228,7 +243,7 @@ final class EndedCalls {
    * ids that all land on one run of slots, and linear probing then walks the whole run on every
    * lookup near it, on the thread every org shares ({@link IdHashKey}).
    */
-  private int hash(int orgSerial, String callId) {
+  int hash(int orgSerial, String callId) {
     int h = (int) key.hash(callId) * 31 + orgSerial;
     h ^= h >>> 16; // murmur3's finalizer, a bijection: one id in two orgs lands far apart
     h *= 0x85ebca6b;

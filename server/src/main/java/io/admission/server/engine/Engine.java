@@ -7,6 +7,7 @@ import io.admission.server.engine.Results.RenewResult;
 import io.admission.server.engine.Results.StatusResult;
 import io.admission.server.engine.Results.WatchResult;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +40,10 @@ public final class Engine {
   private final List<Event> outbox = new ArrayList<>();
   private long nextSeq;
   private long lastNow = Long.MIN_VALUE;
+  /** {@link #readAhead}'s scratch: the index hashes of a batch's call_ids. */
+  private int[] aheadHashes = new int[256];
+  /** What {@link #readAhead} read, kept so that its reads are not optimized away. */
+  private long aheadRead;
 
   /**
    * An engine whose ended calls are filed under {@code idHashKey}. A server facing clients passes
@@ -51,6 +56,36 @@ public final class Engine {
   /** An engine with the {@link IdHashKey#PUBLIC} key: reproducible, for tests and benchmarks. */
   public Engine() {
     this(IdHashKey.PUBLIC);
+  }
+
+  /**
+   * Prepares for applying {@code batch}, in order, next; changes nothing. Each Acquire looks its
+   * call_id up among millions of ended calls and each Release files one there, and at that size
+   * every such lookup misses the CPU caches and waits on memory. Applied one by one, a batch waits
+   * once per command, since each decision needs the lookup's answer before it can go on. Here the
+   * batch's slots are read in one tight pass of independent loads, which the CPU overlaps, so a
+   * batch waits about as long as for a few; the lookups then find their slots in the cache.
+   */
+  public void readAhead(List<? extends Commands.Command<?>> batch) {
+    int n = 0;
+    for (Commands.Command<?> c : batch) {
+      String callId;
+      if (c instanceof Commands.Acquire a) {
+        callId = a.callId();
+      } else if (c instanceof Commands.Release r) {
+        callId = r.callId();
+      } else {
+        continue;
+      }
+      OrgState org = orgs.get(c.orgId());
+      if (org != null) {
+        if (n == aheadHashes.length) {
+          aheadHashes = Arrays.copyOf(aheadHashes, 2 * n);
+        }
+        aheadHashes[n++] = ended.hash(org.serial, callId);
+      }
+    }
+    aheadRead += ended.touch(aheadHashes, n);
   }
 
   // ---- Calls ------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  * request read from a socket is applied and answered on the thread that read it, with no hand-off
  * and no wake-up between threads, and a turn's batch is what one read of the sockets brought.
  *
- * <p>Each turn takes a batch of waiting tasks, stamps one time on all of them, applies them in
- * order, appends the commands to the log, syncs the log once (group commit), and only then sends
+ * <p>Each turn takes a batch of waiting tasks, stamps one time on all of them, lets the engine
+ * read ahead for their commands ({@link Engine#readAhead}), applies them in order, appends the
+ * commands to the log, syncs the log once (group commit), and only then sends
  * the answers and the stream events the batch produced. Timers (lease expiry, max_wait, windows
  * rolling) fire in the turn whose time passes them; the loop sleeps no longer than until the next
  * deadline.
@@ -50,6 +51,24 @@ public final class EventLoop implements AutoCloseable {
   /** Work for one turn: apply now, and add what to send once the turn is durable. */
   private interface Task {
     void run(long now, Outgoing out);
+
+    /** The command this task applies, if it applies one: the engine reads ahead for it. */
+    default Commands.Command<?> command() {
+      return null;
+    }
+  }
+
+  /** A task that applies {@code command}; {@code then} runs after it, given the result. */
+  private record Applying<R>(
+      EventLoop loop, Commands.Command<R> command, Reply<? super R> reply, Consumer<R> then)
+      implements Task {
+    @Override
+    public void run(long now, Outgoing out) {
+      R result = loop.apply(command, reply, now, out);
+      if (then != null) {
+        then.accept(result);
+      }
+    }
   }
 
   /**
@@ -69,6 +88,7 @@ public final class EventLoop implements AutoCloseable {
   private final OrgWatchers orgWatchers = new OrgWatchers();
   private final List<LoopObserver> observers = new CopyOnWriteArrayList<>();
   private final List<Task> batch = new ArrayList<>(MAX_BATCH);
+  private final List<Commands.Command<?>> batchCommands = new ArrayList<>(MAX_BATCH);
   private long lastNow = Long.MIN_VALUE;
   /** Set when the command log failed: from then on nothing more is applied (fail-stop). */
   private volatile IOException logFailure;
@@ -94,7 +114,7 @@ public final class EventLoop implements AutoCloseable {
    * RESOURCE_EXHAUSTED); {@code reply} is then never called.
    */
   public <R> boolean submit(Commands.Command<R> command, Reply<? super R> reply) {
-    return inbox.offer((now, out) -> apply(command, reply, now, out));
+    return inbox.offer(new Applying<>(this, command, reply, null));
   }
 
   /**
@@ -104,11 +124,11 @@ public final class EventLoop implements AutoCloseable {
    */
   public boolean submitWatching(
       Commands.Acquire command, Reply<? super Results.AcquireResult> reply, Watcher watcher) {
-    return inbox.offer((now, out) -> {
-      if (apply(command, reply, now, out) instanceof Results.Held) {
+    return inbox.offer(new Applying<>(this, command, reply, result -> {
+      if (result instanceof Results.Held) {
         watchers.add(command.orgId(), command.callId(), watcher);
       }
-    });
+    }));
   }
 
   /** Logs and applies one command; its answer waits in {@code out}. Null if it failed. */
@@ -324,6 +344,7 @@ public final class EventLoop implements AutoCloseable {
       new Commands.Tick().applyTo(engine, now);
       collectEvents(out);
     }
+    readAhead();
     for (Task task : batch) {
       task.run(now, out);
       collectEvents(out);
@@ -357,6 +378,18 @@ public final class EventLoop implements AutoCloseable {
     orgWatchers.publish(engine, now);
     long nanos = System.nanoTime() - started;
     notify(o -> o.turn(tasks, nanos));
+  }
+
+  /** Lets the engine read ahead for the batch's commands (see {@link Engine#readAhead}). */
+  private void readAhead() {
+    for (Task task : batch) {
+      Commands.Command<?> command = task.command();
+      if (command != null) {
+        batchCommands.add(command);
+      }
+    }
+    engine.readAhead(batchCommands);
+    batchCommands.clear();
   }
 
   /** Events go to the streams registered when they happened, after the turn is durable. */
