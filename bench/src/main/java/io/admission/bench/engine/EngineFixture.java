@@ -10,6 +10,8 @@ import io.admission.server.engine.Results;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -125,6 +127,45 @@ public final class EngineFixture {
       throw new IllegalStateException("expected a grant, got " + acquired + " after " + released);
     }
     return acquired;
+  }
+
+  /**
+   * {@code cycles} cycles of {@link #releaseThenAcquire} as the loop applies one turn's batch: the
+   * commands made first, then (if {@code readAhead}) the engine {@link Engine#readAhead reads
+   * ahead} over them, then all applied at one time, which advances as far as the cycles would
+   * have advanced it one by one.
+   */
+  public Object turn(int cycles, boolean readAhead) {
+    List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
+    int pos = ringPos;
+    for (int k = 0; k < cycles; k++) {
+      int org = ringOrg[pos];
+      batch.add(new Commands.Release(orgIds[org], callId(ringCall[pos])));
+      long number = nextId++;
+      batch.add(benchAcquire(org, callId(number)));
+      ringCall[pos] = number;
+      if (++pos == ringCall.length) {
+        pos = 0;
+      }
+    }
+    ringPos = pos;
+    if (readAhead) {
+      engine.readAhead(batch);
+    }
+    cyclesInStep += cycles; // one time for the whole turn, as the loop stamps it
+    while (cyclesInStep >= cyclesPerStep) {
+      now += stepMillis;
+      cyclesInStep -= cyclesPerStep;
+    }
+    Object last = null;
+    for (Commands.Command<?> c : batch) {
+      last = c.applyTo(engine, now);
+      if (c instanceof Commands.Acquire && !(last instanceof Results.Granted)) {
+        throw new IllegalStateException("expected a grant, got " + last);
+      }
+    }
+    engine.drainEvents();
+    return last;
   }
 
   /**

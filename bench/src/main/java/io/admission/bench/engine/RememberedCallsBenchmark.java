@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * a busy server does. DESIGN.md keeps every ended call for 10 minutes (a retried Acquire is never
  * granted twice), so a server ending 5,000 calls a second remembers 3 M: every Acquire looks its
  * call_id up among them and every Release adds one. {@code AcquireReleaseBenchmark} keeps a few
- * hundred; this is the cost of keeping millions.
+ * hundred; this is the cost of keeping millions, one decision at a time and in loop turns.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -36,6 +36,26 @@ public class RememberedCallsBenchmark {
   @Setup
   public void build() {
     fixture = EngineFixture.remembering(remembered);
+  }
+
+  /**
+   * {@value #TURN_CYCLES} cycles applied as the loop applies one turn's batch (256 callers bring
+   * about 200 commands a turn): all at one time, the engine {@link
+   * io.admission.server.engine.Engine#readAhead reading ahead} over the batch first or not.
+   */
+  @Benchmark
+  @OperationsPerInvocation(2 * TURN_CYCLES)
+  public Object loopTurn(Turn turn) {
+    return fixture.turn(TURN_CYCLES, turn.readAhead);
+  }
+
+  /** Release+Acquire cycles in one {@link #loopTurn}: 256 commands. */
+  public static final int TURN_CYCLES = 128;
+
+  @State(Scope.Thread)
+  public static class Turn {
+    @Param({"true", "false"})
+    public boolean readAhead;
   }
 
   @Benchmark

@@ -62,6 +62,10 @@ final class EngineResults {
    */
   static final int REMEMBERED = 3_000_000;
   static final String REMEMBERED_SHAPE = "3M remembered";
+  /** The same, applied in loop turns ({@link RememberedCallsBenchmark#loopTurn}), read ahead. */
+  static final String REMEMBERED_TURNS = "3M remembered, turns";
+  /** The same without the engine's read-ahead: what it takes off. */
+  static final String REMEMBERED_TURNS_NO_AHEAD = "3M remembered, turns, no read-ahead";
 
   /** Measured iterations (1 s each) of a side-by-side run. */
   static final int PAIRED_ITERATIONS = 5;
@@ -143,6 +147,16 @@ final class EngineResults {
           .param("remembered", Integer.toString(REMEMBERED))
           .addProfiler(GCProfiler.class);
       measure(remembering, REMEMBERED_SHAPE, "decisions/s", of, scores, gc, progress);
+      for (boolean ahead : new boolean[] {true, false}) {
+        ChainedOptionsBuilder turns = options(true, work.resolve("jmh-paired.log"))
+            .warmupIterations(PAIRED_WARMUP).measurementIterations(PAIRED_ITERATIONS)
+            .include(RememberedCallsBenchmark.class.getName() + ".loopTurn")
+            .param("remembered", Integer.toString(REMEMBERED))
+            .param("readAhead", Boolean.toString(ahead))
+            .addProfiler(GCProfiler.class);
+        measure(turns, ahead ? REMEMBERED_TURNS : REMEMBERED_TURNS_NO_AHEAD, "decisions/s", of,
+            scores, gc, progress);
+      }
       paired.add(scores);
       pairedGcShare.add(gc);
     }

@@ -1,5 +1,6 @@
 package io.admission.bench.report;
 
+import io.admission.bench.engine.RememberedCallsBenchmark;
 import io.admission.bench.report.RunCommand.Results;
 import io.admission.bench.report.RunCommand.Target;
 import java.nio.file.Path;
@@ -76,6 +77,17 @@ final class Report {
         md.append("| engine cost per decision, base → base remembering ").append(num(EngineResults.REMEMBERED))
             .append(" ended calls, as a server ending 5,000 calls a second does (the base keeps a few hundred; ")
             .append("median of paired ratios) | no target | ").append(x(Stats.median(remembered))).append(" | |\n");
+      }
+      List<Double> inTurns = r.engine.pairedGrowth(EngineResults.REMEMBERED_TURNS);
+      if (!inTurns.isEmpty()) {
+        md.append("| the same, applied as the loop applies them: turns of ")
+            .append(2 * RememberedCallsBenchmark.TURN_CYCLES)
+            .append(" commands, the engine reading the batch's ended-call slots ahead | no target | ")
+            .append(x(Stats.median(inTurns))).append(" | |\n| read-ahead's speed-up in those turns (without ÷ with, ")
+            .append("cost per decision) | no target | ")
+            .append(x(Stats.median(r.engine.pairedGrowth(
+                EngineResults.REMEMBERED_TURNS, EngineResults.REMEMBERED_TURNS_NO_AHEAD))))
+            .append(" | |\n");
       }
     }
     if (!r.pairedNoop.isEmpty() || !r.e2e.isEmpty()) {

@@ -44,6 +44,30 @@ class EngineFixtureTest {
     }
   }
 
+  /**
+   * A loop turn of 128 cycles, read ahead or not, does what 128 cycles one by one do. Remembering
+   * 6,000 calls, 13,000 calls have been made and 1,000 hold leases (call-12000 to call-12999); the
+   * turn ends the oldest 128 and grants 128 new ones, and the clock moves 128 cycles' worth, so
+   * the calls that ended up to 10 minutes before that are forgotten (call-6100 was still known).
+   */
+  @Test
+  void aTurnDoesWhatItsCyclesDoOneByOne() {
+    for (boolean readAhead : new boolean[] {true, false}) {
+      EngineFixture f = EngineFixture.remembering(6_000);
+      assertInstanceOf(Results.Granted.class, f.turn(128, readAhead));
+      var engine = f.engine();
+      for (String live : List.of("call-12128", "call-13127")) {
+        assertInstanceOf(Results.Granted.class, engine.watch("org-0", live, 0), live);
+      }
+      for (String ended : List.of("call-6200", "call-12000", "call-12127")) {
+        assertInstanceOf(Results.Ended.class, engine.watch("org-0", ended, 0), ended);
+      }
+      for (String forgotten : List.of("call-6100", "call-13128")) {
+        assertInstanceOf(Rejection.class, engine.watch("org-0", forgotten, 0), forgotten);
+      }
+    }
+  }
+
   @Test
   void deepQueueDispatchesTheOldestAndHoldsTheNewest() {
     EngineFixture.DeepQueue q = EngineFixture.deepQueue(20);

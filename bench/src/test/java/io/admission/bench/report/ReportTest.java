@@ -112,6 +112,27 @@ class ReportTest {
     assertTrue(md.contains("more than one such access: a layout that touches one line per lookup"), md);
   }
 
+  /** The remembered-calls rows: one decision at a time, in loop turns, and what read-ahead takes off. */
+  @Test
+  void theRememberedCallsRowsCompareTheirOwnRuns() {
+    Results r = new Results();
+    r.reps = 1;
+    r.machine = Machine.describe("7.0.15");
+    r.loadAfter = Machine.loadAverage();
+    r.engine = new EngineResults();
+    Map<String, Double> run = new java.util.HashMap<>(engineRun(250));
+    run.put(EngineResults.REMEMBERED_SHAPE, 2.5e6);
+    run.put(EngineResults.REMEMBERED_TURNS, 4e6);
+    run.put(EngineResults.REMEMBERED_TURNS_NO_AHEAD, 2e6);
+    r.engine.paired.add(run);
+    r.engine.pairedGcShare.add(Map.of());
+    String md = new Report(r, Path.of("plot.png")).markdown();
+    assertTrue(md.contains("ended calls, as a server ending 5,000 calls a second does (the base keeps a few "
+        + "hundred; median of paired ratios) | no target | 2.00×"), md);
+    assertTrue(md.contains("the engine reading the batch's ended-call slots ahead | no target | 1.25×"), md);
+    assertTrue(md.contains("(without ÷ with, cost per decision) | no target | 2.00×"), md);
+  }
+
   /** One repetition's scores (per second) with the random-access floor at {@code nanosAt1M}. */
   private static Map<String, Double> engineRun(double nanosAt1M) {
     return Map.of("base", 5e6, "1M leases", 2e6, "100k held", 5e6, "all large", 1e6,
