@@ -147,7 +147,8 @@ final class Report {
 
   private void method() {
     md.append("## How to reproduce\n\n")
-        .append("```sh\nmake bench        # everything, rewrites this file and the plot (about 40 min)\n")
+        .append("```sh\nmake bench        # everything, rewrites this file and the plot (")
+        .append(String.format(Locale.ROOT, "%.0f", r.elapsedSeconds / 60)).append(" min this time)\n")
         .append("make bench-quick  # one short repetition of each, prints RESULT lines (about 85 s once built; barely warm JVMs, a smoke check)\n```\n\n")
         .append("`scripts/bench.sh` builds the jars, installs Debian's `redis-server` if missing, starts it on a free ")
         .append("loopback port with persistence off, runs `java -jar bench/target/admission-bench.jar run`, and stops ")
