@@ -31,7 +31,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Starts Admission: the loop, the gRPC server, health and reflection. The only place with a clock. */
 @Command(
@@ -39,6 +41,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "gRPC admission server for calls: org pools, reservations, seat limits.")
 public final class Main implements Callable<Integer> {
+  @Spec
+  CommandSpec spec; // usage errors found while starting are reported like parsing ones
+
   @Option(names = "--listen", defaultValue = "127.0.0.1:50051",
       description = "HOST:PORT to serve gRPC on; port 0 picks a free one (default ${DEFAULT-VALUE}).")
   String listen;
@@ -60,7 +65,8 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = "--metrics", paramLabel = "HOST:PORT",
       description = "Serve OpenTelemetry metrics for Prometheus at http://HOST:PORT/metrics (and"
-          + " gRPC server metrics). Off unless given: the metrics API is then a no-op.")
+          + " gRPC server metrics); a fixed port, for Prometheus to scrape. Off unless given: the"
+          + " metrics API is then a no-op.")
   String metrics;
 
   @Option(names = "--audit-retention", paramLabel = "DURATION", defaultValue = "7d",
@@ -95,9 +101,15 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    InetSocketAddress address = parseListen(listen);
+    InetSocketAddress address = parseAddress("--listen", listen);
     InetSocketAddress httpAddress = http == null ? null : parseAddress("--http", http);
     InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
+    if (metricsAddress != null && metricsAddress.getPort() == 0) {
+      // Prometheus scrapes an address it is told, and the exporter does not say which port the
+      // system chose: a server started so would print a URL that does not answer.
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--metrics needs a fixed port for Prometheus to scrape, got " + metrics);
+    }
     List<Commands.Command<?>> setup = config == null ? List.of() : ConfigFile.load(config);
     Engine engine;
     CommandLog log;
@@ -205,20 +217,27 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  static InetSocketAddress parseListen(String hostPort) {
-    return parseAddress("--listen", hostPort);
-  }
-
-  static InetSocketAddress parseAddress(String option, String hostPort) {
+  /** {@code HOST:PORT} (HOST may be a bracketed IPv6 address); a usage error names the option. */
+  private InetSocketAddress parseAddress(String option, String hostPort) {
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
-      throw new CommandLine.ParameterException(new CommandLine(new Main()),
+      throw new CommandLine.ParameterException(spec.commandLine(),
           option + " must be HOST:PORT, got " + hostPort);
     }
     String host = hostPort.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
-    return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+    int port;
+    try {
+      port = Integer.parseInt(hostPort.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 0 || port > 65_535) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          option + " must be HOST:PORT with a port from 0 to 65535, got " + hostPort);
+    }
+    return new InetSocketAddress(host, port);
   }
 }

@@ -1,0 +1,34 @@
+package io.admission.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Addresses a person mistypes are refused before anything starts, naming the option. */
+class MainArgumentsTest {
+  @Test
+  void aMetricsPortTheSystemWouldChooseIsRefused() {
+    String err = refused("--in-memory", "--metrics", "127.0.0.1:0");
+    assertTrue(err.contains("--metrics needs a fixed port for Prometheus to scrape, got 127.0.0.1:0"), err);
+  }
+
+  @Test
+  void aPortThatIsNotANumberOrOutOfRangeIsNamed() {
+    String err = refused("--in-memory", "--listen", "127.0.0.1:http");
+    assertTrue(err.contains("--listen must be HOST:PORT with a port from 0 to 65535, got 127.0.0.1:http"), err);
+    err = refused("--in-memory", "--metrics", "127.0.0.1:70000");
+    assertTrue(err.contains("--metrics must be HOST:PORT with a port from 0 to 65535, got 127.0.0.1:70000"), err);
+  }
+
+  /** Runs Main with {@code args}, expects picocli's usage-error exit code, returns what it printed. */
+  private static String refused(String... args) {
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new Main()).setErr(new PrintWriter(err));
+    assertEquals(CommandLine.ExitCode.USAGE, cli.execute(args), err.toString());
+    return err.toString();
+  }
+}
