@@ -91,14 +91,8 @@ class ReportTest {
    */
   @Test
   void theFlatnessVerdictFollowsTheRandomAccessFloor() {
-    Results r = new Results();
-    r.reps = 1;
-    r.machine = Machine.describe("7.0.15");
-    r.loadAfter = Machine.loadAverage();
-    r.engine = new EngineResults();
     // ns per operation: base 200, 1 M leases 500; random-access floor 50 at 1 k, 250 at 1 M.
-    r.engine.paired.add(engineRun(250));
-    r.engine.pairedGcShare.add(Map.of());
+    Results r = engineOnly(engineRun(250));
     assertEquals(List.of(200.0), r.engine.randomAccessNanos().stream().map(Math::rint).toList());
     assertEquals(2.0, r.engine.growthOfOneAccess().get(0), 1e-9);
     assertEquals(1.6, r.engine.growthOfOneAccessAtTargetSpeed(), 1e-9);
@@ -115,22 +109,28 @@ class ReportTest {
   /** The remembered-calls rows: one decision at a time, in loop turns, and what read-ahead takes off. */
   @Test
   void theRememberedCallsRowsCompareTheirOwnRuns() {
-    Results r = new Results();
-    r.reps = 1;
-    r.machine = Machine.describe("7.0.15");
-    r.loadAfter = Machine.loadAverage();
-    r.engine = new EngineResults();
     Map<String, Double> run = new java.util.HashMap<>(engineRun(250));
     run.put(EngineResults.REMEMBERED_SHAPE, 2.5e6);
     run.put(EngineResults.REMEMBERED_TURNS, 4e6);
     run.put(EngineResults.REMEMBERED_TURNS_NO_AHEAD, 2e6);
-    r.engine.paired.add(run);
-    r.engine.pairedGcShare.add(Map.of());
+    Results r = engineOnly(run);
     String md = new Report(r, Path.of("plot.png")).markdown();
     assertTrue(md.contains("ended calls, as a server ending 5,000 calls a second does (the base keeps a few "
         + "hundred; median of paired ratios) | no target | 2.00×"), md);
     assertTrue(md.contains("the engine reading the batch's ended-call slots ahead | no target | 1.25×"), md);
     assertTrue(md.contains("(without ÷ with, cost per decision) | no target | 2.00×"), md);
+  }
+
+  /** Results of one run that measured only the engine side by side, with these scores. */
+  private static Results engineOnly(Map<String, Double> scores) {
+    Results r = new Results();
+    r.reps = 1;
+    r.machine = Machine.describe("7.0.15");
+    r.loadAfter = Machine.loadAverage();
+    r.engine = new EngineResults();
+    r.engine.paired.add(scores);
+    r.engine.pairedGcShare.add(Map.of());
+    return r;
   }
 
   /** One repetition's scores (per second) with the random-access floor at {@code nanosAt1M}. */
