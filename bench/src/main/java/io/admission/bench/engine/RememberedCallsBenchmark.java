@@ -28,6 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class RememberedCallsBenchmark {
+  /** Release+Acquire cycles in one {@link #loopTurn}: 256 commands. */
+  public static final int TURN_CYCLES = 128;
+
   @Param({"1000", "3000000"})
   public int remembered;
 
@@ -48,9 +51,6 @@ public class RememberedCallsBenchmark {
   public Object loopTurn(Turn turn) {
     return fixture.turn(TURN_CYCLES, turn.readAhead);
   }
-
-  /** Release+Acquire cycles in one {@link #loopTurn}: 256 commands. */
-  public static final int TURN_CYCLES = 128;
 
   @State(Scope.Thread)
   public static class Turn {

@@ -28,10 +28,9 @@ import java.util.function.Consumer;
  *
  * <p>Each turn takes a batch of waiting tasks, stamps one time on all of them, lets the engine
  * read ahead for their commands ({@link Engine#readAhead}), applies them in order, appends the
- * commands to the log, syncs the log once (group commit), and only then sends
- * the answers and the stream events the batch produced. Timers (lease expiry, max_wait, windows
- * rolling) fire in the turn whose time passes them; the loop sleeps no longer than until the next
- * deadline.
+ * commands to the log, syncs the log once (group commit), and only then sends the answers and the
+ * stream events the batch produced. Timers (lease expiry, max_wait, windows rolling) fire in the
+ * turn whose time passes them; the loop sleeps no longer than until the next deadline.
  *
  * <p>A task that throws is answered with the error and the loop lives on.
  */
