@@ -15,18 +15,35 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The layout of {@code --data-dir}: {@code LOCK}, journal segments {@code
- * segment-<first entry>.log} and snapshots {@code snapshot-<next entry>.snap}, numbers zero-padded
- * so names sort. New files and renames are followed by an fsync of the directory, so that a crash
- * cannot lose a file whose contents were synced.
+ * The layout of {@code --data-dir}: {@code LOCK}, {@code FORMAT} (the format's number), journal
+ * segments {@code <segment prefix><first entry>.log} and snapshots {@code <snapshot prefix><next
+ * entry>.snap}, numbers zero-padded so names sort. Each format has its own prefixes ({@link
+ * Names}), so files of two formats are never mistaken for each other. New files and renames are
+ * followed by an fsync of the directory, so that a crash cannot lose a file whose contents were
+ * synced.
  */
 final class DataDir {
-  private static final String SEGMENT = "segment-";
-  private static final String SNAPSHOT = "snapshot-";
-  private final Path root;
+  /** The file names of one format. */
+  record Names(String segment, String snapshot) {}
 
-  DataDir(Path root) {
+  /** Format 2: the engine's own commands (admission/journal/v2). */
+  static final Names FORMAT2 = new Names("journal-", "state-");
+  /** Format 1: admission.v1 requests (admission/journal/v1); only read, to convert. */
+  static final Names FORMAT1 = new Names("segment-", "snapshot-");
+
+  private final Path root;
+  private final String segmentPrefix;
+  private final String snapshotPrefix;
+
+  DataDir(Path root, Names names) {
     this.root = root;
+    this.segmentPrefix = names.segment();
+    this.snapshotPrefix = names.snapshot();
+  }
+
+  /** The same directory, seen through another format's names. */
+  DataDir as(Names names) {
+    return new DataDir(root, names);
   }
 
   Path root() {
@@ -52,12 +69,12 @@ final class DataDir {
   }
 
   List<Path> segments() throws IOException {
-    return list(SEGMENT, ".log");
+    return list(segmentPrefix, ".log");
   }
 
   /** Newest first. */
   List<Path> snapshots() throws IOException {
-    List<Path> all = list(SNAPSHOT, ".snap");
+    List<Path> all = list(snapshotPrefix, ".snap");
     all.sort(Comparator.comparingLong(DataDir::index).reversed());
     return all;
   }
@@ -68,7 +85,7 @@ final class DataDir {
   }
 
   FileChannel createSegment(long firstEntry) throws IOException {
-    FileChannel channel = FileChannel.open(root.resolve(name(SEGMENT, firstEntry, ".log")),
+    FileChannel channel = FileChannel.open(root.resolve(name(segmentPrefix, firstEntry, ".log")),
         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     syncDirectory();
     return channel;
@@ -76,7 +93,7 @@ final class DataDir {
 
   /** Written to a temporary file, synced, renamed into place, directory synced. */
   void writeSnapshot(byte[] payload, long nextEntry) throws IOException {
-    Path target = root.resolve(name(SNAPSHOT, nextEntry, ".snap"));
+    Path target = root.resolve(name(snapshotPrefix, nextEntry, ".snap"));
     Path temp = root.resolve(target.getFileName() + ".tmp");
     ByteBuffer buf = ByteBuffer.allocate(Records.HEADER + payload.length);
     Records.write(buf, payload);
@@ -88,12 +105,16 @@ final class DataDir {
       }
       out.force(true);
     }
+    move(temp, target);
+    syncDirectory();
+  }
+
+  private static void move(Path temp, Path target) throws IOException {
     try {
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
     }
-    syncDirectory();
   }
 
   /** The payload of a snapshot file, or an IOException naming the file and what is wrong. */
@@ -133,7 +154,7 @@ final class DataDir {
 
   /** Left by a crash while a snapshot was being written; never read. */
   void deleteTemporaryFiles() throws IOException {
-    for (Path temp : list(SNAPSHOT, ".tmp")) {
+    for (Path temp : list(snapshotPrefix, ".tmp")) {
       Files.deleteIfExists(temp);
     }
   }
@@ -157,7 +178,36 @@ final class DataDir {
     return String.format("%s%020d%s", prefix, index, suffix);
   }
 
-  private void syncDirectory() throws IOException {
+  /** The segment file that starts at {@code firstEntry}, whether or not it exists yet. */
+  Path segment(long firstEntry) {
+    return root.resolve(name(segmentPrefix, firstEntry, ".log"));
+  }
+
+  /** Every file of this format's names: segments, snapshots and snapshots being written. */
+  List<Path> files() throws IOException {
+    List<Path> all = new ArrayList<>(list(segmentPrefix, ".log"));
+    all.addAll(list(snapshotPrefix, ".snap"));
+    all.addAll(list(snapshotPrefix, ".tmp"));
+    return all;
+  }
+
+  /** Writes {@code text} to {@code name} atomically: a temporary file, synced, renamed. */
+  void writeAtomically(String name, String text) throws IOException {
+    Path target = root.resolve(name);
+    Path temp = root.resolve(name + ".tmp");
+    try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        out.write(buf);
+      }
+      out.force(true);
+    }
+    move(temp, target);
+    syncDirectory();
+  }
+
+  void syncDirectory() throws IOException {
     try (FileChannel dir = FileChannel.open(root, StandardOpenOption.READ)) {
       dir.force(true);
     }

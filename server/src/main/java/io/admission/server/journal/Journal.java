@@ -3,44 +3,68 @@ package io.admission.server.journal;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.EngineSnapshot;
+import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Snapshots;
-import io.admission.server.journal.proto.Entry;
+import io.admission.server.journal.proto.Record;
+import io.admission.server.loop.Applier;
 import io.admission.server.loop.CommandLog;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The local command log in {@code --data-dir}: every state-changing command with the time the loop
- * stamped on it, as CRC32C-checked length-delimited protobuf records in numbered segments, made
- * durable once per loop turn (group commit: all callers of a turn share one fsync). Every so many
- * records or seconds the loop hands it a snapshot of the engine; once that is durable, the
- * segments it covers are deleted. Start-up ({@link #open}) loads the newest snapshot and replays
- * the journal after it.
+ * stamped on it, as CRC32C-checked length-delimited protobuf records (format 2, the engine's own
+ * commands) in numbered segments. Every so many records or seconds the loop hands it a snapshot of
+ * the engine; once that is durable, the segments it covers are deleted. Start-up ({@link #open})
+ * converts a format 1 directory, loads the newest snapshot and replays the journal after it.
  *
- * <p>Owned by the loop thread, except snapshot writing, which runs on its own thread on an
- * immutable {@link EngineSnapshot}.
+ * <p>Threads: the loop thread appends records into a buffer and, once per turn, {@link #commit
+ * commits} it: the buffer goes to the "admission-journal" thread, which writes and fsyncs
+ * everything handed to it since its last fsync (group commit over as many turns as arrived
+ * meanwhile), then publishes {@link #durable()} and wakes the loop. The loop never waits for the
+ * disk: turn N's fsync overlaps applying turn N+1. Which segment a record goes to is decided on
+ * the loop thread (so that a record's file and offset are known when it is appended); the journal
+ * thread follows those decisions in order. Snapshots are written on a third thread, and only once
+ * the records they cover are durable.
  */
 public final class Journal implements CommandLog {
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
+  private static final int BUFFER_BYTES = 1 << 16;
 
   /** When to roll segments and take snapshots. */
   public record Options(long segmentBytes, long snapshotEveryEntries, long snapshotEveryMillis) {
     public static final Options DEFAULT = new Options(64L << 20, 200_000, 60_000);
   }
 
+  /** What the loop hands to the journal thread, in order. */
+  private sealed interface Handed permits Write, Roll {}
+
+  /** Records ending before entry {@code end}, for the current segment. */
+  private record Write(ByteBuffer records, long end) implements Handed {}
+
+  /** Close the current segment; later records go to the one starting at {@code firstEntry}. */
+  private record Roll(long firstEntry) implements Handed {}
+
   private final DataDir dir;
   private final Options options;
   private final Engine engine;
+  private final FileLock lock;
+  private final Thread syncer;
+  private final ConcurrentLinkedQueue<Handed> handed = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<ByteBuffer> spare = new ConcurrentLinkedQueue<>();
   private final ExecutorService snapshotWriter =
       Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "admission-snapshot");
@@ -48,15 +72,29 @@ public final class Journal implements CommandLog {
         return t;
       });
   private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
-  private final FileLock lock;
-  /** The turn's records, written and synced together. */
-  private ByteBuffer pending = ByteBuffer.allocate(1 << 16);
-  private FileChannel segment;
-  private long segmentSize;
+  private final AtomicLong snapshotFailures = new AtomicLong();
+  private volatile long durable;
+  private volatile IOException failure;
+  private volatile Runnable wake = () -> {};
+  private volatile boolean closing;
+
+  // ---- The loop thread's ------------------------------------------------------------------
+  /** The turn's records, not yet handed over. */
+  private ByteBuffer pending = ByteBuffer.allocate(BUFFER_BYTES);
   private long nextEntry;
+  private long committed;
+  /** The segment the next record goes to, and its size with every record appended so far. */
+  private long segmentFirst;
+  private long segmentBytes;
+  private long lastEntry = -1;
+  private long lastEntrySegment;
+  private long lastEntryOffset;
   private long entriesSinceSnapshot;
   private long lastSnapshotAt;
   private static final long UNSET = Long.MIN_VALUE;
+
+  // ---- The journal thread's ---------------------------------------------------------------
+  private FileChannel segment;
 
   private Journal(DataDir dir, Options options, Recovery.Result recovered, FileLock lock) throws IOException {
     this.dir = dir;
@@ -64,28 +102,43 @@ public final class Journal implements CommandLog {
     this.engine = recovered.engine();
     this.lock = lock;
     this.nextEntry = recovered.nextEntry();
+    this.committed = nextEntry;
+    this.durable = nextEntry;
     this.entriesSinceSnapshot = recovered.replayed();
     // Time-based snapshots count from the last stamped command, or from the first turn if none.
     this.lastSnapshotAt = recovered.replayed() > 0 ? recovered.lastNow() : UNSET;
     if (recovered.lastSegment() != null) {
       segment = FileChannel.open(recovered.lastSegment(), StandardOpenOption.WRITE);
-      segmentSize = recovered.lastSegmentLength();
-      segment.position(segmentSize);
+      segmentFirst = DataDir.index(recovered.lastSegment());
+      segmentBytes = recovered.lastSegmentLength();
+      segment.position(segmentBytes);
     } else {
-      openSegment();
+      segment = dir.createSegment(nextEntry);
+      segmentFirst = nextEntry;
     }
+    syncer = new Thread(this::syncLoop, "admission-journal");
+    syncer.setDaemon(true);
+    syncer.start();
   }
 
   /**
-   * Opens {@code path}: takes its lock, recovers the engine (newest snapshot, then the journal
-   * after it; a torn last record is cut off, any other damage stops the start with the file and
-   * offset) and makes the journal ready to append.
+   * Opens {@code path}: takes its lock, converts a format 1 directory, recovers the engine (newest
+   * snapshot, then the journal after it; a torn last record is cut off, any other damage stops the
+   * start with the file and offset) and makes the journal ready to append.
    */
   public static Journal open(Path path, Options options) throws IOException {
-    DataDir dir = new DataDir(path);
+    return open(path, options, Applier.ENGINE);
+  }
+
+  /** The same, replaying through {@code applier} (tests inject faults there). */
+  public static Journal open(Path path, Options options, Applier applier) throws IOException {
+    DataDir dir = new DataDir(path, DataDir.FORMAT2);
     FileLock lock = dir.lock();
     try {
-      return new Journal(dir, options, Recovery.run(dir), lock);
+      // Secret, so that clients cannot choose call_ids that collide in the ended-call index.
+      IdHashKey idHashKey = IdHashKey.from(new SecureRandom());
+      DataFormat.prepare(dir, idHashKey);
+      return new Journal(dir, options, Recovery.run(dir, Recovery.FORMAT2, applier, idHashKey), lock);
     } catch (IOException | RuntimeException e) {
       lock.release();
       lock.channel().close();
@@ -103,41 +156,99 @@ public final class Journal implements CommandLog {
     return nextEntry;
   }
 
-  @Override
-  public void append(Commands.Command<?> command, long stampedAt) throws IOException {
-    Entry entry = JournalCodec.encode(command, stampedAt);
-    if (entry == null) {
-      return;
-    }
-    byte[] payload = entry.toByteArray();
-    ByteBuffer buf = room(Records.HEADER + payload.length);
-    Records.write(buf, payload);
-    nextEntry++;
-    entriesSinceSnapshot++;
+  /** Background snapshot writes that failed since start (each is logged; the journal keeps all). */
+  public long snapshotFailures() {
+    return snapshotFailures.get();
   }
 
-  /** One write and one fsync for everything the turn appended. */
   @Override
-  public void sync() throws IOException {
-    ByteBuffer buf = pending;
-    if (buf.position() == 0) {
-      return;
+  public long append(Commands.Command<?> command, long stampedAt) throws IOException {
+    Record record = JournalCodec.encode(command, stampedAt);
+    if (record == null) {
+      return nextEntry; // not logged (a Tick): nothing to take back either
     }
-    buf.flip();
-    while (buf.hasRemaining()) {
-      segmentSize += segment.write(buf);
+    byte[] payload = record.toByteArray();
+    ByteBuffer buf = room(Records.HEADER + payload.length);
+    lastEntry = nextEntry;
+    lastEntrySegment = segmentFirst;
+    lastEntryOffset = segmentBytes;
+    Records.write(buf, payload);
+    segmentBytes += Records.HEADER + payload.length;
+    entriesSinceSnapshot++;
+    return nextEntry++;
+  }
+
+  @Override
+  public void retract(long entry) {
+    if (entry != lastEntry || entry != nextEntry - 1 || entry < committed) {
+      return; // not logged (a Tick), or no longer the last uncommitted record
     }
-    buf.clear();
-    segment.force(false);
-    if (segmentSize >= options.segmentBytes()) {
-      roll();
+    int bytes = (int) (segmentBytes - lastEntryOffset);
+    pending.position(pending.position() - bytes);
+    segmentBytes = lastEntryOffset;
+    nextEntry--;
+    entriesSinceSnapshot--;
+    lastEntry = -1;
+  }
+
+  @Override
+  public long commit() throws IOException {
+    IOException failed = failure;
+    if (failed != null) {
+      throw failed;
+    }
+    if (pending.position() > 0) {
+      pending.flip();
+      handed.offer(new Write(pending, nextEntry));
+      ByteBuffer next = spare.poll();
+      pending = next != null ? next : ByteBuffer.allocate(BUFFER_BYTES);
+      committed = nextEntry;
+      if (segmentBytes >= options.segmentBytes()) {
+        rollAt(nextEntry);
+      }
+      LockSupport.unpark(syncer);
+    }
+    return committed;
+  }
+
+  @Override
+  public long durable() {
+    return durable;
+  }
+
+  @Override
+  public IOException failure() {
+    return failure;
+  }
+
+  @Override
+  public void onProgress(Runnable wake) {
+    this.wake = wake;
+  }
+
+  @Override
+  public String where(long entry) {
+    return entry == lastEntry
+        ? dir.segment(lastEntrySegment) + ", byte offset " + lastEntryOffset
+        : dir.root() + ", entry " + entry;
+  }
+
+  /** Commits and waits until everything appended is durable; for tests and shutdown. */
+  public void flush() throws IOException {
+    long target = commit();
+    while (durable < target) {
+      IOException failed = failure;
+      if (failed != null) {
+        throw failed;
+      }
+      LockSupport.parkNanos(100_000);
     }
   }
 
   /**
-   * After a durable turn: if enough records or time went by, start a new segment, capture the
-   * engine (on the loop thread; O(state)) and write the snapshot in the background. Only one is
-   * written at a time.
+   * After a turn: if enough records or time went by, start a new segment, capture the engine (on
+   * the loop thread; O(state); it changes nothing) and write the snapshot in the background once
+   * the records it covers are durable. Only one is written at a time.
    */
   @Override
   public void checkpoint(Engine live, long now) throws IOException {
@@ -146,25 +257,39 @@ public final class Journal implements CommandLog {
     }
     boolean due = entriesSinceSnapshot >= options.snapshotEveryEntries()
         || (entriesSinceSnapshot > 0 && now - lastSnapshotAt >= options.snapshotEveryMillis());
-    if (!due || !snapshotInFlight.compareAndSet(false, true)) {
+    if (!due || failure != null || !snapshotInFlight.compareAndSet(false, true)) {
       return;
     }
-    roll(); // the snapshot then covers exactly the segments before the current one
+    commit();
+    if (segmentBytes > 0) {
+      rollAt(nextEntry); // the snapshot then covers exactly the segments before the current one
+      LockSupport.unpark(syncer);
+    }
     long covered = nextEntry;
     EngineSnapshot snapshot = Snapshots.capture(live);
     entriesSinceSnapshot = 0;
     lastSnapshotAt = now;
-    snapshotWriter.execute(() -> {
-      try {
-        dir.writeSnapshot(JournalCodec.encode(snapshot, covered).toByteArray(), covered);
-        dir.deleteCoveredBy(covered);
-      } catch (IOException | RuntimeException e) {
-        // The journal still holds everything: a failed snapshot costs replay time, not data.
-        LOG.log(Level.ERROR, "writing the snapshot at entry " + covered + " failed", e);
-      } finally {
-        snapshotInFlight.set(false);
+    snapshotWriter.execute(() -> writeSnapshot(snapshot, covered));
+  }
+
+  private void writeSnapshot(EngineSnapshot snapshot, long covered) {
+    try {
+      while (durable < covered) {
+        if (failure != null || closing && !syncer.isAlive()) {
+          return; // never durable: a snapshot must not get ahead of the journal
+        }
+        LockSupport.parkNanos(1_000_000);
       }
-    });
+      dir.writeSnapshot(JournalCodec.encode(snapshot, covered).toByteArray(), covered);
+      dir.deleteCoveredBy(covered);
+    } catch (IOException | RuntimeException e) {
+      // The journal still holds everything: a failed snapshot costs replay time, not data.
+      snapshotFailures.incrementAndGet();
+      LOG.log(Level.ERROR, "writing the snapshot at entry " + covered + " in " + dir.root()
+          + " failed; the journal keeps every record, so nothing is lost (" + e + ")", e);
+    } finally {
+      snapshotInFlight.set(false);
+    }
   }
 
   /** Waits for a snapshot being written; for tests and shutdown. */
@@ -182,24 +307,31 @@ public final class Journal implements CommandLog {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    sync();
+    IOException failed = null;
+    try {
+      flush();
+    } catch (IOException e) {
+      failed = e;
+    }
+    closing = true;
+    LockSupport.unpark(syncer);
+    try {
+      syncer.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     segment.close();
     lock.release();
     lock.channel().close();
-  }
-
-  private void roll() throws IOException {
-    sync();
-    if (segmentSize == 0) {
-      return; // already a fresh segment starting at nextEntry (e.g. reopened after a crash)
+    if (failed != null) {
+      throw failed;
     }
-    segment.close();
-    openSegment();
   }
 
-  private void openSegment() throws IOException {
-    segment = dir.createSegment(nextEntry);
-    segmentSize = 0;
+  private void rollAt(long firstEntry) {
+    handed.offer(new Roll(firstEntry));
+    segmentFirst = firstEntry;
+    segmentBytes = 0;
   }
 
   private ByteBuffer room(int bytes) {
@@ -211,5 +343,58 @@ public final class Journal implements CommandLog {
       pending = bigger;
     }
     return pending;
+  }
+
+  // ---- The journal thread -----------------------------------------------------------------
+
+  /**
+   * Writes what the loop handed over, in order, and fsyncs once it has caught up: every turn that
+   * arrived during one fsync shares the next. Stops at the first failure: the loop then refuses
+   * everything (fail-stop), since it cannot know which records reached the disk.
+   */
+  private void syncLoop() {
+    long written = durable;
+    try {
+      while (true) {
+        Handed next = handed.poll();
+        if (next instanceof Write w) {
+          ByteBuffer records = w.records();
+          while (records.hasRemaining()) {
+            segment.write(records);
+          }
+          records.clear();
+          if (records.capacity() == BUFFER_BYTES) {
+            spare.offer(records);
+          }
+          written = w.end();
+        } else if (next instanceof Roll r) {
+          written = sync(written);
+          segment.close();
+          segment = dir.createSegment(r.firstEntry());
+        } else if (written > durable) {
+          written = sync(written);
+        } else if (closing) {
+          return;
+        } else {
+          LockSupport.park(this);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      IOException failed = e instanceof IOException io ? io
+          : new IOException("the journal thread failed: " + e, e);
+      LOG.log(Level.ERROR, "writing the journal in " + dir.root() + " failed; the server applies"
+          + " nothing more until restarted", failed);
+      failure = failed;
+      wake.run();
+    }
+  }
+
+  private long sync(long written) throws IOException {
+    if (written > durable) {
+      segment.force(false);
+      durable = written;
+      wake.run();
+    }
+    return written;
   }
 }

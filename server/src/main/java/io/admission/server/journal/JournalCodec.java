@@ -1,99 +1,261 @@
 package io.admission.server.journal;
 
+import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
+import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.DenialReason;
 import io.admission.server.engine.EndReason;
 import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.HoldReason;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.SlotKind;
-import io.admission.server.grpc.InvalidRequest;
-import io.admission.server.grpc.Requests;
-import io.admission.server.grpc.Responses;
+import io.admission.server.journal.proto.Acquire;
 import io.admission.server.journal.proto.CallState;
-import io.admission.server.journal.proto.Entry;
+import io.admission.server.journal.proto.Denial;
+import io.admission.server.journal.proto.LoginOverride;
 import io.admission.server.journal.proto.LoginWindow;
 import io.admission.server.journal.proto.NumberCounts;
+import io.admission.server.journal.proto.NumberOverride;
+import io.admission.server.journal.proto.OrgSettings;
 import io.admission.server.journal.proto.OrgState;
 import io.admission.server.journal.proto.Phase;
+import io.admission.server.journal.proto.RampStep;
+import io.admission.server.journal.proto.Record;
+import io.admission.server.journal.proto.Release;
+import io.admission.server.journal.proto.RemoveAgent;
+import io.admission.server.journal.proto.Renew;
+import io.admission.server.journal.proto.Reservation;
+import io.admission.server.journal.proto.SetLoginLimits;
+import io.admission.server.journal.proto.SetNumberLimits;
+import io.admission.server.journal.proto.SetReservation;
 import io.admission.server.journal.proto.Snapshot;
-import io.admission.v1.AcquireRequest;
-import io.admission.v1.LoginOverride;
-import io.admission.v1.NumberOverride;
-import io.admission.v1.ReleaseRequest;
-import io.admission.v1.RemoveAgentRequest;
-import io.admission.v1.RenewRequest;
-import io.admission.v1.SetLoginLimitsRequest;
-import io.admission.v1.SetNumberLimitsRequest;
-import io.admission.v1.SetReservationRequest;
+import java.lang.System.Logger.Level;
+import java.time.DateTimeException;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
 
 /**
- * Commands and snapshots to and from their on-disk protobuf form. Commands are stored as the
- * admission.v1 requests they are made from, and decoded by the same {@link Requests} translation
- * a live request goes through, so the two paths cannot drift apart.
+ * The engine's commands and state to and from format 2 of the data directory
+ * (admission/journal/v2/journal.proto). A field-for-field translation of engine values: decoding
+ * trusts what it reads — every record was validated before it was written — and refuses only what
+ * cannot be an engine value at all (a record without a command, an enum value it does not know),
+ * which can only come from damage or from a newer server.
  */
 final class JournalCodec {
+  private static final System.Logger LOG = System.getLogger(JournalCodec.class.getName());
+
   private JournalCodec() {}
 
-  /** The record for a command; null for commands that are not logged (Tick). */
-  static Entry encode(Commands.Command<?> command, long stampedAt) {
-    Entry.Builder e = Entry.newBuilder().setStampedAtMillis(stampedAt);
-    if (command instanceof Commands.Acquire c) {
-      e.setAcquire(acquire(c));
-    } else if (command instanceof Commands.Release c) {
-      e.setRelease(ReleaseRequest.newBuilder().setOrgId(c.orgId()).setCallId(c.callId()));
-    } else if (command instanceof Commands.Renew c) {
-      RenewRequest.Builder r = RenewRequest.newBuilder().setOrgId(c.orgId()).addAllCallIds(c.callIds());
-      if (c.leaseTtlMillis() > 0) {
-        r.setLeaseTtl(Responses.duration(c.leaseTtlMillis()));
-      }
-      e.setRenew(r);
-    } else if (command instanceof Commands.PutOrg c) {
-      e.setPutOrg(Responses.org(c.org()));
-    } else if (command instanceof Commands.SetReservation c) {
-      e.setSetReservation(SetReservationRequest.newBuilder().setOrgId(c.orgId())
-          .setAgentId(c.agentId()).setCallType(Responses.callType(c.callType())).setSlots(c.slots()));
-    } else if (command instanceof Commands.RemoveAgent c) {
-      e.setRemoveAgent(RemoveAgentRequest.newBuilder().setOrgId(c.orgId()).setAgentId(c.agentId()));
-    } else if (command instanceof Commands.SetLoginLimits c) {
-      e.setSetLoginLimits(SetLoginLimitsRequest.newBuilder().setOrgId(c.orgId())
-          .setLoginId(c.loginId()).setLimits(Responses.loginLimits(c.limits())));
-    } else if (command instanceof Commands.SetNumberLimits c) {
-      e.setSetNumberLimits(SetNumberLimitsRequest.newBuilder().setOrgId(c.orgId())
-          .setNumber(c.number()).setLimits(Responses.numberLimits(c.limits())));
-    } else {
-      return null; // Tick: timers fire at their own instants on replay anyway
+  /** A record that is well-framed but holds no engine value: damage, or a newer format. */
+  static final class Undecodable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Undecodable(String message) {
+      super(message);
     }
-    return e.build();
   }
 
-  static Commands.Command<?> decode(Entry e) throws InvalidRequest {
-    return switch (e.getCommandCase()) {
-      case ACQUIRE -> Requests.acquire(e.getAcquire());
-      case RELEASE -> Requests.release(e.getRelease());
-      case RENEW -> Requests.renew(e.getRenew());
-      case PUT_ORG -> Requests.putOrg(e.getPutOrg(), "org");
-      case SET_RESERVATION -> Requests.setReservation(e.getSetReservation());
-      case REMOVE_AGENT -> Requests.removeAgent(e.getRemoveAgent().getOrgId(), e.getRemoveAgent().getAgentId());
-      case SET_LOGIN_LIMITS -> Requests.setLoginLimits(e.getSetLoginLimits());
-      case SET_NUMBER_LIMITS -> Requests.setNumberLimits(e.getSetNumberLimits());
-      case COMMAND_NOT_SET -> throw new InvalidRequest("command", "is not set");
+  // ---- Commands ---------------------------------------------------------------------------
+
+  /** The record for a command; null for {@link Commands.Tick}, which is not logged. */
+  static Record encode(Commands.Command<?> command, long stampedAt) {
+    Record.Builder r = Record.newBuilder().setStampedAtMillis(stampedAt);
+    if (command instanceof Commands.Acquire c) {
+      r.setAcquire(acquire(c));
+    } else if (command instanceof Commands.Release c) {
+      r.setRelease(Release.newBuilder().setOrgId(c.orgId()).setCallId(c.callId()));
+    } else if (command instanceof Commands.Renew c) {
+      r.setRenew(Renew.newBuilder().setOrgId(c.orgId()).addAllCallIds(c.callIds())
+          .setLeaseTtlMillis(c.leaseTtlMillis()));
+    } else if (command instanceof Commands.PutOrg c) {
+      r.setPutOrg(io.admission.server.journal.proto.PutOrg.newBuilder().setOrg(org(c.org())));
+    } else if (command instanceof Commands.SetReservation c) {
+      r.setSetReservation(SetReservation.newBuilder().setOrgId(c.orgId()).setAgentId(c.agentId())
+          .setCallType(callType(c.callType())).setSlots(c.slots()));
+    } else if (command instanceof Commands.RemoveAgent c) {
+      r.setRemoveAgent(RemoveAgent.newBuilder().setOrgId(c.orgId()).setAgentId(c.agentId()));
+    } else if (command instanceof Commands.SetLoginLimits c) {
+      r.setSetLoginLimits(SetLoginLimits.newBuilder().setOrgId(c.orgId()).setLoginId(c.loginId())
+          .setLimits(loginLimits(c.limits())));
+    } else if (command instanceof Commands.SetNumberLimits c) {
+      r.setSetNumberLimits(SetNumberLimits.newBuilder().setOrgId(c.orgId()).setNumber(c.number())
+          .setLimits(numberLimits(c.limits())));
+    } else if (command instanceof Commands.Tick) {
+      return null; // timers fire at their own instants on replay anyway
+    } else {
+      // A command the log cannot record must never be applied: failing here fails the append.
+      throw new IllegalArgumentException("the journal has no record for " + command);
+    }
+    return r.build();
+  }
+
+  static Commands.Command<?> decode(Record r) throws Undecodable {
+    return switch (r.getCommandCase()) {
+      case ACQUIRE -> acquire(r.getAcquire());
+      case RELEASE -> new Commands.Release(r.getRelease().getOrgId(), r.getRelease().getCallId());
+      case RENEW -> new Commands.Renew(r.getRenew().getOrgId(), r.getRenew().getCallIdsList(),
+          r.getRenew().getLeaseTtlMillis());
+      case PUT_ORG -> new Commands.PutOrg(org(r.getPutOrg().getOrg()));
+      case SET_RESERVATION -> new Commands.SetReservation(r.getSetReservation().getOrgId(),
+          r.getSetReservation().getAgentId(), callType(r.getSetReservation().getCallType()),
+          r.getSetReservation().getSlots());
+      case REMOVE_AGENT -> new Commands.RemoveAgent(
+          r.getRemoveAgent().getOrgId(), r.getRemoveAgent().getAgentId());
+      case SET_LOGIN_LIMITS -> new Commands.SetLoginLimits(r.getSetLoginLimits().getOrgId(),
+          r.getSetLoginLimits().getLoginId(), loginLimits(r.getSetLoginLimits().getLimits()));
+      case SET_NUMBER_LIMITS -> new Commands.SetNumberLimits(r.getSetNumberLimits().getOrgId(),
+          r.getSetNumberLimits().getNumber(), numberLimits(r.getSetNumberLimits().getLimits()));
+      case COMMAND_NOT_SET -> throw new Undecodable(
+          "the record holds no command this server knows (written by a newer version?)");
     };
   }
 
-  private static AcquireRequest acquire(Commands.Acquire c) {
-    AcquireRequest.Builder r = AcquireRequest.newBuilder()
+  private static Acquire acquire(Commands.Acquire c) {
+    return Acquire.newBuilder()
         .setOrgId(c.orgId()).setCallId(c.callId()).setAgentId(c.agentId())
-        .setCallType(Responses.callType(c.callType())).setLoginId(c.loginId()).setFromNumber(c.fromNumber());
-    if (c.leaseTtlMillis() > 0) {
-      r.setLeaseTtl(Responses.duration(c.leaseTtlMillis()));
+        .setCallType(callType(c.callType())).setLoginId(c.loginId()).setFromNumber(c.fromNumber())
+        .setLeaseTtlMillis(c.leaseTtlMillis()).setMaxWaitMillis(c.maxWaitMillis())
+        .build();
+  }
+
+  private static Commands.Acquire acquire(Acquire a) throws Undecodable {
+    return new Commands.Acquire(a.getOrgId(), a.getCallId(), a.getAgentId(),
+        callType(a.getCallType()), a.getLoginId(), a.getFromNumber(), a.getLeaseTtlMillis(),
+        a.getMaxWaitMillis());
+  }
+
+  // ---- Settings ---------------------------------------------------------------------------
+
+  static OrgSettings org(OrgConfig o) {
+    OrgSettings.Builder b = OrgSettings.newBuilder()
+        .setOrgId(o.orgId())
+        .setConcurrencyLimit(o.concurrencyLimit())
+        .setTimeZone(o.timeZone().getId())
+        .setLoginDefaults(loginLimits(o.loginDefaults()))
+        .setNumberDefaults(numberLimits(o.numberDefaults()));
+    o.defaultLeaseTtlMillis().ifPresent(b::setDefaultLeaseTtlMillis);
+    o.dailyCap().ifPresent(cap -> {
+      var d = io.admission.server.journal.proto.DailyCap.newBuilder().setCap(cap.cap());
+      cap.ramp().forEach(s -> d.addRamp(
+          RampStep.newBuilder().setThroughDay(s.throughDay()).setCap(s.cap())));
+      if (cap.startDate() != null) {
+        d.setStartEpochDay(cap.startDate().toEpochDay());
+      }
+      // In the engine's enum order, so that equal caps give equal bytes.
+      EnumSet.copyOf(cap.countedTypes()).forEach(t -> d.addCountedCallTypes(callType(t)));
+      b.setDailyCap(d);
+    });
+    return b.build();
+  }
+
+  static OrgConfig org(OrgSettings o) throws Undecodable {
+    Optional<DailyCap> cap = Optional.empty();
+    if (o.hasDailyCap()) {
+      var d = o.getDailyCap();
+      List<DailyCap.RampStep> ramp = new ArrayList<>(d.getRampCount());
+      d.getRampList().forEach(s -> ramp.add(new DailyCap.RampStep(s.getThroughDay(), s.getCap())));
+      Set<CallType> counted = EnumSet.noneOf(CallType.class);
+      for (var t : d.getCountedCallTypesList()) {
+        counted.add(callType(t));
+      }
+      cap = Optional.of(new DailyCap(d.getCap(), ramp,
+          d.hasStartEpochDay() ? LocalDate.ofEpochDay(d.getStartEpochDay()) : null, counted));
     }
-    if (c.maxWaitMillis() > 0) {
-      r.setMaxWait(Responses.duration(c.maxWaitMillis()));
+    return new OrgConfig(
+        o.getOrgId(),
+        o.getConcurrencyLimit(),
+        cap,
+        zone(o.getOrgId(), o.getTimeZone()),
+        o.hasDefaultLeaseTtlMillis()
+            ? OptionalLong.of(o.getDefaultLeaseTtlMillis()) : OptionalLong.empty(),
+        loginLimits(o.getLoginDefaults()),
+        numberLimits(o.getNumberDefaults()));
+  }
+
+  /**
+   * The org's zone. One this JDK's time-zone database no longer knows was valid when it was
+   * written; refusing to start over it would lose every org, so the org falls back to UTC and
+   * the log says so (an operator sets a valid zone with UpdateOrg).
+   */
+  private static ZoneId zone(String orgId, String id) {
+    try {
+      return ZoneId.of(id);
+    } catch (DateTimeException e) {
+      LOG.log(Level.WARNING, "org " + orgId + ": time zone " + id + " is unknown to this Java's"
+          + " time-zone database; its daily caps reset at UTC midnight until the zone is set again");
+      return ZoneOffset.UTC;
     }
-    return r.build();
+  }
+
+  static io.admission.server.journal.proto.LoginLimits loginLimits(LoginLimits l) {
+    var b = io.admission.server.journal.proto.LoginLimits.newBuilder();
+    l.maxConcurrent().ifPresent(b::setMaxConcurrent);
+    l.maxPerWindow().ifPresent(b::setMaxPerWindow);
+    l.windowMillis().ifPresent(b::setWindowMillis);
+    return b.build();
+  }
+
+  static LoginLimits loginLimits(io.admission.server.journal.proto.LoginLimits l) {
+    return new LoginLimits(
+        l.hasMaxConcurrent() ? OptionalInt.of(l.getMaxConcurrent()) : OptionalInt.empty(),
+        l.hasMaxPerWindow() ? OptionalInt.of(l.getMaxPerWindow()) : OptionalInt.empty(),
+        l.hasWindowMillis() ? OptionalLong.of(l.getWindowMillis()) : OptionalLong.empty());
+  }
+
+  static io.admission.server.journal.proto.NumberLimits numberLimits(NumberLimits n) {
+    var b = io.admission.server.journal.proto.NumberLimits.newBuilder();
+    n.maxPerDay().ifPresent(b::setMaxPerDay);
+    n.maxPerHour().ifPresent(b::setMaxPerHour);
+    n.maxConcurrent().ifPresent(b::setMaxConcurrent);
+    return b.build();
+  }
+
+  static NumberLimits numberLimits(io.admission.server.journal.proto.NumberLimits n) {
+    return new NumberLimits(
+        n.hasMaxPerDay() ? OptionalInt.of(n.getMaxPerDay()) : OptionalInt.empty(),
+        n.hasMaxPerHour() ? OptionalInt.of(n.getMaxPerHour()) : OptionalInt.empty(),
+        n.hasMaxConcurrent() ? OptionalInt.of(n.getMaxConcurrent()) : OptionalInt.empty());
+  }
+
+  // ---- Enums: by name, so that the on-disk numbers stay put when the engine's order changes --
+
+  static io.admission.server.journal.proto.CallType callType(CallType t) {
+    return io.admission.server.journal.proto.CallType.valueOf("CALL_TYPE_" + t.name());
+  }
+
+  static CallType callType(io.admission.server.journal.proto.CallType t) throws Undecodable {
+    return engineEnum(CallType.class, "CALL_TYPE_", t);
+  }
+
+  private static <E extends Enum<E>> E engineEnum(Class<E> type, String prefix, Enum<?> value)
+      throws Undecodable {
+    String name = value.name(); // UNRECOGNIZED for a number this build does not know
+    if (name.startsWith(prefix)) {
+      try {
+        return Enum.valueOf(type, name.substring(prefix.length()));
+      } catch (IllegalArgumentException e) {
+        // falls through: not one of the engine's values
+      }
+    }
+    throw new Undecodable("no " + type.getSimpleName() + " " + name
+        + " in this server (damaged, or written by a newer version?)");
+  }
+
+  /** The same, where the field is optional: unspecified is null. */
+  private static <E extends Enum<E>> E engineEnumOrNull(Class<E> type, String prefix, Enum<?> value)
+      throws Undecodable {
+    return value.name().endsWith("_UNSPECIFIED") ? null : engineEnum(type, prefix, value);
   }
 
   // ---- Snapshots --------------------------------------------------------------------------
@@ -103,14 +265,15 @@ final class JournalCodec {
         .setNextEntry(nextEntry).setNextSeq(s.nextSeq()).setLastNowMillis(s.lastNow());
     for (EngineSnapshot.Org o : s.orgs()) {
       OrgState.Builder ob = OrgState.newBuilder()
-          .setConfig(Responses.org(o.config()))
+          .setConfig(org(o.config()))
           .setDailyDay(o.dailyDay())
           .setDailyUsed(o.dailyUsed());
-      o.reservations().forEach(r -> ob.addReservations(Responses.reservation(r)));
+      o.reservations().forEach(r -> ob.addReservations(Reservation.newBuilder()
+          .setAgentId(r.agentId()).setCallType(callType(r.callType())).setSlots(r.slots())));
       o.loginOverrides().forEach(l -> ob.addLoginLimits(LoginOverride.newBuilder()
-          .setLoginId(l.loginId()).setLimits(Responses.loginLimits(l.limits()))));
+          .setLoginId(l.loginId()).setLimits(loginLimits(l.limits()))));
       o.numberOverrides().forEach(n -> ob.addNumberLimits(NumberOverride.newBuilder()
-          .setNumber(n.number()).setLimits(Responses.numberLimits(n.limits()))));
+          .setNumber(n.number()).setLimits(numberLimits(n.limits()))));
       o.loginWindows().forEach(w -> ob.addLoginWindows(LoginWindow.newBuilder()
           .setLoginId(w.loginId()).addAllStarts(w.starts()).setWakeAt(w.wakeAt())));
       o.numberCounts().forEach(n -> ob.addNumberCounts(NumberCounts.newBuilder()
@@ -126,11 +289,7 @@ final class JournalCodec {
     CallState.Builder b = CallState.newBuilder()
         .setRequest(acquire(c.request()))
         .setSeq(c.seq())
-        .setPhase(switch (c.phase()) {
-          case HELD -> Phase.PHASE_HELD;
-          case ACTIVE -> Phase.PHASE_ACTIVE;
-          case ENDED -> Phase.PHASE_ENDED;
-        })
+        .setPhase(Phase.valueOf("PHASE_" + c.phase().name()))
         .setReadyAt(c.readyAt())
         .setHeldSince(c.heldSince())
         .setWaitDeadline(c.waitDeadline())
@@ -139,105 +298,70 @@ final class JournalCodec {
         .setExpiresAt(c.expiresAt())
         .setEndedAt(c.endedAt());
     if (c.holdReason() != null) {
-      b.setHoldReason(Responses.holdReason(c.holdReason())).setHoldMessage(c.holdMessage());
+      b.setHoldReason(io.admission.server.journal.proto.HoldReason.valueOf(
+          "HOLD_REASON_" + c.holdReason().name())).setHoldMessage(c.holdMessage());
     }
     if (c.slotKind() != null) {
-      b.setSlotKind(c.slotKind() == SlotKind.RESERVED
-          ? io.admission.v1.SlotKind.SLOT_KIND_RESERVED : io.admission.v1.SlotKind.SLOT_KIND_SHARED);
+      b.setSlotKind(io.admission.server.journal.proto.SlotKind.valueOf(
+          "SLOT_KIND_" + c.slotKind().name()));
     }
     if (c.endReason() != null) {
-      b.setEndReason(switch (c.endReason()) {
-        case RELEASED -> io.admission.server.journal.proto.EndReason.END_REASON_RELEASED;
-        case EXPIRED -> io.admission.server.journal.proto.EndReason.END_REASON_EXPIRED;
-        case CANCELLED -> io.admission.server.journal.proto.EndReason.END_REASON_CANCELLED;
-        case DENIED -> io.admission.server.journal.proto.EndReason.END_REASON_DENIED;
-        case WAIT_EXPIRED -> io.admission.server.journal.proto.EndReason.END_REASON_WAIT_EXPIRED;
-      });
+      b.setEndReason(io.admission.server.journal.proto.EndReason.valueOf(
+          "END_REASON_" + c.endReason().name()));
     }
     if (c.denial() != null) {
-      b.setDenial(Responses.denial(c.denial()));
+      b.setDenial(Denial.newBuilder()
+          .setReason(io.admission.server.journal.proto.DenialReason.valueOf(
+              "DENIAL_REASON_" + c.denial().reason().name()))
+          .setMessage(c.denial().message())
+          .setRetryAtMillis(c.denial().retryAt()));
     }
     return b.build();
   }
 
-  static EngineSnapshot decode(Snapshot s) throws InvalidRequest {
-    List<EngineSnapshot.Org> orgs = new ArrayList<>();
+  static EngineSnapshot decode(Snapshot s) throws Undecodable {
+    List<EngineSnapshot.Org> orgs = new ArrayList<>(s.getOrgsCount());
     for (OrgState o : s.getOrgsList()) {
       List<Results.Reservation> reservations = new ArrayList<>();
-      for (var r : o.getReservationsList()) {
-        reservations.add(new Results.Reservation(
-            r.getAgentId(), Requests.callType("reservation", r.getCallTypeValue()), r.getSlots()));
+      for (Reservation r : o.getReservationsList()) {
+        reservations.add(new Results.Reservation(r.getAgentId(), callType(r.getCallType()), r.getSlots()));
       }
       List<Results.LoginOverride> logins = new ArrayList<>();
-      for (LoginOverride l : o.getLoginLimitsList()) {
-        logins.add(new Results.LoginOverride(l.getLoginId(), Requests.loginLimits("login", l.getLimits())));
-      }
+      o.getLoginLimitsList().forEach(l ->
+          logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
       List<Results.NumberOverride> numbers = new ArrayList<>();
-      for (NumberOverride n : o.getNumberLimitsList()) {
-        numbers.add(new Results.NumberOverride(n.getNumber(), Requests.numberLimits("number", n.getLimits())));
-      }
+      o.getNumberLimitsList().forEach(n ->
+          numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
       List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
-      for (LoginWindow w : o.getLoginWindowsList()) {
-        windows.add(new EngineSnapshot.LoginWindow(w.getLoginId(), w.getStartsList(), w.getWakeAt()));
-      }
+      o.getLoginWindowsList().forEach(w -> windows.add(
+          new EngineSnapshot.LoginWindow(w.getLoginId(), w.getStartsList(), w.getWakeAt())));
       List<EngineSnapshot.NumberCounts> counts = new ArrayList<>();
-      for (NumberCounts n : o.getNumberCountsList()) {
-        counts.add(new EngineSnapshot.NumberCounts(
-            n.getNumber(), n.getStartsList(), n.getDay(), n.getToday(), n.getWakeAt()));
-      }
+      o.getNumberCountsList().forEach(n -> counts.add(new EngineSnapshot.NumberCounts(
+          n.getNumber(), n.getStartsList(), n.getDay(), n.getToday(), n.getWakeAt())));
       List<EngineSnapshot.CallState> calls = new ArrayList<>(o.getCallsCount());
       for (CallState c : o.getCallsList()) {
         calls.add(call(c));
       }
-      orgs.add(new EngineSnapshot.Org(
-          Requests.putOrg(o.getConfig(), "org").org(), reservations, logins, numbers, windows, counts,
-          o.getDailyDay(), o.getDailyUsed(), calls));
+      orgs.add(new EngineSnapshot.Org(org(o.getConfig()), reservations, logins, numbers, windows,
+          counts, o.getDailyDay(), o.getDailyUsed(), calls));
     }
     return new EngineSnapshot(s.getNextSeq(), s.getLastNowMillis(), orgs);
   }
 
-  private static EngineSnapshot.CallState call(CallState c) throws InvalidRequest {
-    EngineSnapshot.Phase phase = switch (c.getPhase()) {
-      case PHASE_HELD -> EngineSnapshot.Phase.HELD;
-      case PHASE_ACTIVE -> EngineSnapshot.Phase.ACTIVE;
-      case PHASE_ENDED -> EngineSnapshot.Phase.ENDED;
-      default -> throw new InvalidRequest("calls.phase", "unknown phase " + c.getPhaseValue());
-    };
-    HoldReason hold = switch (c.getHoldReason()) {
-      case HOLD_REASON_ORG_POOL_FULL -> HoldReason.ORG_POOL_FULL;
-      case HOLD_REASON_LOGIN_CONCURRENCY -> HoldReason.LOGIN_CONCURRENCY;
-      case HOLD_REASON_LOGIN_RATE -> HoldReason.LOGIN_RATE;
-      case HOLD_REASON_NUMBER_RATE -> HoldReason.NUMBER_RATE;
-      case HOLD_REASON_NUMBER_CONCURRENCY -> HoldReason.NUMBER_CONCURRENCY;
-      default -> null;
-    };
-    SlotKind slot = switch (c.getSlotKind()) {
-      case SLOT_KIND_RESERVED -> SlotKind.RESERVED;
-      case SLOT_KIND_SHARED -> SlotKind.SHARED;
-      default -> null;
-    };
-    EndReason end = switch (c.getEndReason()) {
-      case END_REASON_RELEASED -> EndReason.RELEASED;
-      case END_REASON_EXPIRED -> EndReason.EXPIRED;
-      case END_REASON_CANCELLED -> EndReason.CANCELLED;
-      case END_REASON_DENIED -> EndReason.DENIED;
-      case END_REASON_WAIT_EXPIRED -> EndReason.WAIT_EXPIRED;
-      default -> null; // not ended
-    };
+  private static EngineSnapshot.CallState call(CallState c) throws Undecodable {
+    EngineSnapshot.Phase phase = engineEnum(EngineSnapshot.Phase.class, "PHASE_", c.getPhase());
+    HoldReason hold = engineEnumOrNull(HoldReason.class, "HOLD_REASON_", c.getHoldReason());
     Results.Denial denial = null;
     if (c.hasDenial()) {
-      var d = c.getDenial();
-      denial = new Results.Denial(
-          d.getReason() == io.admission.v1.DenialReason.DENIAL_REASON_NUMBER_DAILY_CAP
-              ? DenialReason.NUMBER_DAILY_CAP : DenialReason.DAILY_CAP,
-          d.getMessage(),
-          d.getRetryAt().getSeconds() * 1000 + d.getRetryAt().getNanos() / 1_000_000);
+      Denial d = c.getDenial();
+      denial = new Results.Denial(engineEnum(DenialReason.class, "DENIAL_REASON_", d.getReason()),
+          d.getMessage(), d.getRetryAtMillis());
     }
     return new EngineSnapshot.CallState(
-        Requests.acquire(c.getRequest()), c.getSeq(), phase, hold,
+        acquire(c.getRequest()), c.getSeq(), phase, hold,
         hold == null ? null : c.getHoldMessage(), c.getReadyAt(), c.getHeldSince(),
-        c.getWaitDeadline(), slot, c.getGrantedAt(), c.getTtlMillis(), c.getExpiresAt(), end,
-        c.getEndedAt(), denial);
+        c.getWaitDeadline(), engineEnumOrNull(SlotKind.class, "SLOT_KIND_", c.getSlotKind()),
+        c.getGrantedAt(), c.getTtlMillis(), c.getExpiresAt(),
+        engineEnumOrNull(EndReason.class, "END_REASON_", c.getEndReason()), c.getEndedAt(), denial);
   }
-
 }

@@ -3,11 +3,10 @@ package io.admission.server.journal;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
+import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Snapshots;
-import io.admission.server.grpc.InvalidRequest;
-import io.admission.server.journal.proto.Entry;
-import io.admission.server.journal.proto.Snapshot;
+import io.admission.server.loop.Applier;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -15,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.List;
 
 /**
@@ -23,7 +21,9 @@ import java.util.List;
  * A torn last record — the server died while writing it, so it was never answered — is cut off
  * with a log line. Any other damage (a bad snapshot, a bad record with records after it, a gap
  * between segments) stops the start with a message naming the file and offset: never a silent
- * partial state.
+ * partial state. A record that decodes but whose command throws while applied is a bug, not
+ * damage: the start stops with a message naming the record, the same one the live server logged
+ * when it first happened.
  */
 final class Recovery {
   private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
@@ -32,27 +32,56 @@ final class Recovery {
   record Result(
       Engine engine, long nextEntry, long replayed, long lastNow, Path lastSegment, long lastSegmentLength) {}
 
+  /** A decoded record: the command and the loop's time for it. */
+  record Stamped(Commands.Command<?> command, long stampedAt) {}
+
+  /** A decoded snapshot file. */
+  record SnapshotAt(EngineSnapshot state, long nextEntry) {}
+
+  /** How one format's payloads decode; each failure's message says what is wrong. */
+  interface Decoder {
+    SnapshotAt snapshot(byte[] payload) throws Exception;
+
+    Stamped record(ByteBuffer payload) throws Exception;
+  }
+
+  /** Format 2: trusts the records, runs no API validation. */
+  static final Decoder FORMAT2 = new Decoder() {
+    @Override
+    public SnapshotAt snapshot(byte[] payload) throws Exception {
+      var s = io.admission.server.journal.proto.Snapshot.parseFrom(payload);
+      return new SnapshotAt(JournalCodec.decode(s), s.getNextEntry());
+    }
+
+    @Override
+    public Stamped record(ByteBuffer payload) throws Exception {
+      var r = io.admission.server.journal.proto.Record.parseFrom(payload);
+      return new Stamped(JournalCodec.decode(r), r.getStampedAtMillis());
+    }
+  };
+
   private Recovery() {}
 
-  static Result run(DataDir dir) throws IOException {
+  static Result run(DataDir dir, Decoder decoder, Applier applier, IdHashKey idHashKey)
+      throws IOException {
     dir.deleteTemporaryFiles();
-    // Secret, so that clients cannot choose call_ids that collide in the ended-call index.
-    IdHashKey idHashKey = IdHashKey.from(new SecureRandom());
     Engine engine = new Engine(idHashKey);
     long from = 0;
     long lastNow = 0;
     List<Path> snapshots = dir.snapshots();
     if (!snapshots.isEmpty()) {
       Path newest = snapshots.get(0);
-      Snapshot snapshot;
+      SnapshotAt snapshot;
       try {
-        snapshot = Snapshot.parseFrom(dir.readSnapshot(newest));
-        engine = Snapshots.restore(JournalCodec.decode(snapshot), idHashKey);
-      } catch (InvalidProtocolBufferException | InvalidRequest e) {
-        throw DataDir.damaged(newest, Records.HEADER, "not a valid snapshot: " + e.getMessage());
+        snapshot = decoder.snapshot(dir.readSnapshot(newest));
+        engine = Snapshots.restore(snapshot.state(), idHashKey);
+      } catch (IOException e) {
+        throw e;
+      } catch (Exception e) {
+        throw DataDir.damaged(newest, Records.HEADER, "not a valid snapshot: " + reason(e));
       }
-      from = snapshot.getNextEntry();
-      lastNow = snapshot.getLastNowMillis();
+      from = snapshot.nextEntry();
+      lastNow = snapshot.state().lastNow();
       if (from != DataDir.index(newest)) {
         throw DataDir.damaged(newest, Records.HEADER, "it says it covers " + from
             + " entries but is named for " + DataDir.index(newest));
@@ -75,7 +104,7 @@ final class Recovery {
         throw DataDir.damaged(segment, 0, "the journal is missing entries " + next + " to "
             + (first - 1) + " before this segment");
       }
-      Replayed r = replay(segment, first, from, engine, newest);
+      Replayed r = replay(segment, first, from, engine, newest, decoder, applier);
       next = first + r.entries();
       replayed += r.applied();
       lastNow = Math.max(lastNow, r.lastStamp());
@@ -93,8 +122,8 @@ final class Recovery {
 
   private record Replayed(long entries, long applied, long lastStamp, long validLength) {}
 
-  private static Replayed replay(Path segment, long first, long from, Engine engine, boolean newest)
-      throws IOException {
+  private static Replayed replay(Path segment, long first, long from, Engine engine, boolean newest,
+      Decoder decoder, Applier applier) throws IOException {
     byte[] bytes = Files.readAllBytes(segment);
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     long index = first;
@@ -127,22 +156,44 @@ final class Recovery {
         throw DataDir.damaged(segment, offset, damage + " (entry " + index + ")");
       }
       if (index >= from) {
-        Entry entry = Entry.parseFrom(ByteBuffer.wrap(bytes, offset + Records.HEADER, length));
-        Commands.Command<?> command;
+        Stamped record;
         try {
-          command = JournalCodec.decode(entry);
-        } catch (InvalidRequest e) {
-          throw DataDir.damaged(segment, offset, "entry " + index + " is not a valid command: " + e.describe());
+          record = decoder.record(ByteBuffer.wrap(bytes, offset + Records.HEADER, length));
+        } catch (Exception e) {
+          throw DataDir.damaged(segment, offset, "entry " + index + " is not a command: " + reason(e));
         }
-        command.applyTo(engine, entry.getStampedAtMillis());
+        try {
+          applier.apply(record.command(), engine, record.stampedAt());
+        } catch (RuntimeException | Error e) {
+          LOG.log(Level.DEBUG, "replaying entry " + index + " threw", e);
+          throw new IOException(applyFailed(index, segment, offset, record.command(), e)
+              + ". Nothing was changed on disk; start a server with the fix for this bug (the"
+              + " record is then applied as written), or restore the data directory from a backup");
+        }
         engine.drainEvents(); // replay re-creates state; its events were delivered long ago
-        lastStamp = entry.getStampedAtMillis();
+        lastStamp = record.stampedAt();
         applied++;
       }
       offset += Records.HEADER + length;
       index++;
     }
     return new Replayed(index - first, applied, lastStamp, offset);
+  }
+
+  /**
+   * The sentence that names a record whose command threw: the same words at run time (logged,
+   * with the turn's requests answered UNAVAILABLE) and at every later start.
+   */
+  static String applyFailed(long index, Path segment, long offset, Commands.Command<?> command,
+      Throwable cause) {
+    return "applying journal entry " + index + " (" + segment + ", byte offset " + offset + ": "
+        + command + ") threw " + cause + ": a bug in the server, which stopped applying commands"
+        + " there";
+  }
+
+  private static String reason(Exception e) {
+    return e instanceof InvalidProtocolBufferException ? "not a protobuf record (" + e.getMessage() + ")"
+        : e.getMessage();
   }
 
   private static void cutTornTail(Path segment, int offset, int bytes, String damage) throws IOException {
