@@ -136,6 +136,9 @@ public final class Main implements Callable<Integer> {
         metricsAddress == null ? Telemetry.off() : Telemetry.prometheus(metricsAddress);
     AdmissionMetrics admissionMetrics = new AdmissionMetrics(telemetry.openTelemetry());
     admissionMetrics.seed(engine, Clock.systemUTC().millis());
+    if (log instanceof Journal journal) {
+      admissionMetrics.snapshotFailures(journal::snapshotFailures);
+    }
     EventLoop loop = new EventLoop(engine, log, Clock.systemUTC(), inbox);
     loop.observe(audit.recorder());
     loop.observe(admissionMetrics);

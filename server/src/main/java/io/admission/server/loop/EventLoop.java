@@ -7,6 +7,8 @@ import io.admission.server.engine.Results;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.InstantSource;
+import io.admission.server.engine.Rejection;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,12 +29,20 @@ import java.util.function.Consumer;
  * and no wake-up between threads, and a turn's batch is what one read of the sockets brought.
  *
  * <p>Each turn takes a batch of waiting tasks, stamps one time on all of them, lets the engine
- * read ahead for their commands ({@link Engine#readAhead}), applies them in order, appends the
- * commands to the log, syncs the log once (group commit), and only then sends the answers and the
- * stream events the batch produced. Timers (lease expiry, max_wait, windows rolling) fire in the
- * turn whose time passes them; the loop sleeps no longer than until the next deadline.
+ * read ahead for their commands ({@link Engine#readAhead}), and for each command in order appends
+ * it to the log and applies it (a command the engine refuses changed nothing and is taken back
+ * from the log). It then commits the turn to the log without waiting: the log makes it durable on
+ * its own thread while the loop goes on with the next turn. A turn's answers, stream events and
+ * what observers (audit, metrics) see wait in order until the log says the turn is durable; only
+ * then do they leave. Timers (lease expiry, max_wait, windows rolling) fire in the turn whose time
+ * passes them; the loop sleeps no longer than until the next deadline.
  *
- * <p>A task that throws is answered with the error and the loop lives on.
+ * <p>Only commands that passed the adapter's validation reach the loop, and applying one never
+ * throws for those; if it does, that is a bug: the loop halts (nothing more is applied, {@link
+ * #onLogFailure} turns health off), logs the record's place in the log and the command, and
+ * answers the turn's requests UNAVAILABLE. The record stays in the log, so a restart stops at it
+ * with the same words instead of silently serving a state that differs from what was answered.
+ * A failing read is answered with the error and the loop lives on.
  */
 public final class EventLoop implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -71,13 +81,21 @@ public final class EventLoop implements AutoCloseable {
   }
 
   /**
-   * What a turn sends after its sync: answers and events — or, if the sync failed, an error to
-   * every request of the turn (commands, reads and new watches alike), so none waits forever.
+   * What a turn sends once the log holds it durably: answers, events and what observers see — or,
+   * if the log failed or the turn applied a command that threw, an error to every request of the
+   * turn (commands, reads and new watches alike), so none waits forever.
    */
   private static final class Outgoing {
     final List<Runnable> onDurable = new ArrayList<>();
     final List<Consumer<IOException>> onLost = new ArrayList<>();
+    /** The log's entry count after this turn: it is durable once the log's reaches it. */
+    long position;
+    /** Set when a command of this turn threw: the turn is answered with this instead. */
+    IOException lost;
   }
+
+  /** Queued by the log when a turn became durable: the turn that runs it sends what waited. */
+  private static final Task WAKE = (now, out) -> {};
 
   private final Engine engine;
   private final CommandLog log;
@@ -88,8 +106,14 @@ public final class EventLoop implements AutoCloseable {
   private final List<LoopObserver> observers = new CopyOnWriteArrayList<>();
   private final List<Task> batch = new ArrayList<>(MAX_BATCH);
   private final List<Commands.Command<?>> batchCommands = new ArrayList<>(MAX_BATCH);
+  /** Turns whose answers wait for the log, oldest first. */
+  private final ArrayDeque<Outgoing> awaiting = new ArrayDeque<>();
+  private final Applier applier;
   private long lastNow = Long.MIN_VALUE;
-  /** Set when the command log failed: from then on nothing more is applied (fail-stop). */
+  /**
+   * Set when the command log failed or a logged command threw: from then on nothing more is
+   * applied (fail-stop), and every command is answered UNAVAILABLE with this.
+   */
   private volatile IOException logFailure;
   private volatile boolean running;
   private Thread thread;
@@ -100,10 +124,18 @@ public final class EventLoop implements AutoCloseable {
   private long timerAt = Long.MAX_VALUE;
 
   public EventLoop(Engine engine, CommandLog log, InstantSource clock, int inboxCapacity) {
+    this(engine, log, clock, inboxCapacity, Applier.ENGINE);
+  }
+
+  /** The same, applying commands through {@code applier} (tests inject faults there). */
+  public EventLoop(
+      Engine engine, CommandLog log, InstantSource clock, int inboxCapacity, Applier applier) {
     this.engine = engine;
     this.log = log;
     this.clock = clock;
     this.inbox = new Inbox<>(inboxCapacity);
+    this.applier = applier;
+    log.onProgress(() -> inbox.force(WAKE));
   }
 
   // ---- Offered from any thread ------------------------------------------------------------
@@ -130,28 +162,48 @@ public final class EventLoop implements AutoCloseable {
     }));
   }
 
-  /** Logs and applies one command; its answer waits in {@code out}. Null if it failed. */
+  /**
+   * Logs and applies one command; its answer waits in {@code out}. Null if it was not applied.
+   * The command is in the log before the engine sees it, so that a command that throws is there
+   * for a restart to name; one the engine refuses changed nothing and is taken back.
+   */
   private <R> R apply(Commands.Command<R> command, Reply<? super R> reply, long now, Outgoing out) {
-    R result;
-    try {
-      if (logFailure != null) {
-        throw new IOException("the command log failed earlier (" + logFailure.getMessage()
-            + "); nothing is applied until the server restarts", logFailure);
-      }
-      log.append(command, now);
-      result = command.applyTo(engine, now);
-    } catch (IOException e) {
-      failLog(e);
-      out.onDurable.add(() -> reply.failed(e));
-      return null;
-    } catch (Throwable t) {
-      LOG.log(Level.ERROR, "command failed: " + command, t);
-      out.onDurable.add(() -> reply.failed(t));
+    IOException stopped = logFailure;
+    if (stopped != null) {
+      IOException refused = new IOException("the server stopped applying commands earlier ("
+          + stopped.getMessage() + "); nothing is applied until it is restarted", stopped);
+      out.onDurable.add(() -> reply.failed(refused));
+      out.onLost.add(e -> reply.failed(refused));
       return null;
     }
-    orgWatchers.touched(command.orgId());
-    notify(o -> o.applied(command, result, now));
     out.onLost.add(reply::failed);
+    long entry;
+    try {
+      entry = log.append(command, now);
+    } catch (IOException | RuntimeException e) {
+      IOException failed = e instanceof IOException io ? io
+          : new IOException("the command could not be logged: " + e, e);
+      failLog(failed);
+      out.lost = failed;
+      return null;
+    }
+    R result;
+    try {
+      result = applier.apply(command, engine, now);
+    } catch (RuntimeException | Error e) {
+      String what = "applying journal entry " + entry + " (" + log.where(entry) + ": " + command
+          + ") threw " + e + ": a bug in the server, which stopped applying commands there";
+      LOG.log(Level.ERROR, what, e);
+      IOException halt = new IOException(what, e);
+      failLog(halt);
+      out.lost = halt;
+      return null;
+    }
+    if (result instanceof Rejection) {
+      log.retract(entry);
+    }
+    orgWatchers.touched(command.orgId());
+    out.onDurable.add(() -> notify(o -> o.applied(command, result, now)));
     out.onDurable.add(() -> reply.ok(result));
     return result;
   }
@@ -339,7 +391,7 @@ public final class EventLoop implements AutoCloseable {
     int tasks = batch.size();
     long now = now();
     Outgoing out = new Outgoing();
-    if (now >= engine.nextDeadline()) {
+    if (now >= engine.nextDeadline() && logFailure == null) {
       new Commands.Tick().applyTo(engine, now);
       collectEvents(out);
     }
@@ -349,34 +401,58 @@ public final class EventLoop implements AutoCloseable {
       collectEvents(out);
     }
     batch.clear();
+    orgWatchers.publish(engine, now, out.onDurable);
     try {
-      log.sync();
+      out.position = log.commit();
       if (logFailure == null) {
         log.checkpoint(engine, now);
       }
     } catch (IOException e) {
-      // The engine has applied commands that may not be on disk: answering them, or applying
-      // more on top, could promise what a restart forgets. Stop here; a restart recovers.
+      // The engine has applied commands that may never reach the disk: answering them, or
+      // applying more on top, could promise what a restart forgets. Stop here; a restart recovers.
       failLog(e);
-      for (var lost : out.onLost) {
-        try {
-          lost.accept(e);
-        } catch (Throwable t) {
-          LOG.log(Level.WARNING, "sending a failure failed", t);
-        }
-      }
-      return;
+      out.lost = e;
     }
-    for (Runnable send : out.onDurable) {
-      try {
-        send.run();
-      } catch (Throwable t) {
-        LOG.log(Level.WARNING, "sending an answer failed", t);
-      }
-    }
-    orgWatchers.publish(engine, now);
+    awaiting.addLast(out);
+    sendDurable();
     long nanos = System.nanoTime() - started;
     notify(o -> o.turn(tasks, nanos));
+  }
+
+  /**
+   * Sends, oldest first, what every turn the log now holds durably produced; a turn whose
+   * commands the log lost, or one that applied a command that threw, is answered with the error.
+   */
+  private void sendDurable() {
+    long durable = log.durable();
+    for (Outgoing o = awaiting.peekFirst(); o != null; o = awaiting.peekFirst()) {
+      IOException lost = o.lost;
+      if (o.position > durable && lost == null) {
+        lost = log.failure();
+        if (lost == null) {
+          return; // not yet durable: it and every later turn wait
+        }
+        failLog(lost);
+      }
+      awaiting.pollFirst();
+      if (lost == null) {
+        for (Runnable send : o.onDurable) {
+          try {
+            send.run();
+          } catch (Throwable t) {
+            LOG.log(Level.WARNING, "sending an answer failed", t);
+          }
+        }
+      } else {
+        for (var fail : o.onLost) {
+          try {
+            fail.accept(lost);
+          } catch (Throwable t) {
+            LOG.log(Level.WARNING, "sending a failure failed", t);
+          }
+        }
+      }
+    }
   }
 
   /** Lets the engine read ahead for the batch's commands (see {@link Engine#readAhead}). */
@@ -395,7 +471,8 @@ public final class EventLoop implements AutoCloseable {
   private void collectEvents(Outgoing out) {
     for (Event event : engine.drainEvents()) {
       orgWatchers.touched(event.orgId());
-      notify(o -> o.event(event, lastNow));
+      long at = lastNow;
+      out.onDurable.add(() -> notify(o -> o.event(event, at)));
       for (Watcher w : watchers.recipients(event)) {
         out.onDurable.add(() -> w.event(event));
       }
@@ -405,7 +482,8 @@ public final class EventLoop implements AutoCloseable {
   private void failLog(IOException e) {
     if (logFailure == null) {
       logFailure = e;
-      LOG.log(Level.ERROR, "command log failed; refusing further commands until restart", e);
+      LOG.log(Level.ERROR, "the loop halted: " + e.getMessage() + "; health is NOT_SERVING and"
+          + " every command is refused until the server is restarted", e);
       Runnable listener = onLogFailure;
       if (listener != null) {
         listener.run();
@@ -415,7 +493,10 @@ public final class EventLoop implements AutoCloseable {
 
   private volatile Runnable onLogFailure;
 
-  /** Called once, on the loop thread, when the command log fails (Main turns health off). */
+  /**
+   * Called once, on the loop thread, when the loop halts: the command log failed, or a logged
+   * command threw (Main turns health off).
+   */
   public void onLogFailure(Runnable listener) {
     this.onLogFailure = listener;
   }

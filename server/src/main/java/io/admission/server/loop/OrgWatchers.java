@@ -63,8 +63,11 @@ final class OrgWatchers {
     }
   }
 
-  /** Sends the status of every changed org whose interval has passed. */
-  void publish(Engine engine, long now) {
+  /**
+   * Takes the status of every changed org whose interval has passed, now, and adds its sending
+   * to {@code sends}: statuses leave with the turn's other events, once it is durable.
+   */
+  void publish(Engine engine, long now, List<Runnable> sends) {
     if (now < nextPublish()) {
       return;
     }
@@ -82,8 +85,8 @@ final class OrgWatchers {
       w.dirty = false;
       w.lastPublished = now;
       dirty.remove(w);
-      for (OrgWatcher watcher : w.watchers) {
-        watcher.status(status);
+      for (OrgWatcher watcher : List.copyOf(w.watchers)) {
+        sends.add(() -> watcher.status(status));
       }
     }
     nextRefresh = Long.MAX_VALUE; // O(watched orgs), only when something was published

@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Admission's own metrics, through the OpenTelemetry API only (Main decides whether an SDK and
@@ -91,8 +92,10 @@ public final class AdmissionMetrics implements LoopObserver {
   /** Loop thread only. Grows by one entry per org ever seen; orgs are never deleted. */
   private final Map<String, Attributes> byOrg = new HashMap<>();
 
+  private final Meter meter;
+
   public AdmissionMetrics(OpenTelemetry openTelemetry) {
-    Meter meter = openTelemetry.getMeter(SCOPE);
+    meter = openTelemetry.getMeter(SCOPE);
     decisions = meter.counterBuilder("admission.decisions").setUnit("{decision}")
         .setDescription("First answers to Acquire, by outcome and reason").build();
     dispatches = meter.counterBuilder("admission.dispatches").setUnit("{call}")
@@ -110,7 +113,7 @@ public final class AdmissionMetrics implements LoopObserver {
         .setDescription("Tasks per loop turn")
         .setExplicitBucketBoundariesAdvice(BATCH_BUCKETS).build();
     turnDuration = meter.histogramBuilder("admission.loop.turn.duration").setUnit("s")
-        .setDescription("Duration of one loop turn, journal sync included")
+        .setDescription("Duration of one loop turn (the journal syncs on its own thread)")
         .setExplicitBucketBoundariesAdvice(TURN_BUCKETS).build();
 
     for (CallType type : CallType.values()) {
@@ -134,6 +137,17 @@ public final class AdmissionMetrics implements LoopObserver {
     for (Rejection.Kind kind : Rejection.Kind.values()) {
       rejected[kind.ordinal()] = Attributes.of(OUTCOME, "rejected", REASON, name(kind));
     }
+  }
+
+  /**
+   * Counts background snapshot writes that failed, read from {@code failures} when metrics are
+   * collected. Each failure is also logged; the journal keeps every record, so none loses data,
+   * but replay at the next start grows until a snapshot succeeds.
+   */
+  public void snapshotFailures(LongSupplier failures) {
+    meter.counterBuilder("admission.snapshot.failures").setUnit("{snapshot}")
+        .setDescription("Background snapshot writes that failed (the journal still holds everything)")
+        .buildWithCallback(m -> m.record(failures.getAsLong()));
   }
 
   /**
