@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run every benchmark; write docs/BENCHMARKS.md (full) and print RESULT lines.")
 public final class RunCommand implements Callable<Integer> {
-  @Option(names = "--quick", description = "One repetition of everything, short: about a minute.")
+  @Option(names = "--quick", description = "One repetition of everything, short: about a minute and a half.")
   boolean quick;
 
   @Option(names = "--server-jar", defaultValue = "server/target/admission-server.jar")
