@@ -241,7 +241,8 @@ public final class RunCommand implements Callable<Integer> {
   /**
    * One repetition of a paired run: fresh servers {@code a} and {@code b}, and a fresh client
    * alternating {@link #CALLERS} callers between them. A durable server's data directory is
-   * deleted again afterwards: a repetition writes hundreds of MB of journal nobody reads.
+   * deleted again afterwards: a repetition journals every command of its run, which nobody reads
+   * again, and five of them would pile up on the disk the next ones measure.
    */
   private Properties paired(String name, Target a, Target b, Path config, Windows w, String commandKey)
       throws IOException, InterruptedException {
@@ -254,7 +255,7 @@ public final class RunCommand implements Callable<Integer> {
           "--callers", Integer.toString(CALLERS), "--warmup", fmt(w.warmup()), "--pairs", Integer.toString(w.pairs()),
           "--window", fmt(w.window()), "--settle", fmt(w.settle()), "--out", out.toString());
       results.commands.putIfAbsent(commandKey, String.join(" ", command));
-      long timeout = (long) (2 * (w.warmup() + w.pairs() * (w.window() + w.settle())) + 120);
+      long timeout = Math.max(300, (long) (2 * (w.warmup() + w.pairs() * (w.window() + w.settle())) + 120));
       return Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
     } finally {
       for (Target t : List.of(a, b)) {
