@@ -49,11 +49,11 @@ BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/
 $(BENCH_JAR): $(BENCH_INPUTS)
 	$(MVN) package -Dmaven.test.skip=true -pl bench -am
 
-# Everything, side by side on this machine (~40 min); rewrites docs/BENCHMARKS.md and its plot.
+# Everything, side by side on this machine (~60 min); rewrites docs/BENCHMARKS.md and its plot.
 bench: $(BENCH_JAR)
 	scripts/bench.sh
 
-# About 70 s once the jars are built (a first build adds about a minute); its last lines are one
-# `RESULT name=value` per headline figure.
+# About 95 s once the jars are built (a first build adds about a minute); its last lines are one
+# `RESULT name=value` per headline figure, durable ÷ in-memory Admission and its p99s first.
 bench-quick: $(BENCH_JAR)
 	scripts/bench.sh --quick

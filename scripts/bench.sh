@@ -4,8 +4,8 @@
 # runner, and stops Redis again. Expects the jars built (`make bench` / `make bench-quick` do it).
 #
 #   scripts/bench.sh           everything; rewrites docs/BENCHMARKS.md and its plot
-#   scripts/bench.sh --quick   about a minute; ends with one `RESULT name=value` line per figure
-#   (anything after is passed to `admission-bench run`, e.g. --only e2e --reps 3)
+#   scripts/bench.sh --quick   about a minute and a half; ends with one `RESULT name=value` line per figure
+#   (anything after is passed to `admission-bench run`, e.g. --only e2e --reps 3, --only durable-paired)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

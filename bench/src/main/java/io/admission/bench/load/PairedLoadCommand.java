@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.nio.file.Path;
+import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,9 +25,14 @@ import picocli.CommandLine.Option;
  * <p>Both servers are warmed up the same way, by alternating windows over {@code --warmup}
  * seconds each, and every window starts with {@code --settle} unmeasured seconds while the callers
  * ramp up on the server whose turn it is.
+ *
+ * <p>A and B are any two servers that answer Admission's unary calls: Admission beside the no-op
+ * service, or durable Admission beside in-memory Admission. Each side's request latency is kept
+ * over all its measured windows, so the p50 and p99 written are of the same requests as its
+ * throughput.
  */
 @Command(name = "load-paired", mixinStandardHelpOptions = true,
-    description = "Acquire+Release pairs on two gRPC servers in alternating windows; their ratio.")
+    description = "Acquire+Release pairs on two gRPC servers in alternating windows; their ratio and latencies.")
 public final class PairedLoadCommand implements Callable<Integer> {
   @Option(names = "--address", required = true, description = "HOST:PORT of server A (unary gRPC).")
   String address;
@@ -63,7 +69,8 @@ public final class PairedLoadCommand implements Callable<Integer> {
   Path out;
 
   /** One window's measurement on one server. */
-  record Window(double pairsPerSecond, double serverCpuMicrosPerPair, double clientCpuMicrosPerPair) {}
+  record Window(double pairsPerSecond, double serverCpuMicrosPerPair, double clientCpuMicrosPerPair,
+      Histogram latency) {}
 
   @Override
   public Integer call() throws Exception {
@@ -74,6 +81,7 @@ public final class PairedLoadCommand implements Callable<Integer> {
     Properties result = new Properties();
     List<Double> ratios = new ArrayList<>();
     double[] totals = new double[2];
+    Histogram[] latencies = {new Histogram(3), new Histogram(3)};
     try (LoadTarget a = Targets.open("grpc", address, org, 0);
         LoadTarget b = Targets.open("grpc", versus, org, 0)) {
       LoadTarget[] servers = {a, b};
@@ -95,11 +103,13 @@ public final class PairedLoadCommand implements Callable<Integer> {
           put(result, prefix + "server_cpu_us_per_pair", pair[s].serverCpuMicrosPerPair());
           put(result, prefix + "client_cpu_us_per_pair", pair[s].clientCpuMicrosPerPair());
           totals[s] += pair[s].pairsPerSecond();
+          latencies[s].add(pair[s].latency());
         }
         double ratio = pair[0].pairsPerSecond() / pair[1].pairsPerSecond();
         ratios.add(ratio);
-        System.err.printf(Locale.ROOT, "load-paired %d/%d: A %.0f pairs/s, B %.0f pairs/s, A/B %.3f%n",
-            p + 1, pairs, pair[0].pairsPerSecond(), pair[1].pairsPerSecond(), ratio);
+        System.err.printf(Locale.ROOT, "load-paired %d/%d: A %.0f pairs/s p99 %.3f ms, B %.0f pairs/s p99 %.3f ms, A/B %.3f%n",
+            p + 1, pairs, pair[0].pairsPerSecond(), pair[0].latency().getValueAtPercentile(99) / 1e6,
+            pair[1].pairsPerSecond(), pair[1].latency().getValueAtPercentile(99) / 1e6, ratio);
       }
     }
     result.setProperty("pairs", Integer.toString(pairs));
@@ -119,6 +129,8 @@ public final class PairedLoadCommand implements Callable<Integer> {
       }
     }
     put(result, "ratio.of_means", totals[0] / totals[1]);
+    Latency.put(result, "a.", latencies[0]);
+    Latency.put(result, "b.", latencies[1]);
     LoadCommand.write(result, out);
     return 0;
   }
@@ -133,7 +145,7 @@ public final class PairedLoadCommand implements Callable<Integer> {
       throw new IllegalStateException(loop.errors.get() + " requests failed or hung; first: "
           + loop.firstError.get(), loop.firstError.get());
     }
-    return new Window(m.pairsPerSecond(), m.serverCpuMicrosPerPair(), m.clientCpuMicrosPerPair());
+    return new Window(m.pairsPerSecond(), m.serverCpuMicrosPerPair(), m.clientCpuMicrosPerPair(), m.latency());
   }
 
   private static double median(List<Double> values) {

@@ -21,6 +21,7 @@ final class Limits {
     int before = md.length();
     engine(md, r);
     noop(md, r);
+    durable(md, r);
     redis(md, r);
     dispatch(md, r);
     heap(md, r);
@@ -213,6 +214,53 @@ final class Limits {
         .append("turn (stamping, the command log, the answers' closures). What it would take: less of that work per ")
         .append("request, or the `Session` stream (DESIGN.md, measured above), which amortizes gRPC's per-call cost ")
         .append("over many requests.\n\n");
+  }
+
+  /**
+   * What the journal costs, from the durable ÷ in-memory run: CPU per pair says how much is the
+   * journal's own work, the cores each server kept busy how much is waiting for the disk.
+   */
+  private static void durable(StringBuilder md, Results r) {
+    double ratio = Stats.median(r.durableRatios());
+    if (!(ratio < 0.8)) {
+      return;
+    }
+    boolean paired = !r.pairedDurable.isEmpty();
+    double[] pairs = new double[2];
+    double[] cpu = new double[2];
+    double[] p50 = new double[2];
+    for (int side = 0; side < 2; side++) {
+      boolean durable = side == 0;
+      Target t = durable ? Target.DURABLE : Target.ADMISSION;
+      String prefix = durable ? "a." : "b.";
+      pairs[side] = Stats.median(paired ? r.durableValues(prefix + "pairs_per_s") : r.e2eValues(t, "pairs_per_s"));
+      cpu[side] = Stats.median(paired ? r.durableValues(prefix + "server_cpu_us_per_pair")
+          : r.e2eValues(t, "server_cpu_us_per_pair"));
+      p50[side] = Stats.median(paired ? r.durableValues(prefix + "p50_ms") : r.e2eValues(t, "p50_ms"));
+    }
+    double[] cores = {pairs[0] * cpu[0] / 1e6, pairs[1] * cpu[1] / 1e6};
+    md.append("**Durable against in-memory Admission (").append(Report.f3(ratio)).append(").** ")
+        .append("A durable server answers an Acquire or a Release only once the journal has made it durable, one ")
+        .append("write and one fsync per loop turn shared by every command of the turn; ")
+        .append(RunCommand.CALLERS).append(" callers each waiting for their answer make throughput the callers ÷ ")
+        .append("the time a request takes, and a durable request's median was ").append(Report.ms(p50[0]))
+        .append(" against ").append(Report.ms(p50[1])).append(" in memory (p99 ").append(Report.ms(r.durableP99(true)))
+        .append(" against ").append(Report.ms(r.durableP99(false))).append("). The journal's own work (encoding, ")
+        .append("the write, the fsync call) shows in server CPU per pair: ").append(Report.f1(cpu[0]))
+        .append(" µs against ").append(Report.f1(cpu[1])).append(" µs. The durable server kept ")
+        .append(String.format(Locale.ROOT, "%.2f", cores[0])).append(" cores busy against the in-memory one's ")
+        .append(String.format(Locale.ROOT, "%.2f", cores[1]));
+    if (cores[0] < 0.9 * cores[1]) {
+      md.append(": for part of each turn nothing in the durable server runs — its requests wait on the disk, and ")
+          .append("the time the disk takes to confirm a turn is added to every request of it instead of hidden ")
+          .append("behind work. What it would take: apply the next turn while the last one's fsync runs (its answers ")
+          .append("still held until their own fsync), so that the disk's latency overlaps the loop's work");
+    } else {
+      md.append(": the durable server is as busy as the in-memory one, so what limits it is the journal's CPU per ")
+          .append("pair, not waiting for the disk. What it would take: less journal work per command (smaller ")
+          .append("records, fewer copies between the encoder and the file)");
+    }
+    md.append(".\n\n");
   }
 
   private static void redis(StringBuilder md, Results r) {

@@ -35,6 +35,7 @@ final class Report {
     heap();
     endToEnd();
     pairedNoop();
+    pairedDurable();
     sweep();
     contended();
     profiles();
@@ -96,6 +97,16 @@ final class Report {
           + (r.pairedNoop.isEmpty() ? ")" : ": both servers up, one client alternating 2 s windows between them)"),
           "≥ 0.85", f3(noop), noop >= 0.85);
     }
+    if (!r.durableRatios().isEmpty()) {
+      boolean paired = !r.pairedDurable.isEmpty();
+      double durable = Stats.median(r.durableRatios());
+      row("durable ÷ in-memory Admission throughput, " + (paired ? "paired windows, " : "") + RunCommand.CALLERS
+          + " callers, unary calls (median of paired ratios" + (paired
+              ? ": both servers up, one client alternating 2 s windows between them)" : " of runs one after the other)"),
+          "≥ 0.80", f3(durable), durable >= 0.8);
+      md.append("| request p99 beside it, durable / in-memory (median over repetitions) | no target | ")
+          .append(ms(r.durableP99(true))).append(" / ").append(ms(r.durableP99(false))).append(" | |\n");
+    }
     if (!r.e2e.isEmpty()) {
       double redis = Stats.median(r.e2eRatios(Target.REDIS));
       List<Double> session = r.e2eRatios(Target.SESSION, Target.REDIS);
@@ -149,7 +160,7 @@ final class Report {
     md.append("## How to reproduce\n\n")
         .append("```sh\nmake bench        # everything, rewrites this file and the plot (")
         .append(String.format(Locale.ROOT, "%.0f", r.elapsedSeconds / 60)).append(" min this time)\n")
-        .append("make bench-quick  # one short repetition of each, prints RESULT lines (about 85 s once built; barely warm JVMs, a smoke check)\n```\n\n")
+        .append("make bench-quick  # one short repetition of each, prints RESULT lines (about 105 s once built; barely warm JVMs, a smoke check)\n```\n\n")
         .append("`scripts/bench.sh` builds the jars, installs Debian's `redis-server` if missing, starts it on a free ")
         .append("loopback port with persistence off, runs `java -jar bench/target/admission-bench.jar run`, and stops ")
         .append("Redis. Client and servers share the machine's 2 cores, as they would on a developer's box. The run:\n\n")
@@ -170,10 +181,16 @@ final class Report {
         .append(r.pairedNoop.isEmpty() ? "" : "- **Admission beside the no-op service:** " + r.reps + " repetitions; in each, "
             + "a fresh Admission `--in-memory` and a fresh no-op server are both up and one fresh client moves its "
             + RunCommand.CALLERS + " callers between them in windows of 0.5 s settling + 2 s measured, in the order "
-            + "A B B A A B …: 20 s of warm-up on each, then " + RunCommand.PAIRED_WINDOWS + " measured pairs. A "
+            + "A B B A A B …: 20 s of warm-up on each, then " + RunCommand.PAIRED.pairs() + " measured pairs. A "
             + "pair of neighbouring windows gives one ratio; a repetition's figure is the median of its pairs, and "
             + "the median over repetitions is quoted. Runs one after the other, as above, differ by ±20 % on this "
             + "shared host as its load comes and goes; windows seconds apart share it.\n")
+        .append(r.pairedDurable.isEmpty() ? "" : "- **Durable beside in-memory Admission:** the same scheme with durable "
+            + "Admission (`--data-dir`, a fresh directory per repetition) as A and Admission `--in-memory` as B: "
+            + r.reps + " repetitions, " + num(RunCommand.PAIRED.warmup()) + " s of warm-up on each, then "
+            + RunCommand.PAIRED.pairs() + " measured pairs of " + f1(RunCommand.PAIRED.settle()) + " s settling + "
+            + f1(RunCommand.PAIRED.window()) + " s measured. Latency percentiles are of every request in a side's "
+            + "measured windows of the repetition.\n")
         .append("- **Contended:** callers outnumber slots 10:1; each thinks (exp., mean 20 ms), acquires, holds the ")
         .append("lease (exp., mean 20 ms), releases. Held callers wait on `WaitForSlot` (Admission) or poll every 50 ms ")
         .append("(peer). Release-to-dispatch = from just before a Release is sent to the moment a waiting caller holds ")
@@ -467,9 +484,11 @@ final class Report {
         .append("with unary (same messages); session ÷ Redis compares Admission's best client path with the peer's.")
         .append(r.pairedNoop.isEmpty() ? "" : " The target's Admission ÷ no-op figure comes from the paired run in the "
             + "next section, where both servers share the host's load; the column here is from runs one after the other.")
+        .append(!durable || r.pairedDurable.isEmpty() ? "" : " Likewise durable ÷ in-memory: the target's figure is the "
+            + "paired run's below; the sequential column stays for reference, with the tail (p99.9) of 10 s windows.")
         .append("\n\n")
         .append("| repetition | Admission unary pairs/s | Admission session | no-op gRPC | Redis peer | unary ÷ no-op | unary ÷ Redis | session ÷ Redis |")
-        .append(durable ? " Admission durable | durable ÷ in-memory |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        .append(durable ? " Admission durable | durable ÷ in-memory" + (r.pairedDurable.isEmpty() ? "" : ", for reference") + " |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
             : "\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     List<Double> noop = r.e2eRatios(Target.NOOP);
     List<Double> redis = r.e2eRatios(Target.REDIS);
@@ -540,6 +559,40 @@ final class Report {
         .append(f1(Stats.median(r.pairedValues("b.server_cpu_us_per_pair")))).append(" | ")
         .append(f1(Stats.median(r.pairedValues("a.client_cpu_us_per_pair")))).append(" / ")
         .append(f1(Stats.median(r.pairedValues("b.client_cpu_us_per_pair")))).append(" |\n\n");
+  }
+
+  private void pairedDurable() {
+    if (r.pairedDurable.isEmpty()) {
+      return;
+    }
+    md.append("## Durable Admission beside in-memory Admission\n\n")
+        .append("Both servers up, one client alternating ").append(RunCommand.CALLERS).append(" callers between them ")
+        .append("(see Method): what the journal costs, every state-changing command made durable before its answer ")
+        .append("leaves. Pairs/s are means over the measured windows, latencies over all their requests, CPU µs per ")
+        .append("pair medians over the windows.\n\n")
+        .append("| repetition | durable pairs/s | in-memory pairs/s | ratio (median window pair) | range of window pairs ")
+        .append("| durable p50 | durable p99 | in-memory p50 | in-memory p99 | durable server CPU µs/pair ")
+        .append("| in-memory server CPU µs/pair |\n")
+        .append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < r.pairedDurable.size(); i++) {
+      Properties p = r.pairedDurable.get(i);
+      md.append("| ").append(i + 1).append(" | ").append(num(d(p, "a.pairs_per_s"))).append(" | ")
+          .append(num(d(p, "b.pairs_per_s"))).append(" | ").append(f3(d(p, "ratio.median"))).append(" | ")
+          .append(f3(d(p, "ratio.min"))).append("–").append(f3(d(p, "ratio.max"))).append(" | ")
+          .append(ms(d(p, "a.p50_ms"))).append(" | ").append(ms(d(p, "a.p99_ms"))).append(" | ")
+          .append(ms(d(p, "b.p50_ms"))).append(" | ").append(ms(d(p, "b.p99_ms"))).append(" | ")
+          .append(f1(d(p, "a.server_cpu_us_per_pair"))).append(" | ").append(f1(d(p, "b.server_cpu_us_per_pair")))
+          .append(" |\n");
+    }
+    md.append("| **median** | ").append(num(Stats.median(r.durableValues("a.pairs_per_s")))).append(" | ")
+        .append(num(Stats.median(r.durableValues("b.pairs_per_s")))).append(" | **")
+        .append(f3(Stats.median(r.durableValues("ratio.median")))).append("** | | ")
+        .append(ms(Stats.median(r.durableValues("a.p50_ms")))).append(" | **")
+        .append(ms(Stats.median(r.durableValues("a.p99_ms")))).append("** | ")
+        .append(ms(Stats.median(r.durableValues("b.p50_ms")))).append(" | **")
+        .append(ms(Stats.median(r.durableValues("b.p99_ms")))).append("** | ")
+        .append(f1(Stats.median(r.durableValues("a.server_cpu_us_per_pair")))).append(" | ")
+        .append(f1(Stats.median(r.durableValues("b.server_cpu_us_per_pair")))).append(" |\n\n");
   }
 
   private static double d(Properties p, String key) {

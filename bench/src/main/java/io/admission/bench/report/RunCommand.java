@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run every benchmark; write docs/BENCHMARKS.md (full) and print RESULT lines.")
 public final class RunCommand implements Callable<Integer> {
-  @Option(names = "--quick", description = "One repetition of everything, short: about a minute.")
+  @Option(names = "--quick", description = "One repetition of everything, short: about a minute and a half.")
   boolean quick;
 
   @Option(names = "--server-jar", defaultValue = "server/target/admission-server.jar")
@@ -63,7 +63,8 @@ public final class RunCommand implements Callable<Integer> {
   List<String> targets;
 
   @Option(names = "--only", split = ",",
-      description = "Stages to run (engine,engine-paired,engine-profile,heap,e2e,e2e-paired,sweep,contended,profile); "
+      description = "Stages to run (engine,engine-paired,engine-profile,heap,e2e,e2e-paired,durable-paired,sweep,"
+          + "contended,profile); "
           + "default all of the mode. A run of some stages writes its report into --work, not over --report.")
   List<String> only;
 
@@ -72,8 +73,19 @@ public final class RunCommand implements Callable<Integer> {
   static final List<String> CLIENT_JVM = List.of("-Xms512m", "-Xmx1g");
   static final int CALLERS = 256;
   static final List<Integer> SWEEP = List.of(1, 4, 16, 64, 256);
-  /** Measured window pairs per repetition of the paired Admission ÷ no-op run. */
-  static final int PAIRED_WINDOWS = 8;
+  /**
+   * How a paired run alternates its two servers ({@link io.admission.bench.load.PairedLoadCommand}):
+   * seconds of warm-up on each, measured window pairs, and each window's measured and settling seconds.
+   */
+  record Windows(double warmup, int pairs, double window, double settle) {}
+
+  /** The paired runs of `make bench`: Admission ÷ no-op and durable ÷ in-memory. */
+  static final Windows PAIRED = new Windows(20, 8, 2, 0.5);
+  /**
+   * `make bench-quick`'s durable ÷ in-memory run: about 20 s with its JVMs' start, a smoke check of
+   * the figure rather than a measurement of it (the JIT is not done in 5 s).
+   */
+  static final Windows PAIRED_QUICK = new Windows(5, 3, 1, 0.5);
 
   private final Results results = new Results();
   private boolean explicitStages;
@@ -92,9 +104,9 @@ public final class RunCommand implements Callable<Integer> {
     }
     explicitStages = only != null;
     if (only == null) {
-      only = quick ? List.of("engine", "heap", "e2e", "contended")
-          : List.of("engine", "engine-paired", "engine-profile", "heap", "e2e", "e2e-paired", "sweep", "contended",
-              "profile");
+      only = quick ? List.of("engine", "heap", "e2e", "durable-paired", "contended")
+          : List.of("engine", "engine-paired", "engine-profile", "heap", "e2e", "e2e-paired", "durable-paired", "sweep",
+              "contended", "profile");
     }
     Files.createDirectories(work);
     results.quick = quick;
@@ -109,6 +121,9 @@ public final class RunCommand implements Callable<Integer> {
     }
     if (only.contains("e2e-paired")) {
       pairedWithNoop(config);
+    }
+    if (only.contains("durable-paired")) {
+      durableBesideInMemory(config);
     }
     if (only.contains("sweep")) {
       sweep(config);
@@ -196,21 +211,57 @@ public final class RunCommand implements Callable<Integer> {
    */
   private void pairedWithNoop(Path config) throws IOException, InterruptedException {
     for (rep = 1; rep <= reps; rep++) {
-      String name = "paired-noop-rep" + rep;
-      Path out = work.resolve(name + ".properties");
-      try (Proc.Server admission = startServer(Target.ADMISSION, config, name + "-admission", null);
-          Proc.Server noop = startServer(Target.NOOP, config, name + "-noop", null)) {
-        List<String> command = cmd(CLIENT_JVM, "load-paired",
-            "--address", admission.address(), "--versus", noop.address(),
-            "--server-pid", Long.toString(admission.pid()), "--versus-pid", Long.toString(noop.pid()),
-            "--callers", Integer.toString(CALLERS), "--warmup", "20", "--pairs", Integer.toString(PAIRED_WINDOWS),
-            "--window", "2", "--settle", "0.5", "--out", out.toString());
-        results.commands.putIfAbsent("client-paired", String.join(" ", command));
-        Properties p = Proc.run(command, work.resolve(name + "-client.log"), out, 300);
-        results.pairedNoop.add(p);
-        progress(String.format(Locale.ROOT, "e2e paired %d/%d: Admission %.0f, no-op %.0f pairs/s, ratio %.3f",
-            rep, reps, Double.parseDouble(p.getProperty("a.pairs_per_s")),
-            Double.parseDouble(p.getProperty("b.pairs_per_s")), Double.parseDouble(p.getProperty("ratio.median"))));
+      Properties p = paired("paired-noop-rep" + rep, Target.ADMISSION, Target.NOOP, config, PAIRED, "client-paired");
+      results.pairedNoop.add(p);
+      progress(String.format(Locale.ROOT, "e2e paired %d/%d: Admission %.0f, no-op %.0f pairs/s, ratio %.3f",
+          rep, reps, Double.parseDouble(p.getProperty("a.pairs_per_s")),
+          Double.parseDouble(p.getProperty("b.pairs_per_s")), Double.parseDouble(p.getProperty("ratio.median"))));
+    }
+  }
+
+  /**
+   * Durable Admission (A, a fresh --data-dir of its own) and Admission --in-memory (B) up side by
+   * side, one client alternating between them as {@link #pairedWithNoop} does: what the journal
+   * costs in throughput and latency with the host's drift paired out.
+   */
+  private void durableBesideInMemory(Path config) throws IOException, InterruptedException {
+    Windows windows = quick ? PAIRED_QUICK : PAIRED;
+    for (rep = 1; rep <= reps; rep++) {
+      Properties p = paired("paired-durable-rep" + rep, Target.DURABLE, Target.ADMISSION, config, windows,
+          "client-paired-durable");
+      results.pairedDurable.add(p);
+      progress(String.format(Locale.ROOT,
+          "durable paired %d/%d: durable %.0f, in-memory %.0f pairs/s, ratio %.3f; p99 %.2f ms, %.2f ms",
+          rep, reps, Double.parseDouble(p.getProperty("a.pairs_per_s")),
+          Double.parseDouble(p.getProperty("b.pairs_per_s")), Double.parseDouble(p.getProperty("ratio.median")),
+          Double.parseDouble(p.getProperty("a.p99_ms")), Double.parseDouble(p.getProperty("b.p99_ms"))));
+    }
+  }
+
+  /**
+   * One repetition of a paired run: fresh servers {@code a} and {@code b}, and a fresh client
+   * alternating {@link #CALLERS} callers between them. A durable server's data directory is
+   * deleted again afterwards: a repetition journals every command of its run, which nobody reads
+   * again, and five of them would pile up on the disk the next ones measure.
+   */
+  private Properties paired(String name, Target a, Target b, Path config, Windows w, String commandKey)
+      throws IOException, InterruptedException {
+    Path out = work.resolve(name + ".properties");
+    try (Proc.Server first = startServer(a, config, name + "-" + a.key, null);
+        Proc.Server second = startServer(b, config, name + "-" + b.key, null)) {
+      List<String> command = cmd(CLIENT_JVM, "load-paired",
+          "--address", first.address(), "--versus", second.address(),
+          "--server-pid", Long.toString(first.pid()), "--versus-pid", Long.toString(second.pid()),
+          "--callers", Integer.toString(CALLERS), "--warmup", fmt(w.warmup()), "--pairs", Integer.toString(w.pairs()),
+          "--window", fmt(w.window()), "--settle", fmt(w.settle()), "--out", out.toString());
+      results.commands.putIfAbsent(commandKey, String.join(" ", command));
+      long timeout = Math.max(300, (long) (2 * (w.warmup() + w.pairs() * (w.window() + w.settle())) + 120));
+      return Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
+    } finally {
+      for (Target t : List.of(a, b)) {
+        if (t == Target.DURABLE) {
+          deleteTree(dataDir(name + "-" + t.key));
+        }
       }
     }
   }
@@ -281,7 +332,10 @@ public final class RunCommand implements Callable<Integer> {
     SESSION("session", "Admission `--in-memory`, Session stream"),
     NOOP("noop", "no-op gRPC service"),
     REDIS("redis", "Redis + Lua (Lettuce)"),
-    /** Not part of any target: what the journal costs, beside the in-memory server. */
+    /**
+     * Admission with its journal: here what the journal costs beside the in-memory server, run one
+     * after the other, for reference; the durable ÷ in-memory target is the paired run's.
+     */
     DURABLE("durable", "Admission durable (journal)");
 
     final String key;
@@ -352,7 +406,7 @@ public final class RunCommand implements Callable<Integer> {
         if (t != Target.DURABLE) {
           command.add("--in-memory");
         } else {
-          Path data = work.resolve("data-" + name);
+          Path data = dataDir(name);
           deleteTree(data);
           command.addAll(List.of("--data-dir", data.toString()));
         }
@@ -366,6 +420,11 @@ public final class RunCommand implements Callable<Integer> {
       results.commands.putIfAbsent("server-" + t.key, String.join(" ", command));
     }
     return Proc.startServer(command, work.resolve(name + "-server.log"));
+  }
+
+  /** The durable server's own data directory, fresh for each server started. */
+  private Path dataDir(String serverName) {
+    return work.resolve("data-" + serverName);
   }
 
   private static void deleteTree(Path dir) throws IOException {
@@ -439,6 +498,8 @@ public final class RunCommand implements Callable<Integer> {
     final List<LoadRun> e2e = new ArrayList<>();
     /** Per repetition, the paired run's properties ({@link io.admission.bench.load.PairedLoadCommand}). */
     final List<Properties> pairedNoop = new ArrayList<>();
+    /** Per repetition, durable (a) beside in-memory (b) Admission in alternating windows. */
+    final List<Properties> pairedDurable = new ArrayList<>();
     final Map<Target, Properties> sweep = new LinkedHashMap<>();
     final List<ContendedRun> contended = new ArrayList<>();
     final Map<Target, JfrSummary> profiles = new LinkedHashMap<>();
@@ -473,7 +534,32 @@ public final class RunCommand implements Callable<Integer> {
 
     /** One figure of the paired run per repetition. */
     List<Double> pairedValues(String key) {
-      return pairedNoop.stream().map(p -> Double.parseDouble(p.getProperty(key, "NaN"))).toList();
+      return values(pairedNoop, key);
+    }
+
+    /** One figure of the durable ÷ in-memory paired run per repetition. */
+    List<Double> durableValues(String key) {
+      return values(pairedDurable, key);
+    }
+
+    private static List<Double> values(List<Properties> runs, String key) {
+      return runs.stream().map(p -> Double.parseDouble(p.getProperty(key, "NaN"))).toList();
+    }
+
+    /**
+     * Durable ÷ in-memory throughput per repetition: from the paired run when it ran, else from
+     * the sequential end-to-end runs (one after the other, for reference only).
+     */
+    List<Double> durableRatios() {
+      return pairedDurable.isEmpty() ? e2eRatios(Target.DURABLE, Target.ADMISSION) : durableValues("ratio.median");
+    }
+
+    /** Median p99 of durable ({@code durable}) or in-memory Admission, from the same runs as {@link #durableRatios}. */
+    double durableP99(boolean durable) {
+      if (pairedDurable.isEmpty()) {
+        return Stats.median(e2eValues(durable ? Target.DURABLE : Target.ADMISSION, "p99_ms"));
+      }
+      return Stats.median(durableValues(durable ? "a.p99_ms" : "b.p99_ms"));
     }
 
     /** Admission session ÷ Redis; unary ÷ Redis when the run had no session target. */
@@ -546,10 +632,14 @@ public final class RunCommand implements Callable<Integer> {
 
     /**
      * The figures `make bench-quick` prints last: the issue's six, last and in its order, after
-     * the unary Admission ÷ Redis figure that stands beside the Session one.
+     * what the journal costs and the unary Admission ÷ Redis figure that stands beside the Session
+     * one.
      */
     Map<String, String> headline() {
       Map<String, String> h = new LinkedHashMap<>();
+      h.put("ratio_durable_vs_memory", fmt3(Stats.median(durableRatios())));
+      h.put("p99_durable_ms", fmt3(durableP99(true)));
+      h.put("p99_memory_ms", fmt3(durableP99(false)));
       h.put("ratio_admission_unary_vs_redis", fmt3(Stats.median(e2eRatios(Target.REDIS))));
       h.put("engine_decisions_per_s", fmt0(engineHeadline()));
       h.put("ratio_admission_vs_noop", fmt3(Stats.median(noopRatios())));
