@@ -59,6 +59,8 @@ class WebServerTest {
     String csp = page.headers().firstValue("Content-Security-Policy").orElseThrow();
     assertTrue(csp.contains("script-src 'sha256-") && csp.contains("default-src 'none'"), csp);
     assertTrue(page.body().contains("Compliance Monitor"), "the page");
+    assertTrue(page.body().contains("id=\"org-form\"") && page.body().contains("/update\"")
+        && page.body().contains("/delete\""), "the org edit form and its delete button");
   }
 
   @Test
