@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
     name = "admission-cli",
     description = "Talks to an Admission server over plaintext gRPC. Prints one JSON object per "
         + "result; a gRPC error prints its code and description to stderr.",
-    subcommands = {AcquireCommand.class, EventsCommand.class},
+    subcommands = {AcquireCommand.class, EventsCommand.class, OrgCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
         "0:success",
@@ -119,8 +119,9 @@ public final class AdmissionCli {
     }
   }
 
-  @Command(name = "put-org", description = "Creates an org or replaces its settings with exactly "
-      + "these (its reservations and login and number limits are kept).")
+  @Command(name = "put-org", description = "Creates an org or replaces ALL its settings with "
+      + "exactly these: a setting not given is reset (its reservations and login and number "
+      + "limits are kept). To change some settings of an existing org, use org update.")
   int putOrg(
       @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
       @Option(names = "--limit", paramLabel = "N", required = true,
@@ -245,7 +246,7 @@ public final class AdmissionCli {
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private AdmissionAdminServiceBlockingStub admin() {
+  AdmissionAdminServiceBlockingStub admin() {
     return AdmissionAdminServiceGrpc.newBlockingStub(channel())
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -47,6 +47,15 @@ final class AuditEvents {
               + c.dailyCap().map(d -> ", daily cap " + d.cap()).orElse("")
               + ", time zone " + c.timeZone().getId());
     }
+    if (result instanceof Results.OrgUpdated u && command instanceof Commands.UpdateOrg c) {
+      return base(c.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_ORG_UPDATED)
+          .setOrg(Responses.org(u.after()))
+          .setMessage(OrgChanges.describe(u.before(), u.after(), c.fields()));
+    }
+    if (result instanceof Results.OrgDeleted d && d.existed()) {
+      return base(d.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_ORG_DELETED)
+          .setMessage("org " + d.orgId() + " deleted with its reservations, limits and counters");
+    }
     if (result instanceof Results.ReservationChanged r && command instanceof Commands.SetReservation s) {
       return base(s.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_RESERVATION_SET)
           .setAgentId(s.agentId())

@@ -1,6 +1,9 @@
 package io.admission.server.engine;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Every state-changing request, as a value. The loop stamps each with the time it was taken and
@@ -13,7 +16,7 @@ public final class Commands {
   /** A command the engine can apply, giving a result of type {@code R}. */
   public sealed interface Command<R>
       permits Acquire, Release, Renew, PutOrg, SetReservation, RemoveAgent, SetLoginLimits,
-          SetNumberLimits, Tick {
+          SetNumberLimits, Tick, UpdateOrg, DeleteOrg {
     R applyTo(Engine engine, long now);
 
     /** The org the command is about; empty for {@link Tick}. */
@@ -71,6 +74,37 @@ public final class Commands {
     @Override
     public Results.AdminResult applyTo(Engine engine, long now) {
       return engine.putOrg(this, now);
+    }
+  }
+
+  /**
+   * Changes the {@code fields} of an existing org to their values in {@code values}; the org's
+   * other settings stay as they are when the command is applied (the merge happens in the engine,
+   * so concurrent updates of different fields never undo each other). The settings of {@code
+   * values} outside {@code fields} mean nothing and are never read.
+   */
+  public record UpdateOrg(OrgConfig values, Set<OrgField> fields) implements Command<Results.AdminResult> {
+    public UpdateOrg {
+      fields = Collections.unmodifiableSet(
+          fields.isEmpty() ? EnumSet.noneOf(OrgField.class) : EnumSet.copyOf(fields));
+    }
+
+    @Override
+    public String orgId() {
+      return values.orgId();
+    }
+
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.updateOrg(this, now);
+    }
+  }
+
+  /** Deletes an org with everything under it, unless it has active or held calls. */
+  public record DeleteOrg(String orgId) implements Command<Results.AdminResult> {
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.deleteOrg(this, now);
     }
   }
 

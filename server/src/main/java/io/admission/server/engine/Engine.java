@@ -213,25 +213,84 @@ public final class Engine {
 
   public AdminResult putOrg(Commands.PutOrg c, long now) {
     now = advance(now);
-    OrgConfig config = c.org();
-    OrgState org = orgs.get(config.orgId());
-    boolean created = org == null;
-    if (created) {
-      org = addOrg(config);
-    } else {
-      if (config.concurrencyLimit() < org.pool.reservedTotal) {
-        return new Rejection(
-            Rejection.Kind.FAILED_PRECONDITION,
-            "org.concurrency_limit",
-            "concurrency_limit " + config.concurrencyLimit() + " is below the "
-                + org.pool.reservedTotal + " slots reserved for agents in org " + config.orgId()
-                + "; lower or remove reservations first");
-      }
-      org.reconfigure(config);
-      // A larger limit or looser defaults may let waiters go; never ends a running call.
-      org.settle(org.blockersWithWaiters(), now);
+    OrgState org = orgs.get(c.org().orgId());
+    if (org == null) {
+      return orgView(addOrg(c.org()), true);
     }
-    return orgView(org, created);
+    return reconfigure(org, c.org(), now);
+  }
+
+  /** Changes only the named settings, merged onto the org as it is now (never creates it). */
+  public AdminResult updateOrg(Commands.UpdateOrg c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return Rejection.unknownOrg(c.orgId());
+    }
+    OrgConfig before = org.config;
+    AdminResult result = reconfigure(org, OrgField.merge(before, c.values(), c.fields()), now);
+    return result instanceof Rejection ? result : new Results.OrgUpdated(before, org.config);
+  }
+
+  /** New settings for an existing org: they apply at once, and may let waiters go. */
+  private AdminResult reconfigure(OrgState org, OrgConfig config, long now) {
+    if (config.concurrencyLimit() < org.pool.reservedTotal) {
+      return new Rejection(
+          Rejection.Kind.FAILED_PRECONDITION,
+          "org.concurrency_limit",
+          "concurrency_limit " + config.concurrencyLimit() + " is below the "
+              + org.pool.reservedTotal + " slots reserved for agents in org " + config.orgId()
+              + "; lower or remove reservations first");
+    }
+    org.reconfigure(config);
+    // A larger limit or looser defaults may let waiters go; never ends a running call.
+    org.settle(org.blockersWithWaiters(), now);
+    return orgView(org, false);
+  }
+
+  /**
+   * Deletes an org and everything under it, once it has no live call: a deleted org with a
+   * running lease or a waiting call would strand them (their timers, streams and slots would point
+   * at nothing), so the operator releases or cancels them first. Unknown orgs are not an error.
+   */
+  public AdminResult deleteOrg(Commands.DeleteOrg c, long now) {
+    now = advance(now);
+    OrgState org = orgs.get(c.orgId());
+    if (org == null) {
+      return new Results.OrgDeleted(c.orgId(), false);
+    }
+    if (!org.calls.isEmpty()) {
+      int held = org.held.size();
+      int active = org.calls.size() - held;
+      return new Rejection(
+          Rejection.Kind.FAILED_PRECONDITION,
+          "org_id",
+          "org " + c.orgId() + " has " + active + " active and " + held
+              + " held calls; release or cancel them first");
+    }
+    removeOrg(org);
+    return new Results.OrgDeleted(c.orgId(), true);
+  }
+
+  /**
+   * Forgets an org with no live calls. Its only timers left are login and number window timers
+   * (call timers go with their calls); they are cancelled, or they would fire into an org created
+   * later with the same id. Its ended calls stay in {@link EndedCalls} until they age out, filed
+   * under its serial, which no other org ever gets: a new org of the same id never finds them,
+   * and a snapshot skips them (it captures only the orgs in {@link #orgIds}). Their records still
+   * name the serial, so it keeps a bare stand-in org (id and settings only) in its place.
+   */
+  private void removeOrg(OrgState org) {
+    for (Login login : org.logins.values()) {
+      timers.cancel(login.windowTimer);
+    }
+    for (CallerNumber number : org.numbers.values()) {
+      timers.cancel(number.windowTimer);
+    }
+    String orgId = org.config.orgId();
+    orgs.remove(orgId);
+    orgIds.remove(orgId);
+    orgsBySerial.set(org.serial, new OrgState(this, org.config, org.serial));
   }
 
   public AdminResult setReservation(Commands.SetReservation c, long now) {

@@ -23,7 +23,7 @@ public final class Results {
 
   /** The outcome of an admin change, or a rejection. */
   public sealed interface AdminResult permits OrgView, ReservationChanged, AgentRemoved,
-      LoginLimitsChanged, NumberLimitsChanged, OrgPage, Rejection {}
+      LoginLimitsChanged, NumberLimitsChanged, OrgPage, OrgUpdated, OrgDeleted, Rejection {}
 
   /** A call's current state for WaitForSlot, or a rejection. */
   public sealed interface WatchResult permits Held, Granted, Ended, Rejection {}
@@ -107,6 +107,16 @@ public final class Results {
       List<NumberOverride> numberOverrides,
       boolean created)
       implements AdminResult {}
+
+  /** The settings of an org before and after an UpdateOrg, as stored. */
+  public record OrgUpdated(OrgConfig before, OrgConfig after) implements AdminResult {}
+
+  /**
+   * What DeleteOrg did.
+   *
+   * @param existed false when there was no such org: nothing was done, and that is not an error
+   */
+  public record OrgDeleted(String orgId, boolean existed) implements AdminResult {}
 
   /** A page of orgs in id order. */
   public record OrgPage(List<OrgConfig> orgs, String nextPageToken) implements AdminResult {}

@@ -3,6 +3,8 @@ package io.admission.server.grpc;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
 import io.admission.v1.AdmissionAdminServiceGrpc;
+import io.admission.v1.DeleteOrgRequest;
+import io.admission.v1.DeleteOrgResponse;
 import io.admission.v1.GetOrgRequest;
 import io.admission.v1.GetOrgResponse;
 import io.admission.v1.ListOrgsRequest;
@@ -19,6 +21,8 @@ import io.admission.v1.SetNumberLimitsRequest;
 import io.admission.v1.SetNumberLimitsResponse;
 import io.admission.v1.SetReservationRequest;
 import io.admission.v1.SetReservationResponse;
+import io.admission.v1.UpdateOrgRequest;
+import io.admission.v1.UpdateOrgResponse;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -44,6 +48,20 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
       return PutOrgResponse.newBuilder()
           .setOrg(Responses.org(v.config())).setCreated(v.created()).build();
     });
+  }
+
+  /** The mask is merged onto the stored org in the loop, at apply time: no read-then-write here. */
+  @Override
+  public void updateOrg(UpdateOrgRequest request, StreamObserver<UpdateOrgResponse> observer) {
+    Answers.command(loop, () -> Requests.updateOrg(request), observer, result ->
+        UpdateOrgResponse.newBuilder()
+            .setOrg(Responses.org(((Results.OrgUpdated) result).after())).build());
+  }
+
+  @Override
+  public void deleteOrg(DeleteOrgRequest request, StreamObserver<DeleteOrgResponse> observer) {
+    Answers.command(loop, () -> Requests.deleteOrg(request.getOrgId()), observer, result ->
+        DeleteOrgResponse.newBuilder().setDeleted(((Results.OrgDeleted) result).existed()).build());
   }
 
   @Override

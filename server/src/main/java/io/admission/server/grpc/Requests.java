@@ -1,12 +1,14 @@
 package io.admission.server.grpc;
 
 import com.google.protobuf.Duration;
+import com.google.protobuf.FieldMask;
 import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
+import io.admission.server.engine.OrgField;
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.Org;
 import io.admission.v1.RampStep;
@@ -15,14 +17,18 @@ import io.admission.v1.RenewRequest;
 import io.admission.v1.SetLoginLimitsRequest;
 import io.admission.v1.SetNumberLimitsRequest;
 import io.admission.v1.SetReservationRequest;
+import io.admission.v1.UpdateOrgRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -77,23 +83,142 @@ public final class Requests {
   }
 
   public static Commands.PutOrg putOrg(Org org, String path) throws InvalidRequest {
-    String orgId = id(path + ".org_id", org.getOrgId());
-    int limit = org.getConcurrencyLimit();
-    if (limit < 1 || limit > MAX_LIMIT) {
-      throw new InvalidRequest(path + ".concurrency_limit",
-          "must be between 1 and " + MAX_LIMIT + ", got " + Integer.toUnsignedString(limit));
+    return new Commands.PutOrg(orgConfig(org, path, EnumSet.allOf(OrgField.class)));
+  }
+
+  /**
+   * UpdateOrg: the mask's fields, validated exactly as PutOrg validates them. The settings the
+   * mask does not name are ignored (AIP-134), so they are neither validated nor sent.
+   */
+  public static Commands.UpdateOrg updateOrg(UpdateOrgRequest r) throws InvalidRequest {
+    Set<OrgField> fields = orgFields(r.getUpdateMask());
+    if (!r.hasOrg()) {
+      throw new InvalidRequest("org", "is required");
     }
-    ZoneId zone = zone(path + ".time_zone", org.getTimeZone());
-    OptionalLong ttl = org.hasDefaultLeaseTtl()
+    return new Commands.UpdateOrg(orgConfig(r.getOrg(), "org", fields), fields);
+  }
+
+  public static Commands.DeleteOrg deleteOrg(String orgId) throws InvalidRequest {
+    return new Commands.DeleteOrg(id("org_id", orgId));
+  }
+
+  /** UpdateOrg's mask paths: the Org field names, and the fields of its limits messages. */
+  private static final Map<String, Set<OrgField>> MASK_PATHS = maskPaths();
+
+  private static Map<String, Set<OrgField>> maskPaths() {
+    Map<String, Set<OrgField>> m = new LinkedHashMap<>();
+    m.put("concurrency_limit", EnumSet.of(OrgField.CONCURRENCY_LIMIT));
+    m.put("daily_cap", EnumSet.of(OrgField.DAILY_CAP));
+    m.put("time_zone", EnumSet.of(OrgField.TIME_ZONE));
+    m.put("default_lease_ttl", EnumSet.of(OrgField.DEFAULT_LEASE_TTL));
+    m.put("login_defaults", EnumSet.of(
+        OrgField.LOGIN_MAX_CONCURRENT, OrgField.LOGIN_MAX_PER_WINDOW, OrgField.LOGIN_WINDOW));
+    m.put("login_defaults.max_concurrent", EnumSet.of(OrgField.LOGIN_MAX_CONCURRENT));
+    m.put("login_defaults.max_per_window", EnumSet.of(OrgField.LOGIN_MAX_PER_WINDOW));
+    m.put("login_defaults.window", EnumSet.of(OrgField.LOGIN_WINDOW));
+    m.put("number_defaults", EnumSet.of(
+        OrgField.NUMBER_MAX_PER_DAY, OrgField.NUMBER_MAX_PER_HOUR, OrgField.NUMBER_MAX_CONCURRENT));
+    m.put("number_defaults.max_per_day", EnumSet.of(OrgField.NUMBER_MAX_PER_DAY));
+    m.put("number_defaults.max_per_hour", EnumSet.of(OrgField.NUMBER_MAX_PER_HOUR));
+    m.put("number_defaults.max_concurrent", EnumSet.of(OrgField.NUMBER_MAX_CONCURRENT));
+    return Collections.unmodifiableMap(m);
+  }
+
+  /** The mask path of one field, as the .proto names it; for messages such as audit's. */
+  public static String maskPath(OrgField field) {
+    return switch (field) {
+      case CONCURRENCY_LIMIT -> "concurrency_limit";
+      case DAILY_CAP -> "daily_cap";
+      case TIME_ZONE -> "time_zone";
+      case DEFAULT_LEASE_TTL -> "default_lease_ttl";
+      case LOGIN_MAX_CONCURRENT -> "login_defaults.max_concurrent";
+      case LOGIN_MAX_PER_WINDOW -> "login_defaults.max_per_window";
+      case LOGIN_WINDOW -> "login_defaults.window";
+      case NUMBER_MAX_PER_DAY -> "number_defaults.max_per_day";
+      case NUMBER_MAX_PER_HOUR -> "number_defaults.max_per_hour";
+      case NUMBER_MAX_CONCURRENT -> "number_defaults.max_concurrent";
+    };
+  }
+
+  /** The fields an update mask names; "*" alone names them all (AIP-134's full replacement). */
+  static Set<OrgField> orgFields(FieldMask mask) throws InvalidRequest {
+    if (mask.getPathsCount() == 0) {
+      throw new InvalidRequest("update_mask", "is required: name the fields to change, e.g. "
+          + "\"concurrency_limit\" (to replace every setting use \"*\" or PutOrg)");
+    }
+    if (mask.getPathsList().contains("*")) {
+      if (mask.getPathsCount() > 1) {
+        throw new InvalidRequest("update_mask", "\"*\" replaces every setting and must be the only path");
+      }
+      return EnumSet.allOf(OrgField.class);
+    }
+    Set<OrgField> fields = EnumSet.noneOf(OrgField.class);
+    for (String path : mask.getPathsList()) {
+      Set<OrgField> named = MASK_PATHS.get(path);
+      if (named == null) {
+        throw new InvalidRequest("update_mask", path.equals("org_id")
+            ? "org_id cannot be changed: it names the org (create another org instead)"
+            : "unknown path \"" + path + "\"; the paths are " + String.join(", ", MASK_PATHS.keySet())
+                + ", or \"*\" alone");
+      }
+      fields.addAll(named);
+    }
+    return fields;
+  }
+
+  /**
+   * An org's settings, checking the {@code fields} that are given; the others get placeholders
+   * that mean nothing (see {@link Commands.UpdateOrg}).
+   */
+  private static OrgConfig orgConfig(Org org, String path, Set<OrgField> fields) throws InvalidRequest {
+    String orgId = id(path + ".org_id", org.getOrgId());
+    int limit = 0;
+    if (fields.contains(OrgField.CONCURRENCY_LIMIT)) {
+      limit = org.getConcurrencyLimit();
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw new InvalidRequest(path + ".concurrency_limit",
+            "must be between 1 and " + MAX_LIMIT + ", got " + Integer.toUnsignedString(limit));
+      }
+    }
+    ZoneId zone = fields.contains(OrgField.TIME_ZONE) ? zone(path + ".time_zone", org.getTimeZone()) : UTC;
+    OptionalLong ttl = fields.contains(OrgField.DEFAULT_LEASE_TTL) && org.hasDefaultLeaseTtl()
         ? OptionalLong.of(duration(path + ".default_lease_ttl", org.getDefaultLeaseTtl(), MIN_TTL_MILLIS, MAX_TTL_MILLIS))
         : OptionalLong.empty();
-    Optional<DailyCap> cap = org.hasDailyCap()
+    Optional<DailyCap> cap = fields.contains(OrgField.DAILY_CAP) && org.hasDailyCap()
         ? Optional.of(dailyCap(path + ".daily_cap", org.getDailyCap()))
         : Optional.empty();
-    return new Commands.PutOrg(new OrgConfig(
+    return new OrgConfig(
         orgId, limit, cap, zone, ttl,
-        loginLimits(path + ".login_defaults", org.getLoginDefaults()),
-        numberLimits(path + ".number_defaults", org.getNumberDefaults())));
+        loginLimits(path + ".login_defaults", onlyNamed(org.getLoginDefaults(), fields)),
+        numberLimits(path + ".number_defaults", onlyNamed(org.getNumberDefaults(), fields)));
+  }
+
+  private static io.admission.v1.LoginLimits onlyNamed(io.admission.v1.LoginLimits l, Set<OrgField> fields) {
+    var b = l.toBuilder();
+    if (!fields.contains(OrgField.LOGIN_MAX_CONCURRENT)) {
+      b.clearMaxConcurrent();
+    }
+    if (!fields.contains(OrgField.LOGIN_MAX_PER_WINDOW)) {
+      b.clearMaxPerWindow();
+    }
+    if (!fields.contains(OrgField.LOGIN_WINDOW)) {
+      b.clearWindow();
+    }
+    return b.build();
+  }
+
+  private static io.admission.v1.NumberLimits onlyNamed(io.admission.v1.NumberLimits l, Set<OrgField> fields) {
+    var b = l.toBuilder();
+    if (!fields.contains(OrgField.NUMBER_MAX_PER_DAY)) {
+      b.clearMaxPerDay();
+    }
+    if (!fields.contains(OrgField.NUMBER_MAX_PER_HOUR)) {
+      b.clearMaxPerHour();
+    }
+    if (!fields.contains(OrgField.NUMBER_MAX_CONCURRENT)) {
+      b.clearMaxConcurrent();
+    }
+    return b.build();
   }
 
   public static Commands.SetReservation setReservation(SetReservationRequest r) throws InvalidRequest {

@@ -10,11 +10,15 @@ import io.admission.server.grpc.InvalidRequest;
 import io.admission.server.grpc.Requests;
 import io.admission.server.grpc.Responses;
 import io.admission.server.loop.EventLoop;
+import io.admission.v1.DeleteOrgResponse;
+import io.admission.v1.GetOrgResponse;
 import io.admission.v1.GetOrgStatusResponse;
 import io.admission.v1.ListOrgsResponse;
 import io.admission.v1.RemoveAgentResponse;
 import io.admission.v1.SetReservationRequest;
 import io.admission.v1.SetReservationResponse;
+import io.admission.v1.UpdateOrgRequest;
+import io.admission.v1.UpdateOrgResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,9 +52,12 @@ import java.util.regex.Pattern;
  * GET  /                                      the page (one HTML file: markup, CSS, script)
  * GET  /api/orgs                              ListOrgsResponse JSON, every org, for the picker
  * GET  /api/orgs/{org}/status                 GetOrgStatusResponse JSON, once
+ * GET  /api/orgs/{org}/settings               GetOrgResponse JSON: the org's settings, for the edit form
  * GET  /api/orgs/{org}/events                 server-sent events: one OrgStatus JSON per data line
  * POST /api/orgs/{org}/reservations           body: SetReservationRequest JSON → SetReservationResponse
  * POST /api/orgs/{org}/agents/{agent}/remove  → RemoveAgentResponse
+ * POST /api/orgs/{org}/update                 body: UpdateOrgRequest JSON → UpdateOrgResponse
+ * POST /api/orgs/{org}/delete                 → DeleteOrgResponse
  * </pre>
  *
  * JSON is the proto JSON mapping with the .proto's field names. Every request goes through the
@@ -201,6 +208,21 @@ public final class WebServer implements AutoCloseable {
           removeAgent(ex, orgId, Requests.id("agent_id", rest.get(1)));
         }
       }
+      case "settings" -> {
+        if (allow(ex, "GET")) {
+          settings(ex, orgId);
+        }
+      }
+      case "update" -> {
+        if (allow(ex, "POST") && jsonPost(ex)) {
+          updateOrg(ex, orgId);
+        }
+      }
+      case "delete" -> {
+        if (allow(ex, "POST") && jsonPost(ex)) {
+          deleteOrg(ex, orgId);
+        }
+      }
       default -> notFound(ex);
     }
   }
@@ -305,6 +327,47 @@ public final class WebServer implements AutoCloseable {
     Results.AgentRemoved removed = (Results.AgentRemoved) result;
     sendJson(ex, 200, Json.print(RemoveAgentResponse.newBuilder()
         .setFreedSlots(removed.freedSlots()).setSharedCapacity(removed.sharedCapacity()).build()));
+  }
+
+  private void settings(HttpExchange ex, String orgId) throws IOException, LoopCall.Unavailable {
+    Results.AdminResult result = LoopCall.read(loop, (engine, now) -> engine.getOrg(orgId));
+    if (result instanceof Rejection r) {
+      sendRejection(ex, r);
+      return;
+    }
+    Results.OrgView v = (Results.OrgView) result;
+    GetOrgResponse.Builder b = GetOrgResponse.newBuilder().setOrg(Responses.org(v.config()));
+    v.reservations().forEach(r -> b.addReservations(Responses.reservation(r)));
+    sendJson(ex, 200, Json.print(b.build()));
+  }
+
+  /** The page sends only the fields the operator changed; the loop merges them at apply time. */
+  private void updateOrg(HttpExchange ex, String orgId)
+      throws IOException, InvalidRequest, LoopCall.Unavailable {
+    UpdateOrgRequest.Builder request = Json.parse(body(ex), UpdateOrgRequest.newBuilder());
+    String bodyOrg = request.getOrg().getOrgId();
+    if (!bodyOrg.isEmpty() && !bodyOrg.equals(orgId)) {
+      throw new InvalidRequest("org.org_id", "must be empty or the org of the URL, " + orgId);
+    }
+    request.getOrgBuilder().setOrgId(orgId);
+    Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()));
+    if (result instanceof Rejection r) {
+      sendRejection(ex, r);
+      return;
+    }
+    sendJson(ex, 200, Json.print(UpdateOrgResponse.newBuilder()
+        .setOrg(Responses.org(((Results.OrgUpdated) result).after())).build()));
+  }
+
+  private void deleteOrg(HttpExchange ex, String orgId)
+      throws IOException, InvalidRequest, LoopCall.Unavailable {
+    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(orgId));
+    if (result instanceof Rejection r) {
+      sendRejection(ex, r);
+      return;
+    }
+    sendJson(ex, 200, Json.print(DeleteOrgResponse.newBuilder()
+        .setDeleted(((Results.OrgDeleted) result).existed()).build()));
   }
 
   // ---- Request checks ---------------------------------------------------------------------

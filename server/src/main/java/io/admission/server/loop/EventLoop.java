@@ -511,6 +511,11 @@ public final class EventLoop implements AutoCloseable {
     return watchers.size();
   }
 
+  /** Orgs with open WatchOrg streams, for tests. */
+  public int watchedOrgs() {
+    return orgWatchers.size();
+  }
+
   /** Stops the loop after its current turn and ends every open stream. */
   @Override
   public void close() {

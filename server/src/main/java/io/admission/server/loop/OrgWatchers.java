@@ -1,6 +1,7 @@
 package io.admission.server.loop;
 
 import io.admission.server.engine.Engine;
+import io.admission.server.engine.Rejection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -88,6 +89,11 @@ final class OrgWatchers {
       for (OrgWatcher watcher : List.copyOf(w.watchers)) {
         sends.add(() -> watcher.status(status));
       }
+      if (status instanceof Rejection) {
+        // The org is gone (DeleteOrg): the rejection ended these streams, so they are not kept
+        // for an org that may be created again later with the same id.
+        byOrg.remove(e.getKey());
+      }
     }
     nextRefresh = Long.MAX_VALUE; // O(watched orgs), only when something was published
     for (Watched w : byOrg.values()) {
@@ -102,6 +108,11 @@ final class OrgWatchers {
       next = Math.min(next, w.lastPublished + EventLoop.WATCH_INTERVAL_MILLIS);
     }
     return next;
+  }
+
+  /** Orgs with open WatchOrg streams. */
+  int size() {
+    return byOrg.size();
   }
 
   List<OrgWatcher> removeAll() {

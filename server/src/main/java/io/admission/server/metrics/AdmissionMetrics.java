@@ -18,12 +18,12 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongHistogram;
-import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,8 +40,10 @@ import java.util.function.LongSupplier;
  *   <tr><td>admission.dispatches</td><td>counter: held calls granted, by call type and slot kind</td></tr>
  *   <tr><td>admission.lease.expiries</td><td>counter: leases that expired without Renew, by
  *       {@code admission.org_id} — a leak indicator (a client that loses its calls)</td></tr>
- *   <tr><td>admission.queue.waiters</td><td>up-down counter: held calls now, by org</td></tr>
- *   <tr><td>admission.pool.in_use</td><td>up-down counter: granted calls running now, by org</td></tr>
+ *   <tr><td>admission.queue.waiters</td><td>up-down counter: held calls now, by org (observed;
+ *       a deleted org's series ends)</td></tr>
+ *   <tr><td>admission.pool.in_use</td><td>up-down counter: granted calls running now, by org
+ *       (observed; a deleted org's series ends)</td></tr>
  *   <tr><td>admission.wait.duration</td><td>histogram, s: how long dispatched calls were held</td></tr>
  *   <tr><td>admission.loop.batch.size</td><td>histogram: tasks per loop turn (0: a turn
  *       that only fired timers)</td></tr>
@@ -50,9 +52,9 @@ import java.util.function.LongSupplier;
  * </table>
  *
  * <p>Threads: every method runs on the loop thread (a {@link LoopObserver}), except {@link
- * #seed}, which Main calls before the loop starts. The per-org values are up-down counters that
- * this observer moves as calls are held, granted and end, so the metrics reader never looks at
- * engine state; {@link #seed} sets their starting point after a restart. Attribute sets are built
+ * #seed}, which Main calls before the loop starts, and the callbacks of the per-org values, which
+ * the metrics reader runs. The per-org values are counts that this observer moves as calls are
+ * held, granted and end, so the metrics reader never looks at engine state; {@link #seed} sets their starting point after a restart. Attribute sets are built
  * once (per org: on first sight), so recording allocates nothing.
  */
 public final class AdmissionMetrics implements LoopObserver {
@@ -76,8 +78,6 @@ public final class AdmissionMetrics implements LoopObserver {
   private final LongCounter decisions;
   private final LongCounter dispatches;
   private final LongCounter leaseExpiries;
-  private final LongUpDownCounter waiters;
-  private final LongUpDownCounter inUse;
   private final DoubleHistogram waitDuration;
   private final LongHistogram batchSize;
   private final DoubleHistogram turnDuration;
@@ -89,8 +89,23 @@ public final class AdmissionMetrics implements LoopObserver {
   private final Attributes[] rejected = new Attributes[Rejection.Kind.values().length];
   private final Attributes[][] dispatched = new Attributes[CallType.values().length][SlotKind.values().length];
   private final Attributes[] byCallType = new Attributes[CallType.values().length];
-  /** Loop thread only. Grows by one entry per org ever seen; orgs are never deleted. */
-  private final Map<String, Attributes> byOrg = new HashMap<>();
+  /**
+   * The per-org values, moved by the loop thread and read by the metrics reader's callbacks. An
+   * org's entry goes when DeleteOrg deletes it, so its series stop being reported: they are
+   * observed values (asynchronous instruments), which a synchronous counter could never drop.
+   */
+  private final Map<String, OrgValues> byOrg = new ConcurrentHashMap<>();
+
+  /** One org's attributes (built once) and its held and running calls now. */
+  private static final class OrgValues {
+    final Attributes attributes;
+    final AtomicLong waiters = new AtomicLong();
+    final AtomicLong inUse = new AtomicLong();
+
+    OrgValues(String orgId) {
+      attributes = Attributes.of(ORG, orgId);
+    }
+  }
 
   private final Meter meter;
 
@@ -102,10 +117,12 @@ public final class AdmissionMetrics implements LoopObserver {
         .setDescription("Held calls granted when capacity freed").build();
     leaseExpiries = meter.counterBuilder("admission.lease.expiries").setUnit("{lease}")
         .setDescription("Leases that expired without Renew (their slots were freed)").build();
-    waiters = meter.upDownCounterBuilder("admission.queue.waiters").setUnit("{call}")
-        .setDescription("Held calls waiting now, per org").build();
-    inUse = meter.upDownCounterBuilder("admission.pool.in_use").setUnit("{call}")
-        .setDescription("Granted calls running now, per org").build();
+    meter.upDownCounterBuilder("admission.queue.waiters").setUnit("{call}")
+        .setDescription("Held calls waiting now, per org")
+        .buildWithCallback(m -> byOrg.values().forEach(o -> m.record(o.waiters.get(), o.attributes)));
+    meter.upDownCounterBuilder("admission.pool.in_use").setUnit("{call}")
+        .setDescription("Granted calls running now, per org")
+        .buildWithCallback(m -> byOrg.values().forEach(o -> m.record(o.inUse.get(), o.attributes)));
     waitDuration = meter.histogramBuilder("admission.wait.duration").setUnit("s")
         .setDescription("How long dispatched calls were held")
         .setExplicitBucketBoundariesAdvice(WAIT_BUCKETS).build();
@@ -160,8 +177,8 @@ public final class AdmissionMetrics implements LoopObserver {
       Results.OrgPage page = (Results.OrgPage) engine.listOrgs(after, 1000);
       for (var config : page.orgs()) {
         if (engine.status(config.orgId(), now) instanceof StatusView.Org s) {
-          inUse.add(s.inUse(), org(s.orgId()));
-          waiters.add(s.queued(), org(s.orgId()));
+          org(s.orgId()).inUse.addAndGet(s.inUse());
+          org(s.orgId()).waiters.addAndGet(s.queued());
         }
       }
       if (page.nextPageToken().isEmpty()) {
@@ -175,6 +192,10 @@ public final class AdmissionMetrics implements LoopObserver {
 
   @Override
   public void applied(Commands.Command<?> command, Object result, long now) {
+    if (result instanceof Results.OrgDeleted d && d.existed()) {
+      byOrg.remove(d.orgId()); // no live calls (DeleteOrg refuses then): its values were 0
+      return;
+    }
     if (!(command instanceof Commands.Acquire a)) {
       return;
     }
@@ -182,12 +203,12 @@ public final class AdmissionMetrics implements LoopObserver {
     if (result instanceof Results.Granted g) {
       if (!g.retry()) {
         decisions.add(1, granted[type][g.lease().slotKind().ordinal()]);
-        inUse.add(1, org(a.orgId()));
+        org(a.orgId()).inUse.incrementAndGet();
       }
     } else if (result instanceof Results.Held h) {
       if (!h.retry()) {
         decisions.add(1, held[type][h.hold().reason().ordinal()]);
-        waiters.add(1, org(a.orgId()));
+        org(a.orgId()).waiters.incrementAndGet();
       }
     } else if (result instanceof Results.Denied d) {
       decisions.add(1, denied[type][d.denial().reason().ordinal()]);
@@ -203,16 +224,16 @@ public final class AdmissionMetrics implements LoopObserver {
       int type = lease.callType().ordinal();
       dispatches.add(1, dispatched[type][lease.slotKind().ordinal()]);
       waitDuration.record((lease.grantedAt() - d.heldSince()) / 1000.0, byCallType[type]);
-      Attributes org = org(d.orgId());
-      waiters.add(-1, org);
-      inUse.add(1, org);
+      OrgValues org = org(d.orgId());
+      org.waiters.decrementAndGet();
+      org.inUse.incrementAndGet();
     } else if (event instanceof Event.WaitEnded w) {
-      waiters.add(-1, org(w.orgId()));
+      org(w.orgId()).waiters.decrementAndGet();
     } else if (event instanceof Event.LeaseEnded l) {
-      Attributes org = org(l.orgId());
-      inUse.add(-1, org);
+      OrgValues org = org(l.orgId());
+      org.inUse.decrementAndGet();
       if (l.reason() == EndReason.EXPIRED) {
-        leaseExpiries.add(1, org);
+        leaseExpiries.add(1, org.attributes);
       }
     }
   }
@@ -223,13 +244,13 @@ public final class AdmissionMetrics implements LoopObserver {
     turnDuration.record(nanos / 1e9);
   }
 
-  private Attributes org(String orgId) {
-    Attributes a = byOrg.get(orgId);
-    if (a == null) {
-      a = Attributes.of(ORG, orgId);
-      byOrg.put(orgId, a);
+  private OrgValues org(String orgId) {
+    OrgValues o = byOrg.get(orgId);
+    if (o == null) {
+      o = new OrgValues(orgId);
+      byOrg.put(orgId, o);
     }
-    return a;
+    return o;
   }
 
   private static String name(Enum<?> e) {

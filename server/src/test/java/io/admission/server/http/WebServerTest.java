@@ -59,6 +59,8 @@ class WebServerTest {
     String csp = page.headers().firstValue("Content-Security-Policy").orElseThrow();
     assertTrue(csp.contains("script-src 'sha256-") && csp.contains("default-src 'none'"), csp);
     assertTrue(page.body().contains("Compliance Monitor"), "the page");
+    assertTrue(page.body().contains("id=\"org-form\"") && page.body().contains("/update\"")
+        && page.body().contains("/delete\""), "the org edit form and its delete button");
   }
 
   @Test
@@ -168,6 +170,78 @@ class WebServerTest {
       assertEquals("event: problem", events.next(l -> l.startsWith("event:")));
       assertEquals("data: " + Json.error("NOT_FOUND", "org nope does not exist"), events.next(l -> true));
     }
+  }
+
+  @Test
+  void theEditFormChangesOnlyTheFieldsItSendsThroughUpdateOrg() throws Exception {
+    server.putOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(5).setTimeZone("Europe/Paris")
+        .setDailyCap(io.admission.v1.DailyCap.newBuilder().setCap(300)).build());
+    HttpResponse<String> settings = get("/api/orgs/acme/settings");
+    assertEquals(200, settings.statusCode());
+    assertTrue(settings.body().contains("\"time_zone\":\"Europe/Paris\""), settings.body());
+
+    HttpResponse<String> updated = post("/api/orgs/acme/update",
+        "{\"org\": {\"concurrency_limit\": 8, \"login_defaults\": {\"max_concurrent\": 4}},"
+            + " \"update_mask\": \"concurrencyLimit,loginDefaults.maxConcurrent\"}");
+
+    assertEquals(200, updated.statusCode(), updated.body());
+    Org stored = server.admin.getOrg(io.admission.v1.GetOrgRequest.newBuilder().setOrgId("acme").build())
+        .getOrg();
+    assertEquals(8, stored.getConcurrencyLimit());
+    assertEquals(4, stored.getLoginDefaults().getMaxConcurrent());
+    assertEquals("Europe/Paris", stored.getTimeZone(), "not sent: kept");
+    assertEquals(300, stored.getDailyCap().getCap(), "not sent: kept");
+    assertTrue(updated.body().contains("\"concurrency_limit\":8"), updated.body());
+  }
+
+  @Test
+  void theEditFormsErrorsAreTheApisAndChangeNothing() throws Exception {
+    HttpResponse<String> noMask = post("/api/orgs/acme/update", "{\"org\": {\"concurrency_limit\": 8}}");
+    assertEquals(400, noMask.statusCode());
+    assertTrue(noMask.body().contains("\"message\":\"update_mask: is required"), noMask.body());
+
+    HttpResponse<String> badZone = post("/api/orgs/acme/update",
+        "{\"org\": {\"time_zone\": \"Mars/Olympus\"}, \"update_mask\": \"timeZone\"}");
+    assertEquals(400, badZone.statusCode());
+    assertTrue(badZone.body().contains("org.time_zone"), badZone.body());
+
+    HttpResponse<String> belowReserved = post("/api/orgs/acme/update",
+        "{\"org\": {\"concurrency_limit\": 1}, \"update_mask\": \"concurrencyLimit\"}");
+    assertEquals(409, belowReserved.statusCode());
+    assertTrue(belowReserved.body().contains("below the 2 slots reserved"), belowReserved.body());
+
+    HttpResponse<String> otherOrg = post("/api/orgs/acme/update",
+        "{\"org\": {\"org_id\": \"beta\", \"concurrency_limit\": 8}, \"update_mask\": \"concurrencyLimit\"}");
+    assertEquals(400, otherOrg.statusCode());
+    assertEquals(404, post("/api/orgs/nope/update",
+        "{\"org\": {\"concurrency_limit\": 8}, \"update_mask\": \"concurrencyLimit\"}").statusCode());
+    assertEquals(405, get("/api/orgs/acme/update").statusCode());
+    HttpResponse<String> form = send(HttpRequest.newBuilder(uri("/api/orgs/acme/update"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("org.concurrency_limit=1")));
+    assertEquals(415, form.statusCode(), "a foreign page's plain form post is refused");
+    assertEquals(5, server.admin.getOrg(io.admission.v1.GetOrgRequest.newBuilder().setOrgId("acme")
+        .build()).getOrg().getConcurrencyLimit());
+  }
+
+  @Test
+  void deleteIsRefusedWhileCallsRunThenDeletesAndEndsTheOrgsEventStream() throws Exception {
+    server.acquire("acme", "call-1", "", CallType.CALL_TYPE_WEBCALL, "alice");
+    HttpResponse<String> refused = post("/api/orgs/acme/delete", "{}");
+    assertEquals(409, refused.statusCode());
+    assertTrue(refused.body().contains("org acme has 1 active and 0 held calls"), refused.body());
+
+    server.release("acme", "call-1");
+    try (Events events = Events.open(http, uri("/api/orgs/acme/events"))) {
+      events.next(l -> l.startsWith("data: "));
+      HttpResponse<String> deleted = post("/api/orgs/acme/delete", "{}");
+      assertEquals(200, deleted.statusCode());
+      assertEquals("{\"deleted\":true}", deleted.body());
+      assertEquals("event: problem", events.next(l -> l.startsWith("event:")));
+      assertEquals("data: " + Json.error("NOT_FOUND", "org acme does not exist"), events.next(l -> true));
+    }
+    assertEquals("{\"deleted\":false}", post("/api/orgs/acme/delete", "{}").body());
+    assertEquals(404, get("/api/orgs/acme/settings").statusCode());
   }
 
   // ---- Helpers ----------------------------------------------------------------------------

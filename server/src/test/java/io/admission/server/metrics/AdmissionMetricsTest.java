@@ -107,14 +107,15 @@ class AdmissionMetricsTest {
     loop.run(call("acme", "c3", "", CallType.WEBCALL, "", "", 0, 5 * SECOND));
     loop.run(call("other", "o1"));
     assertEquals(Map.of(org("acme"), 1L, org("other"), 1L), sums("admission.pool.in_use"));
-    assertEquals(Map.of(org("acme"), 2L), sums("admission.queue.waiters"));
+    assertEquals(Map.of(org("acme"), 2L, org("other"), 0L), sums("admission.queue.waiters"),
+        "an org seen once reports both values, 0 included");
 
     loop.at(6 * SECOND); // c3's max_wait passes
-    assertEquals(Map.of(org("acme"), 1L), sums("admission.queue.waiters"));
+    assertEquals(Map.of(org("acme"), 1L, org("other"), 0L), sums("admission.queue.waiters"));
 
     loop.at(30 * SECOND);
     loop.run(release("acme", "c1")); // c2 dispatched after 30 s
-    assertEquals(Map.of(org("acme"), 0L), sums("admission.queue.waiters"));
+    assertEquals(Map.of(org("acme"), 0L, org("other"), 0L), sums("admission.queue.waiters"));
     assertEquals(Map.of(org("acme"), 1L, org("other"), 1L), sums("admission.pool.in_use"));
     assertEquals(Map.of(attrs("admission.call_type", "webcall", "admission.slot_kind", "shared"), 1L),
         sums("admission.dispatches"));
@@ -125,6 +126,26 @@ class AdmissionMetricsTest {
     loop.run(release("acme", "c2"));
     loop.run(release("other", "o1"));
     assertEquals(Map.of(org("acme"), 0L, org("other"), 0L), sums("admission.pool.in_use"));
+  }
+
+  @Test
+  void aDeletedOrgsValuesAreNoLongerReported() {
+    loop.run(putOrg("acme", 1));
+    loop.run(putOrg("other", 1));
+    loop.run(call("acme", "c1"));
+    loop.run(call("other", "c1"));
+    loop.run(release("acme", "c1"));
+    assertEquals(Map.of(org("acme"), 0L, org("other"), 1L), sums("admission.pool.in_use"));
+
+    loop.run(new io.admission.server.engine.Commands.DeleteOrg("acme"));
+
+    assertEquals(Map.of(org("other"), 1L), sums("admission.pool.in_use"));
+    assertEquals(Map.of(org("other"), 0L), sums("admission.queue.waiters"));
+    loop.run(new io.admission.server.engine.Commands.DeleteOrg("acme")); // unknown: no effect
+    loop.run(putOrg("acme", 1));
+    loop.run(call("acme", "c1"));
+    assertEquals(Map.of(org("acme"), 1L, org("other"), 1L), sums("admission.pool.in_use"),
+        "an org created again with the id starts from 0");
   }
 
   @Test
