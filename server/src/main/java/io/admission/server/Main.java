@@ -63,18 +63,19 @@ public final class Main implements Callable<Integer> {
   boolean inMemory;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "JSON ServerConfig (proto JSON mapping): orgs with their reservations and"
-          + " login and number limits. Seeds an empty data directory (always, with --in-memory);"
-          + " over a data directory that holds state it is ignored unless --config-apply is given."
-          + " The whole file is checked before anything starts: a bad one stops the start with"
-          + " one line naming the entry and changes nothing.")
+      description = "JSON ServerConfig (proto JSON mapping, e.g. config/demo.json): orgs with their"
+          + " reservations and login and number limits. Seeds an empty data directory (always, with"
+          + " --in-memory), as one change; over a data directory that already holds state it is not"
+          + " applied again unless --config-apply is given. The whole file is checked before"
+          + " anything starts: a bad one stops the start with one line naming the entry, and"
+          + " changes nothing.")
   Path config;
 
   @Option(names = "--config-apply",
       description = "Apply --config over the state the data directory already holds, as one"
-          + " audited change: all of it or, refused, none of it. For each org in the file: create"
-          + " it or replace its settings, and set each reservation, login and number limit listed;"
-          + " what the file does not list is left as it is.")
+          + " audited change: all of it or, refused, none of it. Each org in the file is created or"
+          + " its settings replaced, and each reservation, login and number limit it lists is set;"
+          + " orgs, reservations, logins and numbers it does not list are left as they are.")
   boolean configApply;
 
   @Option(names = "--http", paramLabel = "HOST:PORT",
