@@ -197,23 +197,48 @@ public final class Main implements Callable<Integer> {
     running.telemetry = metricsAddress == null
         ? Telemetry.off()
         : bind("--metrics", metrics, () -> Telemetry.prometheus(metricsAddress));
-    Engine engine;
-    boolean empty;
+    State state = openState(running);
+    Commands.ApplyConfig apply = configToApply(setup, state);
+    running.audit = openAudit();
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
+    EventLoop loop = startLoop(running, state.engine(), builder);
+    if (apply != null) {
+      apply(loop, apply); // before the port opens: no client sees the state without it
+    }
+    Server server = running.telemetry
+        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit))
+        .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
+        .build();
+    running.server = bind("--listen", listen, server::start);
+    running.health.setStatus("", ServingStatus.SERVING);
+    for (String name : AdmissionServices.NAMES) {
+      running.health.setStatus(name, ServingStatus.SERVING);
+    }
+    if (httpAddress != null) {
+      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop));
+    }
+    announce(running);
+  }
+
+  /** The engine to start from, and whether it holds nothing yet (a config may seed it). */
+  private record State(Engine engine, boolean empty) {}
+
+  private State openState(Running running) throws CannotStart {
     if (inMemory) {
+      running.log = CommandLog.NONE;
       // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
       // journal makes its own when it recovers an engine).
-      engine = new Engine(IdHashKey.from(new SecureRandom()));
-      running.log = CommandLog.NONE;
-      empty = true;
-    } else {
-      Journal journal = openJournal();
-      running.log = journal;
-      engine = journal.engine();
-      // Nothing ever journaled and no org: a data directory that a config may seed.
-      empty = journal.nextEntry() == 0 && engine.orgCount() == 0;
+      return new State(new Engine(IdHashKey.from(new SecureRandom())), true);
     }
-    Commands.ApplyConfig apply = configToApply(setup, empty, engine);
-    running.audit = openAudit();
+    Journal journal = openJournal();
+    running.log = journal;
+    Engine engine = journal.engine();
+    // Nothing ever journaled and no org: a data directory that a config may seed.
+    return new State(engine, journal.nextEntry() == 0 && engine.orgCount() == 0);
+  }
+
+  /** The loop with its observers, running (on the gRPC transport's thread unless told otherwise). */
+  private EventLoop startLoop(Running running, Engine engine, NettyServerBuilder builder) {
     AdmissionMetrics admissionMetrics = new AdmissionMetrics(running.telemetry.openTelemetry());
     admissionMetrics.seed(engine, Clock.systemUTC().millis());
     EventLoop loop = new EventLoop(engine, running.log, Clock.systemUTC(), inbox);
@@ -224,7 +249,6 @@ public final class Main implements Callable<Integer> {
     running.health = health;
     health.setStatus("", ServingStatus.NOT_SERVING);
     loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
     if (loopThread == LoopThread.transport) {
       running.transport = new Transport();
       running.transport.configure(builder);
@@ -232,21 +256,7 @@ public final class Main implements Callable<Integer> {
     } else {
       loop.start();
     }
-    if (apply != null) {
-      apply(loop, apply); // before the port opens: no client sees the state without it
-    }
-    Server server = running.telemetry.instrument(AdmissionServices.addTo(builder, loop, health, running.audit))
-        .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
-        .build();
-    running.server = bind("--listen", listen, server::start);
-    health.setStatus("", ServingStatus.SERVING);
-    for (String name : AdmissionServices.NAMES) {
-      health.setStatus(name, ServingStatus.SERVING);
-    }
-    if (httpAddress != null) {
-      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop));
-    }
-    announce(running);
+    return loop;
   }
 
   private void announce(Running running) {
@@ -280,19 +290,19 @@ public final class Main implements Callable<Integer> {
    * changed since, so it is applied only when asked for. Checked against that state here, before
    * the loop starts, so that a refused file never reaches the journal.
    */
-  private Commands.ApplyConfig configToApply(Commands.ApplyConfig setup, boolean empty, Engine engine)
+  private Commands.ApplyConfig configToApply(Commands.ApplyConfig setup, State state)
       throws CannotStart {
     if (setup == null) {
       return null;
     }
-    if (!empty && !configApply) {
+    if (!state.empty() && !configApply) {
       PrintWriter out = spec.commandLine().getOut();
       out.println("admission: --config ignored: --data-dir " + dataDir
           + " already holds state; pass --config-apply to apply it over that state");
       out.flush();
       return null;
     }
-    Rejection refusal = engine.configRefusal(setup);
+    Rejection refusal = state.engine().configRefusal(setup);
     if (refusal != null) {
       throw refused(refusal);
     }
