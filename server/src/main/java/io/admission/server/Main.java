@@ -6,6 +6,7 @@ import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Results;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
@@ -19,7 +20,12 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -29,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,8 +62,21 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--in-memory", description = "Keep no journal: a restart starts empty.")
   boolean inMemory;
 
-  @Option(names = "--config", description = "JSON ServerConfig: orgs and reservations to create at start.")
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "JSON ServerConfig (proto JSON mapping, e.g. config/demo.json): orgs with their"
+          + " reservations and login and number limits. Seeds an empty data directory (always, with"
+          + " --in-memory), as one change; over a data directory that already holds state it is not"
+          + " applied again unless --config-apply is given. The whole file is checked before"
+          + " anything starts: a bad one stops the start with one line naming the entry, and"
+          + " changes nothing.")
   Path config;
+
+  @Option(names = "--config-apply",
+      description = "Apply --config over the state the data directory already holds, as one"
+          + " audited change: all of it or, refused, none of it. Each org in the file is created or"
+          + " its settings replaced, and each reservation, login and number limit it lists is set;"
+          + " orgs, reservations, logins and numbers it does not list are left as they are.")
+  boolean configApply;
 
   @Option(names = "--http", paramLabel = "HOST:PORT",
       description = "Also serve the web page (Concurrency page and Compliance Monitor, live) on"
@@ -99,124 +119,288 @@ public final class Main implements Callable<Integer> {
     System.exit(new CommandLine(new Main()).execute(args));
   }
 
+  /** What a start that fails returns: the same as a usage error, since both are the operator's to fix. */
+  static final int CANNOT_START = CommandLine.ExitCode.USAGE;
+  private static final System.Logger LOG = System.getLogger(Main.class.getName());
+  private static final long APPLY_TIMEOUT_SECONDS = 60;
+
+  private InetSocketAddress address;
+  private InetSocketAddress httpAddress;
+  private InetSocketAddress metricsAddress;
+
   @Override
-  public Integer call() throws Exception {
-    InetSocketAddress address = parseAddress("--listen", listen);
-    InetSocketAddress httpAddress = http == null ? null : parseAddress("--http", http);
-    InetSocketAddress metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
+  public Integer call() throws InterruptedException {
+    checkOptions();
+    Running running;
+    try {
+      running = start();
+    } catch (CannotStart e) {
+      LOG.log(Level.DEBUG, "start-up failed: " + e.getMessage(), e.getCause());
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("admission-server: " + e.getMessage());
+      err.flush();
+      return CANNOT_START;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(running::close, "admission-shutdown"));
+    running.awaitTermination();
+    return 0;
+  }
+
+  /** Usage errors, reported by picocli like parsing ones. */
+  private void checkOptions() {
+    address = parseAddress("--listen", listen);
+    httpAddress = http == null ? null : parseAddress("--http", http);
+    metricsAddress = metrics == null ? null : parseAddress("--metrics", metrics);
     if (metricsAddress != null && metricsAddress.getPort() == 0) {
       // Prometheus scrapes an address it is told, and the exporter does not say which port the
       // system chose: a server started so would print a URL that does not answer.
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--metrics needs a fixed port for Prometheus to scrape, got " + metrics);
     }
-    List<Commands.Command<?>> setup = config == null ? List.of() : ConfigFile.load(config);
-    Engine engine;
-    CommandLog log;
+    if (configApply && config == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--config-apply needs --config FILE");
+    }
+  }
+
+  /**
+   * Starts everything and returns it running, or stops what it started and says why. Whatever can
+   * be checked without changing anything is checked first — the whole config file, the ports, the
+   * data directory being a directory — so that a start refused for those leaves no trace.
+   */
+  Running start() throws CannotStart, InterruptedException {
+    if (address == null) {
+      checkOptions(); // tests call start() without call()
+    }
+    Commands.ApplyConfig setup = loadConfig();
+    checkFree("--listen", listen, address);
+    checkFree("--http", http, httpAddress);
+    checkFree("--metrics", metrics, metricsAddress);
+    if (!inMemory && Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+      throw new CannotStart("--data-dir " + dataDir + ": is a file, not a directory", null);
+    }
+    Running running = new Running();
+    boolean started = false;
+    try {
+      boot(running, setup);
+      started = true;
+      return running;
+    } finally {
+      if (!started) {
+        running.close();
+      }
+    }
+  }
+
+  private void boot(Running running, Commands.ApplyConfig setup)
+      throws CannotStart, InterruptedException {
+    // Metrics first: a port bound before the data directory is opened.
+    running.telemetry = metricsAddress == null
+        ? Telemetry.off()
+        : bind("--metrics", metrics, () -> Telemetry.prometheus(metricsAddress));
+    State state = openState(running);
+    Commands.ApplyConfig apply = configToApply(setup, state);
+    running.audit = openAudit();
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
+    EventLoop loop = startLoop(running, state.engine(), builder);
+    if (apply != null) {
+      apply(loop, apply); // before the port opens: no client sees the state without it
+    }
+    Server server = running.telemetry
+        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit))
+        .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
+        .build();
+    running.server = bind("--listen", listen, server::start);
+    running.health.setStatus("", ServingStatus.SERVING);
+    for (String name : AdmissionServices.NAMES) {
+      running.health.setStatus(name, ServingStatus.SERVING);
+    }
+    if (httpAddress != null) {
+      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop));
+    }
+    announce(running);
+  }
+
+  /** The engine to start from, and whether it holds nothing yet (a config may seed it). */
+  private record State(Engine engine, boolean empty) {}
+
+  private State openState(Running running) throws CannotStart {
     if (inMemory) {
+      running.log = CommandLog.NONE;
       // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
       // journal makes its own when it recovers an engine).
-      engine = new Engine(IdHashKey.from(new SecureRandom()));
-      log = CommandLog.NONE;
-    } else {
-      long started = System.nanoTime();
-      Journal journal = Journal.open(dataDir, new Journal.Options(
-          Journal.Options.DEFAULT.segmentBytes(), snapshotEveryEntries, snapshotEveryMillis));
-      engine = journal.engine();
-      log = journal;
-      System.out.printf("admission: recovered %s in %d ms (journal at entry %d)%n", dataDir,
-          (System.nanoTime() - started) / 1_000_000, journal.nextEntry());
+      return new State(new Engine(IdHashKey.from(new SecureRandom())), true);
     }
-    // The audit log (issue 6): in <data-dir>/audit, or a bounded ring with --in-memory.
-    AuditLog.Options auditOptions = AuditLog.Options.DEFAULT.withRetention(auditRetention);
-    AuditLog audit = inMemory
-        ? AuditLog.inMemory(auditOptions, Clock.systemUTC())
-        : AuditLog.open(dataDir.resolve("audit"), auditOptions, Clock.systemUTC());
-    Telemetry telemetry =
-        metricsAddress == null ? Telemetry.off() : Telemetry.prometheus(metricsAddress);
-    AdmissionMetrics admissionMetrics = new AdmissionMetrics(telemetry.openTelemetry());
+    Journal journal = openJournal();
+    running.log = journal;
+    Engine engine = journal.engine();
+    // Nothing ever journaled and no org: a data directory that a config may seed.
+    return new State(engine, journal.nextEntry() == 0 && engine.orgCount() == 0);
+  }
+
+  /** The loop with its observers, running (on the gRPC transport's thread unless told otherwise). */
+  private EventLoop startLoop(Running running, Engine engine, NettyServerBuilder builder) {
+    AdmissionMetrics admissionMetrics = new AdmissionMetrics(running.telemetry.openTelemetry());
     admissionMetrics.seed(engine, Clock.systemUTC().millis());
-    if (log instanceof Journal journal) {
+    if (running.log instanceof Journal journal) {
       admissionMetrics.snapshotFailures(journal::snapshotFailures);
     }
-    EventLoop loop = new EventLoop(engine, log, Clock.systemUTC(), inbox);
-    loop.observe(audit.recorder());
+    EventLoop loop = new EventLoop(engine, running.log, Clock.systemUTC(), inbox);
+    running.loop = loop;
+    loop.observe(running.audit.recorder());
     loop.observe(admissionMetrics);
     HealthStatusManager health = new HealthStatusManager();
+    running.health = health;
     health.setStatus("", ServingStatus.NOT_SERVING);
     loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
-    Transport transport = loopThread == LoopThread.transport ? new Transport() : null;
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
-    if (transport != null) {
-      transport.configure(builder);
-      loop.startOn(transport.ioThread());
+    if (loopThread == LoopThread.transport) {
+      running.transport = new Transport();
+      running.transport.configure(builder);
+      loop.startOn(running.transport.ioThread());
     } else {
       loop.start();
     }
-    Server server = telemetry.instrument(AdmissionServices.addTo(builder, loop, health, audit))
-        .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
-        .build()
-        .start();
-    apply(loop, setup);
-    health.setStatus("", ServingStatus.SERVING);
-    for (String name : AdmissionServices.NAMES) {
-      health.setStatus(name, ServingStatus.SERVING);
-    }
-    WebServer web = httpAddress == null ? null : WebServer.start(httpAddress, loop);
-    if (web != null) {
-      System.out.println("admission: web page at http://" + http.substring(0, http.lastIndexOf(':'))
-          + ":" + web.address().getPort() + "/");
-    }
-    if (telemetry.enabled()) {
-      System.out.println("admission: metrics at http://" + metrics + "/metrics");
-    }
-    CommandLog closing = log;
-    System.out.println("admission: listening on " + address.getHostString() + ":" + server.getPort());
-    System.out.flush();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      health.enterTerminalState();
-      server.shutdown();
-      try {
-        server.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      if (web != null) {
-        web.close();
-      }
-      loop.close();
-      if (transport != null) {
-        transport.close();
-      }
-      try {
-        audit.close();
-      } catch (IOException e) {
-        System.err.println("admission: closing the audit log failed: " + e);
-      }
-      telemetry.close();
-      try {
-        closing.close();
-      } catch (Exception e) {
-        System.err.println("admission: closing the journal failed: " + e);
-      }
-    }, "admission-shutdown"));
-    server.awaitTermination();
-    return 0;
+    return loop;
   }
 
-  /** Applies the config's commands in order through the loop; a refusal stops the start. */
-  private static void apply(EventLoop loop, List<Commands.Command<?>> commands)
-      throws IOException, InterruptedException {
-    for (Commands.Command<?> command : commands) {
-      CompletableFuture<Object> done = new CompletableFuture<>();
-      loop.submit(command, Reply.into(done));
-      try {
-        if (done.get() instanceof Rejection r) {
-          throw new IOException("--config: " + command + " was refused: " + r.field() + ": " + r.message());
-        }
-      } catch (ExecutionException e) {
-        throw new IOException("--config: " + command + " failed", e.getCause());
+  private void announce(Running running) {
+    PrintWriter out = spec.commandLine().getOut();
+    if (running.web != null) {
+      out.println("admission: web page at http://" + http.substring(0, http.lastIndexOf(':'))
+          + ":" + running.web.address().getPort() + "/");
+    }
+    if (running.telemetry.enabled()) {
+      out.println("admission: metrics at http://" + metrics + "/metrics");
+    }
+    out.println("admission: listening on " + address.getHostString() + ":" + running.port());
+    out.flush();
+  }
+
+  // ---- The config file --------------------------------------------------------------------
+
+  private Commands.ApplyConfig loadConfig() throws CannotStart {
+    if (config == null) {
+      return null;
+    }
+    try {
+      return ConfigFile.load(config);
+    } catch (ConfigFile.Invalid e) {
+      throw new CannotStart("--config " + config + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The config seeds an empty data directory; over existing state it would undo whatever was
+   * changed since, so it is applied only when asked for. Checked against that state here, before
+   * the loop starts, so that a refused file never reaches the journal.
+   */
+  private Commands.ApplyConfig configToApply(Commands.ApplyConfig setup, State state)
+      throws CannotStart {
+    if (setup == null) {
+      return null;
+    }
+    if (!state.empty() && !configApply) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("admission: --config ignored: --data-dir " + dataDir
+          + " already holds state; pass --config-apply to apply it over that state");
+      out.flush();
+      return null;
+    }
+    Rejection refusal = state.engine().configRefusal(setup);
+    if (refusal != null) {
+      throw refused(refusal);
+    }
+    return setup;
+  }
+
+  private CannotStart refused(Rejection r) {
+    return new CannotStart("--config " + config + ": " + r.field() + ": " + r.message()
+        + " (refused over the state in --data-dir " + dataDir + "; nothing was changed)", null);
+  }
+
+  /** Through the loop, as one command, and waits until it is durable. */
+  private void apply(EventLoop loop, Commands.ApplyConfig setup) throws CannotStart, InterruptedException {
+    CompletableFuture<Results.AdminResult> done = new CompletableFuture<>();
+    if (!loop.submit(setup, Reply.into(done))) {
+      throw new CannotStart("--config " + config + ": not applied: the loop's inbox is full", null);
+    }
+    Results.AdminResult result;
+    try {
+      result = done.get(APPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new CannotStart("--config " + config + ": not applied: " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new CannotStart("--config " + config + ": not applied within " + APPLY_TIMEOUT_SECONDS + " s", e);
+    }
+    if (result instanceof Rejection r) {
+      throw refused(r);
+    }
+    List<String> orgIds = ((Results.ConfigApplied) result).orgs().stream()
+        .map(v -> v.config().orgId()).toList();
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("admission: --config " + config + " applied: " + orgIds.size() + " orgs "
+        + orgIds);
+    out.flush();
+  }
+
+  // ---- Ports and directories --------------------------------------------------------------
+
+  /** Something that binds a port. */
+  private interface Binding<T> {
+    T bind() throws IOException;
+  }
+
+  private static <T> T bind(String option, String hostPort, Binding<T> binding) throws CannotStart {
+    try {
+      return binding.bind();
+    } catch (IOException | UncheckedIOException e) {
+      throw CannotStart.binding(option, hostPort, e);
+    }
+  }
+
+  /**
+   * Binds a fixed port and lets it go again, so that a port in use stops the start before the data
+   * directory is opened. Another process may still take it before the server binds it; that is
+   * reported the same way, only later.
+   */
+  private static void checkFree(String option, String hostPort, InetSocketAddress address)
+      throws CannotStart {
+    if (address == null || address.getPort() == 0) {
+      return;
+    }
+    bind(option, hostPort, () -> {
+      try (ServerSocket probe = new ServerSocket()) {
+        probe.bind(address);
       }
+      return null;
+    });
+  }
+
+  private Journal openJournal() throws CannotStart {
+    long started = System.nanoTime();
+    Journal journal;
+    try {
+      journal = Journal.open(dataDir, new Journal.Options(
+          Journal.Options.DEFAULT.segmentBytes(), snapshotEveryEntries, snapshotEveryMillis));
+    } catch (IOException e) {
+      throw CannotStart.file("--data-dir", dataDir, e);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("admission: recovered %s in %d ms (journal at entry %d)%n", dataDir,
+        (System.nanoTime() - started) / 1_000_000, journal.nextEntry());
+    out.flush();
+    return journal;
+  }
+
+  /** The audit log (issue 6): in <data-dir>/audit, or a bounded ring with --in-memory. */
+  private AuditLog openAudit() throws CannotStart {
+    AuditLog.Options options = AuditLog.Options.DEFAULT.withRetention(auditRetention);
+    if (inMemory) {
+      return AuditLog.inMemory(options, Clock.systemUTC());
+    }
+    try {
+      return AuditLog.open(dataDir.resolve("audit"), options, Clock.systemUTC());
+    } catch (IOException e) {
+      throw CannotStart.file("--data-dir", dataDir, e);
     }
   }
 

@@ -24,6 +24,12 @@ class MainArgumentsTest {
     assertTrue(err.contains("--metrics must be HOST:PORT with a port from 0 to 65535, got 127.0.0.1:70000"), err);
   }
 
+  @Test
+  void configApplyWithoutAConfigIsRefused() {
+    String err = refused("--in-memory", "--config-apply");
+    assertTrue(err.startsWith("--config-apply needs --config FILE"), err);
+  }
+
   /** Runs Main with {@code args}, expects picocli's usage-error exit code, returns what it printed. */
   private static String refused(String... args) {
     StringWriter err = new StringWriter();

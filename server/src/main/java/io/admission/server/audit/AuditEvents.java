@@ -12,6 +12,7 @@ import io.admission.v1.AuditEvent;
 import io.admission.v1.AuditEventKind;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * Turns what the loop saw into audit events (without their sequence, which the store assigns).
@@ -21,8 +22,12 @@ import java.util.Locale;
  */
 final class AuditEvents {
 
-  /** Adds the events {@code observed} stands for to {@code out}: none, or one. */
+  /** Adds the events {@code observed} stands for to {@code out}: none, or one (one per org for a config). */
   void convert(Observed observed, List<AuditEvent.Builder> out) {
+    if (observed instanceof Observed.Applied a && a.result() instanceof Results.ConfigApplied c) {
+      configApplied(c, a.now(), out);
+      return;
+    }
     AuditEvent.Builder event = observed instanceof Observed.Applied a
         ? applied(a.command(), a.result(), a.now())
         : happened(((Observed.Happened) observed).event(), observed.now());
@@ -89,6 +94,27 @@ final class AuditEvents {
               + limit(e.maxPerHour()) + " per hour, " + limit(e.maxConcurrent()) + " concurrent");
     }
     return null;
+  }
+
+  /**
+   * A config file, one change to several orgs: since the log is read by org, each org's log gets
+   * it (same time, same list of orgs), saying what that org now has.
+   */
+  private static void configApplied(Results.ConfigApplied c, long now, List<AuditEvent.Builder> out) {
+    String orgIds = c.orgs().stream().map(v -> v.config().orgId()).collect(Collectors.joining(", "));
+    for (Results.OrgView v : c.orgs()) {
+      var config = v.config();
+      int reserved = v.reservations().stream().mapToInt(Results.Reservation::slots).sum();
+      out.add(base(config.orgId(), now, AuditEventKind.AUDIT_EVENT_KIND_CONFIG_APPLIED)
+          .setOrg(Responses.org(config))
+          .setMessage("config applied to orgs " + orgIds + " as one change; org " + config.orgId()
+              + (v.created() ? " created" : " updated") + ": concurrency limit "
+              + config.concurrencyLimit()
+              + config.dailyCap().map(d -> ", daily cap " + d.cap()).orElse("")
+              + ", time zone " + config.timeZone().getId() + "; now " + reserved + " slots in "
+              + v.reservations().size() + " reservations, " + v.loginOverrides().size()
+              + " logins and " + v.numberOverrides().size() + " numbers with limits of their own"));
+    }
   }
 
   /** A first decision; a retried Acquire decided nothing new. */

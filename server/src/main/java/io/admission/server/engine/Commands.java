@@ -16,10 +16,10 @@ public final class Commands {
   /** A command the engine can apply, giving a result of type {@code R}. */
   public sealed interface Command<R>
       permits Acquire, Release, Renew, PutOrg, SetReservation, RemoveAgent, SetLoginLimits,
-          SetNumberLimits, Tick, UpdateOrg, DeleteOrg {
+          SetNumberLimits, Tick, UpdateOrg, DeleteOrg, ApplyConfig {
     R applyTo(Engine engine, long now);
 
-    /** The org the command is about; empty for {@link Tick}. */
+    /** The org the command is about; empty for {@link Tick} and {@link ApplyConfig}. */
     String orgId();
   }
 
@@ -140,6 +140,49 @@ public final class Commands {
     @Override
     public Results.AdminResult applyTo(Engine engine, long now) {
       return engine.setNumberLimits(this, now);
+    }
+  }
+
+  /**
+   * A whole config file ({@code --config}) as one change, all of it or none of it. For each org
+   * listed, in order: the org is created or its settings replaced (as {@link PutOrg}), then each
+   * listed reservation, login override and number override is set (as {@link SetReservation},
+   * {@link SetLoginLimits}, {@link SetNumberLimits}). What the file does not list — other orgs,
+   * other agents' reservations, other logins and numbers — is left as it is.
+   *
+   * <p>Its {@link #orgId} is empty: it may name many orgs. It is applied at start-up, before any
+   * client can watch an org, so no {@code WatchOrg} stream misses it.
+   */
+  public record ApplyConfig(List<OrgSetup> orgs) implements Command<Results.AdminResult> {
+    public ApplyConfig {
+      orgs = List.copyOf(orgs);
+    }
+
+    @Override
+    public String orgId() {
+      return "";
+    }
+
+    @Override
+    public Results.AdminResult applyTo(Engine engine, long now) {
+      return engine.applyConfig(this, now);
+    }
+  }
+
+  /**
+   * One org of an {@link ApplyConfig}: its settings and what to set under it. A reservation of 0
+   * slots removes one; an {@link LoginLimits#INHERIT} or {@link NumberLimits#INHERIT} override
+   * removes the login's or number's own limits.
+   */
+  public record OrgSetup(
+      OrgConfig org,
+      List<Results.Reservation> reservations,
+      List<Results.LoginOverride> loginOverrides,
+      List<Results.NumberOverride> numberOverrides) {
+    public OrgSetup {
+      reservations = List.copyOf(reservations);
+      loginOverrides = List.copyOf(loginOverrides);
+      numberOverrides = List.copyOf(numberOverrides);
     }
   }
 

@@ -366,6 +366,75 @@ public final class Engine {
     return new Results.NumberLimitsChanged(number.override, number.limits(org));
   }
 
+  /**
+   * A whole config file as one change: checks every org of it against the current state first,
+   * then applies all of it — or refuses with the first problem and changes nothing. See {@link
+   * Commands.ApplyConfig} for what it sets and what it leaves alone.
+   */
+  public AdminResult applyConfig(Commands.ApplyConfig c, long now) {
+    now = advance(now);
+    Rejection refusal = configRefusal(c);
+    if (refusal != null) {
+      return refusal;
+    }
+    List<Results.OrgView> applied = new ArrayList<>(c.orgs().size());
+    for (Commands.OrgSetup setup : c.orgs()) {
+      applied.add(applySetup(setup, now));
+    }
+    return new Results.ConfigApplied(applied);
+  }
+
+  /**
+   * Why {@link #applyConfig} would refuse {@code c} now, or null; reads only. Fields are named by
+   * their place in the config file ({@code orgs[1].reservations[0].slots}). The loop's owner may
+   * ask before the loop starts, so that a refused file never reaches the command log.
+   */
+  public Rejection configRefusal(Commands.ApplyConfig c) {
+    Map<String, Integer> seen = new HashMap<>(); // looked up only, never iterated
+    for (int i = 0; i < c.orgs().size(); i++) {
+      Commands.OrgSetup setup = c.orgs().get(i);
+      String at = "orgs[" + i + "]";
+      Integer first = seen.putIfAbsent(setup.org().orgId(), i);
+      if (first != null) {
+        // Two entries for one org would make the result depend on their order: say so instead.
+        return Rejection.invalid(at + ".org.org_id",
+            "\"" + setup.org().orgId() + "\" repeats orgs[" + first + "]");
+      }
+      Rejection r = ConfigCheck.refusal(setup, orgs.get(setup.org().orgId()), at);
+      if (r != null) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /** One checked org of a config: nothing here can refuse. */
+  private Results.OrgView applySetup(Commands.OrgSetup setup, long now) {
+    OrgState org = orgs.get(setup.org().orgId());
+    boolean created = org == null;
+    if (created) {
+      org = addOrg(setup.org());
+    } else {
+      org.reconfigure(setup.org());
+    }
+    // The limit and the reservations may pass through a state where the reservations exceed the
+    // limit; nothing decides in between, and the end state was checked.
+    for (Results.Reservation r : setup.reservations()) {
+      Pool.Pair pair = org.pool.pair(r.agentId(), r.callType());
+      org.setReserved(pair, r.slots());
+      org.pool.forgetIfIdle(pair.agent);
+    }
+    for (Results.LoginOverride l : setup.loginOverrides()) {
+      org.login(l.loginId()).override = l.limits();
+    }
+    for (Results.NumberOverride n : setup.numberOverrides()) {
+      org.number(n.number()).override = n.limits();
+    }
+    // Any of it may let waiters go; never ends a running call.
+    org.settle(org.blockersWithWaiters(), now);
+    return orgView(org, created);
+  }
+
   public AdminResult getOrg(String orgId) {
     OrgState org = orgs.get(orgId);
     return org == null ? Rejection.unknownOrg(orgId) : orgView(org, false);

@@ -23,7 +23,8 @@ public final class Results {
 
   /** The outcome of an admin change, or a rejection. */
   public sealed interface AdminResult permits OrgView, ReservationChanged, AgentRemoved,
-      LoginLimitsChanged, NumberLimitsChanged, OrgPage, OrgUpdated, OrgDeleted, Rejection {}
+      LoginLimitsChanged, NumberLimitsChanged, OrgPage, OrgUpdated, OrgDeleted, ConfigApplied,
+      Rejection {}
 
   /** A call's current state for WaitForSlot, or a rejection. */
   public sealed interface WatchResult permits Held, Granted, Ended, Rejection {}
@@ -135,6 +136,13 @@ public final class Results {
   /** A number's stored override and the caps now in force. */
   public record NumberLimitsChanged(NumberLimits stored, NumberLimits.Effective effective)
       implements AdminResult {}
+
+  /** What a config file ({@code ApplyConfig}) left each of its orgs with, in the file's order. */
+  public record ConfigApplied(List<OrgView> orgs) implements AdminResult {
+    public ConfigApplied {
+      orgs = List.copyOf(orgs);
+    }
+  }
 
   /** Slots reserved for one agent and call type. */
   public record Reservation(String agentId, CallType callType, int slots) {}

@@ -1,0 +1,77 @@
+package io.admission.server;
+
+import io.admission.server.audit.AuditLog;
+import io.admission.server.http.WebServer;
+import io.admission.server.loop.CommandLog;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.metrics.Telemetry;
+import io.grpc.Server;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What {@link Main} has started so far, stopped in the reverse order: by the shutdown hook of a
+ * running server, or at once when a later step of the start fails — so that a server that cannot
+ * start lets go of its ports, threads and data-directory lock before it says why.
+ *
+ * <p>Filled and closed by the thread that runs {@code Main} (or the shutdown hook, after).
+ */
+final class Running implements AutoCloseable {
+  Telemetry telemetry;
+  CommandLog log;
+  AuditLog audit;
+  EventLoop loop;
+  Transport transport;
+  HealthStatusManager health;
+  Server server;
+  WebServer web;
+
+  /** The gRPC port (the real one when 0 was asked for). */
+  int port() {
+    return server.getPort();
+  }
+
+  void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    if (health != null) {
+      health.enterTerminalState();
+    }
+    if (server != null) {
+      server.shutdown();
+      try {
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (web != null) {
+      web.close();
+    }
+    if (loop != null) {
+      loop.close();
+    }
+    if (transport != null) {
+      transport.close();
+    }
+    closeQuietly(audit, "the audit log");
+    if (telemetry != null) {
+      telemetry.close();
+    }
+    closeQuietly(log, "the journal");
+  }
+
+  private static void closeQuietly(AutoCloseable c, String what) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      System.err.println("admission: closing " + what + " failed: " + e);
+    }
+  }
+}
