@@ -227,6 +227,10 @@ public final class Engine {
                 + org.pool.reservedTotal + " slots reserved for agents in org " + config.orgId()
                 + "; lower or remove reservations first");
       }
+      // The login_defaults' window may change: see SlidingWindowLog for what that counts.
+      for (Login login : org.logins.values()) { // each on its own: hash order cannot leak
+        login.forgetLeftStarts(org, now);
+      }
       org.reconfigure(config);
       // A larger limit or looser defaults may let waiters go; never ends a running call.
       org.settle(org.blockersWithWaiters(), now);
@@ -290,6 +294,7 @@ public final class Engine {
       return Rejection.unknownOrg(c.orgId());
     }
     Login login = org.login(c.loginId());
+    login.forgetLeftStarts(org, now); // its window may change: see SlidingWindowLog
     login.override = c.limits();
     org.settle(List.of(login), now);
     return new Results.LoginLimitsChanged(login.override, login.limits(org));
