@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * -DengineModel.seeds=N}, {@code -DengineModel.first=N} and {@code -DengineModel.steps=N}. Every
  * failure names its seed. {@code -DengineModel.invariantsOnly=true} skips the comparison with the
  * model, to see what the invariants alone catch; {@code -DengineModel.stats=true} prints how
- * often each case came up.
+ * often each case came up; {@code -DengineModel.snapshotPercent=N} snapshots before N % of steps.
  */
 class EngineModelTest {
   private static final long SECOND = 1_000L;
@@ -64,7 +64,7 @@ class EngineModelTest {
   /** Seconds before a run counts as hung (an engine looping forever fails, naming its seed). */
   private static final long TIMEOUT_SECONDS = Long.getLong("engineModel.timeoutSeconds", 300);
   /** How often (percent of steps) the engine is snapshotted before a step. */
-  private static final int SNAPSHOT_PERCENT = 3;
+  private static final int SNAPSHOT_PERCENT = Integer.getInteger("engineModel.snapshotPercent", 3);
   /** Only the engine-side invariants, without comparing to the model: to test the invariants. */
   private static final boolean INVARIANTS_ONLY = Boolean.getBoolean("engineModel.invariantsOnly");
 
