@@ -27,7 +27,18 @@ final class CallerNumber implements Blocker {
     return day == epochDay ? today : 0;
   }
 
+  /** The starts in the rolling hour at {@code now}, oldest first; changes nothing. */
+  long[] countedStarts(long now) {
+    return hour.startsAt(now, NumberLimits.HOUR_MILLIS);
+  }
+
+  /**
+   * A granted call counts from {@code now}. Starts that left the hour are forgotten first, so the
+   * log holds only the hour even when no hourly cap is set and no decision counts it; the hour
+   * never changes length, so when they are dropped makes no difference.
+   */
   void countStart(long now, long epochDay) {
+    hour.count(now, NumberLimits.HOUR_MILLIS);
     hour.add(now);
     if (day != epochDay) {
       day = epochDay;

@@ -233,6 +233,16 @@ public final class Engine {
   }
 
   /** New settings for an existing org: they apply at once, and may let waiters go. */
+  /**
+   * Before the login_defaults' window may change: drops the starts that left each login's
+   * current window (see SlidingWindowLog for what a changed window then counts).
+   */
+  private static void forgetLeftStarts(OrgState org, long now) {
+    for (Login login : org.logins.values()) { // each on its own: hash order cannot leak
+      login.forgetLeftStarts(org, now);
+    }
+  }
+
   private AdminResult reconfigure(OrgState org, OrgConfig config, long now) {
     if (config.concurrencyLimit() < org.pool.reservedTotal) {
       return new Rejection(
@@ -242,6 +252,7 @@ public final class Engine {
               + org.pool.reservedTotal + " slots reserved for agents in org " + config.orgId()
               + "; lower or remove reservations first");
     }
+    forgetLeftStarts(org, now);
     org.reconfigure(config);
     // A larger limit or looser defaults may let waiters go; never ends a running call.
     org.settle(org.blockersWithWaiters(), now);
@@ -349,6 +360,7 @@ public final class Engine {
       return Rejection.unknownOrg(c.orgId());
     }
     Login login = org.login(c.loginId());
+    login.forgetLeftStarts(org, now); // its window may change: see SlidingWindowLog
     login.override = c.limits();
     org.settle(List.of(login), now);
     return new Results.LoginLimitsChanged(login.override, login.limits(org));
@@ -415,6 +427,7 @@ public final class Engine {
     if (created) {
       org = addOrg(setup.org());
     } else {
+      forgetLeftStarts(org, now); // before any login's window may change
       org.reconfigure(setup.org());
     }
     // The limit and the reservations may pass through a state where the reservations exceed the

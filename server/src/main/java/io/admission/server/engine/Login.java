@@ -22,9 +22,30 @@ final class Login implements Blocker {
     return override.over(org.config.loginDefaults()).effective();
   }
 
-  /** Calls started within the window ending at {@code now}. */
+  /** Calls started within the window ending at {@code now}; changes nothing. */
   int lastWindow(OrgState org, long now) {
-    return starts.count(now, limits(org).windowMillis());
+    return starts.countAt(now, limits(org).windowMillis());
+  }
+
+  /** The starts that count at {@code now}, oldest first; changes nothing (for snapshots). */
+  long[] countedStarts(OrgState org, long now) {
+    return starts.startsAt(now, limits(org).windowMillis());
+  }
+
+  /**
+   * Forgets the starts that have left the window in force at {@code now}. Called before this
+   * login's window may change, so that a window made longer counts only the starts still inside
+   * the old one (see {@link SlidingWindowLog}), and before a start is added, so that the log holds
+   * only the window even when the rate limit is off and no decision counts it.
+   */
+  void forgetLeftStarts(OrgState org, long now) {
+    starts.count(now, limits(org).windowMillis());
+  }
+
+  /** A granted call counts toward the window from {@code now}. */
+  void countStart(OrgState org, long now) {
+    forgetLeftStarts(org, now);
+    starts.add(now);
   }
 
   boolean concurrencyFull(LoginLimits.Effective limits) {

@@ -217,7 +217,7 @@ final class OrgState {
     call.slotKind = pool.admit(call.pair);
     if (call.login != null) {
       call.login.active++;
-      call.login.starts.add(now);
+      call.login.countStart(this, now);
     }
     Day today = day(now);
     if (call.number != null) {

@@ -11,6 +11,13 @@ import java.util.Map;
  * every derived structure — pool counters, queues in sequence order, queue positions, hold counts,
  * timers — from the calls, with the same code paths the live engine uses to place them.
  *
+ * <p>Capture only reads (DESIGN.md: "Taking a snapshot reads state and changes nothing"):
+ * snapshots are taken at moments that are not in the command log, so one that changed the engine
+ * could make a live server and a replay of its log decide differently. It keeps the rolling-window
+ * starts that count at the engine's latest time; those that left the window but are still held
+ * can never count again (see {@link SlidingWindowLog}), so leaving them out changes no future
+ * decision and makes the snapshot of two engines in the same state equal.
+ *
  * <p>Capture runs on the engine's thread and costs O(state); restore likewise.
  */
 public final class Snapshots {
@@ -34,20 +41,19 @@ public final class Snapshots {
     Results.OrgView view = Engine.orgView(org, false);
     List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
     for (Login login : org.logins.values()) {
-      login.lastWindow(org, now); // drop starts that left the window: they no longer count
+      long[] starts = login.countedStarts(org, now);
       long wakeAt = login.windowTimer == null ? -1 : login.windowTimer.at;
-      if (!login.starts.isEmpty() || wakeAt >= 0) {
-        windows.add(new EngineSnapshot.LoginWindow(login.id, boxed(login.starts.toArray()), wakeAt));
+      if (starts.length > 0 || wakeAt >= 0) {
+        windows.add(new EngineSnapshot.LoginWindow(login.id, boxed(starts), wakeAt));
       }
     }
     windows.sort(Comparator.comparing(EngineSnapshot.LoginWindow::loginId));
     List<EngineSnapshot.NumberCounts> numbers = new ArrayList<>();
     for (CallerNumber n : org.numbers.values()) {
-      n.hour.count(now, NumberLimits.HOUR_MILLIS);
+      long[] starts = n.countedStarts(now);
       long wakeAt = n.windowTimer == null ? -1 : n.windowTimer.at;
-      if (!n.hour.isEmpty() || n.today != 0 || wakeAt >= 0) {
-        numbers.add(new EngineSnapshot.NumberCounts(
-            n.number, boxed(n.hour.toArray()), n.day, n.today, wakeAt));
+      if (starts.length > 0 || n.today != 0 || wakeAt >= 0) {
+        numbers.add(new EngineSnapshot.NumberCounts(n.number, boxed(starts), n.day, n.today, wakeAt));
       }
     }
     numbers.sort(Comparator.comparing(EngineSnapshot.NumberCounts::number));

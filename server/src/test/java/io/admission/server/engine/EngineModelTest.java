@@ -28,11 +28,18 @@ import org.junit.jupiter.api.Test;
  * after every step the test compares the answer, the events in order, every org's status and the
  * state of every call it ever named, then checks invariants on the engine's own output.
  *
+ * <p>Limits change during an org's life: PutOrg replaces the limit (refused below the
+ * reservations), the login and number defaults — login windows shorter and longer — and the daily
+ * cap; SetLoginLimits and SetNumberLimits set a login's or number's own values or give them up.
+ * Now and then the engine is snapshotted: the capture must leave it exactly as it was, the
+ * restored engine must capture to the same snapshot, and the run goes on with either of the two,
+ * so a snapshot that changed or lost anything shows up as a difference from the model.
+ *
  * <p>Replay one seed with {@code -DengineModel.seed=N}; change the run with {@code
  * -DengineModel.seeds=N}, {@code -DengineModel.first=N} and {@code -DengineModel.steps=N}. Every
  * failure names its seed. {@code -DengineModel.invariantsOnly=true} skips the comparison with the
  * model, to see what the invariants alone catch; {@code -DengineModel.stats=true} prints how
- * often each case came up.
+ * often each case came up; {@code -DengineModel.snapshotPercent=N} snapshots before N % of steps.
  */
 class EngineModelTest {
   private static final long SECOND = 1_000L;
@@ -45,8 +52,9 @@ class EngineModelTest {
   private static final String[] LOGINS = {"", "l1", "l1", "l2", "l3"};
   private static final String[] NUMBERS = {"", "", "n1", "n2", "n3"};
   /**
-   * Login windows, one per org for its life: none of their small multiples equals a lease TTL or
-   * a max_wait, so window exits rarely coincide with them to the millisecond.
+   * Login windows, for the org defaults and the logins' own limits, changing during an org's life:
+   * none of their small multiples equals a lease TTL or a max_wait, so window exits rarely coincide
+   * with them to the millisecond.
    */
   private static final long[] WINDOWS = {35 * SECOND, 110 * SECOND, 170 * SECOND, 280 * SECOND};
   private static final CallType[] TYPES = CallType.values();
@@ -55,6 +63,8 @@ class EngineModelTest {
 
   /** Seconds before a run counts as hung (an engine looping forever fails, naming its seed). */
   private static final long TIMEOUT_SECONDS = Long.getLong("engineModel.timeoutSeconds", 300);
+  /** How often (percent of steps) the engine is snapshotted before a step. */
+  private static final int SNAPSHOT_PERCENT = Integer.getInteger("engineModel.snapshotPercent", 3);
   /** Only the engine-side invariants, without comparing to the model: to test the invariants. */
   private static final boolean INVARIANTS_ONLY = Boolean.getBoolean("engineModel.invariantsOnly");
 
@@ -118,7 +128,8 @@ class EngineModelTest {
           "dispatched from NUMBER_CONCURRENCY", "dispatched by a login window rolling",
           "dispatched by a number window rolling",
           "hold changed LOGIN_RATE", "hold changed NUMBER_RATE", "DENIED NUMBER_DAILY_CAP",
-          "DENIED DAILY_CAP")) {
+          "DENIED DAILY_CAP", "snapshot, live", "snapshot, restored", "window made shorter",
+          "window made longer", "starts forgotten at a window change")) {
         int times = seen.entrySet().stream().filter(e -> e.getKey().startsWith(c))
             .mapToInt(Map.Entry::getValue).sum();
         if (times < 10) {
@@ -133,7 +144,8 @@ class EngineModelTest {
     final long seed;
     final int steps;
     final Random random;
-    final Engine engine = new Engine();
+    /** The engine under test; after a snapshot, sometimes the one restored from it. */
+    Engine engine = new Engine();
     final ReferenceModel model = new ReferenceModel();
     long now;
     int step;
@@ -141,8 +153,6 @@ class EngineModelTest {
     /** Every call id named per org, with the request of its latest incarnation. */
     final Map<String, LinkedHashMap<String, Commands.Acquire>> named = new LinkedHashMap<>();
     final List<String> orgIds = new ArrayList<>();
-    /** Each org's login window, fixed for its life (see {@link #WINDOWS}). */
-    final Map<String, Long> windows = new HashMap<>();
     int nextCall;
     /** Invariant bookkeeping, from the engine's own output. */
     final Map<String, Boolean> overLimitAfterReduction = new HashMap<>();
@@ -174,6 +184,9 @@ class EngineModelTest {
           apply(new Commands.PutOrg(randomOrg(id)));
         }
         for (step = 1; step <= steps; step++) {
+          if (random.nextInt(100) < SNAPSHOT_PERCENT) {
+            snapshot();
+          }
           moveClock();
           apply(randomCommand());
         }
@@ -214,13 +227,17 @@ class EngineModelTest {
         case 1 -> OptionalLong.of(45 * SECOND);
         default -> OptionalLong.of(2 * MINUTE);
       };
-      long window = windows.computeIfAbsent(id, k -> WINDOWS[random.nextInt(WINDOWS.length)]);
+      // The window: usually kept, so that rate windows fill; sometimes shorter or longer, or left
+      // unset (the product's hour).
+      int w = random.nextInt(10);
+      OptionalLong window = old != null && w < 6 ? OptionalLong.of(old.loginDefaultWindow)
+          : w == 9 ? OptionalLong.empty() : OptionalLong.of(WINDOWS[random.nextInt(WINDOWS.length)]);
       int perWindow = random.nextInt(4);
       LoginLimits loginDefaults =
           new LoginLimits(
               OptionalInt.of(random.nextInt(4)),
               perWindow == 0 ? OptionalInt.of(0) : OptionalInt.of(2 + random.nextInt(2)),
-              OptionalLong.of(window));
+              window);
       NumberLimits numberDefaults = new NumberLimits(
           smallCap(6, 3), smallCap(3, 2), smallCap(2, 1));
       Optional<DailyCap> cap = random.nextInt(3) == 0
@@ -299,7 +316,7 @@ class EngineModelTest {
             random.nextInt(4) == 0 ? 0 : 1 + random.nextInt(3));
       } else if (r < 81) {
         return new Commands.RemoveAgent(org, AGENTS[1 + random.nextInt(3)]);
-      } else if (r < 86) {
+      } else if (r < 85) {
         if (random.nextInt(8) == 0 && orgIds.size() < 5) {
           String id = "o" + (orgIds.size() + 1);
           orgIds.add(id);
@@ -308,18 +325,23 @@ class EngineModelTest {
         }
         String existing = orgIds.get(random.nextInt(orgIds.size()));
         return new Commands.PutOrg(randomOrg(existing));
-      } else if (r < 88) {
+      } else if (r < 89) {
+        String login = LOGINS[2 + random.nextInt(3)];
+        if (random.nextInt(6) == 0) {
+          return new Commands.SetLoginLimits(org, login, LoginLimits.INHERIT); // back to the org's
+        }
         OptionalInt max = random.nextInt(4) == 0 ? OptionalInt.empty()
             : OptionalInt.of(random.nextInt(4));
         OptionalInt perWindow = random.nextInt(3) == 0 ? OptionalInt.empty()
             : random.nextInt(4) == 0 ? OptionalInt.of(0) : OptionalInt.of(2 + random.nextInt(3));
-        OptionalLong window = random.nextBoolean() || !windows.containsKey(org)
-            ? OptionalLong.empty() : OptionalLong.of(windows.get(org));
-        return new Commands.SetLoginLimits(org, LOGINS[2 + random.nextInt(3)],
-            new LoginLimits(max, perWindow, window));
-      } else if (r < 90) {
-        return new Commands.SetNumberLimits(org, NUMBERS[2 + random.nextInt(3)],
-            new NumberLimits(smallCap(2, 3), smallCap(2, 2), smallCap(1, 1)));
+        OptionalLong window =
+            random.nextBoolean() ? OptionalLong.empty() : OptionalLong.of(WINDOWS[random.nextInt(WINDOWS.length)]);
+        return new Commands.SetLoginLimits(org, login, new LoginLimits(max, perWindow, window));
+      } else if (r < 91) {
+        String number = NUMBERS[2 + random.nextInt(3)];
+        return new Commands.SetNumberLimits(org, number, random.nextInt(6) == 0
+            ? NumberLimits.INHERIT
+            : new NumberLimits(smallCap(2, 3), smallCap(2, 2), smallCap(1, 1)));
       } else {
         return new Commands.Tick();
       }
@@ -353,6 +375,50 @@ class EngineModelTest {
       };
     }
 
+    // ---- Snapshots ---------------------------------------------------------------------------
+
+    /**
+     * Capture, restore, and go on with the live engine or the restored one. The capture must
+     * change nothing — not even rolling-window starts that no longer count — and the restored
+     * engine must capture to the same snapshot, with the same timers.
+     */
+    void snapshot() {
+      String heldBefore = heldStarts(engine);
+      EngineSnapshot s = Snapshots.capture(engine);
+      check(heldBefore.equals(heldStarts(engine)), () -> "capture changed the engine's starts",
+          heldBefore, heldStarts(engine));
+      EngineSnapshot again = Snapshots.capture(engine);
+      check(s.equals(again), () -> "a second capture differs", s, again);
+      Engine restored = Snapshots.restore(s, IdHashKey.PUBLIC);
+      EngineSnapshot ofRestored = Snapshots.capture(restored);
+      check(s.equals(ofRestored), () -> "capture(restore(s)) != s", s, ofRestored);
+      check(engine.timers.describe().equals(restored.timers.describe()),
+          () -> "the restored engine's timers differ", engine.timers.describe(),
+          restored.timers.describe());
+      boolean goOnRestored = random.nextBoolean();
+      trace.addLast("step " + step + " snapshot, going on with the "
+          + (goOnRestored ? "restored" : "live") + " engine");
+      if (goOnRestored) {
+        engine = restored;
+      }
+      cover(goOnRestored ? "snapshot, restored" : "snapshot, live");
+    }
+
+    /** Every start each login and number holds, counted or not, as text. */
+    static String heldStarts(Engine e) {
+      StringBuilder b = new StringBuilder();
+      for (String orgId : e.orgIds()) {
+        OrgState o = e.org(orgId);
+        new java.util.TreeMap<>(o.logins).forEach((id, l) ->
+            b.append(orgId).append(" login ").append(id)
+                .append(java.util.Arrays.toString(l.starts.toArray())).append('\n'));
+        new java.util.TreeMap<>(o.numbers).forEach((id, n) ->
+            b.append(orgId).append(" number ").append(id)
+                .append(java.util.Arrays.toString(n.hour.toArray())).append('\n'));
+      }
+      return b.toString();
+    }
+
     // ---- Applying and comparing -----------------------------------------------------------
 
     void apply(Object command) {
@@ -377,6 +443,8 @@ class EngineModelTest {
       if (step % 2 == 0 && command instanceof Commands.Command<?> c) {
         engine.readAhead(List.of(c)); // as the loop does; must change nothing
       }
+      Map<String, Long> windowsBefore = loginWindows(command);
+      int forgottenBefore = model.startsForgotten;
       String expected;
       String actual;
       Results.AcquireResult acquired = null;
@@ -413,6 +481,7 @@ class EngineModelTest {
         actual = "TICK";
       }
       trace.addLast(trace.removeLast() + "\n      -> " + actual);
+      coverWindowChanges(windowsBefore, loginWindows(command), forgottenBefore);
       check(INVARIANTS_ONLY || expected.equals(actual), () -> "answer differs", expected,
           actual);
       if (command instanceof Commands.Acquire a) {
@@ -448,6 +517,36 @@ class EngineModelTest {
       Map<String, Results.WatchResult> seen = compareCalls();
       checkInvariants(command, stepEvents, seen);
       lastSeen = seen;
+    }
+
+    /** The model's window of each login with starts in the org a reconfiguration is about. */
+    Map<String, Long> loginWindows(Object command) {
+      Map<String, Long> out = new HashMap<>();
+      ReferenceModel.MOrg o = command instanceof Commands.PutOrg
+          || command instanceof Commands.SetLoginLimits
+          ? model.orgs.get(((Commands.Command<?>) command).orgId()) : null;
+      if (o != null) {
+        for (Map.Entry<String, List<Long>> e : o.loginStarts.entrySet()) {
+          if (!e.getValue().isEmpty()) {
+            out.put(e.getKey(), ReferenceModel.loginWindow(o, e.getKey()));
+          }
+        }
+      }
+      return out;
+    }
+
+    void coverWindowChanges(Map<String, Long> before, Map<String, Long> after, int forgotten) {
+      before.forEach((login, w) -> {
+        Long now = after.get(login);
+        if (now != null && now < w) {
+          cover("window made shorter");
+        } else if (now != null && now > w) {
+          cover("window made longer");
+        }
+      });
+      if (model.startsForgotten > forgotten) {
+        cover("starts forgotten at a window change");
+      }
     }
 
     void compareEvents(String what, List<Event> events) {

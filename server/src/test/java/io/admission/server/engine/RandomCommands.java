@@ -12,8 +12,10 @@ import java.util.Random;
 
 /**
  * A seeded stream of plausible commands with their times: a few orgs, agents, logins and numbers,
- * every command kind, small limits so that holds, dispatches, expiries and denials all happen.
- * Shared by the replay and snapshot tests.
+ * every command kind, small limits so that holds, dispatches, expiries and denials all happen, and
+ * limits that change — login windows shorter and longer, own limits set and given up — so that a
+ * snapshot or a replay that counted a window differently would show. Shared by the replay and
+ * snapshot tests.
  */
 final class RandomCommands {
   /** A command and the time the loop stamped on it. */
@@ -24,6 +26,9 @@ final class RandomCommands {
   private static final String[] LOGINS = {"", "l-1", "l-2", "l-3"};
   private static final String[] NUMBERS = {"", "+1555000001", "+1555000002"};
   private static final long START = 1_790_000_000_000L; // 2026-09-21
+  /** Login windows; empty: the product's hour. */
+  private static final OptionalLong[] WINDOWS = {OptionalLong.of(30_000), OptionalLong.of(60_000),
+      OptionalLong.of(600_000), OptionalLong.empty()};
 
   private final Random random;
   private long now = START;
@@ -63,11 +68,13 @@ final class RandomCommands {
     } else if (kind < 89) {
       c = new Commands.RemoveAgent(org, "ag-" + (1 + random.nextInt(3)));
     } else if (kind < 93) {
-      c = new Commands.SetLoginLimits(org, "l-" + (1 + random.nextInt(3)), new LoginLimits(
-          optional(3), optional(4), random.nextBoolean() ? OptionalLong.empty() : OptionalLong.of(60_000)));
+      c = new Commands.SetLoginLimits(org, "l-" + (1 + random.nextInt(3)), random.nextInt(5) == 0
+          ? LoginLimits.INHERIT
+          : new LoginLimits(optional(3), optional(4), pick(WINDOWS)));
     } else if (kind < 96) {
-      c = new Commands.SetNumberLimits(org, NUMBERS[1 + random.nextInt(2)],
-          new NumberLimits(optional(6), optional(3), optional(2)));
+      c = new Commands.SetNumberLimits(org, NUMBERS[1 + random.nextInt(2)], random.nextInt(5) == 0
+          ? NumberLimits.INHERIT
+          : new NumberLimits(optional(6), optional(3), optional(2)));
     } else if (kind < 98) {
       c = new Commands.PutOrg(config(org, 2 + random.nextInt(5)));
     } else {
@@ -91,7 +98,7 @@ final class RandomCommands {
         : Optional.empty();
     return new OrgConfig(org, limit, cap, ZoneId.of("America/New_York"),
         random.nextBoolean() ? OptionalLong.of(120_000) : OptionalLong.empty(),
-        new LoginLimits(OptionalInt.of(2), OptionalInt.of(5), OptionalLong.of(600_000)),
+        new LoginLimits(OptionalInt.of(2), OptionalInt.of(5), pick(WINDOWS)),
         new NumberLimits(OptionalInt.empty(), OptionalInt.of(4), OptionalInt.empty()));
   }
 

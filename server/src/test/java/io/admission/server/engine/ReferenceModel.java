@@ -30,7 +30,9 @@ import java.util.TreeSet;
  *
  * <p>Login rate windows and caller numbers: every counted start is kept in a list and a window
  * counts those with start &gt; now − window; a rate hold is ready when the start that must leave
- * does. Time passing steps through every moment at which something may change — lease expiries,
+ * does. When a login's window changes (its own limits, or the org's login defaults), the starts
+ * that have already left the old window are struck from its list at that moment: a window made
+ * longer counts only the starts still inside the previous one when it changed. Time passing steps through every moment at which something may change — lease expiries,
  * max_wait deadlines, window exits — in time order. After a re-check, the oldest waiter of every
  * login and number is re-checked too, so that its hold (reason, ready_at) is current.
  * Answers are rendered as strings in the format of {@link EngineModelTest.Render}.
@@ -130,6 +132,8 @@ final class ReferenceModel {
 
   final Map<String, MOrg> orgs = new TreeMap<>();
   final List<String> events = new ArrayList<>();
+  /** How many starts window changes struck, for the test's coverage count. */
+  int startsForgotten;
   long lastNow = Long.MIN_VALUE;
   private long nextSeq;
 
@@ -263,6 +267,28 @@ final class ReferenceModel {
   }
 
   static final long HOUR = 3_600_000L;
+
+  /** Remembers each login's window before a reconfiguration; see {@link #windowsChanged}. */
+  static Map<String, Long> windowsOf(MOrg o) {
+    Map<String, Long> out = new TreeMap<>();
+    for (String login : o.loginStarts.keySet()) {
+      out.put(login, loginWindow(o, login));
+    }
+    return out;
+  }
+
+  /** A login whose window changed forgets the starts that had left the old one by now. */
+  void windowsChanged(MOrg o, Map<String, Long> before, long now) {
+    for (Map.Entry<String, Long> e : before.entrySet()) {
+      long old = e.getValue();
+      if (loginWindow(o, e.getKey()) != old) {
+        List<Long> starts = o.loginStarts.get(e.getKey());
+        int had = starts.size();
+        starts.removeIf(s -> s + old <= now);
+        startsForgotten += had - starts.size();
+      }
+    }
+  }
 
   static boolean loginRateFull(MOrg o, String login, long now) {
     int max = loginPerWindow(o, login);
@@ -745,6 +771,7 @@ final class ReferenceModel {
     } else if (config.concurrencyLimit() < reservedTotal(o)) {
       return "REJECT FAILED_PRECONDITION org.concurrency_limit";
     }
+    Map<String, Long> windows = windowsOf(o);
     o.limit = config.concurrencyLimit();
     o.defaultTtl = config.defaultLeaseTtlMillis().orElse(0);
     o.loginDefaultMax = config.loginDefaults().maxConcurrent().orElse(2);
@@ -759,6 +786,7 @@ final class ReferenceModel {
       }
     }
     o.dailyCap = config.dailyCap().map(DailyCap::cap).orElse(0);
+    windowsChanged(o, windows, now);
     settleAll(now);
     return "ORG " + o.id + " created=" + created + " limit=" + o.limit;
   }
@@ -805,7 +833,9 @@ final class ReferenceModel {
     if (o == null) {
       return "REJECT NOT_FOUND org_id";
     }
+    Map<String, Long> windows = windowsOf(o);
     o.loginOwn.put(s.loginId(), s.limits());
+    windowsChanged(o, windows, now);
     o.touched.add("login " + s.loginId());
     settleAll(now);
     return "LOGINLIMITS max=" + loginMax(o, s.loginId()) + " pw="

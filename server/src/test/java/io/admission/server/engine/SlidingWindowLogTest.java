@@ -122,4 +122,22 @@ class SlidingWindowLogTest {
       assertEquals(copy.count(now, 100), without, "at " + now);
     }
   }
+
+  @Test
+  void startsAtListsWhatCountWouldKeepAndChangesNothing() {
+    SlidingWindowLog log = new SlidingWindowLog();
+    for (long t = 0; t < 50; t++) {
+      log.add(t * 10);
+    }
+    for (long now = 0; now < 1_000; now += 7) {
+      long[] counted = log.startsAt(now, 100);
+      assertEquals(50, log.toArray().length, "a read drops nothing");
+      SlidingWindowLog copy = new SlidingWindowLog();
+      for (long t : log.toArray()) {
+        copy.add(t);
+      }
+      copy.count(now, 100);
+      assertArrayEquals(copy.toArray(), counted, "at " + now);
+    }
+  }
 }
