@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -116,7 +115,6 @@ class ConfigSeedingTest {
   }
 
   @Test
-  @Disabled("needs ApplyConfig in the journal")
   void anAppliedConfigAndLaterAdminChangesSurviveARestart() throws Exception {
     Path dataDir = tmp.resolve("data");
     journal(dataDir, org("acme", 10));

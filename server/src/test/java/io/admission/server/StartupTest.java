@@ -272,7 +272,7 @@ class StartupTest {
         journal.append(c, now);
         c.applyTo(journal.engine(), now);
       }
-      journal.sync();
+      journal.flush();
     }
   }
 

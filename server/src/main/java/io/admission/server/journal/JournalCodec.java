@@ -10,6 +10,7 @@ import io.admission.server.engine.HoldReason;
 import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
+import io.admission.server.engine.OrgField;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.SlotKind;
 import io.admission.server.journal.proto.Acquire;
@@ -91,6 +92,28 @@ final class JournalCodec {
     } else if (command instanceof Commands.SetNumberLimits c) {
       r.setSetNumberLimits(SetNumberLimits.newBuilder().setOrgId(c.orgId()).setNumber(c.number())
           .setLimits(numberLimits(c.limits())));
+    } else if (command instanceof Commands.UpdateOrg c) {
+      var u = io.admission.server.journal.proto.UpdateOrg.newBuilder().setValues(org(c.values()));
+      for (OrgField f : OrgField.values()) { // in enum order: equal commands, equal bytes
+        if (c.fields().contains(f)) {
+          u.addFields(io.admission.server.journal.proto.OrgField.valueOf("ORG_FIELD_" + f.name()));
+        }
+      }
+      r.setUpdateOrg(u);
+    } else if (command instanceof Commands.DeleteOrg c) {
+      r.setDeleteOrg(io.admission.server.journal.proto.DeleteOrg.newBuilder().setOrgId(c.orgId()));
+    } else if (command instanceof Commands.ApplyConfig c) {
+      var a = io.admission.server.journal.proto.ApplyConfig.newBuilder();
+      for (Commands.OrgSetup setup : c.orgs()) {
+        var o = io.admission.server.journal.proto.OrgSetup.newBuilder().setOrg(org(setup.org()));
+        setup.reservations().forEach(x -> o.addReservations(reservation(x)));
+        setup.loginOverrides().forEach(x -> o.addLoginLimits(LoginOverride.newBuilder()
+            .setLoginId(x.loginId()).setLimits(loginLimits(x.limits()))));
+        setup.numberOverrides().forEach(x -> o.addNumberLimits(NumberOverride.newBuilder()
+            .setNumber(x.number()).setLimits(numberLimits(x.limits()))));
+        a.addOrgs(o);
+      }
+      r.setApplyConfig(a);
     } else if (command instanceof Commands.Tick) {
       return null; // timers fire at their own instants on replay anyway
     } else {
@@ -116,9 +139,49 @@ final class JournalCodec {
           r.getSetLoginLimits().getLoginId(), loginLimits(r.getSetLoginLimits().getLimits()));
       case SET_NUMBER_LIMITS -> new Commands.SetNumberLimits(r.getSetNumberLimits().getOrgId(),
           r.getSetNumberLimits().getNumber(), numberLimits(r.getSetNumberLimits().getLimits()));
+      case UPDATE_ORG -> updateOrg(r.getUpdateOrg());
+      case DELETE_ORG -> new Commands.DeleteOrg(r.getDeleteOrg().getOrgId());
+      case APPLY_CONFIG -> applyConfig(r.getApplyConfig());
       case COMMAND_NOT_SET -> throw new Undecodable(
           "the record holds no command this server knows (written by a newer version?)");
     };
+  }
+
+  private static Commands.UpdateOrg updateOrg(io.admission.server.journal.proto.UpdateOrg u)
+      throws Undecodable {
+    Set<OrgField> fields = EnumSet.noneOf(OrgField.class);
+    for (var f : u.getFieldsList()) {
+      fields.add(engineEnum(OrgField.class, "ORG_FIELD_", f));
+    }
+    return new Commands.UpdateOrg(org(u.getValues()), fields);
+  }
+
+  private static Commands.ApplyConfig applyConfig(io.admission.server.journal.proto.ApplyConfig a)
+      throws Undecodable {
+    List<Commands.OrgSetup> orgs = new ArrayList<>(a.getOrgsCount());
+    for (var o : a.getOrgsList()) {
+      List<Results.Reservation> reservations = new ArrayList<>();
+      for (Reservation r : o.getReservationsList()) {
+        reservations.add(reservation(r));
+      }
+      List<Results.LoginOverride> logins = new ArrayList<>();
+      o.getLoginLimitsList().forEach(l ->
+          logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
+      List<Results.NumberOverride> numbers = new ArrayList<>();
+      o.getNumberLimitsList().forEach(n ->
+          numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
+      orgs.add(new Commands.OrgSetup(org(o.getOrg()), reservations, logins, numbers));
+    }
+    return new Commands.ApplyConfig(orgs);
+  }
+
+  private static Reservation reservation(Results.Reservation r) {
+    return Reservation.newBuilder()
+        .setAgentId(r.agentId()).setCallType(callType(r.callType())).setSlots(r.slots()).build();
+  }
+
+  private static Results.Reservation reservation(Reservation r) throws Undecodable {
+    return new Results.Reservation(r.getAgentId(), callType(r.getCallType()), r.getSlots());
   }
 
   private static Acquire acquire(Commands.Acquire c) {
@@ -268,8 +331,7 @@ final class JournalCodec {
           .setConfig(org(o.config()))
           .setDailyDay(o.dailyDay())
           .setDailyUsed(o.dailyUsed());
-      o.reservations().forEach(r -> ob.addReservations(Reservation.newBuilder()
-          .setAgentId(r.agentId()).setCallType(callType(r.callType())).setSlots(r.slots())));
+      o.reservations().forEach(r -> ob.addReservations(reservation(r)));
       o.loginOverrides().forEach(l -> ob.addLoginLimits(LoginOverride.newBuilder()
           .setLoginId(l.loginId()).setLimits(loginLimits(l.limits()))));
       o.numberOverrides().forEach(n -> ob.addNumberLimits(NumberOverride.newBuilder()
@@ -324,7 +386,7 @@ final class JournalCodec {
     for (OrgState o : s.getOrgsList()) {
       List<Results.Reservation> reservations = new ArrayList<>();
       for (Reservation r : o.getReservationsList()) {
-        reservations.add(new Results.Reservation(r.getAgentId(), callType(r.getCallType()), r.getSlots()));
+        reservations.add(reservation(r));
       }
       List<Results.LoginOverride> logins = new ArrayList<>();
       o.getLoginLimitsList().forEach(l ->

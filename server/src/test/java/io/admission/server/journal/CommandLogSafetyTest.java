@@ -92,6 +92,65 @@ class CommandLogSafetyTest {
   }
 
   @Test
+  void everyCommandDecodesToWhatWasEncoded() throws Exception {
+    OrgConfig full = new OrgConfig("org", 7,
+        Optional.of(new io.admission.server.engine.DailyCap(100,
+            List.of(new io.admission.server.engine.DailyCap.RampStep(7, 50)), java.time.LocalDate.of(2026, 12, 1),
+            java.util.EnumSet.of(CallType.OUTBOUND, CallType.CHAT))),
+        ZoneId.of("America/New_York"), OptionalLong.of(60_000),
+        new LoginLimits(java.util.OptionalInt.of(3), java.util.OptionalInt.empty(), OptionalLong.of(900_000)),
+        new NumberLimits(java.util.OptionalInt.empty(), java.util.OptionalInt.of(20), java.util.OptionalInt.of(0)));
+    List<Commands.Command<?>> all = List.of(
+        acquire("c1"),
+        new Commands.Acquire("org", "c2", "agent", CallType.INBOUND, "login", "+1555", 30_000, 5_000),
+        new Commands.Release("org", "c1"),
+        new Commands.Renew("org", List.of("c1", "c2"), 120_000),
+        new Commands.PutOrg(full),
+        new Commands.SetReservation("org", "agent", CallType.WEBCALL, 2),
+        new Commands.RemoveAgent("org", "agent"),
+        new Commands.SetLoginLimits("org", "login", full.loginDefaults()),
+        new Commands.SetLoginLimits("org", "login", LoginLimits.INHERIT),
+        new Commands.SetNumberLimits("org", "+1555", full.numberDefaults()),
+        new Commands.UpdateOrg(full, java.util.EnumSet.of(io.admission.server.engine.OrgField.DAILY_CAP,
+            io.admission.server.engine.OrgField.LOGIN_WINDOW)),
+        new Commands.DeleteOrg("org"),
+        new Commands.ApplyConfig(List.of(new Commands.OrgSetup(full,
+            List.of(new Results.Reservation("agent", CallType.CHAT, 1)),
+            List.of(new Results.LoginOverride("login", full.loginDefaults())),
+            List.of(new Results.NumberOverride("+1555", full.numberDefaults()))))));
+    for (Commands.Command<?> command : all) {
+      var record = JournalCodec.encode(command, T0);
+      assertEquals(command, JournalCodec.decode(
+          io.admission.server.journal.proto.Record.parseFrom(record.toByteArray())), command.toString());
+    }
+  }
+
+  @Test
+  void orgChangesSurviveARestart() throws Exception {
+    Path dir = tmp.resolve("org-changes");
+    Commands.UpdateOrg raise = new Commands.UpdateOrg(new OrgConfig("org", 9, Optional.empty(), ZoneOffset.UTC,
+        OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT),
+        java.util.EnumSet.of(io.admission.server.engine.OrgField.CONCURRENCY_LIMIT));
+    EngineSnapshot live;
+    try (Journal journal = Journal.open(dir, NO_SNAPSHOTS)) {
+      EventLoop loop = new EventLoop(journal.engine(), journal,
+          InstantSource.fixed(Instant.ofEpochMilli(T0)), 64);
+      answer(loop, putOrg());
+      answer(loop, new Commands.PutOrg(new OrgConfig("gone", 1, Optional.empty(), ZoneOffset.UTC,
+          OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT)));
+      assertInstanceOf(Results.OrgUpdated.class, answer(loop, raise));
+      assertInstanceOf(Results.OrgDeleted.class, answer(loop, new Commands.DeleteOrg("gone")));
+      live = Snapshots.capture(journal.engine());
+    }
+    try (Journal reopened = Journal.open(dir, NO_SNAPSHOTS)) {
+      EngineSnapshot restored = Snapshots.capture(reopened.engine());
+      assertEquals(live, restored);
+      assertEquals(1, restored.orgs().size(), "the deleted org stays deleted");
+      assertEquals(9, restored.orgs().get(0).config().concurrencyLimit());
+    }
+  }
+
+  @Test
   void anUnknownFormatIsRefusedNamingIt() throws Exception {
     Path dir = tmp.resolve("future");
     Files.createDirectories(dir);
