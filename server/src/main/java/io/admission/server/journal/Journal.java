@@ -73,6 +73,8 @@ public final class Journal implements CommandLog {
       });
   private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
   private final AtomicLong snapshotFailures = new AtomicLong();
+  /** The size of the last snapshot written (the snapshot thread's; 0 before the first). */
+  private volatile long lastSnapshotBytes;
   private volatile long durable;
   private volatile IOException failure;
   private volatile Runnable wake = () -> {};
@@ -90,6 +92,8 @@ public final class Journal implements CommandLog {
   private long lastEntrySegment;
   private long lastEntryOffset;
   private long entriesSinceSnapshot;
+  /** Journal bytes appended since the last snapshot was taken. */
+  private long bytesSinceSnapshot;
   private long lastSnapshotAt;
   private static final long UNSET = Long.MIN_VALUE;
 
@@ -174,6 +178,7 @@ public final class Journal implements CommandLog {
     lastEntryOffset = segmentBytes;
     Records.write(buf, payload);
     segmentBytes += Records.HEADER + payload.length;
+    bytesSinceSnapshot += Records.HEADER + payload.length;
     entriesSinceSnapshot++;
     return nextEntry++;
   }
@@ -185,6 +190,7 @@ public final class Journal implements CommandLog {
     }
     int bytes = (int) (segmentBytes - lastEntryOffset);
     pending.position(pending.position() - bytes);
+    bytesSinceSnapshot -= bytes;
     segmentBytes = lastEntryOffset;
     nextEntry--;
     entriesSinceSnapshot--;
@@ -255,8 +261,14 @@ public final class Journal implements CommandLog {
     if (lastSnapshotAt == UNSET) {
       lastSnapshotAt = now;
     }
-    boolean due = entriesSinceSnapshot >= options.snapshotEveryEntries()
-        || (entriesSinceSnapshot > 0 && now - lastSnapshotAt >= options.snapshotEveryMillis());
+    // A snapshot costs O(state) — with 10 minutes of ended calls remembered, millions of them —
+    // so it waits until the journal since the last one is at least as large as that one: replay
+    // then reads no more than twice a snapshot's worth, and snapshotting costs O(1) per record.
+    // Taken every 200 k records regardless, at 30 k pairs/s with 2 M remembered calls, it cost
+    // the server 3x the CPU per pair of an in-memory one (docs/BENCHMARKS.md).
+    boolean due = (entriesSinceSnapshot >= options.snapshotEveryEntries()
+        || (entriesSinceSnapshot > 0 && now - lastSnapshotAt >= options.snapshotEveryMillis()))
+        && bytesSinceSnapshot >= lastSnapshotBytes;
     if (!due || failure != null || !snapshotInFlight.compareAndSet(false, true)) {
       return;
     }
@@ -268,6 +280,7 @@ public final class Journal implements CommandLog {
     long covered = nextEntry;
     EngineSnapshot snapshot = Snapshots.capture(live);
     entriesSinceSnapshot = 0;
+    bytesSinceSnapshot = 0;
     lastSnapshotAt = now;
     snapshotWriter.execute(() -> writeSnapshot(snapshot, covered));
   }
@@ -280,7 +293,9 @@ public final class Journal implements CommandLog {
         }
         LockSupport.parkNanos(1_000_000);
       }
-      dir.writeSnapshot(JournalCodec.encode(snapshot, covered).toByteArray(), covered);
+      byte[] bytes = JournalCodec.encode(snapshot, covered).toByteArray();
+      dir.writeSnapshot(bytes, covered);
+      lastSnapshotBytes = bytes.length;
       dir.deleteCoveredBy(covered);
     } catch (IOException | RuntimeException e) {
       // The journal still holds everything: a failed snapshot costs replay time, not data.

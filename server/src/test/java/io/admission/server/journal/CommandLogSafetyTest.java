@@ -151,6 +151,52 @@ class CommandLogSafetyTest {
   }
 
   @Test
+  void aSnapshotWaitsUntilTheJournalSinceTheLastOneOutgrowsIt() throws Exception {
+    Path dir = tmp.resolve("amortized");
+    Journal.Options every300 = new Journal.Options(64L << 20, 300, Long.MAX_VALUE);
+    try (Journal journal = Journal.open(dir, every300)) {
+      Engine engine = journal.engine();
+      List<Commands.Command<?>> calls = new java.util.ArrayList<>();
+      calls.add(new Commands.PutOrg(new OrgConfig("org", 1000, Optional.empty(), ZoneOffset.UTC,
+          OptionalLong.empty(), new LoginLimits(java.util.OptionalInt.of(0), java.util.OptionalInt.of(0),
+              OptionalLong.empty()), NumberLimits.INHERIT)));
+      for (int i = 0; i < 300; i++) {
+        calls.add(new Commands.Acquire("org", "a-rather-long-call-id-" + i, "agent-" + i, CallType.OUTBOUND,
+            "login-" + i, "+1555000" + i, 0, 0));
+      }
+      journalTurn(journal, engine, calls);
+      List<String> first = snapshots(dir);
+      assertEquals(List.of("state-00000000000000000301.snap"), first, "the first snapshot is due at once");
+      long snapshotBytes = Files.size(dir.resolve(first.get(0)));
+
+      // 300 more records, but small ones: fewer bytes than the snapshot, so no new snapshot yet.
+      journalTurn(journal, engine, java.util.Collections.nCopies(300, new Commands.Renew("org", List.of("x"), 0)));
+      assertTrue(journal.nextEntry() > 600);
+      assertEquals(first, snapshots(dir), "not before the journal since it is as large as it");
+      long renewBytes = (Files.size(dir.resolve("journal-00000000000000000301.log")) + 299) / 300;
+      int more = (int) (snapshotBytes / renewBytes) + 1;
+      journalTurn(journal, engine, java.util.Collections.nCopies(more, new Commands.Renew("org", List.of("x"), 0)));
+      assertEquals(List.of(String.format("state-%020d.snap", journal.nextEntry())), snapshots(dir));
+    }
+  }
+
+  private static void journalTurn(Journal journal, Engine engine, List<Commands.Command<?>> commands)
+      throws Exception {
+    for (Commands.Command<?> c : commands) {
+      journal.append(c, T0);
+      c.applyTo(engine, T0);
+    }
+    journal.commit();
+    journal.checkpoint(engine, T0);
+    journal.flush();
+    journal.awaitSnapshot();
+  }
+
+  private static List<String> snapshots(Path dir) throws IOException {
+    return names(dir).stream().filter(n -> n.endsWith(".snap")).toList();
+  }
+
+  @Test
   void anUnknownFormatIsRefusedNamingIt() throws Exception {
     Path dir = tmp.resolve("future");
     Files.createDirectories(dir);
