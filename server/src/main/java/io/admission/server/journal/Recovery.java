@@ -166,7 +166,8 @@ final class Recovery {
           applier.apply(record.command(), engine, record.stampedAt());
         } catch (RuntimeException | Error e) {
           LOG.log(Level.DEBUG, "replaying entry " + index + " threw", e);
-          throw new IOException(applyFailed(index, segment, offset, record.command(), e)
+          throw new IOException(
+              Applier.failure(index, segment + ", byte offset " + offset, record.command(), e)
               + ". Nothing was changed on disk; start a server with the fix for this bug (the"
               + " record is then applied as written), or restore the data directory from a backup");
         }
@@ -178,17 +179,6 @@ final class Recovery {
       index++;
     }
     return new Replayed(index - first, applied, lastStamp, offset);
-  }
-
-  /**
-   * The sentence that names a record whose command threw: the same words at run time (logged,
-   * with the turn's requests answered UNAVAILABLE) and at every later start.
-   */
-  static String applyFailed(long index, Path segment, long offset, Commands.Command<?> command,
-      Throwable cause) {
-    return "applying journal entry " + index + " (" + segment + ", byte offset " + offset + ": "
-        + command + ") threw " + cause + ": a bug in the server, which stopped applying commands"
-        + " there";
   }
 
   private static String reason(Exception e) {

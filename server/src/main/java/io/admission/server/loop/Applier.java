@@ -11,6 +11,17 @@ import io.admission.server.engine.Engine;
 public interface Applier {
   <R> R apply(Commands.Command<R> command, Engine engine, long now);
 
+  /**
+   * The sentence that names a logged command that threw: the same words when it happens (logged,
+   * the turn answered UNAVAILABLE) and at every later start that replays it.
+   *
+   * @param where the record's file and byte offset
+   */
+  static String failure(long entry, String where, Commands.Command<?> command, Throwable cause) {
+    return "applying journal entry " + entry + " (" + where + ": " + command + ") threw " + cause
+        + ": a bug in the server, which stopped applying commands there";
+  }
+
   Applier ENGINE = new Applier() {
     @Override
     public <R> R apply(Commands.Command<R> command, Engine engine, long now) {

@@ -191,8 +191,7 @@ public final class EventLoop implements AutoCloseable {
     try {
       result = applier.apply(command, engine, now);
     } catch (RuntimeException | Error e) {
-      String what = "applying journal entry " + entry + " (" + log.where(entry) + ": " + command
-          + ") threw " + e + ": a bug in the server, which stopped applying commands there";
+      String what = Applier.failure(entry, log.where(entry), command, e);
       LOG.log(Level.ERROR, what, e);
       IOException halt = new IOException(what, e);
       failLog(halt);
@@ -203,8 +202,10 @@ public final class EventLoop implements AutoCloseable {
       log.retract(entry);
     }
     orgWatchers.touched(command.orgId());
-    out.onDurable.add(() -> notify(o -> o.applied(command, result, now)));
-    out.onDurable.add(() -> reply.ok(result));
+    out.onDurable.add(() -> { // one task per command: this is the hot path
+      notify(o -> o.applied(command, result, now));
+      reply.ok(result);
+    });
     return result;
   }
 
