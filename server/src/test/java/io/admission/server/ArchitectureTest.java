@@ -55,4 +55,13 @@ class ArchitectureTest {
             "io.grpc..", "io.admission.v1..", "io.admission.server.grpc..")
         .check(classes);
   }
+
+  @Test
+  void onlyTheEntryPointDependsOnTheGrpcEdge() {
+    // Journal, config, audit and http share the proto <-> command mapping in api, never grpc.
+    noClasses().that().resideOutsideOfPackages("io.admission.server.grpc..")
+        .and().doNotHaveFullyQualifiedName("io.admission.server.Main")
+        .should().dependOnClassesThat().resideInAPackage("io.admission.server.grpc..")
+        .check(classes);
+  }
 }

@@ -7,7 +7,7 @@ import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.SlotKind;
-import io.admission.server.grpc.Responses;
+import io.admission.server.api.Responses;
 import io.admission.v1.AuditEvent;
 import io.admission.v1.AuditEventKind;
 import java.util.List;

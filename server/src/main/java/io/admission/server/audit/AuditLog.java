@@ -1,8 +1,8 @@
 package io.admission.server.audit;
 
 import io.admission.server.engine.EngineSnapshot;
-import io.admission.server.grpc.AuditReader;
-import io.admission.server.grpc.InvalidRequest;
+import io.admission.server.audit.AuditReader;
+import io.admission.server.api.InvalidRequest;
 import io.admission.server.loop.LoopObserver;
 import io.admission.v1.AuditEvent;
 import io.admission.v1.ListEventsResponse;

@@ -3,7 +3,7 @@ package io.admission.server.audit;
 import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.OrgField;
-import io.admission.server.grpc.Requests;
+import io.admission.server.api.Requests;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;

@@ -1,6 +1,6 @@
 package io.admission.server.audit;
 
-import io.admission.server.grpc.InvalidRequest;
+import io.admission.server.api.InvalidRequest;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

@@ -1,5 +1,8 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.Requests;
+import io.admission.server.api.Responses;
+import io.admission.server.api.InvalidRequest;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
 import io.admission.v1.AdmissionAdminServiceGrpc;

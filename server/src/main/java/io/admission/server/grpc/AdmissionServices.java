@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.audit.AuditReader;
 import io.admission.server.loop.EventLoop;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;

@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.InvalidRequest;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Rejection;
 import io.admission.server.loop.EventLoop;

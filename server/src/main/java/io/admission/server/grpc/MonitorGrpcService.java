@@ -1,5 +1,9 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.Requests;
+import io.admission.server.api.Responses;
+import io.admission.server.api.InvalidRequest;
+import io.admission.server.audit.AuditReader;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
 import io.admission.server.engine.StatusView;

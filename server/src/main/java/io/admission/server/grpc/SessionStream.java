@@ -1,5 +1,8 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.Requests;
+import io.admission.server.api.Responses;
+import io.admission.server.api.InvalidRequest;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Event;
 import io.admission.server.engine.Rejection;
@@ -98,7 +101,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
     try {
       command = Requests.acquire(request.getAcquire());
     } catch (InvalidRequest e) {
-      answer(id, StatusMapper.invalid(e), e.field);
+      answer(id, StatusMapper.invalid(e), e.field());
       return;
     }
     Call call = new Call(command.orgId(), command.callId());
@@ -125,7 +128,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
     try {
       command = translation.command();
     } catch (InvalidRequest e) {
-      answer(id, StatusMapper.invalid(e), e.field);
+      answer(id, StatusMapper.invalid(e), e.field());
       return;
     }
     if (!loop.submit(command, new Answer<>(id, map))) {

@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.InvalidRequest;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
@@ -14,7 +15,7 @@ final class StatusMapper {
   private StatusMapper() {}
 
   static StatusRuntimeException invalid(InvalidRequest e) {
-    return invalid(e.field, e.getMessage());
+    return invalid(e.field(), e.getMessage());
   }
 
   static StatusRuntimeException invalid(String field, String message) {

@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.Responses;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;

@@ -5,8 +5,8 @@ import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.StatusView;
-import io.admission.server.grpc.InvalidRequest;
-import io.admission.server.grpc.Responses;
+import io.admission.server.api.InvalidRequest;
+import io.admission.server.api.Responses;
 
 /**
  * JSON for the web page: the admin and monitor messages in the proto JSON mapping with the

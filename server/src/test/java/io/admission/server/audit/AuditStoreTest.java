@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.admission.server.grpc.Responses;
+import io.admission.server.api.Responses;
 import io.admission.v1.AuditEvent;
 import io.admission.v1.AuditEventKind;
 import java.io.IOException;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Results;
-import io.admission.server.grpc.Requests;
+import io.admission.server.api.Requests;
 import io.admission.v1.Org;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.admission.server.grpc;
+package io.admission.server.api;
 
 import com.google.protobuf.Duration;
 import com.google.protobuf.FieldMask;

@@ -1,5 +1,6 @@
-package io.admission.server.grpc;
+package io.admission.server.audit;
 
+import io.admission.server.api.InvalidRequest;
 import io.admission.v1.ListEventsResponse;
 import java.io.IOException;
 
