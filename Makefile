@@ -16,9 +16,11 @@ test: lint
 test-slow:
 	$(MVN) install -DexcludedTestGroups=none -Dgroups=slow,soak
 
-# buf lint with its default rules over proto/src/main/proto (buf comes from npm into .tools/).
+# buf lint with its default rules over proto/src/main/proto (buf comes from npm into .tools/),
+# then buf breaking against the previous commit: a renamed or renumbered field fails the build.
 lint: tools
 	.tools/node_modules/.bin/buf lint
+	scripts/proto-breaking.sh
 
 tools:
 	scripts/install-tools.sh
