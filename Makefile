@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 JAR := server/target/admission-server.jar
 
-.PHONY: build test test-slow lint run clean tools bench-startup screenshot
+.PHONY: build test test-slow lint run clean tools bench-startup screenshot dist
 
 build:
 	$(MVN) install -DskipTests
@@ -11,6 +11,7 @@ build:
 test: lint
 	$(MVN) install
 	scripts/readme-walkthrough.sh
+	scripts/check-dist.sh
 
 # The long-running variants, kept out of `make test`.
 test-slow:
@@ -36,6 +37,10 @@ bench-startup:
 # Refreshes docs/concurrency-page.png (the README's picture) from the browser test.
 screenshot:
 	$(MVN) -f server/pom.xml test -Dtest=ConcurrencyPageTest -Dadmission.screenshot=docs
+
+# target/dist/admission-<version>.tar.gz: the server, the CLI, a systemd unit and an example config.
+dist: build
+	scripts/dist.sh
 
 clean:
 	$(MVN) clean
