@@ -8,10 +8,9 @@ build:
 	$(MVN) install -DskipTests
 
 # Every test that is not tagged slow, soak or bench, then the README walk-through; well under 15 minutes.
-test: lint
-	$(MVN) install
-	scripts/readme-walkthrough.sh
-	scripts/check-dist.sh
+# Ends with one line: tests passed, failed and skipped across every module, and each scripted check.
+test: tools
+	MVN="$(MVN)" scripts/test.sh
 
 # The long-running variants, kept out of `make test`.
 test-slow:
