@@ -46,6 +46,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "admission-server",
     mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
     description = "gRPC admission server for calls: org pools, reservations, seat limits.")
 public final class Main implements Callable<Integer> {
   @Spec
@@ -426,5 +427,19 @@ public final class Main implements Callable<Integer> {
           option + " must be HOST:PORT with a port from 0 to 65535, got " + hostPort);
     }
     return new InetSocketAddress(host, port);
+  }
+
+  /** {@code --version}: the build's version, written into version.properties by Maven. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws java.io.IOException {
+      java.util.Properties build = new java.util.Properties();
+      try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          build.load(in);
+        }
+      }
+      return new String[] {"admission-server " + build.getProperty("version", "unknown")};
+    }
   }
 }

@@ -30,6 +30,14 @@ class MainArgumentsTest {
     assertTrue(err.startsWith("--config-apply needs --config FILE"), err);
   }
 
+  @Test
+  void versionPrintsTheBuildsVersionAndStartsNothing() {
+    StringWriter out = new StringWriter();
+    CommandLine cli = new CommandLine(new Main()).setOut(new PrintWriter(out));
+    assertEquals(0, cli.execute("--version"));
+    assertTrue(out.toString().strip().matches("admission-server \\d+\\.\\d+\\.\\d+.*"), out.toString());
+  }
+
   /** Runs Main with {@code args}, expects picocli's usage-error exit code, returns what it printed. */
   private static String refused(String... args) {
     StringWriter err = new StringWriter();

@@ -26,6 +26,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,9 +39,10 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
- * The operators' command-line client. Each command makes one call (acquire --wait: one call and a
- * stream) and prints each result as one line of JSON in the proto JSON mapping, fields at their
- * default values included, so that scripts can parse it.
+ * The operators' command-line client. Each command makes one call (acquire --wait and watch: one
+ * call and a stream) and prints each result as one line of JSON in the proto JSON mapping, fields
+ * at their default values included, so that scripts can parse it — or, with {@code --output
+ * table}, as aligned rows for people.
  *
  * <p>Threads: commands run on the calling thread; {@code acquire --wait} prints held updates from
  * gRPC's callback thread while the calling thread waits.
@@ -49,7 +51,9 @@ import picocli.CommandLine.Spec;
     name = "admission-cli",
     description = "Talks to an Admission server over plaintext gRPC. Prints one JSON object per "
         + "result; a gRPC error prints its code and description to stderr.",
-    subcommands = {AcquireCommand.class, EventsCommand.class, OrgCommand.class},
+    versionProvider = VersionProvider.class,
+    subcommands = {AcquireCommand.class, EventsCommand.class, OrgCommand.class,
+        LimitsCommand.class, WatchCommand.class, CompletionCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
         "0:success",
@@ -77,6 +81,17 @@ public final class AdmissionCli {
   @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT,
       description = "Show this help and exit.")
   private boolean help;
+
+  @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
+  private boolean version;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "json",
+      scope = ScopeType.INHERIT, description = "json: one JSON object per result, for scripts; "
+          + "table: aligned rows for people (default: ${DEFAULT-VALUE}).")
+  private Output output;
+
+  /** How results are printed. */
+  enum Output { json, table }
 
   private final Channel givenChannel;
   private ManagedChannel ownChannel;
@@ -220,15 +235,33 @@ public final class AdmissionCli {
     return print(monitor().getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(orgId).build()));
   }
 
-  /** Prints one result as one line of JSON; returns exit status 0. */
+  /** Prints one result as --output asks (one line of JSON, or a table); returns exit status 0. */
   int print(MessageOrBuilder message) {
+    if (output == Output.table) {
+      out().println(Table.render(message));
+      out().flush();
+      return 0;
+    }
+    return printJson(message);
+  }
+
+  /** Prints one result as one line of JSON, whatever --output says; returns exit status 0. */
+  int printJson(MessageOrBuilder message) {
     try {
-      spec.commandLine().getOut().println(JSON.print(message));
-      spec.commandLine().getOut().flush();
+      out().println(JSON.print(message));
+      out().flush();
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("cannot print " + message.getClass().getSimpleName(), e);
     }
     return 0;
+  }
+
+  Output output() {
+    return output;
+  }
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
   }
 
   synchronized Channel channel() {
@@ -252,8 +285,12 @@ public final class AdmissionCli {
   }
 
   AdmissionMonitorServiceBlockingStub monitor() {
-    return AdmissionMonitorServiceGrpc.newBlockingStub(channel())
-        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return monitorWithoutDeadline().withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** For streams that follow an org for as long as the operator wants. */
+  AdmissionMonitorServiceBlockingStub monitorWithoutDeadline() {
+    return AdmissionMonitorServiceGrpc.newBlockingStub(channel());
   }
 
   private static int grpcError(Exception e, CommandLine commandLine, ParseResult parsed)
