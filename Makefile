@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 JAR := server/target/admission-server.jar
 
-.PHONY: build test test-slow lint run clean tools bench-startup screenshot
+.PHONY: build test test-slow lint run clean tools clients bench-startup screenshot
 
 build:
 	$(MVN) install -DskipTests
@@ -25,6 +25,11 @@ lint: tools
 tools:
 	scripts/install-tools.sh
 
+# Python and Node stubs of admission.v1 (buf.gen.yaml) into git-ignored folders under clients/;
+# installs Debian's protoc and Python gRPC, and the Node packages of clients/node, when missing.
+clients:
+	scripts/gen-clients.sh
+
 # Builds the server and starts it with the demo config: gRPC on 127.0.0.1:50051, the web page on http://127.0.0.1:8080/.
 run: build
 	java -jar $(JAR) --listen 127.0.0.1:50051 --http 127.0.0.1:8080 --in-memory --config config/demo.json
@@ -39,7 +44,7 @@ screenshot:
 
 clean:
 	$(MVN) clean
-	rm -rf data
+	rm -rf data clients/python/admission/v1 clients/node/gen
 
 # ---- Benchmarks (issue 5; bench/, docs/BENCHMARKS.md). Never part of `make test`. ----------
 .PHONY: bench bench-quick
