@@ -7,10 +7,12 @@ JAR := server/target/admission-server.jar
 build:
 	$(MVN) install -DskipTests
 
-# Every test that is not tagged slow, soak or bench, then the README walk-through; well under 15 minutes.
+# Every test that is not tagged slow, soak or bench, the README walk-through, then the Python and
+# Node clients against the server jar; well under 15 minutes.
 test: lint
 	$(MVN) install
 	scripts/readme-walkthrough.sh
+	scripts/test-clients.sh
 
 # The long-running variants, kept out of `make test`.
 test-slow:
