@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/gen-clients.sh
 echo "Python client (clients/python):"
 (cd clients/python && /usr/bin/python3 -m unittest discover -s tests -t .)
+echo "Node client (clients/node):"
+(cd clients/node && node --test test/*.test.js)
