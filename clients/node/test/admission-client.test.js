@@ -4,6 +4,7 @@ import { after, afterEach, before, beforeEach, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import {
   AdmissionCancelledError,
   AdmissionClient,
@@ -20,6 +21,7 @@ import {
   HoldReason,
   SlotKind,
 } from "@admission/client/v1/types_pb.js";
+import { startProxy } from "./proxy.js";
 import { startServer } from "./server.js";
 
 const TIMEOUT_MS = 10_000; // every wait below ends far sooner unless something is broken
@@ -241,4 +243,24 @@ test("awaitDispatch of a call held elsewhere", async () => {
   await stub.release({ orgId: org, callId: "call-1" });
 
   assert.equal((await within(waiting)).callId, "call-2");
+});
+
+test("a broken wait stream is reopened, and the dispatch still arrives", async () => {
+  await putOrg(1);
+  const proxy = await startProxy(Number(server.address.split(":")[1]));
+  admission = new AdmissionClient(createGrpcTransport({ baseUrl: `http://${proxy.address}` }));
+  try {
+    const { waiting, holds } = await holdCall2();
+
+    proxy.cut();
+    await sleep(500); // the stream broke and was reopened: its first event repeats the hold
+    assert.ok(await pending(waiting));
+    await stub.release({ orgId: org, callId: "call-1" });
+
+    assert.equal((await within(waiting)).callId, "call-2");
+    assert.equal(holds.length, 1, "the repeated hold is not reported again");
+  } finally {
+    admission.close();
+    await proxy.close();
+  }
 });

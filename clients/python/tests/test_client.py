@@ -29,6 +29,7 @@ from admission.v1.types_pb2 import (
     SLOT_KIND_SHARED,
     DailyCap,
 )
+from tests.proxy import Proxy
 from tests.server import Server
 
 TIMEOUT = 10  # seconds; every wait below ends far sooner unless something is broken
@@ -219,6 +220,24 @@ class AdmissionClientTest(unittest.TestCase):
         self.stub.Release(ReleaseRequest(org_id=self.org, call_id="call-1"))
 
         self.assertEqual("call-2", waiting.result(TIMEOUT).call_id)
+
+    def test_a_broken_wait_stream_is_reopened_and_the_dispatch_still_arrives(self):
+        server.put_org(self.org, 1)
+        proxy = Proxy(int(server.target.rsplit(":", 1)[1]))
+        self.addCleanup(proxy.close)
+        channel = grpc.insecure_channel(proxy.target)
+        self.addCleanup(channel.close)
+        self.admission.close()
+        self.admission = AdmissionClient(channel)
+        waiting, holds = self.hold_call_2()
+
+        proxy.cut()
+        time.sleep(1)  # the stream broke and was reopened: its first event repeats the hold
+        self.assertFalse(waiting.done())
+        self.stub.Release(ReleaseRequest(org_id=self.org, call_id="call-1"))
+
+        self.assertEqual("call-2", waiting.result(TIMEOUT).call_id)
+        self.assertEqual(1, len(holds), "the repeated hold is not reported again")
 
 
 if __name__ == "__main__":
