@@ -2,13 +2,14 @@
 MVN ?= mvn -B -q
 JAR := server/target/admission-server.jar
 
-.PHONY: build test test-slow lint run clean tools bench-startup screenshot dist
+.PHONY: build test test-slow lint run clean tools clients bench-startup screenshot dist
 
 build:
 	$(MVN) install -DskipTests
 
-# Every test that is not tagged slow, soak or bench, then the README walk-through; well under 15 minutes.
-# Ends with one line: tests passed, failed and skipped across every module, and each scripted check.
+# Every test that is not tagged slow, soak or bench, the README walk-through, the Python and Node
+# clients against the server jar, and the tarball; well under 15 minutes. Ends with one line:
+# tests passed, failed and skipped across every module, and each scripted check.
 test: tools
 	MVN="$(MVN)" scripts/test.sh
 
@@ -24,6 +25,11 @@ lint: tools
 
 tools:
 	scripts/install-tools.sh
+
+# Python and Node stubs of admission.v1 (buf.gen.yaml) into git-ignored folders under clients/;
+# installs Debian's protoc and Python gRPC, and the Node packages of clients/node, when missing.
+clients:
+	scripts/gen-clients.sh
 
 # Builds the server and starts it with the demo config: gRPC on 127.0.0.1:50051, the web page on http://127.0.0.1:8080/.
 run: build
@@ -43,7 +49,7 @@ dist: build
 
 clean:
 	$(MVN) clean
-	rm -rf data
+	rm -rf data clients/python/admission/v1 clients/node/gen
 
 # ---- Benchmarks (issue 5; bench/, docs/BENCHMARKS.md). Never part of `make test`. ----------
 .PHONY: bench bench-quick
