@@ -1,6 +1,8 @@
 package io.admission.server;
 
 import io.admission.server.audit.AuditLog;
+import io.admission.server.auth.AccessControl;
+import io.admission.server.auth.Tokens;
 import io.admission.server.config.ConfigFile;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
@@ -90,6 +92,31 @@ public final class Main implements Callable<Integer> {
           + " metrics API is then a no-op.")
   String metrics;
 
+  @Option(names = "--auth", paramLabel = "FILE",
+      description = "Require a token of every caller: one a line, \"<sha256 hex of the token>"
+          + " <role> [label]\", # comments. Roles: admin; org:<org_id> (AdmissionService and"
+          + " reads of that org); monitor:<org_id> or monitor:* (AdmissionMonitorService and the"
+          + " web page, read only). Clients send \"authorization: Bearer <token>\"; the audit log"
+          + " names the label. Re-read on SIGHUP (a bad file then keeps the tokens in use).")
+  Path auth;
+
+  @Option(names = "--insecure",
+      description = "Serve a non-loopback --listen, --http or --metrics without --auth, where"
+          + " anyone who reaches the port is admin. Without it such a start is refused.")
+  boolean insecure;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "PEM certificate chain: serve gRPC and the web page over TLS (with --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE",
+      description = "PEM CA certificate(s): require a client certificate it signed (mutual TLS)"
+          + " on gRPC and the web page; the audit log names its subject when no token does.")
+  Path tlsClientCa;
+
   @Option(names = "--audit-retention", paramLabel = "DURATION", defaultValue = "7d",
       converter = DurationOption.class,
       description = "How long the audit log keeps events, e.g. 12h, 7d, 30d (default ${DEFAULT-VALUE}).")
@@ -143,6 +170,9 @@ public final class Main implements Callable<Integer> {
       return CANNOT_START;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "admission-shutdown"));
+    if (running.access.enabled()) {
+      reloadOnHangUp(running.access);
+    }
     running.awaitTermination();
     return 0;
   }
@@ -161,6 +191,53 @@ public final class Main implements Callable<Integer> {
     if (configApply && config == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--config-apply needs --config FILE");
     }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (tlsClientCa != null && tlsCert == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS");
+    }
+  }
+
+  /**
+   * The secure default: without {@code --auth} every caller is admin, so the server serves only
+   * loopback addresses unless the operator says {@code --insecure}.
+   */
+  private void checkExposure() throws CannotStart {
+    if (auth != null || insecure) {
+      return;
+    }
+    exposed("--listen", listen, address);
+    exposed("--http", http, httpAddress);
+    exposed("--metrics", metrics, metricsAddress);
+  }
+
+  private static void exposed(String option, String hostPort, InetSocketAddress a) throws CannotStart {
+    if (a != null && (a.isUnresolved() || !a.getAddress().isLoopbackAddress())) {
+      throw new CannotStart(option + " " + hostPort + ": not a loopback address, and without --auth"
+          + " anyone who reaches it is admin; give --auth FILE (tokens), or --insecure to serve it"
+          + " so anyway", null);
+    }
+  }
+
+  private AccessControl loadAccess() throws CannotStart {
+    if (auth == null) {
+      return AccessControl.off();
+    }
+    try {
+      return AccessControl.load(auth);
+    } catch (Tokens.Invalid e) {
+      throw new CannotStart("--auth " + e.getMessage(), e);
+    }
+  }
+
+  /** SIGHUP re-reads the --auth file, as daemons re-read their configuration. */
+  private static void reloadOnHangUp(AccessControl access) {
+    if (!HangUp.onSignal(access::reload)) {
+      LOG.log(Level.WARNING, "--auth is read only at start: SIGHUP cannot be handled here");
+    }
   }
 
   /**
@@ -172,6 +249,9 @@ public final class Main implements Callable<Integer> {
     if (address == null) {
       checkOptions(); // tests call start() without call()
     }
+    checkExposure();
+    AccessControl access = loadAccess();
+    ServerTls tls = tlsCert == null ? null : ServerTls.load(tlsCert, tlsKey, tlsClientCa);
     Commands.ApplyConfig setup = loadConfig();
     checkFree("--listen", listen, address);
     checkFree("--http", http, httpAddress);
@@ -180,6 +260,8 @@ public final class Main implements Callable<Integer> {
       throw new CannotStart("--data-dir " + dataDir + ": is a file, not a directory", null);
     }
     Running running = new Running();
+    running.access = access;
+    running.tls = tls;
     boolean started = false;
     try {
       boot(running, setup);
@@ -202,12 +284,17 @@ public final class Main implements Callable<Integer> {
     Commands.ApplyConfig apply = configToApply(setup, state);
     running.audit = openAudit();
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
+    if (running.tls != null) {
+      builder.sslContext(running.tls.grpc());
+    }
+    // Without --auth the interceptor is still needed with client certificates: it names the actor.
+    AccessControl access = running.access.enabled() || tlsClientCa != null ? running.access : null;
     EventLoop loop = startLoop(running, state.engine(), builder);
     if (apply != null) {
       apply(loop, apply); // before the port opens: no client sees the state without it
     }
     Server server = running.telemetry
-        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit))
+        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access))
         .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
         .build();
     running.server = bind("--listen", listen, server::start);
@@ -216,7 +303,8 @@ public final class Main implements Callable<Integer> {
       running.health.setStatus(name, ServingStatus.SERVING);
     }
     if (httpAddress != null) {
-      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop));
+      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, running.access,
+          running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates())));
     }
     announce(running);
   }
@@ -266,12 +354,21 @@ public final class Main implements Callable<Integer> {
   private void announce(Running running) {
     PrintWriter out = spec.commandLine().getOut();
     if (running.web != null) {
-      out.println("admission: web page at http://" + http.substring(0, http.lastIndexOf(':'))
+      out.println("admission: web page at " + (running.tls == null ? "http" : "https") + "://"
+          + http.substring(0, http.lastIndexOf(':'))
           + ":" + running.web.address().getPort() + "/");
     }
     if (running.telemetry.enabled()) {
       out.println("admission: metrics at http://" + metrics + "/metrics");
     }
+    if (running.access.enabled()) {
+      out.println("admission: --auth " + auth + ": callers need a token");
+    }
+    if (running.tls != null) {
+      out.println("admission: TLS on gRPC" + (running.web == null ? "" : " and the web page")
+          + (running.tls.clientCertificates() ? "; client certificates required" : ""));
+    }
+    // Last, and alone on its line: scripts and tests read the port from it.
     out.println("admission: listening on " + address.getHostString() + ":" + running.port());
     out.flush();
   }

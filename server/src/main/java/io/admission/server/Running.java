@@ -1,6 +1,7 @@
 package io.admission.server;
 
 import io.admission.server.audit.AuditLog;
+import io.admission.server.auth.AccessControl;
 import io.admission.server.http.WebServer;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
@@ -25,6 +26,10 @@ final class Running implements AutoCloseable {
   HealthStatusManager health;
   Server server;
   WebServer web;
+  /** Who may do what; {@link AccessControl#off} without --auth. */
+  AccessControl access = AccessControl.off();
+  /** Null without --tls-cert. */
+  ServerTls tls;
 
   /** The gRPC port (the real one when 0 was asked for). */
   int port() {

@@ -57,6 +57,19 @@ class ArchitectureTest {
   }
 
   @Test
+  void accessControlKnowsNoServiceAndTheLoopKnowsNoCaller() {
+    // One check for gRPC and the web page alike: it reads requests, never the services behind them.
+    noClasses().that().resideInAPackage("..auth..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.admission.server.grpc..", "io.admission.server.http..", "io.admission.server.loop..",
+            "io.admission.server.engine..", "io.admission.server.journal..")
+        .check(classes);
+    noClasses().that().resideInAnyPackage("..loop..", "..engine..", "..journal..")
+        .should().dependOnClassesThat().resideInAPackage("io.admission.server.auth..")
+        .check(classes);
+  }
+
+  @Test
   void onlyTheEntryPointDependsOnTheGrpcEdge() {
     // Journal, config, audit and http share the proto <-> command mapping in api, never grpc.
     noClasses().that().resideOutsideOfPackages("io.admission.server.grpc..")

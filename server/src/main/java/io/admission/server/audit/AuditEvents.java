@@ -25,14 +25,18 @@ final class AuditEvents {
   /** Adds the events {@code observed} stands for to {@code out}: none, or one (one per org for a config). */
   void convert(Observed observed, List<AuditEvent.Builder> out) {
     if (observed instanceof Observed.Applied a && a.result() instanceof Results.ConfigApplied c) {
+      int first = out.size();
       configApplied(c, a.now(), out);
+      for (int i = first; i < out.size(); i++) {
+        out.get(i).setActor(a.actor());
+      }
       return;
     }
     AuditEvent.Builder event = observed instanceof Observed.Applied a
         ? applied(a.command(), a.result(), a.now())
         : happened(((Observed.Happened) observed).event(), observed.now());
     if (event != null) {
-      out.add(event);
+      out.add(event.setActor(observed.actor()));
     }
   }
 

@@ -23,17 +23,17 @@ final class AuditRecorder implements LoopObserver {
   }
 
   @Override
-  public void applied(Commands.Command<?> command, Object result, long now) {
+  public void applied(Commands.Command<?> command, Object result, long now, String actor) {
     if (result instanceof Rejection || command instanceof Commands.Renew
         || command instanceof Commands.Release || command instanceof Commands.Tick) {
       return;
     }
-    turn.add(new Observed.Applied(command, result, now));
+    turn.add(new Observed.Applied(command, result, now, actor));
   }
 
   @Override
-  public void event(Event event, long now) {
-    turn.add(new Observed.Happened(event, now));
+  public void event(Event event, long now, String actor) {
+    turn.add(new Observed.Happened(event, now, actor));
   }
 
   @Override

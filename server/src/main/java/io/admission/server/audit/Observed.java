@@ -12,9 +12,21 @@ sealed interface Observed {
   /** The loop's time of the turn. */
   long now();
 
+  /** Who asked for the change, or caused it; empty for the server's own work. */
+  String actor();
+
   /** A command and what the engine answered. */
-  record Applied(Commands.Command<?> command, Object result, long now) implements Observed {}
+  record Applied(Commands.Command<?> command, Object result, long now, String actor)
+      implements Observed {
+    Applied(Commands.Command<?> command, Object result, long now) {
+      this(command, result, now, "");
+    }
+  }
 
   /** Something the engine emitted. */
-  record Happened(Event event, long now) implements Observed {}
+  record Happened(Event event, long now, String actor) implements Observed {
+    Happened(Event event, long now) {
+      this(event, now, "");
+    }
+  }
 }

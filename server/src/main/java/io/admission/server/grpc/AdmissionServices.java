@@ -1,6 +1,8 @@
 package io.admission.server.grpc;
 
 import io.admission.server.audit.AuditReader;
+import io.admission.server.auth.AccessControl;
+import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.loop.EventLoop;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
@@ -30,9 +32,21 @@ public final class AdmissionServices {
   }
 
   /** The same, with {@code audit} behind AdmissionMonitorService.ListEvents (null: none). */
-  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(
       T builder, EventLoop loop, HealthStatusManager health, AuditReader audit) {
+    return addTo(builder, loop, health, audit, null);
+  }
+
+  /**
+   * The same, every call checked by {@code access} ({@link AccessInterceptor}; null: none, every
+   * caller is admin).
+   */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
+  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+      HealthStatusManager health, AuditReader audit, AccessControl access) {
+    if (access != null) {
+      builder.intercept(new AccessInterceptor(access));
+    }
     return builder
         .addService(new AdmissionGrpcService(loop))
         .addService(new AdminGrpcService(loop))

@@ -1,6 +1,7 @@
 package io.admission.server.grpc;
 
 import io.admission.server.api.InvalidRequest;
+import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Rejection;
 import io.admission.server.loop.EventLoop;
@@ -31,7 +32,7 @@ final class Answers {
       observer.onError(StatusMapper.invalid(e));
       return;
     }
-    if (!loop.submit(command, reply(observer, map))) {
+    if (!loop.submit(command, AccessInterceptor.actor(), reply(observer, map))) {
       observer.onError(StatusMapper.busy());
     }
   }

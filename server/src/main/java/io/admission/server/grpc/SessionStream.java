@@ -7,6 +7,7 @@ import io.admission.server.engine.Commands;
 import io.admission.server.engine.Event;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
+import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
 import io.admission.server.loop.Watcher;
@@ -116,7 +117,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
         }
       }
     };
-    if (!loop.submitWatching(command, reply, this)) {
+    if (!loop.submitWatching(command, AccessInterceptor.actor(), reply, this)) {
       forget(call);
       answer(id, StatusMapper.busy(), "");
     }
@@ -131,7 +132,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       answer(id, StatusMapper.invalid(e), e.field());
       return;
     }
-    if (!loop.submit(command, new Answer<>(id, map))) {
+    if (!loop.submit(command, AccessInterceptor.actor(), new Answer<>(id, map))) {
       answer(id, StatusMapper.busy(), "");
     }
   }

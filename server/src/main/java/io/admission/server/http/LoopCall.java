@@ -30,9 +30,10 @@ final class LoopCall {
     }
   }
 
-  static <R> R command(EventLoop loop, Commands.Command<R> command) throws Unavailable {
+  /** Runs {@code command} on behalf of {@code actor} (whom the audit log names). */
+  static <R> R command(EventLoop loop, Commands.Command<R> command, String actor) throws Unavailable {
     CompletableFuture<R> answer = new CompletableFuture<>();
-    if (!loop.submit(command, Reply.into(answer))) {
+    if (!loop.submit(command, actor, Reply.into(answer))) {
       throw busy();
     }
     return await(answer);

@@ -3,6 +3,18 @@ package io.admission.server.http;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import io.admission.server.auth.Access;
+import io.admission.server.auth.AccessControl;
+import io.admission.server.auth.Caller;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
@@ -50,7 +62,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET  /                                      the page (one HTML file: markup, CSS, script)
- * GET  /api/orgs                              ListOrgsResponse JSON, every org, for the picker
+ * GET  /api/me                                {"auth": bool, "role": ..., "actor": ...}: what the page may show
+ * GET  /api/orgs                              ListOrgsResponse JSON, the orgs the caller may read, for the picker
  * GET  /api/orgs/{org}/status                 GetOrgStatusResponse JSON, once
  * GET  /api/orgs/{org}/settings               GetOrgResponse JSON: the org's settings, for the edit form
  * GET  /api/orgs/{org}/events                 server-sent events: one OrgStatus JSON per data line
@@ -69,10 +82,15 @@ import java.util.regex.Pattern;
  * waits for them). Each open event stream holds one of them; at most {@link #MAX_STREAMS} are
  * open at once, so ordinary requests always find a thread.
  *
- * <p>No authentication, like the admin gRPC API: bind it to loopback or a trusted network. A
- * request whose Host header is neither an IP literal, {@code localhost} nor the host it was
- * started with is refused (a DNS-rebinding page cannot use it), and a change must be a JSON POST
- * (which a foreign page cannot send without a CORS preflight this server never grants).
+ * <p>Access control is the gRPC API's ({@link AccessControl}, the same roles and the same
+ * answers): with {@code --auth}, every {@code /api/} request needs {@code Authorization: Bearer
+ * <token>} — or, for the event stream, which a browser's EventSource opens without headers, the
+ * query parameter {@code access_token=<token>} (RFC 6750). Reads of an org need a role that may
+ * monitor it, changes need admin; 401 UNAUTHENTICATED and 403 PERMISSION_DENIED otherwise. The page
+ * itself holds no data and is served to anyone; it asks for the token. Besides, a request whose
+ * Host header is neither an IP literal, {@code localhost} nor the host it was started with is
+ * refused (a DNS-rebinding page cannot use it), and a change must be a JSON POST (which a foreign
+ * page cannot send without a CORS preflight this server never grants).
  */
 public final class WebServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(WebServer.class.getName());
@@ -92,20 +110,33 @@ public final class WebServer implements AutoCloseable {
   private final Page page;
   private final Semaphore streamSlots = new Semaphore(MAX_STREAMS);
   private final Set<OrgEventStream> streams = ConcurrentHashMap.newKeySet();
+  private final AccessControl access;
+  private final String scheme;
+
+  /** HTTPS: the server's context and whether a client must present a certificate. */
+  public record Tls(SSLContext context, boolean clientCertificates) {}
 
   private WebServer(EventLoop loop, HttpServer server, ExecutorService threads, String boundHost,
-      Page page) {
+      Page page, AccessControl access, String scheme) {
     this.loop = loop;
     this.server = server;
     this.threads = threads;
     this.boundHost = boundHost;
     this.page = page;
+    this.access = access;
+    this.scheme = scheme;
   }
 
-  /** Binds {@code address} (port 0 picks a free one) and starts serving. */
+  /** Binds {@code address} (port 0 picks a free one) and starts serving, to anyone, over HTTP. */
   public static WebServer start(InetSocketAddress address, EventLoop loop) throws IOException {
+    return start(address, loop, AccessControl.off(), null);
+  }
+
+  /** The same, checking callers with {@code access}, over HTTPS unless {@code tls} is null. */
+  public static WebServer start(InetSocketAddress address, EventLoop loop, AccessControl access,
+      Tls tls) throws IOException {
     Page page = Page.load();
-    HttpServer server = HttpServer.create(address, 0);
+    HttpServer server = tls == null ? HttpServer.create(address, 0) : https(address, tls);
     AtomicInteger n = new AtomicInteger();
     int size = MAX_STREAMS + SPARE_THREADS;
     ExecutorService threads = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
@@ -115,10 +146,24 @@ public final class WebServer implements AutoCloseable {
           return t;
         });
     server.setExecutor(threads);
-    WebServer web = new WebServer(loop, server, threads, address.getHostString(), page);
+    WebServer web = new WebServer(loop, server, threads, address.getHostString(), page, access,
+        tls == null ? "http" : "https");
     server.createContext("/", web::handle);
     server.start();
     return web;
+  }
+
+  private static HttpsServer https(InetSocketAddress address, Tls tls) throws IOException {
+    HttpsServer server = HttpsServer.create(address, 0);
+    server.setHttpsConfigurator(new HttpsConfigurator(tls.context()) {
+      @Override
+      public void configure(HttpsParameters params) {
+        SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
+        ssl.setNeedClientAuth(tls.clientCertificates());
+        params.setSSLParameters(ssl);
+      }
+    });
+    return server;
   }
 
   /** The bound address, with the real port when 0 was asked for. */
@@ -149,7 +194,18 @@ public final class WebServer implements AutoCloseable {
             "this server answers only requests addressed to its IP, localhost or " + boundHost);
         return;
       }
-      route(ex, segments(ex.getRequestURI().getRawPath()));
+      List<String> path = segments(ex.getRequestURI().getRawPath());
+      if (path.isEmpty() || !path.get(0).equals("api")) {
+        route(ex, path, null); // the page: it holds no data, and asks for the token
+        return;
+      }
+      Caller caller = access.caller(authorization(ex), certificateSubject(ex));
+      if (caller == null) {
+        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        sendError(ex, 401, "UNAUTHENTICATED", AccessControl.UNAUTHENTICATED);
+        return;
+      }
+      route(ex, path, caller);
     } catch (InvalidRequest e) {
       quietly(() -> sendJson(ex, 400, Json.error(e)));
     } catch (LoopCall.Unavailable e) {
@@ -157,14 +213,14 @@ public final class WebServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "web client went away", e);
     } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "web request failed: " + ex.getRequestURI(), e);
+      LOG.log(Level.ERROR, "web request failed: " + ex.getRequestURI().getRawPath(), e); // no token
       quietly(() -> sendError(ex, 500, "INTERNAL", "internal error: " + e));
     } finally {
       ex.close();
     }
   }
 
-  private void route(HttpExchange ex, List<String> path)
+  private void route(HttpExchange ex, List<String> path, Caller caller)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     int n = path.size();
     if (n == 0 || (n == 1 && path.get(0).equals("index.html"))) {
@@ -173,13 +229,20 @@ public final class WebServer implements AutoCloseable {
       }
       return;
     }
-    if (n < 2 || !path.get(0).equals("api") || !path.get(1).equals("orgs")) {
+    if (caller != null && n == 2 && path.get(1).equals("me")) {
+      if (allow(ex, "GET")) {
+        sendJson(ex, 200, "{\"auth\":" + access.enabled() + ",\"role\":" + Json.quote(caller.role().toString())
+            + ",\"actor\":" + Json.quote(caller.actor()) + "}");
+      }
+      return;
+    }
+    if (caller == null || n < 2 || !path.get(1).equals("orgs")) {
       notFound(ex);
       return;
     }
     if (n == 2) {
       if (allow(ex, "GET")) {
-        listOrgs(ex);
+        listOrgs(ex, caller);
       }
       return;
     }
@@ -187,6 +250,16 @@ public final class WebServer implements AutoCloseable {
     List<String> rest = path.subList(3, n);
     boolean removeAgent = rest.size() == 3 && rest.get(0).equals("agents") && rest.get(2).equals("remove");
     String action = rest.size() == 1 ? rest.get(0) : removeAgent ? "remove" : "";
+    Access asked = switch (action) {
+      case "status", "events" -> Access.MONITOR;
+      case "settings" -> Access.READ_ORG;
+      default -> Access.ADMIN;
+    };
+    if (!asked.allows(caller.role(), orgId)) {
+      sendError(ex, 403, "PERMISSION_DENIED", AccessControl.PERMISSION_DENIED);
+      return;
+    }
+    String actor = caller.actor();
     switch (action) {
       case "status" -> {
         if (allow(ex, "GET")) {
@@ -200,12 +273,12 @@ public final class WebServer implements AutoCloseable {
       }
       case "reservations" -> {
         if (allow(ex, "POST") && jsonPost(ex)) {
-          setReservation(ex, orgId);
+          setReservation(ex, orgId, actor);
         }
       }
       case "remove" -> {
         if (allow(ex, "POST") && jsonPost(ex)) {
-          removeAgent(ex, orgId, Requests.id("agent_id", rest.get(1)));
+          removeAgent(ex, orgId, Requests.id("agent_id", rest.get(1)), actor);
         }
       }
       case "settings" -> {
@@ -215,12 +288,12 @@ public final class WebServer implements AutoCloseable {
       }
       case "update" -> {
         if (allow(ex, "POST") && jsonPost(ex)) {
-          updateOrg(ex, orgId);
+          updateOrg(ex, orgId, actor);
         }
       }
       case "delete" -> {
         if (allow(ex, "POST") && jsonPost(ex)) {
-          deleteOrg(ex, orgId);
+          deleteOrg(ex, orgId, actor);
         }
       }
       default -> notFound(ex);
@@ -240,14 +313,16 @@ public final class WebServer implements AutoCloseable {
     send(ex, 200, "text/html; charset=utf-8", page.html);
   }
 
-  private void listOrgs(HttpExchange ex) throws IOException, LoopCall.Unavailable {
+  /** The orgs {@code caller} may read: all for admin and monitor:*, its own org otherwise. */
+  private void listOrgs(HttpExchange ex, Caller caller) throws IOException, LoopCall.Unavailable {
     ListOrgsResponse.Builder b = ListOrgsResponse.newBuilder();
     String after = "";
     do {
       String from = after;
       Results.AdminResult result = LoopCall.read(loop, (engine, now) -> engine.listOrgs(from, ORG_PAGE));
       Results.OrgPage page = (Results.OrgPage) result;
-      page.orgs().forEach(o -> b.addOrgs(Responses.org(o)));
+      page.orgs().stream().filter(o -> Access.MONITOR.allows(caller.role(), o.orgId()))
+          .forEach(o -> b.addOrgs(Responses.org(o)));
       after = page.nextPageToken();
     } while (!after.isEmpty() && b.getOrgsCount() < MAX_ORGS_LISTED);
     sendJson(ex, 200, Json.print(b.build()));
@@ -297,14 +372,14 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  private void setReservation(HttpExchange ex, String orgId)
+  private void setReservation(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     SetReservationRequest.Builder request = Json.parse(body(ex), SetReservationRequest.newBuilder());
     if (!request.getOrgId().isEmpty() && !request.getOrgId().equals(orgId)) {
       throw new InvalidRequest("org_id", "must be empty or the org of the URL, " + orgId);
     }
     Results.AdminResult result =
-        LoopCall.command(loop, Requests.setReservation(request.setOrgId(orgId).build()));
+        LoopCall.command(loop, Requests.setReservation(request.setOrgId(orgId).build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -317,9 +392,9 @@ public final class WebServer implements AutoCloseable {
         .build()));
   }
 
-  private void removeAgent(HttpExchange ex, String orgId, String agentId)
+  private void removeAgent(HttpExchange ex, String orgId, String agentId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.command(loop, Requests.removeAgent(orgId, agentId));
+    Results.AdminResult result = LoopCall.command(loop, Requests.removeAgent(orgId, agentId), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -342,7 +417,7 @@ public final class WebServer implements AutoCloseable {
   }
 
   /** The page sends only the fields the operator changed; the loop merges them at apply time. */
-  private void updateOrg(HttpExchange ex, String orgId)
+  private void updateOrg(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     UpdateOrgRequest.Builder request = Json.parse(body(ex), UpdateOrgRequest.newBuilder());
     String bodyOrg = request.getOrg().getOrgId();
@@ -350,7 +425,7 @@ public final class WebServer implements AutoCloseable {
       throw new InvalidRequest("org.org_id", "must be empty or the org of the URL, " + orgId);
     }
     request.getOrgBuilder().setOrgId(orgId);
-    Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()));
+    Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -359,9 +434,9 @@ public final class WebServer implements AutoCloseable {
         .setOrg(Responses.org(((Results.OrgUpdated) result).after())).build()));
   }
 
-  private void deleteOrg(HttpExchange ex, String orgId)
+  private void deleteOrg(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(orgId));
+    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(orgId), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -371,6 +446,40 @@ public final class WebServer implements AutoCloseable {
   }
 
   // ---- Request checks ---------------------------------------------------------------------
+
+  /**
+   * The Authorization header, or for a browser's EventSource (which cannot set headers) the
+   * {@code access_token} query parameter, as a bearer credential.
+   */
+  private static String authorization(HttpExchange ex) {
+    String header = ex.getRequestHeaders().getFirst("Authorization");
+    if (header != null) {
+      return header;
+    }
+    String query = ex.getRequestURI().getRawQuery();
+    if (query == null) {
+      return null;
+    }
+    for (String pair : query.split("&")) {
+      if (pair.startsWith("access_token=")) {
+        return "Bearer " + URLDecoder.decode(pair.substring("access_token=".length()), StandardCharsets.UTF_8);
+      }
+    }
+    return null;
+  }
+
+  private static String certificateSubject(HttpExchange ex) {
+    if (!(ex instanceof HttpsExchange https)) {
+      return null;
+    }
+    try {
+      Certificate[] chain = https.getSSLSession().getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x
+          ? x.getSubjectX500Principal().getName() : null;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
 
   /** Answers 405 and returns false unless the request uses {@code method}. */
   private static boolean allow(HttpExchange ex, String method) throws IOException {
@@ -386,7 +495,7 @@ public final class WebServer implements AutoCloseable {
    * A change must come as JSON, and from this server's own page when a browser sends it: a
    * cross-origin page can send neither that content type nor a matching Origin.
    */
-  private static boolean jsonPost(HttpExchange ex) throws IOException {
+  private boolean jsonPost(HttpExchange ex) throws IOException {
     String type = ex.getRequestHeaders().getFirst("Content-Type");
     if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       sendError(ex, 415, "INVALID_ARGUMENT", "the body must be JSON (Content-Type: application/json)");
@@ -394,7 +503,7 @@ public final class WebServer implements AutoCloseable {
     }
     String origin = ex.getRequestHeaders().getFirst("Origin");
     String host = ex.getRequestHeaders().getFirst("Host");
-    if (origin != null && !origin.equals("http://" + host)) {
+    if (origin != null && !origin.equals(scheme + "://" + host)) {
       sendError(ex, 403, "PERMISSION_DENIED", "changes are accepted only from this server's own page");
       return false;
     }

@@ -65,15 +65,21 @@ public final class EventLoop implements AutoCloseable {
     default Commands.Command<?> command() {
       return null;
     }
+
+    /** Who asked for it, for the audit log: empty for the server's own work. */
+    default String actor() {
+      return "";
+    }
   }
 
   /** A task that applies {@code command}; {@code then} runs after it, given the result. */
   private record Applying<R>(
-      EventLoop loop, Commands.Command<R> command, Reply<? super R> reply, Consumer<R> then)
+      EventLoop loop, Commands.Command<R> command, String actor, Reply<? super R> reply,
+      Consumer<R> then)
       implements Task {
     @Override
     public void run(long now, Outgoing out) {
-      R result = loop.apply(command, reply, now, out);
+      R result = loop.apply(command, actor, reply, now, out);
       if (then != null) {
         then.accept(result);
       }
@@ -145,7 +151,15 @@ public final class EventLoop implements AutoCloseable {
    * RESOURCE_EXHAUSTED); {@code reply} is then never called.
    */
   public <R> boolean submit(Commands.Command<R> command, Reply<? super R> reply) {
-    return inbox.offer(new Applying<>(this, command, reply, null));
+    return submit(command, "", reply);
+  }
+
+  /**
+   * The same, on behalf of {@code actor} (who the audit log names for the change and for what it
+   * causes). The actor is not part of the command: the log and the engine never see it.
+   */
+  public <R> boolean submit(Commands.Command<R> command, String actor, Reply<? super R> reply) {
+    return inbox.offer(new Applying<>(this, command, actor, reply, null));
   }
 
   /**
@@ -155,7 +169,13 @@ public final class EventLoop implements AutoCloseable {
    */
   public boolean submitWatching(
       Commands.Acquire command, Reply<? super Results.AcquireResult> reply, Watcher watcher) {
-    return inbox.offer(new Applying<>(this, command, reply, result -> {
+    return submitWatching(command, "", reply, watcher);
+  }
+
+  /** The same, on behalf of {@code actor} (see {@link #submit(Commands.Command, String, Reply)}). */
+  public boolean submitWatching(Commands.Acquire command, String actor,
+      Reply<? super Results.AcquireResult> reply, Watcher watcher) {
+    return inbox.offer(new Applying<>(this, command, actor, reply, result -> {
       if (result instanceof Results.Held) {
         watchers.add(command.orgId(), command.callId(), watcher);
       }
@@ -167,7 +187,8 @@ public final class EventLoop implements AutoCloseable {
    * The command is in the log before the engine sees it, so that a command that throws is there
    * for a restart to name; one the engine refuses changed nothing and is taken back.
    */
-  private <R> R apply(Commands.Command<R> command, Reply<? super R> reply, long now, Outgoing out) {
+  private <R> R apply(
+      Commands.Command<R> command, String actor, Reply<? super R> reply, long now, Outgoing out) {
     IOException stopped = logFailure;
     if (stopped != null) {
       IOException refused = new IOException("the server stopped applying commands earlier ("
@@ -203,7 +224,7 @@ public final class EventLoop implements AutoCloseable {
     }
     orgWatchers.touched(command.orgId());
     out.onDurable.add(() -> { // one task per command: this is the hot path
-      notify(o -> o.applied(command, result, now));
+      notify(o -> o.applied(command, result, now, actor));
       reply.ok(result);
     });
     return result;
@@ -394,12 +415,12 @@ public final class EventLoop implements AutoCloseable {
     Outgoing out = new Outgoing();
     if (now >= engine.nextDeadline() && logFailure == null) {
       new Commands.Tick().applyTo(engine, now);
-      collectEvents(out);
+      collectEvents(out, "");
     }
     readAhead();
     for (Task task : batch) {
       task.run(now, out);
-      collectEvents(out);
+      collectEvents(out, task.actor());
     }
     batch.clear();
     orgWatchers.publish(engine, now, out.onDurable);
@@ -468,12 +489,15 @@ public final class EventLoop implements AutoCloseable {
     batchCommands.clear();
   }
 
-  /** Events go to the streams registered when they happened, after the turn is durable. */
-  private void collectEvents(Outgoing out) {
+  /**
+   * Events go to the streams registered when they happened, after the turn is durable. Observers
+   * learn whose request caused them ({@code actor}; empty for what time did).
+   */
+  private void collectEvents(Outgoing out, String actor) {
     for (Event event : engine.drainEvents()) {
       orgWatchers.touched(event.orgId());
       long at = lastNow;
-      out.onDurable.add(() -> notify(o -> o.event(event, at)));
+      out.onDurable.add(() -> notify(o -> o.event(event, at, actor)));
       for (Watcher w : watchers.recipients(event)) {
         out.onDurable.add(() -> w.event(event));
       }

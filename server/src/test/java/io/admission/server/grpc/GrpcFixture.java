@@ -9,6 +9,8 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import com.google.rpc.BadRequest;
+import io.admission.server.audit.AuditLog;
+import io.admission.server.auth.AccessControl;
 import io.admission.server.engine.Engine;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
@@ -96,6 +98,8 @@ final class GrpcFixture implements AutoCloseable {
   final ManualClock clock = new ManualClock(T0);
   final EventLoop loop = new EventLoop(new Engine(), CommandLog.NONE, clock, 1024);
   final HealthStatusManager health = new HealthStatusManager();
+  /** The audit log behind ListEvents; null unless the fixture was made with access control. */
+  final AuditLog audit;
   final Server server;
   final ManagedChannel channel;
   final AdmissionServiceGrpc.AdmissionServiceFutureStub admission;
@@ -104,9 +108,18 @@ final class GrpcFixture implements AutoCloseable {
   final AdmissionMonitorServiceGrpc.AdmissionMonitorServiceFutureStub monitor;
 
   GrpcFixture() {
+    this(null);
+  }
+
+  /** Every call checked by {@code access} (null: none), with an audit log in memory. */
+  GrpcFixture(AccessControl access) {
+    audit = access == null ? null : AuditLog.inMemory(AuditLog.Options.DEFAULT, InstantSource.system());
+    if (audit != null) {
+      loop.observe(audit.recorder());
+    }
     String name = InProcessServerBuilder.generateName();
     try {
-      server = AdmissionServices.addTo(InProcessServerBuilder.forName(name), loop, health)
+      server = AdmissionServices.addTo(InProcessServerBuilder.forName(name), loop, health, audit, access)
           .directExecutor()
           .build()
           .start();
@@ -125,6 +138,13 @@ final class GrpcFixture implements AutoCloseable {
     channel.shutdownNow();
     server.shutdownNow();
     loop.close();
+    if (audit != null) {
+      try {
+        audit.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 
   // ---- Time and stepping ------------------------------------------------------------------
