@@ -4,6 +4,7 @@ import io.admission.v1.AcquireRequest;
 import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceStub;
+import io.grpc.CallCredentials;
 import io.admission.v1.Hold;
 import io.admission.v1.Lease;
 import io.admission.v1.ReleaseRequest;
@@ -57,16 +58,32 @@ public final class AdmissionClient implements AutoCloseable {
 
   /** A client with its own daemon scheduler thread, shut down by {@link #close()}. */
   public AdmissionClient(Channel channel) {
-    this(channel, newScheduler(), true);
+    this(channel, newScheduler(), true, null);
   }
 
   /** A client whose timers run on {@code scheduler}, which {@link #close()} leaves running. */
   public AdmissionClient(Channel channel, ScheduledExecutorService scheduler) {
-    this(channel, Objects.requireNonNull(scheduler, "scheduler"), false);
+    this(channel, Objects.requireNonNull(scheduler, "scheduler"), false, null);
   }
 
-  private AdmissionClient(Channel channel, ScheduledExecutorService scheduler, boolean owns) {
-    this.stub = AdmissionServiceGrpc.newStub(Objects.requireNonNull(channel, "channel"));
+  /**
+   * A client whose every call carries {@code credentials} (e.g. {@link BearerToken} for a server
+   * started with {@code --auth}), with its own scheduler as {@link #AdmissionClient(Channel)}.
+   */
+  public AdmissionClient(Channel channel, CallCredentials credentials) {
+    this(channel, newScheduler(), true, Objects.requireNonNull(credentials, "credentials"));
+  }
+
+  /** The same, with timers on {@code scheduler}, which {@link #close()} leaves running. */
+  public AdmissionClient(Channel channel, ScheduledExecutorService scheduler, CallCredentials credentials) {
+    this(channel, Objects.requireNonNull(scheduler, "scheduler"), false,
+        Objects.requireNonNull(credentials, "credentials"));
+  }
+
+  private AdmissionClient(Channel channel, ScheduledExecutorService scheduler, boolean owns,
+      CallCredentials credentials) {
+    AdmissionServiceStub plain = AdmissionServiceGrpc.newStub(Objects.requireNonNull(channel, "channel"));
+    this.stub = credentials == null ? plain : plain.withCallCredentials(credentials);
     this.scheduler = scheduler;
     this.ownsScheduler = owns;
     this.renewer = new LeaseRenewer(stub, scheduler);

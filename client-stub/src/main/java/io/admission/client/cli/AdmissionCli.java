@@ -20,7 +20,11 @@ import io.admission.v1.ReleaseRequest;
 import io.admission.v1.RemoveAgentRequest;
 import io.admission.v1.RenewRequest;
 import io.admission.v1.SetReservationRequest;
+import io.admission.client.BearerToken;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -70,8 +74,19 @@ public final class AdmissionCli {
   private CommandSpec spec;
 
   @Option(names = "--server", defaultValue = "127.0.0.1:50051", scope = ScopeType.INHERIT,
-      paramLabel = "HOST:PORT", description = "The server, plaintext (default: ${DEFAULT-VALUE}).")
+      paramLabel = "HOST:PORT", description = "The server, plaintext unless --tls-ca is given (default: ${DEFAULT-VALUE}).")
   private String server;
+
+  @Option(names = "--token", paramLabel = "TOKEN", scope = ScopeType.INHERIT,
+      defaultValue = "${env:ADMISSION_TOKEN}",
+      description = "Bearer token for a server started with --auth (default: the environment"
+          + " variable ADMISSION_TOKEN; prefer it, a command line is visible to other users).")
+  private String token;
+
+  @Option(names = "--tls-ca", paramLabel = "FILE", scope = ScopeType.INHERIT,
+      description = "Connect with TLS, trusting the server's certificate if this PEM CA signed it"
+          + " (a private CA); without it the connection is plaintext.")
+  private java.nio.file.Path tlsCa;
 
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s",
       scope = ScopeType.INHERIT, converter = DurationConverter.class,
@@ -269,9 +284,26 @@ public final class AdmissionCli {
       return givenChannel;
     }
     if (ownChannel == null) {
-      ownChannel = Grpc.newChannelBuilder(server, InsecureChannelCredentials.create()).build();
+      ownChannel = Grpc.newChannelBuilder(server, credentials()).build();
     }
     return ownChannel;
+  }
+
+  /** Plaintext or TLS (--tls-ca), carrying the token (--token, ADMISSION_TOKEN) if there is one. */
+  private ChannelCredentials credentials() {
+    ChannelCredentials channel;
+    if (tlsCa == null) {
+      channel = InsecureChannelCredentials.create();
+    } else {
+      try {
+        channel = TlsChannelCredentials.newBuilder().trustManager(tlsCa.toFile()).build();
+      } catch (java.io.IOException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--tls-ca " + tlsCa + ": " + e.getMessage());
+      }
+    }
+    return token == null || token.isBlank()
+        ? channel : CompositeChannelCredentials.create(channel, new BearerToken(token));
   }
 
   AdmissionServiceBlockingStub admission() {
