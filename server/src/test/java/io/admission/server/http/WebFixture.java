@@ -1,5 +1,6 @@
 package io.admission.server.http;
 
+import io.admission.server.auth.AccessControl;
 import io.admission.server.engine.Engine;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.loop.CommandLog;
@@ -43,6 +44,11 @@ final class WebFixture implements AutoCloseable {
   final AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub monitor;
 
   WebFixture() throws IOException {
+    this(AccessControl.off());
+  }
+
+  /** The web page checks callers with {@code access}; gRPC stays open, for the test to set up. */
+  WebFixture(AccessControl access) throws IOException {
     loop.start();
     grpc = AdmissionServices.addTo(
             NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), loop,
@@ -50,7 +56,7 @@ final class WebFixture implements AutoCloseable {
         .directExecutor()
         .build()
         .start();
-    web = WebServer.start(new InetSocketAddress("127.0.0.1", 0), loop);
+    web = WebServer.start(new InetSocketAddress("127.0.0.1", 0), loop, access, null);
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpc.getPort()).usePlaintext().build();
     admission = AdmissionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);
     admin = AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);

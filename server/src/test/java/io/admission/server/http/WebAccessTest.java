@@ -1,0 +1,125 @@
+package io.admission.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.admission.server.auth.AccessControl;
+import io.admission.v1.CallType;
+import io.admission.v1.Org;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The web page's API under --auth: the gRPC roles, the same answers, the token as header or query. */
+class WebAccessTest {
+  @TempDir Path tmp;
+  private WebFixture f;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  @BeforeEach
+  void start() throws Exception {
+    Path tokens = Files.writeString(tmp.resolve("tokens"), String.join("\n",
+        hash("adm") + " admin ops",
+        hash("wall") + " monitor:acme acme wallboard",
+        hash("sw") + " org:acme acme-switch", ""));
+    f = new WebFixture(AccessControl.load(tokens));
+    f.putOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(5).build());
+    f.putOrg(Org.newBuilder().setOrgId("beta").setConcurrencyLimit(5).build());
+  }
+
+  @AfterEach
+  void close() {
+    f.close();
+  }
+
+  private static String hash(String token) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private HttpResponse<String> get(String path, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(f.url() + path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(String path, String token, String json) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(f.url() + path))
+        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void thePageIsServedToAnyoneButItsDataNeedsAToken() throws Exception {
+    assertEquals(200, get("/", null).statusCode());
+    for (String path : new String[] {"/api/me", "/api/orgs", "/api/orgs/acme/status", "/api/orgs/acme/events"}) {
+      HttpResponse<String> r = get(path, path.endsWith("me") ? "nope" : null);
+      assertEquals(401, r.statusCode(), path);
+      assertTrue(r.body().contains("UNAUTHENTICATED"), r.body());
+    }
+  }
+
+  @Test
+  void aMonitorTokenReadsItsOrgOnlyAndChangesNothing() throws Exception {
+    assertEquals("{\"auth\":true,\"role\":\"monitor:acme\",\"actor\":\"acme wallboard\"}", get("/api/me", "wall").body());
+    String orgs = get("/api/orgs", "wall").body();
+    assertTrue(orgs.contains("\"acme\"") && !orgs.contains("\"beta\""), orgs);
+    assertEquals(200, get("/api/orgs/acme/status", "wall").statusCode());
+
+    HttpResponse<String> beta = get("/api/orgs/beta/status", "wall");
+    HttpResponse<String> ghost = get("/api/orgs/ghost/status", "wall");
+    assertEquals(403, beta.statusCode());
+    assertEquals(beta.body(), ghost.body(), "the same words whether the org exists or not");
+    assertTrue(beta.body().contains(AccessControl.PERMISSION_DENIED), beta.body());
+
+    HttpResponse<String> change = post("/api/orgs/acme/reservations", "wall",
+        "{\"agent_id\":\"a\",\"call_type\":\"CALL_TYPE_CHAT\",\"slots\":1}");
+    assertEquals(403, change.statusCode(), change.body());
+    assertEquals(403, post("/api/orgs/acme/reservations", "sw",
+        "{\"agent_id\":\"a\",\"call_type\":\"CALL_TYPE_CHAT\",\"slots\":1}").statusCode(), "org tokens change nothing");
+    assertEquals(0, f.status("acme").getAgentsCount(), "nothing was reserved");
+  }
+
+  @Test
+  void anAdminTokenChangesAndAnOrgTokenReadsItsSettings() throws Exception {
+    assertEquals(200, post("/api/orgs/acme/reservations", "adm",
+        "{\"agent_id\":\"a\",\"call_type\":\"CALL_TYPE_CHAT\",\"slots\":1}").statusCode());
+    assertEquals(1, f.status("acme").getAgentsCount());
+    assertEquals(200, get("/api/orgs/acme/settings", "sw").statusCode());
+    assertEquals(403, get("/api/orgs/beta/settings", "sw").statusCode());
+    assertEquals(403, get("/api/orgs/acme/settings", "wall").statusCode(), "settings are not the monitor's");
+    f.reserve("beta", "b", CallType.CALL_TYPE_CHAT, 1);
+    String all = get("/api/orgs", "adm").body();
+    assertTrue(all.contains("\"acme\"") && all.contains("\"beta\""), all);
+  }
+
+  @Test
+  void theEventStreamTakesTheTokenAsAQueryParameter() throws Exception {
+    HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(
+            URI.create(f.url() + "/api/orgs/acme/events?access_token=wall")).build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    try (InputStream in = stream.body()) {
+      assertEquals(200, stream.statusCode());
+      String first = new String(in.readNBytes(8), StandardCharsets.UTF_8);
+      assertEquals("retry: 2", first);
+    }
+    HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(
+        URI.create(f.url() + "/api/orgs/beta/events?access_token=wall")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(403, wrong.statusCode());
+    assertFalse(wrong.body().contains("wall"));
+  }
+}
