@@ -18,6 +18,7 @@ rm -rf ./*/target/surefire-reports ./*/target/failsafe-reports
 step lint make --no-print-directory lint
 step maven $MVN install
 step walk-through scripts/readme-walkthrough.sh
+step running-safely scripts/readme-safely.sh
 step clients scripts/test-clients.sh
 step dist scripts/check-dist.sh
 /usr/bin/python3 scripts/test-summary.py "$steps"
