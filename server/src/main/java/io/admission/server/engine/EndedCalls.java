@@ -331,8 +331,8 @@ final class EndedCalls {
   private static int maxBytes(EndedCall c) {
     Commands.Acquire r = c.request();
     int chars = r.callId().length() + r.agentId().length() + r.loginId().length()
-        + r.fromNumber().length() + (c.denial() == null ? 0 : c.denial().message().length());
-    return HEADER_BYTES + 3 * chars + 6 * 5 + 8 * 10 + 4;
+        + r.fromNumber().length() + (c.denial() == null ? 0 : figureChars(c.denial().figures()));
+    return HEADER_BYTES + 3 * chars + 6 * 5 + 8 * 10 + 4 + FIGURES_NUMBER_BYTES;
   }
 
   /** Writes {@code c}'s record at the log's tail, reserved by {@link #reserve}. */
@@ -364,13 +364,50 @@ final class EndedCalls {
       putByte(0);
     } else {
       putByte(c.denial().reason().ordinal() + 1);
-      putString(c.denial().message());
+      putFigures(c.denial().figures());
       putLong(c.denial().retryAt());
     }
     writeInt(out, start, at - start);
     writeInt(out, start + 4, hash);
     writeLong(out, start + 8, c.endedAt());
     tailOffset = at;
+  }
+
+  /** The most bytes the numbers of {@link #putFigures} take: seven varints and a byte. */
+  private static final int FIGURES_NUMBER_BYTES = 7 * 10 + 1;
+
+  private static int figureChars(Results.Figures f) {
+    return f.subject().length() + f.zone().length() + f.agentId().length();
+  }
+
+  /** A denial's figures, field by field; a null call type is 0, another its ordinal + 1. */
+  private void putFigures(Results.Figures f) {
+    putString(f.subject());
+    putLong(f.inUse());
+    putLong(f.limit());
+    putLong(f.windowMillis());
+    putLong(f.decidedAt());
+    putString(f.zone());
+    putString(f.agentId());
+    putByte(f.callType() == null ? 0 : f.callType().ordinal() + 1);
+    putLong(f.reserved());
+    putLong(f.orgLimit());
+    putLong(f.rampDay());
+    putLong(f.fullCap());
+  }
+
+  private static Results.Figures readFigures(Reader in) {
+    String subject = in.string();
+    int inUse = (int) in.zigzag();
+    int limit = (int) in.zigzag();
+    long windowMillis = in.zigzag();
+    long decidedAt = in.zigzag();
+    String zone = in.string();
+    String agentId = in.string();
+    int type = in.unsignedByte();
+    return new Results.Figures(subject, inUse, limit, windowMillis, decidedAt, zone, agentId,
+        type == 0 ? null : CALL_TYPES[type - 1], (int) in.zigzag(), (int) in.zigzag(),
+        (int) in.zigzag(), (int) in.zigzag());
   }
 
   private void putByte(int value) {
@@ -434,7 +471,7 @@ final class EndedCalls {
     long expiresAt = slot == 0 ? 0 : in.zigzag();
     int denied = in.unsignedByte();
     Results.Denial denial = denied == 0 ? null
-        : new Results.Denial(DENIAL_REASONS[denied - 1], in.string(), in.zigzag());
+        : new Results.Denial(DENIAL_REASONS[denied - 1], readFigures(in), in.zigzag());
     return new EndedCall(org, request, seq, heldSince, slotKind, grantedAt, ttlMillis, expiresAt,
         reason, endedAt, denial);
   }

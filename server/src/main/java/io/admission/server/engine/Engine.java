@@ -134,8 +134,14 @@ public final class Engine {
     return new Rejection(
         Rejection.Kind.FAILED_PRECONDITION,
         "call_id",
-        Messages.ended(c.callId(), call.reason(), call.endedAt()));
+        "call " + c.callId() + " was " + call.reason().words() + " at "
+            + ENDED_AT.format(java.time.Instant.ofEpochMilli(call.endedAt()))
+            + "; a call_id is never granted twice: use a new call_id");
   }
+
+  private static final java.time.format.DateTimeFormatter ENDED_AT =
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", java.util.Locale.ROOT)
+          .withZone(java.time.ZoneOffset.UTC);
 
   private static Rejection alreadyUsed(Commands.Acquire c, String existing) {
     return new Rejection(

@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
 import static io.admission.server.engine.PoolFixture.WEBCALL;
@@ -257,11 +258,11 @@ class OrgPoolReconfigurationTest {
     assertEquals(
         "held: agent A's 3 reserved outbound slots are full and org acme has no shared slots"
             + " (all 6 are reserved); it starts when a slot frees",
-        hold.message());
+        Sentences.hold(hold));
     Results.Hold noReservation = f.held(ORG, "c1", "C", OUTBOUND);
     assertEquals(
         "held: org acme has no shared slots (all 6 are reserved); it starts when a slot frees",
-        noReservation.message());
+        Sentences.hold(noReservation));
     f.held(ORG, "a-chat", "A", CHAT); // reservations are per type
     f.assertPool(ORG, 3, 0, 0, 3);
 

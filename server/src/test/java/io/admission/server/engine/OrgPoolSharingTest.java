@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.INBOUND;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
@@ -185,7 +186,7 @@ class OrgPoolSharingTest {
     assertEquals(1, hold.position());
     assertEquals(
         "held: all 5 shared slots of org acme are in use; it starts when a slot frees",
-        hold.message());
+        Sentences.hold(hold));
     assertNull(f.agent(ORG, "C"), "an agent with only a held call uses nothing");
     assertEquals(SlotKind.RESERVED, f.granted(ORG, "a1", "A", OUTBOUND).slotKind());
 
@@ -215,7 +216,7 @@ class OrgPoolSharingTest {
     assertEquals(
         "held: agent A's 10 reserved outbound slots are full and all 3 shared slots of org acme"
             + " are in use; it starts when a slot frees",
-        own.message());
+        Sentences.hold(own));
     f.held(ORG, "b1", "B", OUTBOUND);
   }
 
