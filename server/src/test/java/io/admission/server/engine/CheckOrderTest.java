@@ -20,10 +20,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The order of checks (DESIGN.md): login concurrency, login window, number concurrency, number
- * hour, org pool, daily cap, number daily cap; a held call costs nothing and is re-checked from
- * the first rule when it comes up. The per-login document fixes the key part: "Both checks run
- * before your daily warm-up cap, so a held call never costs you any of your daily allowance."
+ * The order of checks: login concurrency, login window, number concurrency, number hour, org
+ * pool, daily cap, number daily cap; a held call costs nothing and is re-checked from the first
+ * rule when it comes up. The per-login rules fix the key part: both checks run before the daily
+ * warm-up cap, so a held call never costs any of the daily allowance.
  */
 class CheckOrderTest {
   private static final String NUM = "+15551230000";

@@ -24,10 +24,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The org's daily warm-up cap (per-login document: "Both checks run before your daily warm-up
- * cap, so a held call never costs you any of your daily allowance"; DESIGN: denied with reason
- * and reset time, resets at local midnight in the org's time zone, may ramp up by day, counts
- * outbound calls unless configured otherwise).
+ * The org's daily warm-up cap: the per-login checks run before it, so a held call never costs any
+ * of the daily allowance; a call over the cap is denied with reason and reset time; the cap resets
+ * at local midnight in the org's time zone, may ramp up by day, and counts outbound calls unless
+ * configured otherwise.
  */
 class DailyCapTest {
   private static final String NY = "America/New_York";

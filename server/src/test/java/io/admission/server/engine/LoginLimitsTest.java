@@ -20,9 +20,9 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Per-login document: "Each login can run up to 2 calls at once and 250 calls an hour ... A 3rd
+ * The per-login rules: each login can run up to 2 calls at once and 250 calls an hour; a 3rd
  * simultaneous call, or the 251st within an hour, is held with a clear message rather than
- * rejected." Plus the DESIGN's configuration rules for login limits.
+ * rejected. Plus how login limits are configured.
  */
 class LoginLimitsTest {
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The Compliance Monitor: "a live line per login, which turns yellow as you approach a limit:
  * Active now: 1/2 concurrent · Last hour: 132/250", and which logins, daily and number lines it
- * shows (DESIGN.md, GetOrgStatus).
+ * shows in GetOrgStatus.
  */
 class MonitorLineTest {
 

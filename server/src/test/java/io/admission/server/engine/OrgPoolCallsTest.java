@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A call's life in the org pool as clients see it (DESIGN.md): call_id is the idempotency key, a
+ * A call's life in the org pool as clients see it: call_id is the idempotency key, a
  * retried Acquire never counts twice, Release is idempotent and cancels a held call, queue
  * positions are 1-based across the org, holds say what is full, unknown orgs are NOT_FOUND, and
  * {@code watch} gives the first event of a WaitForSlot stream.

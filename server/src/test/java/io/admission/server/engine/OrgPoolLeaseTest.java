@@ -16,7 +16,7 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md, leases and waiting: a granted call holds a lease with a TTL (the call's own, else the
+ * Leases and waiting: a granted call holds a lease with a TTL (the call's own, else the
  * org's default, else 1 h); Renew extends leases in batches; an expired lease frees its slot for
  * the next waiter; a held call with {@code max_wait} leaves the queue when it passes.
  */

@@ -13,10 +13,9 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Org-concurrency document: "Changes take effect immediately ... no calls are ever dropped", "The
- * total reserved across all agents cannot exceed your org's concurrency limit", "Remove agent ...
- * The freed slots return to the shared pool immediately", and "If you reserve all your slots, the
- * shared pool becomes 0".
+ * Changing the org pool: changes take effect immediately and no call is ever dropped; the total
+ * reserved across all agents cannot exceed the org's concurrency limit; removing an agent returns
+ * its freed slots to the shared pool immediately; reserving every slot leaves a shared pool of 0.
  */
 class OrgPoolReconfigurationTest {
   private static final String ORG = "acme";

@@ -16,8 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Org-concurrency document: the shared pool, reserved slots per (agent, call type), its four
- * scenarios, and which waiter a freed slot goes to. Pool accounting is by count (DESIGN.md).
+ * The org concurrency pool: the shared pool, reserved slots per (agent, call type), the four
+ * sharing scenarios, and which waiter a freed slot goes to. Pool accounting is by count: a pair
+ * running n calls with r reserved slots uses max(0, n - r) shared ones.
  */
 class OrgPoolSharingTest {
   private static final String ORG = "acme";
@@ -255,7 +256,7 @@ class OrgPoolSharingTest {
   // ---- Count-based accounting ---------------------------------------------------------------
 
   /**
-   * DESIGN.md: "When one of its calls ends, a shared slot frees first if it was using any" — even
+   * When one of a pair's calls ends, a shared slot frees first if it was using any — even
    * when the call that ended had been granted on a reserved slot.
    */
   @Test
@@ -301,8 +302,8 @@ class OrgPoolSharingTest {
   // ---- Who gets a freed slot ----------------------------------------------------------------
 
   /**
-   * DESIGN.md: "a freed reserved slot of (agent, type) goes to that pair's oldest waiter; a freed
-   * shared slot to the oldest waiter that may use shared."
+   * A freed reserved slot of (agent, type) goes to that pair's oldest waiter; a freed shared slot
+   * to the oldest waiter that may use shared.
    */
   @Test
   void freedReservedSlotGoesToThePairsOldestWaiterAndSharedToTheOldestOverall() {
@@ -336,8 +337,7 @@ class OrgPoolSharingTest {
 
   /**
    * One call ending can free a pool slot and a login at once; the older of the waiters for the
-   * two goes first. DESIGN.md: "Dispatch is FIFO among the calls that the freed capacity can
-   * serve".
+   * two goes first: dispatch is FIFO among the calls that the freed capacity can serve.
    */
   @Test
   void slotAndLoginFreedTogetherServeTheOlderWaiterFirst() {
