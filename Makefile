@@ -35,7 +35,7 @@ clients:
 run: build
 	java -jar $(JAR) --listen 127.0.0.1:50051 --http 127.0.0.1:8080 --in-memory --config config/demo.json
 
-# Issue 4: start-up time with 1 million leases in the snapshot.
+# Start-up time of a server whose snapshot holds 1 million leases (recovery must stay fast).
 bench-startup:
 	$(MVN) -f server/pom.xml test -Dgroups=bench -DexcludedTestGroups=none -Dtest=StartupBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false | grep RESULT || true
 
@@ -51,7 +51,7 @@ clean:
 	$(MVN) clean
 	rm -rf data clients/python/admission/v1 clients/node/gen
 
-# ---- Benchmarks (issue 5; bench/, docs/BENCHMARKS.md). Never part of `make test`. ----------
+# ---- Benchmarks (bench/, results in docs/BENCHMARKS.md). Never part of `make test`. -------
 .PHONY: bench bench-quick
 BENCH_JAR := bench/target/admission-bench.jar
 BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/null) \

@@ -130,15 +130,6 @@ public final class Main implements Callable<Integer> {
       description = "Snapshot after this long if anything was journaled.")
   long snapshotEveryMillis;
 
-  /** Where the loop runs; see {@link EventLoop#startOn}. */
-  enum LoopThread { transport, own }
-
-  @Option(names = "--loop-thread", defaultValue = "transport", hidden = true,
-      description = "transport (default): the loop runs on the one transport thread that does every"
-          + " connection's I/O; own: on a thread of its own beside gRPC's default transport threads"
-          + " (for measuring the hand-off it costs).")
-  LoopThread loopThread;
-
   @Option(names = "--inbox", defaultValue = "65536", hidden = true,
       description = "Requests that may wait for the loop before RESOURCE_EXHAUSTED.")
   int inbox;
@@ -295,7 +286,7 @@ public final class Main implements Callable<Integer> {
     }
     Server server = running.telemetry
         .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access))
-        .directExecutor() // handlers only translate and enqueue (TOOLCHAIN.md: ~9 µs vs ~50 µs)
+        .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);
     running.health.setStatus("", ServingStatus.SERVING);
@@ -326,7 +317,7 @@ public final class Main implements Callable<Integer> {
     return new State(engine, journal.nextEntry() == 0 && engine.orgCount() == 0);
   }
 
-  /** The loop with its observers, running (on the gRPC transport's thread unless told otherwise). */
+  /** The loop with its observers, running on the gRPC transport's one I/O thread. */
   private EventLoop startLoop(Running running, Engine engine, NettyServerBuilder builder) {
     AdmissionMetrics admissionMetrics = new AdmissionMetrics(running.telemetry.openTelemetry());
     admissionMetrics.seed(engine, Clock.systemUTC().millis());
@@ -341,13 +332,9 @@ public final class Main implements Callable<Integer> {
     running.health = health;
     health.setStatus("", ServingStatus.NOT_SERVING);
     loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
-    if (loopThread == LoopThread.transport) {
-      running.transport = new Transport();
-      running.transport.configure(builder);
-      loop.startOn(running.transport.ioThread());
-    } else {
-      loop.start();
-    }
+    running.transport = new Transport();
+    running.transport.configure(builder);
+    loop.startOn(running.transport.ioThread());
     return loop;
   }
 
@@ -489,7 +476,7 @@ public final class Main implements Callable<Integer> {
     return journal;
   }
 
-  /** The audit log (issue 6): in <data-dir>/audit, or a bounded ring with --in-memory. */
+  /** The audit log: in <data-dir>/audit, or a bounded ring with --in-memory. */
   private AuditLog openAudit() throws CannotStart {
     AuditLog.Options options = AuditLog.Options.DEFAULT.withRetention(auditRetention);
     if (inMemory) {

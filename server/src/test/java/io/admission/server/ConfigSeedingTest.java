@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * DESIGN.md "Changing orgs safely": {@code --config} seeds an empty data directory; over existing
+ * Changing orgs safely at start: {@code --config} seeds an empty data directory; over existing
  * state it is not re-applied (that would undo what operators changed since) unless {@code
  * --config-apply} asks, and then it is one audited change. Main runs in this JVM; the tests talk
  * to it over gRPC on a free port.

@@ -66,9 +66,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 4's end-to-end durability test: the real jar on a {@code --data-dir}, several client
- * threads placing, releasing, cancelling and renewing calls, and SIGKILL at random moments, each
- * time followed by a restart on the same directory. The clients keep a {@link CallLedger} of what
+ * Durability end to end: the real jar on a {@code --data-dir}, several client threads placing,
+ * releasing, cancelling and renewing calls, and SIGKILL at random moments, each time followed by
+ * a restart on the same directory. The clients keep a {@link CallLedger} of what
  * the server told them; after every restart the calls whose requests were lost in the kill are
  * resolved by retrying their Acquire (a retry never counts twice), and then:
  *

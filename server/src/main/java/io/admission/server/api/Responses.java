@@ -112,7 +112,7 @@ public final class Responses {
   public static Hold hold(Results.Hold h) {
     Hold.Builder b = Hold.newBuilder()
         .setReason(holdReason(h.reason()))
-        .setMessage(h.message())
+        .setMessage(Sentences.hold(h))
         .setPosition(h.position())
         .setHeldSince(timestamp(h.heldSince()));
     h.readyAt().ifPresent(t -> b.setReadyAt(timestamp(t)));
@@ -126,7 +126,7 @@ public final class Responses {
           case DAILY_CAP -> DenialReason.DENIAL_REASON_DAILY_CAP;
           case NUMBER_DAILY_CAP -> DenialReason.DENIAL_REASON_NUMBER_DAILY_CAP;
         })
-        .setMessage(d.message())
+        .setMessage(Sentences.denial(d))
         .setRetryAt(timestamp(d.retryAt()))
         .build();
   }
@@ -139,13 +139,13 @@ public final class Responses {
     }
     if (e.reason() == EndReason.WAIT_EXPIRED) {
       return b.setExpired(WaitExpired.newBuilder()
-          .setMessage(e.message())
+          .setMessage(Sentences.ended(e))
           .setHeldSince(timestamp(e.heldSince()))
           .setExpiredAt(timestamp(e.endedAt()))).build();
     }
     if (e.reason() == EndReason.CANCELLED) {
       return b.setCancelled(WaitCancelled.newBuilder()
-          .setMessage(e.message())
+          .setMessage(Sentences.ended(e))
           .setCancelledAt(timestamp(e.endedAt()))).build();
     }
     return b.setDispatched(lease(e.lease())).build(); // granted, then released or expired
@@ -269,7 +269,7 @@ public final class Responses {
             case NEAR -> LoginLevel.LOGIN_LEVEL_NEAR;
             case AT_LIMIT -> LoginLevel.LOGIN_LEVEL_AT_LIMIT;
           })
-          .setLine(l.line())
+          .setLine(Sentences.monitorLine(l))
           .setQueued(l.queued()));
     }
     StatusView.Daily d = s.daily();

@@ -8,6 +8,7 @@ import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.SlotKind;
 import io.admission.server.api.Responses;
+import io.admission.server.api.Sentences;
 import io.admission.v1.AuditEvent;
 import io.admission.v1.AuditEventKind;
 import java.util.List;
@@ -170,7 +171,7 @@ final class AuditEvents {
       case RELEASED -> AuditEventKind.AUDIT_EVENT_KIND_RELEASED;
       case EXPIRED -> AuditEventKind.AUDIT_EVENT_KIND_LEASE_EXPIRED;
     };
-    AuditEvent.Builder b = call(w.call(), now, kind).setMessage(ended.message());
+    AuditEvent.Builder b = call(w.call(), now, kind).setMessage(Sentences.ended(ended));
     if (ended.heldSince() >= 0) {
       b.setWaited(Responses.duration(ended.endedAt() - ended.heldSince()));
     }
@@ -181,12 +182,12 @@ final class AuditEvents {
 
   private static AuditEvent.Builder held(AuditEvent.Builder b, Results.Hold hold) {
     var proto = Responses.hold(hold);
-    return b.setHoldReason(proto.getReason()).setHold(proto).setMessage(hold.message());
+    return b.setHoldReason(proto.getReason()).setHold(proto).setMessage(Sentences.hold(hold));
   }
 
   private static AuditEvent.Builder denied(AuditEvent.Builder b, Results.Denial denial) {
     var proto = Responses.denial(denial);
-    return b.setDenialReason(proto.getReason()).setDenial(proto).setMessage(denial.message());
+    return b.setDenialReason(proto.getReason()).setDenial(proto).setMessage(Sentences.denial(denial));
   }
 
   /** A call event, naming who the call is. */

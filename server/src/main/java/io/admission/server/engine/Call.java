@@ -38,7 +38,7 @@ final class Call {
 
   // While HELD
   HoldReason holdReason;
-  String holdMessage;
+  Results.Figures holdFigures;
   long readyAt = -1; // -1: waits for a call to end, not for a known moment
   WaitQueue queue;
   long heldSince = -1; // -1: never held

@@ -20,7 +20,7 @@ final class Checks {
           HoldReason.LOGIN_CONCURRENCY,
           login,
           -1,
-          Messages.loginConcurrency(login.id, login.active, limits.maxConcurrent()));
+          Results.Figures.concurrency(login.id, login.active, limits.maxConcurrent()));
     }
   }
 
@@ -41,8 +41,7 @@ final class Checks {
           HoldReason.LOGIN_RATE,
           login,
           readyAt,
-          Messages.loginRate(
-              login.id, limits.maxPerWindow(), limits.windowMillis(), readyAt, now));
+          Results.Figures.window(login.id, limits.maxPerWindow(), limits.windowMillis(), now));
     }
   }
 
@@ -62,7 +61,7 @@ final class Checks {
           HoldReason.NUMBER_CONCURRENCY,
           number,
           -1,
-          Messages.numberConcurrency(number.number, number.active, limits.maxConcurrent()));
+          Results.Figures.concurrency(number.number, number.active, limits.maxConcurrent()));
     }
   }
 
@@ -83,7 +82,8 @@ final class Checks {
           HoldReason.NUMBER_RATE,
           number,
           readyAt,
-          Messages.numberRate(number.number, limits.maxPerHour(), readyAt, now));
+          Results.Figures.window(
+              number.number, limits.maxPerHour(), NumberLimits.HOUR_MILLIS, now));
     }
   }
 
@@ -98,8 +98,13 @@ final class Checks {
       if (pool.fits(call.pair)) {
         return Verdict.PASS;
       }
+      Pool.Pair pair = call.pair;
       return new Verdict.Hold(
-          HoldReason.ORG_POOL_FULL, pool, -1, Messages.poolFull(org.config.orgId(), pool, call.pair));
+          HoldReason.ORG_POOL_FULL,
+          pool,
+          -1,
+          Results.Figures.pool(org.config.orgId(), pool.sharedCapacity(), pool.limit,
+              pair.agent.id, pair.type, pair.reserved));
     }
   }
 
@@ -119,8 +124,8 @@ final class Checks {
       return new Verdict.Deny(
           DenialReason.DAILY_CAP,
           day.endsAt(),
-          Messages.dailyCap(
-              org.config.orgId(), capToday, cap.get(), day, org.config.timeZone()));
+          Results.Figures.daily(org.config.orgId(), capToday, org.config.timeZone().getId(),
+              cap.get().rampDay(day.date()), cap.get().cap()));
     }
   }
 
@@ -140,7 +145,7 @@ final class Checks {
       return new Verdict.Deny(
           DenialReason.NUMBER_DAILY_CAP,
           day.endsAt(),
-          Messages.numberDailyCap(number.number, max, day, org.config.timeZone()));
+          Results.Figures.daily(number.number, max, org.config.timeZone().getId(), 0, max));
     }
   }
 }

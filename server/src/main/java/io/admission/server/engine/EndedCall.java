@@ -37,14 +37,8 @@ record EndedCall(
 
   /** Its terminal event, as WaitForSlot reports it. */
   Results.Ended view() {
-    String message =
-        switch (reason) {
-          case DENIED -> denial.message();
-          case WAIT_EXPIRED -> Messages.waitExpired(request.maxWaitMillis());
-          case CANCELLED -> Messages.cancelled();
-          default -> Messages.ended(request.callId(), reason, endedAt);
-        };
-    return new Results.Ended(reason, heldSince, endedAt, lease(), denial, message);
+    return new Results.Ended(
+        reason, heldSince, endedAt, lease(), denial, request.callId(), request.maxWaitMillis());
   }
 
   /** The lease it had, or null if it was never granted. */

@@ -71,7 +71,7 @@ public record EngineSnapshot(long nextSeq, long lastNow, List<Org> orgs) {
       long seq,
       Phase phase,
       HoldReason holdReason,
-      String holdMessage,
+      Results.Figures holdFigures,
       long readyAt,
       long heldSince,
       long waitDeadline,

@@ -32,8 +32,8 @@ final class OrgState {
   final RankTree held = new RankTree();
   final int[] heldByReason = new int[HoldReason.values().length];
 
-  /** The words of the latest hold: calls held for the same reason share one copy. */
-  private String lastHoldMessage = "";
+  /** The figures of the latest hold: calls held for the same reason share one copy. */
+  private Results.Figures lastHoldFigures;
   private Day day;
   long dailyDay = Long.MIN_VALUE;
   int dailyUsed;
@@ -259,7 +259,7 @@ final class OrgState {
     if (call.state != Call.State.HELD) {
       startHolding(call, now, true);
     }
-    enqueue(call, h.reason(), h.message(), h.readyAt(), h.blocker());
+    enqueue(call, h.reason(), h.figures(), h.readyAt(), h.blocker());
     if (h.readyAt() >= 0) {
       wakeAt(h.blocker(), h.readyAt());
     }
@@ -275,14 +275,15 @@ final class OrgState {
     }
   }
 
-  private void enqueue(Call call, HoldReason reason, String message, long readyAt, Blocker blocker) {
-    if (message.equals(lastHoldMessage)) {
-      message = lastHoldMessage;
+  private void enqueue(
+      Call call, HoldReason reason, Results.Figures figures, long readyAt, Blocker blocker) {
+    if (figures.equals(lastHoldFigures)) {
+      figures = lastHoldFigures;
     } else {
-      lastHoldMessage = message;
+      lastHoldFigures = figures;
     }
     call.holdReason = reason;
-    call.holdMessage = message;
+    call.holdFigures = figures;
     call.readyAt = readyAt;
     heldByReason[reason.ordinal()]++;
     call.queue = (WaitQueue) blocker.waiters(); // a hold names a login, number or the pool
@@ -312,15 +313,71 @@ final class OrgState {
     }
   }
 
-  /** Snapshot restore: a held call back in its queue at its sequence (its timer comes later). */
-  void restoreHeld(Call call, HoldReason reason, String message, long readyAt) {
+  /**
+   * Snapshot restore: a held call back in its queue at its sequence (its timer comes later).
+   * {@code figures} null (a snapshot written before holds kept them) is filled in by {@link
+   * #restoreFigures} once every call of the org is back.
+   */
+  void restoreHeld(Call call, HoldReason reason, Results.Figures figures, long readyAt) {
     startHolding(call, call.heldSince, false);
     Blocker blocker = switch (reason) {
       case LOGIN_CONCURRENCY, LOGIN_RATE -> call.login;
       case NUMBER_CONCURRENCY, NUMBER_RATE -> call.number;
       case ORG_POOL_FULL -> pool;
     };
-    enqueue(call, reason, message, readyAt, blocker);
+    if (figures == null) {
+      call.holdReason = reason;
+      call.readyAt = readyAt;
+      heldByReason[reason.ordinal()]++;
+      call.queue = (WaitQueue) blocker.waiters();
+      call.queue.offer(call);
+      if (reason == HoldReason.ORG_POOL_FULL && call.pair.reserved > 0) {
+        call.pair.waiters.offer(call);
+      }
+      return;
+    }
+    enqueue(call, reason, figures, readyAt, blocker);
+  }
+
+  /**
+   * Snapshot restore, for a held call whose snapshot kept only the words of its hold: the figures
+   * of the check that holds it, as they are now that every call of the org is back. Reads only.
+   */
+  void restoreFigures(Call call, long now) {
+    Check check = switch (call.holdReason) {
+      case LOGIN_CONCURRENCY -> Check.ORDER.get(0);
+      case LOGIN_RATE -> Check.ORDER.get(1);
+      case NUMBER_CONCURRENCY -> Check.ORDER.get(2);
+      case NUMBER_RATE -> Check.ORDER.get(3);
+      case ORG_POOL_FULL -> Check.ORDER.get(4);
+    };
+    // A held call's check fails while it waits; should it pass, the limit stands with no count.
+    call.holdFigures = check.check(this, call, now) instanceof Verdict.Hold h
+        ? h.figures()
+        : Results.Figures.concurrency(switch (call.holdReason) {
+            case LOGIN_CONCURRENCY, LOGIN_RATE -> call.loginId();
+            case NUMBER_CONCURRENCY, NUMBER_RATE -> call.fromNumber();
+            case ORG_POOL_FULL -> config.orgId();
+          }, 0, 0);
+  }
+
+  /**
+   * Snapshot restore, for a denial whose snapshot kept only its words: its figures from the
+   * org's settings for the day it was denied.
+   */
+  Results.Denial restoreFigures(Results.Denial d, String fromNumber, long deniedAt) {
+    OrgState.Day day = day(deniedAt);
+    Results.Figures f = switch (d.reason()) {
+      case DAILY_CAP -> Results.Figures.daily(config.orgId(),
+          config.dailyCap().map(c -> c.capOn(day.date())).orElse(0), config.timeZone().getId(),
+          config.dailyCap().map(c -> c.rampDay(day.date())).orElse(0),
+          config.dailyCap().map(DailyCap::cap).orElse(0));
+      case NUMBER_DAILY_CAP -> {
+        int max = number(fromNumber).limits(this).maxPerDay();
+        yield Results.Figures.daily(fromNumber, max, config.timeZone().getId(), 0, max);
+      }
+    };
+    return new Results.Denial(d.reason(), f, d.retryAt());
   }
 
   /** Snapshot restore: a login's or number's window timer, exactly as it was. */
@@ -398,7 +455,7 @@ final class OrgState {
   Results.Hold holdView(Call call, long now) {
     return new Results.Hold(
         call.holdReason,
-        call.holdMessage,
+        call.holdFigures,
         held.rank(call.seq),
         call.readyAt >= 0 ? OptionalLong.of(call.readyAt) : OptionalLong.empty(),
         call.heldSince,
@@ -408,7 +465,7 @@ final class OrgState {
   // ---- Ending -----------------------------------------------------------------------------
 
   private EndedCall deny(Call call, Verdict.Deny d, long now) {
-    call.denial = new Results.Denial(d.reason(), d.message(), d.retryAt());
+    call.denial = new Results.Denial(d.reason(), d.figures(), d.retryAt());
     return end(call, EndReason.DENIED, now);
   }
 

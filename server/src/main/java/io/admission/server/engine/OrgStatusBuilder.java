@@ -70,8 +70,6 @@ final class OrgStatusBuilder {
           limits.maxPerWindow(),
           limits.windowMillis(),
           StatusView.level(login.active, limits.maxConcurrent(), last, limits.maxPerWindow()),
-          Messages.monitorLine(
-              login.active, limits.maxConcurrent(), last, limits.maxPerWindow(), limits.windowMillis()),
           login.waiters.size()));
     }
     out.sort(Comparator.comparing(StatusView.LoginLine::loginId));

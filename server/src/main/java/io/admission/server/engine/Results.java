@@ -54,14 +54,73 @@ public final class Results {
    */
   public record Hold(
       HoldReason reason,
-      String message,
+      Figures figures,
       int position,
       OptionalLong readyAt,
       long heldSince,
       OptionalLong waitDeadline) {}
 
-  /** Why a call may not start, and when to retry. */
-  public record Denial(DenialReason reason, String message, long retryAt) {}
+  /**
+   * Why a call may not start, and when to retry.
+   *
+   * @param figures the numbers behind it; null only between reading a snapshot written before
+   *     denials kept them and restoring it (the restore derives them)
+   */
+  public record Denial(DenialReason reason, Figures figures, long retryAt) {}
+
+  /**
+   * The numbers behind a hold or a denial, for the edge to put in words: whose limit stopped the
+   * call, how far it is used, the limit, its window. Fields that a reason does not use are 0, ""
+   * or null; when the limit clears is the hold's readyAt or the denial's retryAt.
+   *
+   * @param subject the login, the number or the org whose limit stopped the call
+   * @param inUse calls running on it (concurrency)
+   * @param limit the limit reached: calls at once, starts per window, shared slots, today's cap
+   * @param windowMillis the rolling window of a rate limit
+   * @param decidedAt when the engine decided: a clear time on another day is given with its date
+   * @param zone the org's time zone (IANA id), for limits that reset at local midnight
+   * @param agentId the org pool: the agent whose own reserved slots are full, if it has any
+   * @param callType the org pool: the call type of those reserved slots
+   * @param reserved the org pool: how many slots that agent reserved for that type (0: none)
+   * @param orgLimit the org pool: the org's concurrency limit
+   * @param rampDay the daily cap: the warm-up day (1-based), 0 without a ramp
+   * @param fullCap the daily cap: the cap once the warm-up is over
+   */
+  public record Figures(
+      String subject,
+      int inUse,
+      int limit,
+      long windowMillis,
+      long decidedAt,
+      String zone,
+      String agentId,
+      CallType callType,
+      int reserved,
+      int orgLimit,
+      int rampDay,
+      int fullCap) {
+
+    /** A concurrency limit: {@code inUse} of {@code limit} calls run on {@code subject}. */
+    public static Figures concurrency(String subject, int inUse, int limit) {
+      return new Figures(subject, inUse, limit, 0, 0, "", "", null, 0, 0, 0, 0);
+    }
+
+    /** A rolling window: {@code subject} started {@code limit} calls within the window. */
+    public static Figures window(String subject, int limit, long windowMillis, long decidedAt) {
+      return new Figures(subject, 0, limit, windowMillis, decidedAt, "", "", null, 0, 0, 0, 0);
+    }
+
+    /** The org pool: its {@code shared} shared slots and the agent's own reserved ones are full. */
+    public static Figures pool(
+        String orgId, int shared, int orgLimit, String agentId, CallType type, int reserved) {
+      return new Figures(orgId, 0, shared, 0, 0, "", agentId, type, reserved, orgLimit, 0, 0);
+    }
+
+    /** A cap per local day of {@code zone}: {@code subject} started {@code limit} calls today. */
+    public static Figures daily(String subject, int limit, String zone, int rampDay, int fullCap) {
+      return new Figures(subject, 0, limit, 0, 0, zone, "", null, 0, 0, rampDay, fullCap);
+    }
+  }
 
   /**
    * The call may start.
@@ -81,9 +140,16 @@ public final class Results {
    *
    * @param lease the lease it had, when it ended after a grant
    * @param denial the denial, when a daily cap denied it
+   * @param maxWaitMillis the max_wait the call asked for (what passed, when the wait expired)
    */
   public record Ended(
-      EndReason reason, long heldSince, long endedAt, Lease lease, Denial denial, String message)
+      EndReason reason,
+      long heldSince,
+      long endedAt,
+      Lease lease,
+      Denial denial,
+      String callId,
+      long maxWaitMillis)
       implements WatchResult {}
 
   /** What a Release did. */

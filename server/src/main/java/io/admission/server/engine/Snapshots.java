@@ -74,7 +74,7 @@ public final class Snapshots {
         c.request(), c.seq,
         held ? EngineSnapshot.Phase.HELD : EngineSnapshot.Phase.ACTIVE,
         held ? c.holdReason : null,
-        held ? c.holdMessage : null,
+        held ? c.holdFigures : null,
         held ? c.readyAt : -1,
         c.heldSince,
         held ? c.waitDeadline() : -1,
@@ -119,15 +119,25 @@ public final class Snapshots {
       }
       org.dailyDay = o.dailyDay();
       org.dailyUsed = o.dailyUsed();
+      List<Call> wordsOnly = new ArrayList<>();
       for (EngineSnapshot.CallState cs : o.calls()) {
         if (cs.phase() == EngineSnapshot.Phase.ENDED) {
+          Results.Denial denial = cs.denial() == null || cs.denial().figures() != null
+              ? cs.denial()
+              : org.restoreFigures(cs.denial(), cs.request().fromNumber(), cs.endedAt());
           ended.add(new EndedCall(
               org, cs.request(), cs.seq(), cs.heldSince(), cs.slotKind(), cs.grantedAt(),
-              cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), cs.denial()));
+              cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), denial));
         } else {
-          timed.add(restore(org, cs));
+          Call call = restore(org, cs);
+          timed.add(call);
+          if (call.state == Call.State.HELD && cs.holdFigures() == null) {
+            wordsOnly.add(call);
+          }
         }
       }
+      // A snapshot written before holds kept figures: derive them now that the org is whole.
+      wordsOnly.forEach(c -> org.restoreFigures(c, s.lastNow()));
     }
     // Timers in deadline order, so that each lands at its lane's tail (see TimerQueue).
     timed.sort(Comparator.<Call>comparingLong(Snapshots::deadline).thenComparingLong(c -> c.seq));
@@ -154,7 +164,7 @@ public final class Snapshots {
       }
       case HELD -> {
         call.pair.live++;
-        org.restoreHeld(call, cs.holdReason(), cs.holdMessage(), cs.readyAt());
+        org.restoreHeld(call, cs.holdReason(), cs.holdFigures(), cs.readyAt());
         if (call.waitDeadline() != cs.waitDeadline()) {
           throw new IllegalArgumentException("snapshot: held call " + call.callId + " has wait deadline "
               + cs.waitDeadline() + ", but held since " + call.heldSince + " with max_wait "

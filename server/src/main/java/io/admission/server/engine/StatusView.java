@@ -50,7 +50,6 @@ public final class StatusView {
       int maxPerWindow,
       long windowMillis,
       Level level,
-      String line,
       int queued) {}
 
   /** The daily cap today; {@code cap} 0 means no cap. */

@@ -12,9 +12,9 @@ sealed interface Verdict {
    *
    * @param readyAt when the blocker lets it through, or -1 when that waits for a call to end
    */
-  record Hold(HoldReason reason, Blocker blocker, long readyAt, String message)
+  record Hold(HoldReason reason, Blocker blocker, long readyAt, Results.Figures figures)
       implements Verdict {}
 
   /** The call may not start before {@code retryAt}. */
-  record Deny(DenialReason reason, long retryAt, String message) implements Verdict {}
+  record Deny(DenialReason reason, long retryAt, Results.Figures figures) implements Verdict {}
 }

@@ -140,12 +140,12 @@ final class Format1 {
       denial = new Results.Denial(
           d.getReason() == io.admission.v1.DenialReason.DENIAL_REASON_NUMBER_DAILY_CAP
               ? DenialReason.NUMBER_DAILY_CAP : DenialReason.DAILY_CAP,
-          d.getMessage(),
+          null, // only words in format 1: the restore derives the figures
           d.getRetryAt().getSeconds() * 1000 + d.getRetryAt().getNanos() / 1_000_000);
     }
     return new EngineSnapshot.CallState(
         Requests.acquire(c.getRequest()), c.getSeq(), phase, hold,
-        hold == null ? null : c.getHoldMessage(), c.getReadyAt(), c.getHeldSince(),
+        null, c.getReadyAt(), c.getHeldSince(),
         c.getWaitDeadline(), slot, c.getGrantedAt(), c.getTtlMillis(), c.getExpiresAt(), end,
         c.getEndedAt(), denial);
   }

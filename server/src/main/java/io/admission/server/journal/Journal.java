@@ -265,7 +265,7 @@ public final class Journal implements CommandLog {
     // so it waits until the journal since the last one is at least as large as that one: replay
     // then reads no more than twice a snapshot's worth, and snapshotting costs O(1) per record.
     // Taken every 200 k records regardless, at 30 k pairs/s with 2 M remembered calls, it cost
-    // the server 3x the CPU per pair of an in-memory one (docs/BENCHMARKS.md).
+    // the server 3x the CPU per pair of an in-memory one (41.8 µs against 13.5 µs).
     boolean due = (entriesSinceSnapshot >= options.snapshotEveryEntries()
         || (entriesSinceSnapshot > 0 && now - lastSnapshotAt >= options.snapshotEveryMillis()))
         && bytesSinceSnapshot >= lastSnapshotBytes;

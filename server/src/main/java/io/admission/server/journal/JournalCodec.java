@@ -16,6 +16,7 @@ import io.admission.server.engine.SlotKind;
 import io.admission.server.journal.proto.Acquire;
 import io.admission.server.journal.proto.CallState;
 import io.admission.server.journal.proto.Denial;
+import io.admission.server.journal.proto.Figures;
 import io.admission.server.journal.proto.LoginOverride;
 import io.admission.server.journal.proto.LoginWindow;
 import io.admission.server.journal.proto.NumberCounts;
@@ -361,7 +362,7 @@ final class JournalCodec {
         .setEndedAt(c.endedAt());
     if (c.holdReason() != null) {
       b.setHoldReason(io.admission.server.journal.proto.HoldReason.valueOf(
-          "HOLD_REASON_" + c.holdReason().name())).setHoldMessage(c.holdMessage());
+          "HOLD_REASON_" + c.holdReason().name())).setHoldFigures(figures(c.holdFigures()));
     }
     if (c.slotKind() != null) {
       b.setSlotKind(io.admission.server.journal.proto.SlotKind.valueOf(
@@ -375,10 +376,29 @@ final class JournalCodec {
       b.setDenial(Denial.newBuilder()
           .setReason(io.admission.server.journal.proto.DenialReason.valueOf(
               "DENIAL_REASON_" + c.denial().reason().name()))
-          .setMessage(c.denial().message())
+          .setFigures(figures(c.denial().figures()))
           .setRetryAtMillis(c.denial().retryAt()));
     }
     return b.build();
+  }
+
+  private static Figures figures(Results.Figures f) {
+    Figures.Builder b = Figures.newBuilder()
+        .setSubject(f.subject()).setInUse(f.inUse()).setLimit(f.limit())
+        .setWindowMillis(f.windowMillis()).setDecidedAt(f.decidedAt()).setZone(f.zone())
+        .setAgentId(f.agentId()).setReserved(f.reserved()).setOrgLimit(f.orgLimit())
+        .setRampDay(f.rampDay()).setFullCap(f.fullCap());
+    if (f.callType() != null) {
+      b.setCallType(callType(f.callType()));
+    }
+    return b.build();
+  }
+
+  private static Results.Figures figures(Figures f) throws Undecodable {
+    return new Results.Figures(f.getSubject(), f.getInUse(), f.getLimit(), f.getWindowMillis(),
+        f.getDecidedAt(), f.getZone(), f.getAgentId(),
+        engineEnumOrNull(CallType.class, "CALL_TYPE_", f.getCallType()), f.getReserved(),
+        f.getOrgLimit(), f.getRampDay(), f.getFullCap());
   }
 
   static EngineSnapshot decode(Snapshot s) throws Undecodable {
@@ -417,11 +437,13 @@ final class JournalCodec {
     if (c.hasDenial()) {
       Denial d = c.getDenial();
       denial = new Results.Denial(engineEnum(DenialReason.class, "DENIAL_REASON_", d.getReason()),
-          d.getMessage(), d.getRetryAtMillis());
+          d.hasFigures() ? figures(d.getFigures()) : null, d.getRetryAtMillis());
     }
+    // Without figures (a snapshot that kept words instead), the restore derives them.
     return new EngineSnapshot.CallState(
         acquire(c.getRequest()), c.getSeq(), phase, hold,
-        hold == null ? null : c.getHoldMessage(), c.getReadyAt(), c.getHeldSince(),
+        hold != null && c.hasHoldFigures() ? figures(c.getHoldFigures()) : null, c.getReadyAt(),
+        c.getHeldSince(),
         c.getWaitDeadline(), engineEnumOrNull(SlotKind.class, "SLOT_KIND_", c.getSlotKind()),
         c.getGrantedAt(), c.getTtlMillis(), c.getExpiresAt(),
         engineEnumOrNull(EndReason.class, "END_REASON_", c.getEndReason()), c.getEndedAt(), denial);

@@ -2,25 +2,23 @@ package io.admission.server.loop;
 
 import java.util.Collection;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * The loop's queue: many producers (gRPC transport threads, the web server), one consumer (the
- * loop, on its own thread or as tasks on a transport thread). Lock-free on both sides, and a
+ * The loop's queue: many producers (gRPC handlers, the web server, the journal thread), one
+ * consumer (the loop, run as tasks on the transport thread). Lock-free on both sides, and a
  * producer wakes the consumer only when it is idle.
  *
  * <p>Why not {@link java.util.concurrent.ArrayBlockingQueue}: every offer takes its lock, so a
  * transport thread that meets the loop draining a batch can park on the lock (a futex sleep of the
  * thread that does all of a connection's I/O), and the hot path would hold a lock. Here an offer
- * is one CAS on a linked queue plus one volatile read; the only wake-up (an unpark, or a task
- * handed to the transport thread) is paid once per idle spell, by the producer that ends it.
+ * is one CAS on a linked queue plus one volatile read; the only wake-up (a task handed to the
+ * transport thread) is paid once per idle spell, by the producer that ends it.
  *
  * <p>No wake-up is lost: a producer publishes its task and then reads {@code idle}; the consumer
- * sets {@code idle} and then looks at the queue again before it sleeps. Both are volatile, so at
- * least one of them sees the other; the compare-and-set makes exactly one of them act on it.
+ * sets {@code idle} and then looks at the queue again before it ends its run. Both are volatile,
+ * so at least one of them sees the other; the compare-and-set makes exactly one of them act on it.
  */
 final class Inbox<T> {
   private final ConcurrentLinkedQueue<T> queue = new ConcurrentLinkedQueue<>();
@@ -34,13 +32,8 @@ final class Inbox<T> {
     this.capacity = capacity;
   }
 
-  /** A consumer thread that {@link #await}s: producers unpark it. Set before it first waits. */
-  void consumer(Thread thread) {
-    this.wakeUp = () -> LockSupport.unpark(thread);
-  }
-
   /**
-   * A consumer that runs as tasks: {@code wakeUp} schedules it when a task arrives while it is
+   * The consumer, which runs as tasks: {@code wakeUp} schedules it when a task arrives while it is
    * idle. The consumer then starts busy, so call {@link #idleUnlessQueued} at the end of each run.
    */
   void consumer(Runnable wakeUp) {
@@ -81,36 +74,12 @@ final class Inbox<T> {
   }
 
   /**
-   * Task consumer only, at the end of a run: goes idle, unless tasks are already waiting — then it
+   * Consumer only, at the end of a run: goes idle, unless tasks are already waiting — then it
    * stays busy and returns true, and the caller must run again (no producer will wake it).
    */
   boolean idleUnlessQueued() {
     idle.set(true);
     return !queue.isEmpty() && claim();
-  }
-
-  /** Consumer only: waits until a task is queued or {@code millis} pass (0: do not wait). */
-  void await(long millis) throws InterruptedException {
-    if (!queue.isEmpty() || millis <= 0) {
-      return;
-    }
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    idle.set(true);
-    try {
-      while (queue.isEmpty()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return;
-        }
-        LockSupport.parkNanos(this, left);
-        if (Thread.interrupted()) {
-          throw new InterruptedException();
-        }
-        idle.set(true); // a spurious or timed-out return: still asleep as far as producers know
-      }
-    } finally {
-      idle.set(false);
-    }
   }
 
   /** Consumer only: moves up to {@code max} tasks into {@code into}, in order. */

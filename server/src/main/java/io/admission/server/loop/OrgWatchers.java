@@ -8,10 +8,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The open WatchOrg streams by org, and which watched orgs changed since their last status.
- * Statuses are built at most every {@link EventLoop#WATCH_INTERVAL_MILLIS} per org, however busy
+ * Statuses are built at most every {@link #INTERVAL_MILLIS} per org, however busy
  * it is — the cost of a busy org's dashboards is bounded, not proportional to its traffic — and
  * only for orgs someone watches. Time alone changes a status too (a rolling window drops old
  * starts, the oldest wait grows) without any command or event, so a watched org is also
@@ -26,6 +27,8 @@ final class OrgWatchers {
     boolean dirty;
   }
 
+  /** WatchOrg streams get an org's status at most this often (10 per second). */
+  static final long INTERVAL_MILLIS = 100;
   static final long REFRESH_MILLIS = 5_000;
 
   private final Map<String, Watched> byOrg = new HashMap<>();
@@ -68,7 +71,7 @@ final class OrgWatchers {
    * Takes the status of every changed org whose interval has passed, now, and adds its sending
    * to {@code sends}: statuses leave with the turn's other events, once it is durable.
    */
-  void publish(Engine engine, long now, List<Runnable> sends) {
+  void publish(Engine engine, long now, Consumer<Runnable> sends) {
     if (now < nextPublish()) {
       return;
     }
@@ -76,7 +79,7 @@ final class OrgWatchers {
     for (Map.Entry<String, Watched> e : byOrg.entrySet()) {
       Watched w = e.getValue();
       long since = now - w.lastPublished;
-      if ((w.dirty && since >= EventLoop.WATCH_INTERVAL_MILLIS) || since >= REFRESH_MILLIS) {
+      if ((w.dirty && since >= INTERVAL_MILLIS) || since >= REFRESH_MILLIS) {
         due.add(e);
       }
     }
@@ -87,7 +90,7 @@ final class OrgWatchers {
       w.lastPublished = now;
       dirty.remove(w);
       for (OrgWatcher watcher : List.copyOf(w.watchers)) {
-        sends.add(() -> watcher.status(status));
+        sends.accept(() -> watcher.status(status));
       }
       if (status instanceof Rejection) {
         // The org is gone (DeleteOrg): the rejection ended these streams, so they are not kept
@@ -105,7 +108,7 @@ final class OrgWatchers {
   long nextPublish() {
     long next = nextRefresh;
     for (Watched w : dirty) {
-      next = Math.min(next, w.lastPublished + EventLoop.WATCH_INTERVAL_MILLIS);
+      next = Math.min(next, w.lastPublished + INTERVAL_MILLIS);
     }
     return next;
   }

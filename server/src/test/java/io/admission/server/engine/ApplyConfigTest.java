@@ -14,7 +14,7 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md "Changing orgs safely": a config file is applied as one change, all of it or none of
+ * Changing orgs safely: a config file is applied as one change, all of it or none of
  * it; for each org listed it creates the org or replaces its settings and sets what it lists, and
  * leaves everything it does not list as it is.
  */

@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.SeatFixture.HOUR;
 import static io.admission.server.engine.SeatFixture.MINUTE;
 import static io.admission.server.engine.SeatFixture.T0;
@@ -19,10 +20,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The order of checks (DESIGN.md): login concurrency, login window, number concurrency, number
- * hour, org pool, daily cap, number daily cap; a held call costs nothing and is re-checked from
- * the first rule when it comes up. The per-login document fixes the key part: "Both checks run
- * before your daily warm-up cap, so a held call never costs you any of your daily allowance."
+ * The order of checks: login concurrency, login window, number concurrency, number hour, org
+ * pool, daily cap, number daily cap; a held call costs nothing and is re-checked from the first
+ * rule when it comes up. The per-login rules fix the key part: both checks run before the daily
+ * warm-up cap, so a held call never costs any of the daily allowance.
  */
 class CheckOrderTest {
   private static final String NUM = "+15551230000";
@@ -207,25 +208,25 @@ class CheckOrderTest {
     Results.Denial number = g.denied(call("d1").number("+3").type(CallType.CHAT), T0);
     assertEquals(DenialReason.NUMBER_DAILY_CAP, number.reason());
     assertTrue(
-        number.message().contains("resets at midnight UTC, 2026-06-17 00:00:00 UTC"), number.message());
+        Sentences.denial(number).contains("resets at midnight UTC, 2026-06-17 00:00:00 UTC"), Sentences.denial(number));
     g.granted(call("o1"), T0);
     g.granted(call("o2"), T0);
     Results.Denial daily = g.denied(call("o3"), T0);
     assertEquals(DenialReason.DAILY_CAP, daily.reason());
-    assertTrue(daily.message().contains("daily cap of 2 calls"), daily.message());
+    assertTrue(Sentences.denial(daily).contains("daily cap of 2 calls"), Sentences.denial(daily));
     assertTrue(
-        daily.message().contains("resets at midnight UTC, 2026-06-17 00:00:00 UTC"), daily.message());
+        Sentences.denial(daily).contains("resets at midnight UTC, 2026-06-17 00:00:00 UTC"), Sentences.denial(daily));
   }
 
   private static void assertClears(Results.Hold hold, HoldReason reason, String words) {
     assertEquals(reason, hold.reason());
-    assertFalse(hold.message().isBlank());
-    assertTrue(hold.message().startsWith("held: "), hold.message());
+    assertFalse(Sentences.hold(hold).isBlank());
+    assertTrue(Sentences.hold(hold).startsWith("held: "), Sentences.hold(hold));
     if (words != null) {
-      assertTrue(hold.message().endsWith(words), hold.message());
+      assertTrue(Sentences.hold(hold).endsWith(words), Sentences.hold(hold));
       assertTrue(hold.readyAt().isEmpty());
     } else {
-      assertTrue(CLOCK.matcher(hold.message()).find(), hold.message());
+      assertTrue(CLOCK.matcher(Sentences.hold(hold)).find(), Sentences.hold(hold));
       assertTrue(hold.readyAt().isPresent());
     }
   }
@@ -237,6 +238,6 @@ class CheckOrderTest {
     f.setLoginLimits("alice", loginLimits(0, 1, null), lateEvening);
     f.granted(call("a").login("alice"), lateEvening);
     Results.Hold hold = f.held(call("b").login("alice"), lateEvening + 5 * MINUTE);
-    assertTrue(hold.message().endsWith("room at 2026-06-17 00:50:00 UTC"), hold.message());
+    assertTrue(Sentences.hold(hold).endsWith("room at 2026-06-17 00:50:00 UTC"), Sentences.hold(hold));
   }
 }

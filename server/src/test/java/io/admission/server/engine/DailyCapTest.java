@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.SeatFixture.HOUR;
 import static io.admission.server.engine.SeatFixture.MINUTE;
 import static io.admission.server.engine.SeatFixture.SECOND;
@@ -23,10 +24,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The org's daily warm-up cap (per-login document: "Both checks run before your daily warm-up
- * cap, so a held call never costs you any of your daily allowance"; DESIGN: denied with reason
- * and reset time, resets at local midnight in the org's time zone, may ramp up by day, counts
- * outbound calls unless configured otherwise).
+ * The org's daily warm-up cap: the per-login checks run before it, so a held call never costs any
+ * of the daily allowance; a call over the cap is denied with reason and reset time; the cap resets
+ * at local midnight in the org's time zone, may ramp up by day, and counts outbound calls unless
+ * configured otherwise.
  */
 class DailyCapTest {
   private static final String NY = "America/New_York";
@@ -54,7 +55,7 @@ class DailyCapTest {
     assertEquals(
         "denied: org acme reached its daily cap of 2 calls; it resets at midnight"
             + " America/New_York, 2026-06-17 04:00:00 UTC",
-        denial.message());
+        Sentences.denial(denial));
     assertEquals(0, f.status(now + 2).queued(), "a denial is not queued");
     assertEquals(2, f.dailyUsed(now + 2), "a denial counts nothing");
     assertInstanceOf(
@@ -160,7 +161,7 @@ class DailyCapTest {
     assertEquals(
         "denied: org acme reached its daily cap of 3 calls (warm-up day 8); it resets at midnight"
             + " America/New_York, 2026-06-09 04:00:00 UTC",
-        denial.message());
+        Sentences.denial(denial));
     assertEquals(new StatusView.Daily(3, 3, at("2026-06-09T00:00", NY), 8), f.status(now + 3).daily());
   }
 
@@ -185,8 +186,8 @@ class DailyCapTest {
       f.granted(call("e" + i), day15);
     }
     Results.Denial denial = f.denied(call("e5"), day15);
-    assertTrue(denial.message().contains("daily cap of 5 calls;"), denial.message());
-    assertFalse(denial.message().contains("warm-up"), "the ramp is over: " + denial.message());
+    assertTrue(Sentences.denial(denial).contains("daily cap of 5 calls;"), Sentences.denial(denial));
+    assertFalse(Sentences.denial(denial).contains("warm-up"), "the ramp is over: " + Sentences.denial(denial));
   }
 
   @Test
@@ -320,7 +321,7 @@ class DailyCapTest {
     assertEquals(EndReason.DENIED, ended.reason());
     assertEquals(DenialReason.DAILY_CAP, ended.denial().reason());
     assertEquals(SeatFixture.utc("2026-06-17T00:00:00Z"), ended.denial().retryAt());
-    assertTrue(ended.message().contains("resets at midnight"), ended.message());
+    assertTrue(Sentences.ended(ended).contains("resets at midnight"), Sentences.ended(ended));
     assertEquals(1, f.dailyUsed(t + 3));
     assertEquals(0, f.status(t + 3).queued());
     // A WaitForSlot opened afterwards sees the same denial as its only event.

@@ -133,7 +133,11 @@ class EndedCallsTest {
     Results.Denial denial = denied
         ? new Results.Denial(
             DenialReason.values()[random.nextInt(DenialReason.values().length)],
-            "denied: daily cap — resets at midnight " + random.nextInt(),
+            random.nextBoolean()
+                ? Results.Figures.daily("org-" + random.nextInt(), random.nextInt(1000),
+                    random.nextBoolean() ? "UTC" : "Europe/Paris", random.nextInt(9), random.nextInt(1000))
+                : Results.Figures.pool("org-é" + random.nextInt(), random.nextInt(9), 10,
+                    "agent-" + random.nextInt(9), type, random.nextInt(5)),
             random.nextBoolean() ? -1 : now + random.nextInt(86_400_000))
         : null;
     return new EndedCall(org, request, random.nextLong() & Long.MAX_VALUE, heldSince,
@@ -212,7 +216,7 @@ class EndedCallsTest {
   @Test
   void aRecordLargerThanAChunkGetsAChunkOfItsOwn() {
     OrgState org = orgs.get(1);
-    String huge = "denied: " + "w".repeat(5 << 20);
+    Results.Figures huge = Results.Figures.concurrency("w".repeat(5 << 20), 1, 1);
     EndedCall small = new EndedCall(org,
         new Commands.Acquire(org.config.orgId(), "small", "", CallType.OUTBOUND, "", "", 0, 0),
         1, -1, null, 0, 0, 0, EndReason.CANCELLED, 10, null);
@@ -234,7 +238,8 @@ class EndedCallsTest {
   @Test
   void anEmptyLogKeepsOnlyTheChunkBeingWritten() {
     OrgState org = orgs.get(2);
-    String message = "denied: " + "w".repeat(2 << 20); // each record needs a new chunk
+    // Each record needs a new chunk.
+    Results.Figures message = Results.Figures.concurrency("w".repeat(2 << 20), 1, 1);
     for (int round = 1; round <= 10; round++) {
       store.forgetEndedBy(round - 1); // everything: the log is empty when the next one arrives
       store.add(new EndedCall(org,

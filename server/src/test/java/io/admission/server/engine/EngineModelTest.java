@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.LocalDate;
@@ -630,7 +631,7 @@ class EngineModelTest {
               words, r.message());
         }
       } else if (result instanceof Results.Held h) {
-        check(!h.hold().message().isBlank(), () -> "empty hold message", "a message", h);
+        check(!Sentences.hold(h.hold()).isBlank(), () -> "empty hold message", "a message", h);
       }
     }
 

@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.SeatFixture.HOUR;
 import static io.admission.server.engine.SeatFixture.MINUTE;
 import static io.admission.server.engine.SeatFixture.SECOND;
@@ -19,9 +20,9 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Per-login document: "Each login can run up to 2 calls at once and 250 calls an hour ... A 3rd
+ * The per-login rules: each login can run up to 2 calls at once and 250 calls an hour; a 3rd
  * simultaneous call, or the 251st within an hour, is held with a clear message rather than
- * rejected." Plus the DESIGN's configuration rules for login limits.
+ * rejected. Plus how login limits are configured.
  */
 class LoginLimitsTest {
 
@@ -36,7 +37,7 @@ class LoginLimitsTest {
     Results.Hold hold = f.held(call("c3").login("alice"), T0 + 2);
 
     assertEquals(HoldReason.LOGIN_CONCURRENCY, hold.reason());
-    assertEquals("held: login alice has 2/2 calls active; it starts when one ends", hold.message());
+    assertEquals("held: login alice has 2/2 calls active; it starts when one ends", Sentences.hold(hold));
     assertEquals(OptionalLong.empty(), hold.readyAt(), "waits for a call to end, not a moment");
     assertEquals(1, hold.position());
     assertEquals(T0 + 2, hold.heldSince());
@@ -122,7 +123,7 @@ class LoginLimitsTest {
     assertEquals(OptionalLong.of(T0 + HOUR), hold.readyAt());
     assertEquals(
         "held: login alice started 250 calls in the last hour; room at 10:30:00 UTC",
-        hold.message());
+        Sentences.hold(hold));
     assertEquals(T0 + HOUR, f.engine.nextDeadline(), "a timer waits for exactly that moment");
 
     assertEquals(List.of(), f.tick(T0 + HOUR - 1), "one millisecond early: still held");
@@ -284,9 +285,9 @@ class LoginLimitsTest {
 
     assertEquals(HoldReason.LOGIN_RATE, hold.reason());
     assertEquals(OptionalLong.of(T0 + 15 * MINUTE), hold.readyAt());
-    assertTrue(hold.message().contains("in the last 15 min"), hold.message());
+    assertTrue(Sentences.hold(hold).contains("in the last 15 min"), Sentences.hold(hold));
     assertEquals(
-        "Active now: 1/2 concurrent · Last 15 min: 2/2", f.loginLine("alice", T0 + 2 * MINUTE).line());
+        "Active now: 1/2 concurrent · Last 15 min: 2/2", Sentences.monitorLine(f.loginLine("alice", T0 + 2 * MINUTE)));
     assertEquals(List.of("c"), dispatched(f.tick(T0 + 15 * MINUTE)));
   }
 
@@ -299,7 +300,7 @@ class LoginLimitsTest {
       f.granted(call("c" + i).login("alice"), T0);
     }
     Results.Hold hold = f.held(call("c3").login("alice"), T0);
-    assertEquals("held: login alice has 3/3 calls active; it starts when one ends", hold.message());
+    assertEquals("held: login alice has 3/3 calls active; it starts when one ends", Sentences.hold(hold));
 
     f.release("c0", T0 + 1);
     assertEquals(List.of("c3"), dispatched(f.events()));
@@ -343,7 +344,7 @@ class LoginLimitsTest {
       f.granted(call("c" + i).login("robot"), T0 + i);
     }
     StatusView.LoginLine line = f.loginLine("robot", T0 + 300);
-    assertEquals("Active now: 300 concurrent · Last hour: 300", line.line());
+    assertEquals("Active now: 300 concurrent · Last hour: 300", Sentences.monitorLine(line));
     assertEquals(StatusView.Level.OK, line.level());
   }
 
@@ -445,7 +446,7 @@ class LoginLimitsTest {
       }
     }
     assertEquals(8, f.status(T0).queued());
-    assertEquals("Active now: 2/2 concurrent · Last hour: 2/250", f.loginLine("front-desk", T0).line());
+    assertEquals("Active now: 2/2 concurrent · Last hour: 2/250", Sentences.monitorLine(f.loginLine("front-desk", T0)));
   }
 
   @Test

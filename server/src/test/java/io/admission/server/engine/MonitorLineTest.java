@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.SeatFixture.HOUR;
 import static io.admission.server.engine.SeatFixture.MINUTE;
 import static io.admission.server.engine.SeatFixture.SECOND;
@@ -18,7 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The Compliance Monitor: "a live line per login, which turns yellow as you approach a limit:
  * Active now: 1/2 concurrent · Last hour: 132/250", and which logins, daily and number lines it
- * shows (DESIGN.md, GetOrgStatus).
+ * shows in GetOrgStatus.
  */
 class MonitorLineTest {
 
@@ -40,9 +41,9 @@ class MonitorLineTest {
 
     StatusView.LoginLine line = f.loginLine("alice", now);
 
-    assertEquals("Active now: 1/2 concurrent · Last hour: 132/250", line.line());
+    assertEquals("Active now: 1/2 concurrent · Last hour: 132/250", Sentences.monitorLine(line));
     assertEquals(
-        new StatusView.LoginLine("alice", 1, 2, 132, 250, HOUR, StatusView.Level.OK, line.line(), 0),
+        new StatusView.LoginLine("alice", 1, 2, 132, 250, HOUR, StatusView.Level.OK, 0),
         line);
   }
 
@@ -50,9 +51,9 @@ class MonitorLineTest {
   void theLastHourCountDropsAsStartsLeaveTheWindow() {
     SeatFixture f = new SeatFixture();
     starts(f, "alice", 3, T0); // T0, T0+1 s, T0+2 s
-    assertEquals("Active now: 0/2 concurrent · Last hour: 3/250", f.loginLine("alice", T0 + HOUR - 1).line());
-    assertEquals("Active now: 0/2 concurrent · Last hour: 2/250", f.loginLine("alice", T0 + HOUR).line());
-    assertEquals("Active now: 0/2 concurrent · Last hour: 1/250", f.loginLine("alice", T0 + HOUR + SECOND).line());
+    assertEquals("Active now: 0/2 concurrent · Last hour: 3/250", Sentences.monitorLine(f.loginLine("alice", T0 + HOUR - 1)));
+    assertEquals("Active now: 0/2 concurrent · Last hour: 2/250", Sentences.monitorLine(f.loginLine("alice", T0 + HOUR)));
+    assertEquals("Active now: 0/2 concurrent · Last hour: 1/250", Sentences.monitorLine(f.loginLine("alice", T0 + HOUR + SECOND)));
   }
 
   @Test
@@ -61,9 +62,9 @@ class MonitorLineTest {
     f.setLoginLimits("q", loginLimits(null, 10, 15 * MINUTE), T0);
     f.setLoginLimits("h2", loginLimits(null, 500, 2 * HOUR), T0);
     f.setLoginLimits("s30", loginLimits(null, 5, 30 * SECOND), T0);
-    assertEquals("Active now: 0/2 concurrent · Last 15 min: 0/10", f.loginLine("q", T0).line());
-    assertEquals("Active now: 0/2 concurrent · Last 2 h: 0/500", f.loginLine("h2", T0).line());
-    assertEquals("Active now: 0/2 concurrent · Last 30 s: 0/5", f.loginLine("s30", T0).line());
+    assertEquals("Active now: 0/2 concurrent · Last 15 min: 0/10", Sentences.monitorLine(f.loginLine("q", T0)));
+    assertEquals("Active now: 0/2 concurrent · Last 2 h: 0/500", Sentences.monitorLine(f.loginLine("h2", T0)));
+    assertEquals("Active now: 0/2 concurrent · Last 30 s: 0/5", Sentences.monitorLine(f.loginLine("s30", T0)));
   }
 
   @Test
@@ -71,9 +72,9 @@ class MonitorLineTest {
     SeatFixture f = new SeatFixture();
     f.setLoginLimits("robot", loginLimits(0, 0, null), T0);
     f.granted(call("r1").login("robot"), T0);
-    assertEquals("Active now: 1 concurrent · Last hour: 1", f.loginLine("robot", T0).line());
+    assertEquals("Active now: 1 concurrent · Last hour: 1", Sentences.monitorLine(f.loginLine("robot", T0)));
     f.setLoginLimits("half", loginLimits(0, null, null), T0);
-    assertEquals("Active now: 0 concurrent · Last hour: 0/250", f.loginLine("half", T0).line());
+    assertEquals("Active now: 0 concurrent · Last hour: 0/250", Sentences.monitorLine(f.loginLine("half", T0)));
   }
 
   // ---- Level ------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ class MonitorLineTest {
     f.granted(call("b").login("alice"), now + 2);
     StatusView.LoginLine full = f.loginLine("alice", now + 2);
     assertEquals(StatusView.Level.AT_LIMIT, full.level());
-    assertEquals("Active now: 2/2 concurrent · Last hour: 202/250", full.line());
+    assertEquals("Active now: 2/2 concurrent · Last hour: 202/250", Sentences.monitorLine(full));
   }
 
   @Test
@@ -220,6 +221,6 @@ class MonitorLineTest {
     "1500, 1500 ms",
   })
   void windowsReadAsPeopleSayThem(long millis, String words) {
-    assertEquals(words, Messages.window(millis));
+    assertEquals(words, Sentences.window(millis));
   }
 }

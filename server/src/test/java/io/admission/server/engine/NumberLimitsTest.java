@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.SeatFixture.HOUR;
 import static io.admission.server.engine.SeatFixture.MINUTE;
 import static io.admission.server.engine.SeatFixture.T0;
@@ -43,7 +44,7 @@ class NumberLimitsTest {
     assertEquals(
         "denied: number +15551230000 reached its cap of 2 calls today; it resets at midnight"
             + " Europe/Berlin, 2026-06-16 22:00:00 UTC",
-        denial.message());
+        Sentences.denial(denial));
     f.granted(call("x1").number(OTHER), morning + 3); // other numbers are not affected
     f.granted(call("x2"), morning + 3);
     f.denied(call("c4").number(NUM), midnight - 1);
@@ -99,7 +100,7 @@ class NumberLimitsTest {
     assertEquals(OptionalLong.of(T0 + HOUR), hold.readyAt());
     assertEquals(
         "held: number +15551230000 started 2 calls in the last hour; room at 10:30:00 UTC",
-        hold.message());
+        Sentences.hold(hold));
     assertEquals(T0 + HOUR, f.engine.nextDeadline());
     assertEquals(List.of(), f.tick(T0 + HOUR - 1));
     Results.Lease lease = onlyDispatch(f.tick(T0 + HOUR), "c3");
@@ -164,7 +165,7 @@ class NumberLimitsTest {
     assertEquals(HoldReason.NUMBER_CONCURRENCY, hold.reason());
     assertEquals(OptionalLong.empty(), hold.readyAt());
     assertEquals(
-        "held: number +15551230000 has 1/1 calls active; it starts when one ends", hold.message());
+        "held: number +15551230000 has 1/1 calls active; it starts when one ends", Sentences.hold(hold));
     f.granted(call("c3").number(OTHER).login("bob"), T0 + 2);
 
     f.release("c1", T0 + 3);
@@ -253,7 +254,7 @@ class NumberLimitsTest {
     long midnight = at("2026-06-17T00:00", ZONE);
     assertEquals(1, f.numberLine(NUM, midnight - 1).today());
     assertEquals(0, f.numberLine(NUM, midnight).today());
-    assertTrue(f.denied(call("c2").number(NUM), midnight - 1).message().contains("resets at midnight"));
+    assertTrue(Sentences.denial(f.denied(call("c2").number(NUM), midnight - 1)).contains("resets at midnight"));
     f.granted(call("c3").number(NUM), midnight);
   }
 }

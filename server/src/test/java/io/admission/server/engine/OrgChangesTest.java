@@ -24,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * DESIGN.md "Changing orgs safely": UpdateOrg changes only the named fields, merged onto the org
+ * Changing orgs safely: UpdateOrg changes only the named fields, merged onto the org
  * as it is when applied; DeleteOrg refuses while calls are live and otherwise forgets the org with
  * everything under it. Engine tier, manual clock.
  */

@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.INBOUND;
 import static io.admission.server.engine.PoolFixture.MINUTE;
@@ -20,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A call's life in the org pool as clients see it (DESIGN.md): call_id is the idempotency key, a
+ * A call's life in the org pool as clients see it: call_id is the idempotency key, a
  * retried Acquire never counts twice, Release is idempotent and cancels a held call, queue
  * positions are 1-based across the org, holds say what is full, unknown orgs are NOT_FOUND, and
  * {@code watch} gives the first event of a WaitForSlot stream.
@@ -183,7 +184,7 @@ class OrgPoolCallsTest {
     assertEquals(EndReason.CANCELLED, w.ended().reason());
     assertEquals(T0, w.ended().heldSince());
     assertEquals(T0 + SECOND, w.ended().endedAt());
-    assertFalse(w.ended().message().isBlank());
+    assertFalse(Sentences.ended(w.ended()).isBlank());
     assertEquals(w.ended(), f.endedOf(ORG, "h2"));
     assertEquals(List.of(1, 2), List.of(f.positionOf(ORG, "h1"), f.positionOf(ORG, "h3")));
     f.assertPool(ORG, 1, 1, 1, 2);
@@ -229,16 +230,16 @@ class OrgPoolCallsTest {
     List<Results.Hold> holds = List.of(
         f.held(ORG, "a2", "A", CHAT), f.held(ORG, "a3", "A", INBOUND), f.held(ORG, "n1", "", CHAT));
     for (Results.Hold hold : holds) {
-      String m = hold.message();
+      String m = Sentences.hold(hold);
       assertTrue(m.startsWith("held: "), m);
       assertTrue(m.contains("shared slots of org acme are in use"), m);
       assertTrue(m.contains("when a slot frees"), m);
       assertEquals(HoldReason.ORG_POOL_FULL, hold.reason());
       assertEquals(java.util.OptionalLong.empty(), hold.readyAt(), "waits for a call to end");
     }
-    String own = f.holdOf(ORG, "a2").message();
+    String own = Sentences.hold(f.holdOf(ORG, "a2"));
     assertTrue(own.contains("agent A's 1 reserved chat slots are full"), own);
-    assertFalse(f.holdOf(ORG, "a3").message().toLowerCase(Locale.ROOT).contains("reserved"),
+    assertFalse(Sentences.hold(f.holdOf(ORG, "a3")).toLowerCase(Locale.ROOT).contains("reserved"),
         "A has no inbound reservation");
   }
 

@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.HOUR;
 import static io.admission.server.engine.PoolFixture.MINUTE;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
@@ -15,7 +16,7 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md, leases and waiting: a granted call holds a lease with a TTL (the call's own, else the
+ * Leases and waiting: a granted call holds a lease with a TTL (the call's own, else the
  * org's default, else 1 h); Renew extends leases in batches; an expired lease frees its slot for
  * the next waiter; a held call with {@code max_wait} leaves the queue when it passes.
  */
@@ -192,8 +193,8 @@ class OrgPoolLeaseTest {
     assertEquals(T0, ended.ended().heldSince());
     assertEquals(T0 + MINUTE, ended.ended().endedAt());
     assertEquals(null, ended.ended().lease());
-    assertTrue(ended.ended().message().contains("max_wait of 1 min passed"),
-        ended.ended().message());
+    assertTrue(Sentences.ended(ended.ended()).contains("max_wait of 1 min passed"),
+        Sentences.ended(ended.ended()));
     assertEquals(ended.ended(), f.endedOf(ORG, "w2"), "a late WaitForSlot sees the same end");
     assertEquals(2, f.positionOf(ORG, "w3"));
     f.assertPool(ORG, 1, 1, 1, 2);

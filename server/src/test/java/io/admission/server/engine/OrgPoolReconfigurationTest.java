@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
 import static io.admission.server.engine.PoolFixture.WEBCALL;
@@ -12,10 +13,9 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Org-concurrency document: "Changes take effect immediately ... no calls are ever dropped", "The
- * total reserved across all agents cannot exceed your org's concurrency limit", "Remove agent ...
- * The freed slots return to the shared pool immediately", and "If you reserve all your slots, the
- * shared pool becomes 0".
+ * Changing the org pool: changes take effect immediately and no call is ever dropped; the total
+ * reserved across all agents cannot exceed the org's concurrency limit; removing an agent returns
+ * its freed slots to the shared pool immediately; reserving every slot leaves a shared pool of 0.
  */
 class OrgPoolReconfigurationTest {
   private static final String ORG = "acme";
@@ -257,11 +257,11 @@ class OrgPoolReconfigurationTest {
     assertEquals(
         "held: agent A's 3 reserved outbound slots are full and org acme has no shared slots"
             + " (all 6 are reserved); it starts when a slot frees",
-        hold.message());
+        Sentences.hold(hold));
     Results.Hold noReservation = f.held(ORG, "c1", "C", OUTBOUND);
     assertEquals(
         "held: org acme has no shared slots (all 6 are reserved); it starts when a slot frees",
-        noReservation.message());
+        Sentences.hold(noReservation));
     f.held(ORG, "a-chat", "A", CHAT); // reservations are per type
     f.assertPool(ORG, 3, 0, 0, 3);
 

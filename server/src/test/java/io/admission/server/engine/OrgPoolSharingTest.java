@@ -1,5 +1,6 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.INBOUND;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
@@ -15,8 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Org-concurrency document: the shared pool, reserved slots per (agent, call type), its four
- * scenarios, and which waiter a freed slot goes to. Pool accounting is by count (DESIGN.md).
+ * The org concurrency pool: the shared pool, reserved slots per (agent, call type), the four
+ * sharing scenarios, and which waiter a freed slot goes to. Pool accounting is by count: a pair
+ * running n calls with r reserved slots uses max(0, n - r) shared ones.
  */
 class OrgPoolSharingTest {
   private static final String ORG = "acme";
@@ -185,7 +187,7 @@ class OrgPoolSharingTest {
     assertEquals(1, hold.position());
     assertEquals(
         "held: all 5 shared slots of org acme are in use; it starts when a slot frees",
-        hold.message());
+        Sentences.hold(hold));
     assertNull(f.agent(ORG, "C"), "an agent with only a held call uses nothing");
     assertEquals(SlotKind.RESERVED, f.granted(ORG, "a1", "A", OUTBOUND).slotKind());
 
@@ -215,7 +217,7 @@ class OrgPoolSharingTest {
     assertEquals(
         "held: agent A's 10 reserved outbound slots are full and all 3 shared slots of org acme"
             + " are in use; it starts when a slot frees",
-        own.message());
+        Sentences.hold(own));
     f.held(ORG, "b1", "B", OUTBOUND);
   }
 
@@ -254,7 +256,7 @@ class OrgPoolSharingTest {
   // ---- Count-based accounting ---------------------------------------------------------------
 
   /**
-   * DESIGN.md: "When one of its calls ends, a shared slot frees first if it was using any" — even
+   * When one of a pair's calls ends, a shared slot frees first if it was using any — even
    * when the call that ended had been granted on a reserved slot.
    */
   @Test
@@ -300,8 +302,8 @@ class OrgPoolSharingTest {
   // ---- Who gets a freed slot ----------------------------------------------------------------
 
   /**
-   * DESIGN.md: "a freed reserved slot of (agent, type) goes to that pair's oldest waiter; a freed
-   * shared slot to the oldest waiter that may use shared."
+   * A freed reserved slot of (agent, type) goes to that pair's oldest waiter; a freed shared slot
+   * to the oldest waiter that may use shared.
    */
   @Test
   void freedReservedSlotGoesToThePairsOldestWaiterAndSharedToTheOldestOverall() {
@@ -335,8 +337,7 @@ class OrgPoolSharingTest {
 
   /**
    * One call ending can free a pool slot and a login at once; the older of the waiters for the
-   * two goes first. DESIGN.md: "Dispatch is FIFO among the calls that the freed capacity can
-   * serve".
+   * two goes first: dispatch is FIFO among the calls that the freed capacity can serve.
    */
   @Test
   void slotAndLoginFreedTogetherServeTheOlderWaiterFirst() {

@@ -10,7 +10,7 @@ import java.util.TreeSet;
 /**
  * A deliberately naive reference model of the org pool for {@link EngineModelTest}: plain lists,
  * and every question answered by scanning all calls. It shares no code with the engine; it
- * follows DESIGN.md and the product document:
+ * follows the rules as stated:
  *
  * <ul>
  *   <li>checks in order: login concurrency, login rate window, number concurrency, number rate

@@ -16,7 +16,7 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md: "Taking a snapshot reads state and changes nothing." Snapshots are taken at moments
+ * Taking a snapshot reads state and changes nothing. Snapshots are taken at moments
  * that are not in the command log, so a capture that changed the engine would make a live server
  * and one replaying the same log decide differently. The history here makes that visible: a login
  * counts starts, its window is shortened, a snapshot is taken, the window is made longer again,

@@ -38,7 +38,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** UpdateOrg (AIP-134 update_mask) and DeleteOrg over gRPC: DESIGN.md "Changing orgs safely". */
+/**
+ * UpdateOrg (AIP-134 update_mask) and DeleteOrg over gRPC: an update changes only the fields its
+ * mask names and an empty mask is refused; a delete is refused, naming the counts, while the org
+ * has active or held calls, and succeeds without change on an unknown org.
+ */
 class OrgChangesGrpcTest {
   private final GrpcFixture f = new GrpcFixture();
 

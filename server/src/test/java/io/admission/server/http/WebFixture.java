@@ -27,15 +27,20 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server as Main assembles it, in this JVM: the loop on its own thread with the real clock,
+ * The server much as Main assembles it, in this JVM: the loop with the real clock on a
+ * single-thread executor (standing in for the transport's I/O thread, which Main runs it on),
  * gRPC over Netty and the web page, each on a free loopback port. Tests drive it through gRPC, as
  * switches and operators do, and watch it through the web page.
  */
 final class WebFixture implements AutoCloseable {
   final EventLoop loop = new EventLoop(new Engine(), CommandLog.NONE, Clock.systemUTC(), 4096);
+  private final ScheduledExecutorService loopThread =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "test-loop"));
   final Server grpc;
   final WebServer web;
   final ManagedChannel channel;
@@ -49,7 +54,7 @@ final class WebFixture implements AutoCloseable {
 
   /** The web page checks callers with {@code access}; gRPC stays open, for the test to set up. */
   WebFixture(AccessControl access) throws IOException {
-    loop.start();
+    loop.startOn(loopThread);
     grpc = AdmissionServices.addTo(
             NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), loop,
             new HealthStatusManager())
@@ -108,5 +113,6 @@ final class WebFixture implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     loop.close();
+    loopThread.shutdownNow();
   }
 }

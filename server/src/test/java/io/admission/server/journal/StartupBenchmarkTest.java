@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 4's start-up cost: a data directory whose snapshot holds 1 million live leases, reopened
- * and timed. Tagged "bench": run with `make bench-startup`, never in `make test`.
+ * Start-up cost, which must stay small: a data directory whose snapshot holds 1 million live
+ * leases, reopened and timed. Tagged "bench": run with `make bench-startup`, never in `make test`.
  */
 @Tag("bench")
 class StartupBenchmarkTest {

@@ -266,6 +266,52 @@ class EventLoopTest {
         "the later command was never appended");
   }
 
+  @Test
+  void aTaskThatThrowsIsLoggedAndTheRestOfItsTurnIsStillAnswered() {
+    FakeLog log = new FakeLog();
+    EventLoop loop = new EventLoop(new Engine(), log, CLOCK, 16);
+    List<String> runs = new ArrayList<>();
+    Recorded<Object> put = new Recorded<>();
+    Recorded<Object> acquire = new Recorded<>();
+    loop.submit(putOrg(), put);
+    loop.offer((turns, now, out) -> {
+      runs.add("thrown");
+      throw new IllegalStateException("injected fault outside any command");
+    });
+    loop.submit(acquire("c1"), acquire);
+    loop.step();
+    assertEquals(List.of("append PutOrg", "append Acquire", "commit"), log.calls,
+        "the commands around it are applied and committed");
+    log.synced();
+    loop.step();
+    assertInstanceOf(Results.OrgView.class, put.got.get(0));
+    assertInstanceOf(Results.Granted.class, acquire.got.get(0));
+    assertEquals(List.of("thrown"), runs, "it ran once");
+  }
+
+  @Test
+  void aTurnThatFailsOutrightDoesNotRunItsTasksAgain() {
+    FakeLog log = new FakeLog();
+    EventLoop loop = new EventLoop(new Engine(), log, CLOCK, 16);
+    List<String> runs = new ArrayList<>();
+    loop.offer((turns, now, out) -> {
+      runs.add("thrown");
+      throw new Error("injected error");
+    });
+    try {
+      loop.step();
+    } catch (Error expected) {
+      assertEquals("injected error", expected.getMessage());
+    }
+    Recorded<Object> put = new Recorded<>();
+    loop.submit(putOrg(), put);
+    loop.step();
+    log.synced();
+    loop.step();
+    assertEquals(List.of("thrown"), runs, "the failed turn's batch was cleared");
+    assertInstanceOf(Results.OrgView.class, put.got.get(0), "the loop goes on");
+  }
+
   private static Commands.PutOrg putOrg() {
     return new Commands.PutOrg(new OrgConfig("org", 2, Optional.empty(), ZoneOffset.UTC,
         OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT));

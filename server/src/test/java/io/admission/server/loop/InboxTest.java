@@ -42,43 +42,6 @@ class InboxTest {
     assertTrue(inbox.offer(5)); // both drained: room again
   }
 
-  @Test
-  void awaitReturnsAfterItsTimeoutWhenNothingComes() throws InterruptedException {
-    Inbox<Integer> inbox = new Inbox<>(8);
-    inbox.consumer(Thread.currentThread());
-    long started = System.nanoTime();
-    inbox.await(30);
-    assertTrue(System.nanoTime() - started >= TimeUnit.MILLISECONDS.toNanos(30));
-  }
-
-  /** Many producers, one sleeping consumer: every task arrives, and none waits for a timeout. */
-  @Test
-  void noWakeUpIsLost() throws Exception {
-    Inbox<Integer> inbox = new Inbox<>(1_000_000);
-    int producers = 4;
-    int each = 20_000;
-    AtomicInteger received = new AtomicInteger();
-    CountDownLatch done = new CountDownLatch(1);
-    Thread consumer = new Thread(() -> {
-      List<Integer> batch = new ArrayList<>();
-      try {
-        while (received.get() < producers * each) {
-          inbox.await(10_000); // a lost wake-up would stall here for 10 s
-          batch.clear();
-          received.addAndGet(inbox.drainTo(batch, 1024));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      done.countDown();
-    });
-    inbox.consumer(consumer);
-    consumer.start();
-    produce(producers, each, i -> assertTrue(inbox.offer(i)));
-    assertTrue(done.await(5, TimeUnit.SECONDS), "consumer stalled at " + received.get());
-    assertEquals(producers * each, received.get());
-  }
-
   /**
    * Runs {@code producers} threads that each offer {@code each} times, yielding now and then so
    * the consumer goes idle between bursts, and waits for them to finish.
@@ -125,7 +88,7 @@ class InboxTest {
   }
 
   /**
-   * The same for a consumer that runs as tasks on an executor (the loop on a transport thread),
+   * Producers and a consumer that runs as tasks on an executor (the loop on a transport thread),
    * with no timer to rescue it: a lost wake-up leaves tasks that nothing ever drains. Many short
    * rounds, each two producers offering at once and then waiting until all is drained, so the
    * consumer goes idle thousands of times just as tasks arrive.
