@@ -39,7 +39,7 @@ clean:
 	$(MVN) clean
 	rm -rf data
 
-# ---- Benchmarks (issue 5; bench/, docs/BENCHMARKS.md). Never part of `make test`. ----------
+# ---- Benchmarks (bench/, docs/BENCHMARKS.md). Never part of `make test`. ---------------------
 .PHONY: bench bench-quick
 BENCH_JAR := bench/target/admission-bench.jar
 BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/null) \
@@ -49,7 +49,7 @@ BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/
 $(BENCH_JAR): $(BENCH_INPUTS)
 	$(MVN) package -Dmaven.test.skip=true -pl bench -am
 
-# Everything, side by side on this machine (~60 min); rewrites docs/BENCHMARKS.md and its plot.
+# Everything, side by side on this machine (~55 min); rewrites the tables of docs/BENCHMARKS.md.
 bench: $(BENCH_JAR)
 	scripts/bench.sh
 

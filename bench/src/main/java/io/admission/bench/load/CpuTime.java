@@ -1,7 +1,6 @@
 package io.admission.bench.load;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -11,11 +10,6 @@ final class CpuTime {
   private static final long TICK_NANOS = 10_000_000L;
 
   private CpuTime() {}
-
-  static long ofThisProcess() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-        .getProcessCpuTime();
-  }
 
   /** From /proc/PID/stat (utime + stime); 0 when {@code pid} is 0 or unreadable. */
   static long ofProcess(long pid) {
