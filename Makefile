@@ -53,7 +53,8 @@ $(BENCH_JAR): $(BENCH_INPUTS)
 bench: $(BENCH_JAR)
 	scripts/bench.sh
 
-# About 95 s once the jars are built (a first build adds about a minute); its last lines are one
-# `RESULT name=value` per headline figure, durable ÷ in-memory Admission and its p99s first.
+# About 3 min once the jars are built (a first build adds about a minute); its last lines are one
+# `RESULT name=value` per headline figure, durable ÷ in-memory Admission and its p99s first; its
+# tables go to bench/target/bench-run/tables.md.
 bench-quick: $(BENCH_JAR)
 	scripts/bench.sh --quick

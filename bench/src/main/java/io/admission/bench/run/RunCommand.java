@@ -102,7 +102,12 @@ public final class RunCommand implements Callable<Integer> {
       new Pair("unary-redis", "Admission unary calls ÷ Redis peer", Server.IN_MEMORY, Server.REDIS));
 
   /** One repetition of the contended run: both clients' results and the Admission server's pauses. */
-  record Contended(int slots, Properties admission, Properties peer, Pauses pauses) {}
+  record Contended(int slots, Properties admission, Properties peer, Pauses pauses) {
+    /** The peer's p99 over Admission's: paired within the repetition, so the median row quotes the median ratio. */
+    double ratio() {
+      return d(peer, "dispatch.p99_ms") / d(admission, "dispatch.p99_ms");
+    }
+  }
 
   /** The engine table's rows, and the base shape's decisions/s (1 k leases, no held calls, one org). */
   final List<List<String>> engine = new ArrayList<>();
@@ -154,7 +159,7 @@ public final class RunCommand implements Callable<Integer> {
     progress("engine: JMH, log in " + work.resolve("jmh.log"));
     ChainedOptionsBuilder o = new OptionsBuilder()
         .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
-        .forks(1).shouldFailOnError(true).addProfiler(GCProfiler.class)
+        .forks(1).jvmArgs().shouldFailOnError(true).addProfiler(GCProfiler.class) // not the runner's JVM flags
         .resultFormat(ResultFormatType.JSON).result(work.resolve("jmh.json").toString())
         .output(work.resolve("jmh.log").toString());
     if (quick) {
@@ -170,7 +175,7 @@ public final class RunCommand implements Callable<Integer> {
       Map<String, ?> secondary = rr.getSecondaryResults();
       double alloc = secondary.entrySet().stream().filter(e -> e.getKey().endsWith("gc.alloc.rate.norm"))
           .mapToDouble(e -> ((Result<?>) e.getValue()).getScore()).findFirst().orElse(Double.NaN);
-      String params = p.getParamsKeys().stream().map(k -> k + " " + p.getParam(k)).collect(Collectors.joining(", "));
+      String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
       engine.add(List.of(params, f(0, score), f(0, rr.getPrimaryResult().getScoreError()), f(1, 1e9 / score),
           f(1, alloc)));
       engineBase = params.equals("leases 1000, held 0, orgs 1") ? score : engineBase;
@@ -312,11 +317,12 @@ public final class RunCommand implements Callable<Integer> {
       List<List<String>> rows = new ArrayList<>();
       for (Contended c : contended) {
         rows.add(contendedRow(c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key),
-            c.pauses().toString()));
+            c.ratio(), c.pauses().toString()));
       }
       for (int size : slots) {
         rows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
-            key -> contendedMedian(size, Contended::admission, key), key -> contendedMedian(size, Contended::peer, key), ""));
+            key -> contendedMedian(size, Contended::admission, key), key -> contendedMedian(size, Contended::peer, key),
+            LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
       }
       t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
           "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses while measured"), rows);
@@ -325,11 +331,11 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   private static List<String> contendedRow(String label, Function<String, Double> admission,
-      Function<String, Double> peer, String pauses) {
+      Function<String, Double> peer, double ratio, String pauses) {
     Function<Function<String, Double>, String> latencies = side -> List.of("p50", "p99", "p999", "max").stream()
         .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
     return List.of(label, latencies.apply(admission), latencies.apply(peer),
-        f(1, peer.apply("dispatch.p99_ms") / admission.apply("dispatch.p99_ms")) + "×", pauses);
+        f(1, ratio) + "×", pauses);
   }
 
   private double loadMedian(String pair, String key) {
