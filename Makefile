@@ -27,7 +27,7 @@ tools:
 run: build
 	java -jar $(JAR) --listen 127.0.0.1:50051 --http 127.0.0.1:8080 --in-memory --config config/demo.json
 
-# Issue 4: start-up time with 1 million leases in the snapshot.
+# Start-up time with 1 million leases in the snapshot; a benchmark, so never part of `make test`.
 bench-startup:
 	$(MVN) -f server/pom.xml test -Dgroups=bench -DexcludedTestGroups=none -Dtest=StartupBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false | grep RESULT || true
 

@@ -71,7 +71,7 @@ public final class ContendedCommand implements Callable<Integer> {
         throw new IllegalStateException(run.errors.get() + " requests failed; first: " + run.firstError.get(),
             run.firstError.get());
       }
-      Latency.put(result, "dispatch.", h);
+      LoadCommand.putLatency(result, "dispatch.", h);
       System.err.printf(Locale.ROOT, "contended %s slots=%d dispatches=%d p50=%.3fms p99=%.3fms%n",
           target, slots, h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6);
     } finally {

@@ -122,7 +122,16 @@ public final class LoadCommand implements Callable<Integer> {
     ws.forEach(w -> latency.add(w.latency()));
     put(result, prefix + "pairs_per_s", ws.stream().mapToDouble(m -> m.pairsPerSecond()).average().orElseThrow());
     put(result, prefix + "server_cpu_us_per_pair", median(ws.stream().map(m -> m.serverCpuMicrosPerPair()).toList()));
-    Latency.put(result, prefix, latency);
+    putLatency(result, prefix, latency);
+  }
+
+  /** Latency percentiles of a histogram recorded in nanoseconds, as milliseconds. */
+  static void putLatency(Properties out, String prefix, Histogram h) {
+    out.setProperty(prefix + "count", Long.toString(h.getTotalCount()));
+    put(out, prefix + "p50_ms", h.getValueAtPercentile(50) / 1e6);
+    put(out, prefix + "p99_ms", h.getValueAtPercentile(99) / 1e6);
+    put(out, prefix + "p999_ms", h.getValueAtPercentile(99.9) / 1e6);
+    put(out, prefix + "max_ms", h.getMaxValue() / 1e6);
   }
 
   /** The median; NaN of none. */
