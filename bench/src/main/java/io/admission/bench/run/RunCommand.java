@@ -45,7 +45,6 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
 public final class RunCommand implements Callable<Integer> {
-
   @Option(names = "--quick", description = "One short repetition of everything: a smoke check, not a measurement.")
   boolean quick;
   @Option(names = "--server-jar", defaultValue = "server/target/admission-server.jar") Path serverJar;
