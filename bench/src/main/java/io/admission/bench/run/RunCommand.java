@@ -135,9 +135,11 @@ public final class RunCommand implements Callable<Integer> {
     if (stages.contains("contended")) {
       contended(config);
     }
+    String by = quick ? "make bench-quick"
+        : only == null ? "make bench" : "scripts/bench.sh --only " + String.join(",", stages);
     Tables tables = tables(String.format(Locale.ROOT,
-        "Measured at commit `%s` on %s by `make bench%s` (%d repetition%s; load average %s at the start, %d cores).",
-        commit, LocalDate.now(), quick ? "-quick" : "", reps, reps == 1 ? "" : "s", loadBefore,
+        "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).",
+        commit, LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore,
         Runtime.getRuntime().availableProcessors()));
     if (!quick && only == null) {
       tables.replaceIn(report);
@@ -324,7 +326,7 @@ public final class RunCommand implements Callable<Integer> {
             LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
       }
       t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
-          "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses while measured"), rows);
+          "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
     }
     return t;
   }
