@@ -35,7 +35,7 @@ clients:
 run: build
 	java -jar $(JAR) --listen 127.0.0.1:50051 --http 127.0.0.1:8080 --in-memory --config config/demo.json
 
-# Start-up time of a server whose snapshot holds 1 million leases (recovery must stay fast).
+# Start-up time with 1 million leases in the snapshot; a benchmark, so never part of `make test`.
 bench-startup:
 	$(MVN) -f server/pom.xml test -Dgroups=bench -DexcludedTestGroups=none -Dtest=StartupBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=false | grep RESULT || true
 
@@ -51,7 +51,7 @@ clean:
 	$(MVN) clean
 	rm -rf data clients/python/admission/v1 clients/node/gen
 
-# ---- Benchmarks (bench/, results in docs/BENCHMARKS.md). Never part of `make test`. -------
+# ---- Benchmarks (bench/, docs/BENCHMARKS.md). Never part of `make test`. ---------------------
 .PHONY: bench bench-quick
 BENCH_JAR := bench/target/admission-bench.jar
 BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/null) \
@@ -61,11 +61,12 @@ BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/
 $(BENCH_JAR): $(BENCH_INPUTS)
 	$(MVN) package -Dmaven.test.skip=true -pl bench -am
 
-# Everything, side by side on this machine (~60 min); rewrites docs/BENCHMARKS.md and its plot.
+# Everything, side by side on this machine (~55 min); rewrites the tables of docs/BENCHMARKS.md.
 bench: $(BENCH_JAR)
 	scripts/bench.sh
 
-# About 95 s once the jars are built (a first build adds about a minute); its last lines are one
-# `RESULT name=value` per headline figure, durable ÷ in-memory Admission and its p99s first.
+# About 3 min once the jars are built (a first build adds about a minute); its last lines are one
+# `RESULT name=value` per headline figure, durable ÷ in-memory Admission and its p99s first; its
+# tables go to bench/target/bench-run/tables.md.
 bench-quick: $(BENCH_JAR)
 	scripts/bench.sh --quick

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of docs/BENCHMARKS.md (issue 5): makes sure Debian's redis-server is
-# installed, starts a private instance on a free loopback port for the Redis peer, runs the bench
-# runner, and stops Redis again. Expects the jars built (`make bench` / `make bench-quick` do it).
+# Runs the benchmarks of docs/BENCHMARKS.md: makes sure Debian's redis-server is installed, starts
+# a private instance on a free loopback port for the Redis peer, runs the bench runner, and stops
+# Redis again. Expects the jars built (`make bench` / `make bench-quick` do it).
 #
-#   scripts/bench.sh           everything; rewrites docs/BENCHMARKS.md and its plot
-#   scripts/bench.sh --quick   about a minute and a half; ends with one `RESULT name=value` line per figure
-#   (anything after is passed to `admission-bench run`, e.g. --only e2e --reps 3, --only durable-paired)
+#   scripts/bench.sh           everything; rewrites the tables of docs/BENCHMARKS.md
+#   scripts/bench.sh --quick   a smoke check; ends with one `RESULT name=value` line per figure
+#   (anything after is passed to `admission-bench run`, e.g. --only load --reps 1; a run of some
+#   stages writes its tables to bench/target/bench-run/tables.md instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,9 +52,9 @@ for _ in $(seq 100); do
   kill -0 "$redis_pid" 2>/dev/null || { echo "bench: redis-server did not start:" >&2; cat "$work/redis.log" >&2; exit 1; }
   sleep 0.1
 done
-redis_version=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
+commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 
-java -Xmx2g -jar "$bench_jar" run "${mode[@]}" \
-  --server-jar "$server_jar" --work "$work" \
-  --redis "127.0.0.1:$port" --redis-pid "$redis_pid" --redis-version "$redis_version" \
-  --report docs/BENCHMARKS.md --plot docs/benchmarks-latency.png "$@"
+# The runner only starts and reads other JVMs; it measures nothing itself.
+java -Xms512m -Xmx512m -jar "$bench_jar" run "${mode[@]}" \
+  --server-jar "$server_jar" --work "$work" --commit "$commit" \
+  --redis "127.0.0.1:$port" --redis-pid "$redis_pid" --report docs/BENCHMARKS.md "$@"

@@ -9,7 +9,6 @@ import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,9 +27,7 @@ import java.util.OptionalLong;
  *
  * <p>Time: the benchmark clock advances {@link #STEP_MILLIS} per cycle so that ended calls, which
  * the engine remembers for 10 minutes of its time, stay a few hundred — the forgetting is part of
- * every measured cycle — while leases carry a TTL long enough never to expire. {@link
- * #remembering} instead keeps as many ended calls as a busy server does: the clock then advances
- * 10 minutes over that many cycles.
+ * every measured cycle — while leases carry a TTL long enough never to expire.
  *
  * <p>Not thread-safe: one benchmark thread owns it, as the loop thread owns the engine.
  */
@@ -39,6 +36,10 @@ public final class EngineFixture {
   public static final long START = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
   /** Engine time per measured cycle. */
   public static final long STEP_MILLIS = 1_000;
+  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
+  private long stepMillis = STEP_MILLIS;
+  private int cyclesPerStep = 1;
+  private int cyclesInStep;
   /** About 300 years: no lease of a benchmark ever expires. */
   static final long LEASE_TTL_MILLIS = 10_000_000_000_000L;
   /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
@@ -56,15 +57,11 @@ public final class EngineFixture {
   private int ringPos;
   private long nextId;
   private long now = START;
-  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
-  private long stepMillis = STEP_MILLIS;
-  private int cyclesPerStep = 1;
-  private int cyclesInStep;
 
   private EngineFixture(int orgs, int leases) {
     this.orgIds = new String[orgs];
     for (int i = 0; i < orgs; i++) {
-      orgIds[i] = orgId(i);
+      orgIds[i] = "org-" + i;
     }
     this.ringOrg = new int[leases];
     this.ringCall = new long[leases];
@@ -72,9 +69,6 @@ public final class EngineFixture {
 
   /** Builds the shape; every command's outcome is checked so a benchmark never measures errors. */
   public static EngineFixture build(int leases, int held, int orgs) {
-    if (leases < 1 || orgs < 1 || held < 0) {
-      throw new IllegalArgumentException("need leases >= 1, orgs >= 1, held >= 0");
-    }
     EngineFixture f = new EngineFixture(orgs, leases);
     int orgsWithLeases = Math.min(orgs, leases);
     int orgsWithHeld = held == 0 ? 0 : Math.min(orgs, MAX_ORGS_WITH_HELD);
@@ -82,7 +76,7 @@ public final class EngineFixture {
       int reserved = i < orgsWithLeases ? leases / orgsWithLeases + (i < leases % orgsWithLeases ? 1 : 0) : 0;
       f.putOrg(i, reserved + 1);
       if (reserved > 0) {
-        f.expect(f.engine.setReservation(
+        expect(f.engine.setReservation(
             new Commands.SetReservation(f.orgIds[i], "bench", CallType.INBOUND, reserved), f.now),
             Results.ReservationChanged.class);
       }
@@ -90,15 +84,15 @@ public final class EngineFixture {
     for (int n = 0; n < leases; n++) {
       int org = n % orgsWithLeases;
       long number = f.nextId++;
-      f.expect(f.engine.acquire(f.benchAcquire(org, callId(number)), f.now), Results.Granted.class);
+      expect(f.engine.acquire(f.benchAcquire(org, callId(number)), f.now), Results.Granted.class);
       f.ringOrg[n] = org;
       f.ringCall[n] = number;
     }
     for (int i = 0; i < orgsWithHeld; i++) {
-      f.expect(f.engine.acquire(f.fillerAcquire(i, f.newCallId()), f.now), Results.Granted.class);
+      expect(f.engine.acquire(f.fillerAcquire(i, callId(f.nextId++)), f.now), Results.Granted.class);
     }
     for (int n = 0; n < held; n++) {
-      f.expect(f.engine.acquire(f.fillerAcquire(n % orgsWithHeld, f.newCallId()), f.now), Results.Held.class);
+      expect(f.engine.acquire(f.fillerAcquire(n % orgsWithHeld, callId(f.nextId++)), f.now), Results.Held.class);
     }
     f.engine.drainEvents();
     return f;
@@ -132,8 +126,7 @@ public final class EngineFixture {
   /**
    * {@code cycles} cycles of {@link #releaseThenAcquire} as the loop applies one turn's batch: the
    * commands made first, then (if {@code readAhead}) the engine {@link Engine#readAhead reads
-   * ahead} over them, then all applied at one time, which advances as far as the cycles would
-   * have advanced it one by one.
+   * ahead} over them, then all applied at one time.
    */
   public Object turn(int cycles, boolean readAhead) {
     List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
@@ -169,76 +162,21 @@ public final class EngineFixture {
   }
 
   /**
-   * The base shape (1 k leases, no held calls, one org) with the engine remembering about {@code
-   * remembered} ended calls, as a server ending {@code remembered / 600} calls a second does: the
-   * clock advances 600,000 ms every {@code remembered} cycles, and twice that many cycles run
-   * before measuring, so the ended-call log and its index are full and at their steady size.
+   * The base shape with the engine remembering about {@code remembered} ended calls, as a server
+   * ending {@code remembered / 600} calls a second does; twice that many cycles run first, so the
+   * ended-call log and its index are full and at their steady size.
    */
   public static EngineFixture remembering(int remembered) {
     EngineFixture f = build(1_000, 0, 1);
     f.stepMillis = Math.max(1, Engine.REMEMBER_ENDED_MILLIS / remembered);
     f.cyclesPerStep = Math.max(1, (int) (remembered / Engine.REMEMBER_ENDED_MILLIS));
-    long fill = 2L * remembered;
-    for (long n = 0; n < fill; n++) {
+    for (long n = 0, fill = 2L * remembered; n < fill; n++) {
       f.releaseThenAcquire();
     }
     return f;
   }
 
-  // ---- Deep queue -------------------------------------------------------------------------
-
-  /**
-   * One org with a single shared slot: one lease on it and {@code depth} calls held behind it,
-   * FIFO. {@link #dispatchCycle} releases the lease, which dispatches the oldest held call, and
-   * acquires a new call that is held at the tail — the queue stays {@code depth} deep.
-   */
-  public static DeepQueue deepQueue(int depth) {
-    EngineFixture f = new EngineFixture(1, 1);
-    f.putOrg(0, 1);
-    DeepQueue q = new DeepQueue(f);
-    String first = f.newCallId();
-    f.expect(f.engine.acquire(f.fillerAcquire(0, first), f.now), Results.Granted.class);
-    q.ids.add(first);
-    for (int n = 0; n < depth; n++) {
-      String id = f.newCallId();
-      f.expect(f.engine.acquire(f.fillerAcquire(0, id), f.now), Results.Held.class);
-      q.ids.add(id);
-    }
-    f.engine.drainEvents();
-    return q;
-  }
-
-  /** An org whose queue is kept at a fixed depth; see {@link EngineFixture#deepQueue}. */
-  public static final class DeepQueue {
-    private final EngineFixture f;
-    /** The active call first, then the held calls oldest first. */
-    private final ArrayDeque<String> ids = new ArrayDeque<>();
-
-    private DeepQueue(EngineFixture f) {
-      this.f = f;
-    }
-
-    /** Release (dispatching the oldest held call) and a new Acquire held at the tail. */
-    public Object dispatchCycle() {
-      f.now += STEP_MILLIS;
-      f.engine.release(new Commands.Release(f.orgIds[0], ids.pollFirst()), f.now);
-      var events = f.engine.drainEvents();
-      String id = f.newCallId();
-      Results.AcquireResult held = f.engine.acquire(f.fillerAcquire(0, id), f.now);
-      ids.addLast(id);
-      if (!(held instanceof Results.Held) || events.size() != 2) {
-        throw new IllegalStateException("expected lease-ended + dispatched and a hold, got "
-            + events + " and " + held);
-      }
-      return held;
-    }
-  }
-
   // ---- Building blocks --------------------------------------------------------------------
-
-  static String orgId(int i) {
-    return "org-" + i;
-  }
 
   private void putOrg(int i, int limit) {
     OrgConfig config = new OrgConfig(
@@ -248,10 +186,6 @@ public final class EngineFixture {
   }
 
   /** Decimal ids from a counter, as unique as the call ids a switch sends. */
-  private String newCallId() {
-    return callId(nextId++);
-  }
-
   private static String callId(long number) {
     return "call-" + number;
   }
@@ -264,7 +198,7 @@ public final class EngineFixture {
     return new Commands.Acquire(orgIds[org], callId, "filler", CallType.OUTBOUND, "", "", 0, 0);
   }
 
-  private void expect(Object result, Class<?> type) {
+  static void expect(Object result, Class<?> type) {
     if (!type.isInstance(result)) {
       throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + result);
     }

@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@link AcquireReleaseBenchmark}'s base shape with the engine remembering as many ended calls as
- * a busy server does. DESIGN.md keeps every ended call for 10 minutes (a retried Acquire is never
+ * a busy server does. Every ended call is remembered for 10 minutes (a retried Acquire is never
  * granted twice), so a server ending 5,000 calls a second remembers 3 M: every Acquire looks its
  * call_id up among them and every Release adds one. {@code AcquireReleaseBenchmark} keeps a few
  * hundred; this is the cost of keeping millions, one decision at a time and in loop turns.
@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class RememberedCallsBenchmark {

@@ -17,36 +17,25 @@ public final class ContendedCommand implements Callable<Integer> {
   /** How much faster callers hold and think during the first half of the warm-up. */
   private static final double FAST_WARMUP = 100;
 
-  @Option(names = "--target", required = true, description = "grpc (Admission, WaitForSlot) or redis (polling).")
+  @Option(names = "--target", required = true,
+      description = "grpc@HOST:PORT (Admission, WaitForSlot) or redis@HOST:PORT (polling).")
   String target;
-
-  @Option(names = "--address", required = true, description = "HOST:PORT of the server.")
-  String address;
-
   @Option(names = "--org", required = true, description = "Org id; for Admission an org whose limit is --slots.")
   String org;
-
   @Option(names = "--slots", required = true, description = "The org's concurrency limit.")
   int slots;
-
   @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot (default ${DEFAULT-VALUE}).")
   int ratio;
-
   @Option(names = "--hold-ms", defaultValue = "20", description = "Mean time a lease is held.")
   double holdMillis;
-
-  @Option(names = "--think-ms", defaultValue = "20", description = "Mean time between a Release and the caller's next Acquire.")
+  @Option(names = "--think-ms", defaultValue = "20", description = "Mean time from a Release to the next Acquire.")
   double thinkMillis;
-
-  @Option(names = "--poll-ms", defaultValue = "50", description = "Polling interval of a caller that found the pool full.")
+  @Option(names = "--poll-ms", defaultValue = "50", description = "How often a caller polls a full pool.")
   long pollMillis;
-
   @Option(names = "--warmup", defaultValue = "20", description = "Seconds before measuring.")
   double warmupSeconds;
-
   @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds.")
   double seconds;
-
   @Option(names = "--out", required = true, description = "Properties file to write.")
   Path out;
 
@@ -59,7 +48,7 @@ public final class ContendedCommand implements Callable<Integer> {
       return t;
     });
     Properties result = new Properties();
-    try (LoadTarget t = Targets.open(target, address, org, slots)) {
+    try (LoadTarget t = LoadTarget.open(target, org, slots)) {
       ContendedRun run = new ContendedRun(t, new CallIds(), timer, slots, slots * ratio,
           holdMillis, thinkMillis, pollMillis);
       // Half the warm-up at a hundred times the event rate: at 2 slots the measured pace is
@@ -72,38 +61,23 @@ public final class ContendedCommand implements Callable<Integer> {
       run.pace(holdMillis, thinkMillis);
       LoadCommand.sleep(warmupSeconds / 2);
       run.dispatch.getIntervalHistogram();
-      long attempts0 = run.attempts.get();
-      long waited0 = run.waitedGrants.get();
-      long newcomers0 = run.newcomerGrants.get();
-      long t0 = System.nanoTime();
+      // Wall-clock bounds of the measurement, for the server's recording of its pauses.
+      result.setProperty("measured.start_ms", Long.toString(System.currentTimeMillis()));
       LoadCommand.sleep(seconds);
       Histogram h = run.dispatch.getIntervalHistogram();
-      double elapsed = (System.nanoTime() - t0) / 1e9;
-      long attempts = run.attempts.get() - attempts0;
-      long waited = run.waitedGrants.get() - waited0;
-      long newcomers = run.newcomerGrants.get() - newcomers0;
+      result.setProperty("measured.end_ms", Long.toString(System.currentTimeMillis()));
       run.stop();
       if (run.errors.get() > 0) {
         throw new IllegalStateException(run.errors.get() + " requests failed; first: " + run.firstError.get(),
             run.firstError.get());
       }
-      result.setProperty("slots", Integer.toString(slots));
-      result.setProperty("callers", Integer.toString(slots * ratio));
-      result.setProperty("acquires_per_s", fmt(attempts / elapsed));
-      result.setProperty("waited_grants_per_s", fmt(waited / elapsed));
-      result.setProperty("newcomer_grants_per_s", fmt(newcomers / elapsed));
-      Latency.put(result, "dispatch.", h);
-      System.err.printf(Locale.ROOT, "contended %s slots=%d dispatches=%d p50=%.3fms p99=%.3fms acquires/s=%.0f%n",
-          target, slots, h.getTotalCount(), h.getValueAtPercentile(50) / 1e6,
-          h.getValueAtPercentile(99) / 1e6, attempts / elapsed);
+      LoadCommand.putLatency(result, "dispatch.", h);
+      System.err.printf(Locale.ROOT, "contended %s slots=%d dispatches=%d p50=%.3fms p99=%.3fms%n",
+          target, slots, h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6);
     } finally {
       timer.shutdownNow();
     }
     LoadCommand.write(result, out);
     return 0;
-  }
-
-  private static String fmt(double v) {
-    return String.format(Locale.ROOT, "%.1f", v);
   }
 }

@@ -40,9 +40,6 @@ final class ContendedRun {
   private final ArrayDeque<Long> freeSlots = new ArrayDeque<>();
 
   final Recorder dispatch = new Recorder(3);
-  final AtomicLong attempts = new AtomicLong();
-  final AtomicLong waitedGrants = new AtomicLong();
-  final AtomicLong newcomerGrants = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
   private volatile boolean stopping;
@@ -86,32 +83,13 @@ final class ContendedRun {
   }
 
   private void attempt(String callId, boolean waited) {
-    attempts.incrementAndGet();
-    target.acquire(callId, new LoadTarget.Callback<>() {
-      @Override
-      public void done(LoadTarget.Outcome outcome) {
-        switch (outcome) {
-          case GRANTED -> granted(callId, waited);
-          case HELD -> target.waitForSlot(callId, new LoadTarget.Callback<>() {
-            @Override
-            public void done(Void v) {
-              granted(callId, true);
-            }
-
-            @Override
-            public void failed(Throwable error) {
-              fail(error);
-            }
-          });
-          case FULL -> after(pollMillis, () -> attempt(callId, true));
-        }
+    target.acquire(callId, LoadTarget.Callback.of(outcome -> {
+      switch (outcome) {
+        case GRANTED -> granted(callId, waited);
+        case HELD -> target.waitForSlot(callId, LoadTarget.Callback.of(v -> granted(callId, true), this::fail));
+        case FULL -> after(pollMillis, () -> attempt(callId, true));
       }
-
-      @Override
-      public void failed(Throwable error) {
-        fail(error);
-      }
-    });
+    }, this::fail));
   }
 
   private void granted(String callId, boolean waited) {
@@ -121,13 +99,8 @@ final class ContendedRun {
       Long slot = freeSlots.poll();
       freedAt = slot == null ? NO_TIME : slot;
     }
-    if (waited) {
-      waitedGrants.incrementAndGet();
-      if (freedAt != NO_TIME) {
-        dispatch.recordValue(Math.max(0, now - freedAt));
-      }
-    } else {
-      newcomerGrants.incrementAndGet();
+    if (waited && freedAt != NO_TIME) {
+      dispatch.recordValue(Math.max(0, now - freedAt));
     }
     after(exponential(holdMeanMillis), () -> release(callId));
   }
@@ -136,17 +109,7 @@ final class ContendedRun {
     synchronized (freeSlots) {
       freeSlots.add(System.nanoTime());
     }
-    target.release(callId, new LoadTarget.Callback<>() {
-      @Override
-      public void done(Void v) {
-        after(exponential(thinkMeanMillis), ContendedRun.this::call);
-      }
-
-      @Override
-      public void failed(Throwable error) {
-        fail(error);
-      }
-    });
+    target.release(callId, LoadTarget.Callback.of(v -> after(exponential(thinkMeanMillis), this::call), this::fail));
   }
 
   private void after(long millis, Runnable task) {

@@ -12,6 +12,7 @@ import io.admission.v1.WaitForSlotResponse;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * The generated AdmissionService client on one {@link ClientChannel}: one HTTP/2 connection,
@@ -40,27 +41,18 @@ public final class GrpcTarget implements LoadTarget {
         .setCallType(CallType.CALL_TYPE_OUTBOUND)
         .setLeaseTtl(LEASE_TTL)
         .build();
-    inRootContext(() -> stub.acquire(request, new Unary<>(callback) {
-      @Override
-      public void onNext(AcquireResponse response) {
-        if (response.getOutcome() == io.admission.v1.Outcome.OUTCOME_GRANTED) {
-          result = Outcome.GRANTED;
-        } else if (response.getOutcome() == io.admission.v1.Outcome.OUTCOME_HELD) {
-          result = Outcome.HELD;
-        } else {
-          error = new IllegalStateException("unexpected answer: " + response);
-        }
-      }
-    }));
+    inRootContext(() -> stub.acquire(request, unary(callback, (AcquireResponse response) ->
+        switch (response.getOutcome()) {
+          case OUTCOME_GRANTED -> Outcome.GRANTED;
+          case OUTCOME_HELD -> Outcome.HELD;
+          default -> throw new IllegalStateException("unexpected answer: " + response);
+        })));
   }
 
   @Override
   public void release(String callId, Callback<Void> callback) {
     ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId).build();
-    inRootContext(() -> stub.release(request, new Unary<ReleaseResponse, Void>(callback) {
-      @Override
-      public void onNext(ReleaseResponse response) {}
-    }));
+    inRootContext(() -> stub.release(request, unary(callback, (ReleaseResponse response) -> null)));
   }
 
   /**
@@ -113,28 +105,34 @@ public final class GrpcTarget implements LoadTarget {
     client.close();
   }
 
-  /** A unary call's observer: one response, then completion. */
-  private abstract static class Unary<R, T> implements StreamObserver<R> {
-    private final Callback<T> callback;
-    T result;
-    Throwable error;
+  /** A unary call's observer: its one response made what the caller gets, then completion. */
+  private static <R, T> StreamObserver<R> unary(Callback<T> callback, Function<R, T> answer) {
+    return new StreamObserver<>() {
+      private T result;
+      private RuntimeException error;
 
-    Unary(Callback<T> callback) {
-      this.callback = callback;
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      callback.failed(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      if (error != null) {
-        callback.failed(error);
-      } else {
-        callback.done(result);
+      @Override
+      public void onNext(R response) {
+        try {
+          result = answer.apply(response);
+        } catch (RuntimeException e) {
+          error = e;
+        }
       }
-    }
+
+      @Override
+      public void onError(Throwable t) {
+        callback.failed(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        if (error != null) {
+          callback.failed(error);
+        } else {
+          callback.done(result);
+        }
+      }
+    };
   }
 }

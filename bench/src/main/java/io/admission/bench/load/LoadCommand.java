@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -13,92 +15,138 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Closed-loop Acquire+Release load over TCP: warm up at the highest concurrency, then measure at
- * each concurrency asked for, on one connection. Writes the results as properties.
+ * Closed-loop Acquire+Release load from one client on one server, or on two in alternating windows:
+ * their throughput ratio with the host's drift paired out.
+ *
+ * <p>Why alternate: on this shared 2-core machine the same run measured 10–30 s apart moves by
+ * ±20 % as the host's other tenants come and go, so two servers measured one after the other
+ * differ by as much as what is being compared. Here both servers stay up (the idle one uses no
+ * CPU) and the load moves between them every window, in the order A B B A A B …, so a drift that
+ * lasts longer than a few windows weighs on both alike and a linear one cancels. The ratio of a
+ * pair of neighbouring windows is one sample; the median of them is the figure.
+ *
+ * <p>Both sides warm up alike, in alternating windows over {@code --warmup} seconds each, and every
+ * window starts with {@code --settle} unmeasured seconds while the callers ramp up. Each side's
+ * latency is kept over all its measured windows: the percentiles are of the same requests as its
+ * throughput.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
-    description = "Acquire+Release pairs from N concurrent callers; throughput and latency.")
+    description = "Acquire+Release pairs from N callers on one server, or on two in alternating windows.")
 public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--target", required = true,
-      description = "grpc (Admission or no-op, unary calls), session (Admission, Session streams) or redis.")
+      description = "Server A, KIND@HOST:PORT; KIND: grpc (unary calls), session (a Session stream) or redis.")
   String target;
-
-  @Option(names = "--sessions", defaultValue = "1",
-      description = "Session streams that carry all callers' requests, with --target session (default ${DEFAULT-VALUE}).")
-  int sessions;
-
-  @Option(names = "--address", required = true, description = "HOST:PORT of the server.")
-  String address;
-
+  @Option(names = "--versus", description = "Server B, likewise: the windows alternate between A and B.")
+  String versus;
+  @Option(names = "--target-pid", defaultValue = "0", description = "A's pid, for its CPU time per pair (/proc).")
+  long targetPid;
+  @Option(names = "--versus-pid", defaultValue = "0", description = "B's pid, likewise.")
+  long versusPid;
   @Option(names = "--org", defaultValue = "bench", description = "Org id (default ${DEFAULT-VALUE}).")
   String org;
-
-  @Option(names = "--callers", split = ",", defaultValue = "256",
-      description = "Concurrent callers; several (1,16,256) measure one step each.")
-  List<Integer> callers;
-
-  @Option(names = "--warmup", defaultValue = "20", description = "Seconds of load before measuring.")
+  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
+  int callers;
+  @Option(names = "--warmup", defaultValue = "20", description = "Seconds of load on each server before measuring.")
   double warmupSeconds;
-
-  @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds per step.")
-  double seconds;
-
-  @Option(names = "--settle", defaultValue = "1", description = "Unmeasured seconds at the start of each step.")
+  @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.")
+  int windows;
+  @Option(names = "--window", defaultValue = "2", description = "Measured seconds per window.")
+  double windowSeconds;
+  @Option(names = "--settle", defaultValue = "0.5", description = "Unmeasured seconds at the start of each window.")
   double settleSeconds;
-
-  @Option(names = "--server-pid", defaultValue = "0",
-      description = "Also report this local process's CPU time per pair (from /proc).")
-  long serverPid;
-
   @Option(names = "--out", required = true, description = "Properties file to write.")
   Path out;
 
   @Override
   public Integer call() throws Exception {
-    Properties result = new Properties();
+    List<String> specs = versus == null ? List.of(target) : List.of(target, versus);
+    long[] pids = {targetPid, versusPid};
+    int n = specs.size();
+    List<List<ClosedLoop.Measured>> measured = List.of(new ArrayList<>(), new ArrayList<>());
+    List<LoadTarget> servers = new ArrayList<>();
     CallIds ids = new CallIds();
-    try (LoadTarget t = Targets.open(target, address, org, 1_000_000, sessions)) {
-      int most = callers.stream().mapToInt(Integer::intValue).max().orElseThrow();
-      ClosedLoop warm = new ClosedLoop(t, ids, most);
-      warm.start();
-      sleep(warmupSeconds);
-      warm.stop(10_000);
-      check(warm);
-      result.setProperty("steps", Integer.toString(callers.size()));
-      for (int i = 0; i < callers.size(); i++) {
-        step(t, ids, callers.get(i), "step." + i + ".", result);
+    try {
+      for (String spec : specs) {
+        servers.add(LoadTarget.open(spec, org, 1_000_000));
       }
+      int warmWindows = Math.max(1, (int) Math.ceil(warmupSeconds / (settleSeconds + windowSeconds)));
+      for (int w = 0; w < n * warmWindows; w++) {
+        window(servers.get(w % n), ids, pids[w % n]);
+      }
+      for (int p = 0; p < windows; p++) {
+        for (int k = 0; k < n; k++) {
+          int side = p % 2 == 0 ? k : n - 1 - k; // A B, then B A: a drift raises either side as often
+          measured.get(side).add(window(servers.get(side), ids, pids[side]));
+        }
+        System.err.printf(Locale.ROOT, "load %d/%d: %.0f pairs/s%s%n", p + 1, windows,
+            measured.get(0).get(p).pairsPerSecond(),
+            n == 1 ? "" : String.format(Locale.ROOT, " vs %.0f", measured.get(1).get(p).pairsPerSecond()));
+      }
+    } finally {
+      servers.forEach(LoadTarget::close);
+    }
+    Properties result = new Properties();
+    result.setProperty("callers", Integer.toString(callers));
+    for (int side = 0; side < n; side++) {
+      summarize(result, side == 0 ? "a." : "b.", measured.get(side));
+    }
+    if (n == 2) {
+      List<Double> ratios = new ArrayList<>();
+      for (int p = 0; p < windows; p++) {
+        ratios.add(measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond());
+      }
+      put(result, "ratio.median", median(ratios));
+      put(result, "ratio.min", Collections.min(ratios));
+      put(result, "ratio.max", Collections.max(ratios));
     }
     write(result, out);
     return 0;
   }
 
-  private void step(LoadTarget t, CallIds ids, int n, String prefix, Properties result)
-      throws InterruptedException {
-    ClosedLoop loop = new ClosedLoop(t, ids, n);
+  /** One window on {@code server}: settle, then measure throughput and both sides' CPU. */
+  private ClosedLoop.Measured window(LoadTarget server, CallIds ids, long pid) throws InterruptedException {
+    ClosedLoop loop = new ClosedLoop(server, ids, callers);
     loop.start();
     sleep(settleSeconds);
-    ClosedLoop.Measured m = loop.measure(seconds, serverPid);
-    loop.stop(10_000);
-    check(loop);
-    double pairsPerSecond = m.pairsPerSecond();
-    Histogram h = m.latency();
-    result.setProperty(prefix + "callers", Integer.toString(n));
-    result.setProperty(prefix + "pairs_per_s", String.format(Locale.ROOT, "%.1f", pairsPerSecond));
-    Latency.put(result, prefix, h);
-    result.setProperty(prefix + "client_cpu_us_per_pair", String.format(Locale.ROOT, "%.2f", m.clientCpuMicrosPerPair()));
-    if (serverPid > 0) {
-      result.setProperty(prefix + "server_cpu_us_per_pair", String.format(Locale.ROOT, "%.2f", m.serverCpuMicrosPerPair()));
+    ClosedLoop.Measured measured = loop.measure(windowSeconds, pid);
+    if (!loop.stop(10_000) || loop.errors.get() > 0) {
+      throw new IllegalStateException(loop.errors.get() + " requests failed or hung; first: "
+          + loop.firstError.get(), loop.firstError.get());
     }
-    System.err.printf(Locale.ROOT, "load %s callers=%d pairs/s=%.0f p50=%.3fms p99=%.3fms%n", target, n,
-        pairsPerSecond, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6);
+    return measured;
   }
 
-  private static void check(ClosedLoop loop) {
-    if (loop.errors.get() > 0) {
-      throw new IllegalStateException(loop.errors.get() + " requests failed; first: " + loop.firstError.get(),
-          loop.firstError.get());
+  /** Mean pairs/s over the windows, median server CPU per pair, latency over every measured request. */
+  private static void summarize(Properties result, String prefix, List<ClosedLoop.Measured> ws) {
+    Histogram latency = new Histogram(3);
+    ws.forEach(w -> latency.add(w.latency()));
+    put(result, prefix + "pairs_per_s", ws.stream().mapToDouble(m -> m.pairsPerSecond()).average().orElseThrow());
+    put(result, prefix + "server_cpu_us_per_pair", median(ws.stream().map(m -> m.serverCpuMicrosPerPair()).toList()));
+    putLatency(result, prefix, latency);
+  }
+
+  /** Latency percentiles of a histogram recorded in nanoseconds, as milliseconds. */
+  static void putLatency(Properties out, String prefix, Histogram h) {
+    out.setProperty(prefix + "count", Long.toString(h.getTotalCount()));
+    put(out, prefix + "p50_ms", h.getValueAtPercentile(50) / 1e6);
+    put(out, prefix + "p99_ms", h.getValueAtPercentile(99) / 1e6);
+    put(out, prefix + "p999_ms", h.getValueAtPercentile(99.9) / 1e6);
+    put(out, prefix + "max_ms", h.getMaxValue() / 1e6);
+  }
+
+  /** The median; NaN of none. */
+  public static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      return Double.NaN;
     }
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  private static void put(Properties p, String key, double value) {
+    p.setProperty(key, String.format(Locale.ROOT, "%.4f", value));
   }
 
   static void sleep(double seconds) throws InterruptedException {

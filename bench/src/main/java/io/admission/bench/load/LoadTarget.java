@@ -1,6 +1,7 @@
 package io.admission.bench.load;
 
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * What a load caller talks to: Admission or the no-op service over gRPC, or the Redis peer. Calls
@@ -21,6 +22,20 @@ public interface LoadTarget extends AutoCloseable {
     void done(T value);
 
     void failed(Throwable error);
+
+    static <T> Callback<T> of(Consumer<T> done, Consumer<Throwable> failed) {
+      return new Callback<>() {
+        @Override
+        public void done(T value) {
+          done.accept(value);
+        }
+
+        @Override
+        public void failed(Throwable error) {
+          failed.accept(error);
+        }
+      };
+    }
   }
 
   void acquire(String callId, Callback<Outcome> callback);
@@ -41,4 +56,29 @@ public interface LoadTarget extends AutoCloseable {
 
   @Override
   void close();
+
+  /**
+   * Opens {@code KIND@HOST:PORT}: {@code grpc} (Admission or the no-op service, unary calls),
+   * {@code session} (Admission, every caller on one Session stream) or {@code redis} (the peer, its
+   * org started afresh with {@code redisLimit} slots).
+   */
+  static LoadTarget open(String spec, String orgId, int redisLimit) {
+    int at = spec.indexOf('@');
+    int colon = spec.lastIndexOf(':');
+    if (at < 1 || colon < at) {
+      throw new IllegalArgumentException("expected KIND@HOST:PORT, got " + spec);
+    }
+    String host = spec.substring(at + 1, colon);
+    int port = Integer.parseInt(spec.substring(colon + 1));
+    return switch (spec.substring(0, at)) {
+      case "grpc" -> new GrpcTarget(host, port, orgId);
+      case "session" -> new GrpcSessionTarget(host, port, orgId);
+      case "redis" -> {
+        RedisTarget redis = new RedisTarget(host, port, orgId);
+        redis.resetOrg(redisLimit);
+        yield redis;
+      }
+      default -> throw new IllegalArgumentException("KIND must be grpc, session or redis, got " + spec);
+    };
+  }
 }

@@ -1,7 +1,19 @@
 package io.admission.bench.load;
 
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.Lease;
+import io.admission.v1.Outcome;
+import io.admission.v1.ReleaseEffect;
+import io.admission.v1.ReleaseRequest;
+import io.admission.v1.ReleaseResponse;
+import io.admission.v1.SlotKind;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,5 +42,46 @@ public final class NoopServerCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "noop-shutdown"));
     server.awaitTermination();
     return 0;
+  }
+
+  /**
+   * The gRPC ceiling: AdmissionService answered inline on the transport thread, deciding nothing.
+   * Every Acquire is granted with the lease Admission itself would send for the request (same fields,
+   * so the same message sizes) and every Release answers RELEASED.
+   */
+  static final class NoopAdmissionService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
+    @Override
+    public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
+      long now = System.currentTimeMillis();
+      long ttl = request.hasLeaseTtl() ? request.getLeaseTtl().getSeconds() * 1000 : 3_600_000L;
+      Lease lease = Lease.newBuilder()
+          .setOrgId(request.getOrgId())
+          .setCallId(request.getCallId())
+          .setAgentId(request.getAgentId())
+          .setCallType(request.getCallType())
+          .setLoginId(request.getLoginId())
+          .setFromNumber(request.getFromNumber())
+          .setSlotKind(SlotKind.SLOT_KIND_SHARED)
+          .setGrantedAt(timestamp(now))
+          .setExpiresAt(timestamp(now + ttl))
+          .setTtl(Duration.newBuilder().setSeconds(ttl / 1000))
+          .build();
+      observer.onNext(AcquireResponse.newBuilder()
+          .setOutcome(Outcome.OUTCOME_GRANTED).setLease(lease).setRetry(false).build());
+      observer.onCompleted();
+    }
+
+    @Override
+    public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
+      observer.onNext(ReleaseResponse.newBuilder().setEffect(ReleaseEffect.RELEASE_EFFECT_RELEASED).build());
+      observer.onCompleted();
+    }
+
+    private static Timestamp timestamp(long millis) {
+      return Timestamp.newBuilder()
+          .setSeconds(Math.floorDiv(millis, 1000))
+          .setNanos(Math.floorMod(millis, 1000) * 1_000_000)
+          .build();
+    }
   }
 }

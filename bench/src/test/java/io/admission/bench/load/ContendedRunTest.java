@@ -39,7 +39,6 @@ class ContendedRunTest {
     assertEquals(0, run.errors.get(), () -> "errors, first: " + run.firstError.get());
     Histogram h = run.dispatch.getIntervalHistogram();
     assertTrue(h.getTotalCount() > 50, "dispatches measured: " + h.getTotalCount());
-    assertTrue(run.waitedGrants.get() >= h.getTotalCount());
     // Each measured interval holds the server's push delay and little else.
     assertTrue(h.getMinValue() >= TimeUnit.MILLISECONDS.toNanos(PUSH_DELAY_MILLIS), "min " + h.getMinValue());
     assertTrue(h.getValueAtPercentile(50) < TimeUnit.MILLISECONDS.toNanos(PUSH_DELAY_MILLIS + 20),

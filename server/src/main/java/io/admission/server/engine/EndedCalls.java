@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * length-prefixed UTF-8. A chunk's used part ends at its length or at a zero length.
  *
  * <p>Why not a {@code HashMap} of ended-call objects: measured side by side, it held 293 heap bytes
- * per remembered call against 115 here ({@code bench heap --kind ended}, HeapFootprint: 115.3 B,
+ * per remembered call against 115 here ({@code admission-bench heap --kind ended}, HeapFootprint: 115.3 B,
  * all of it in byte, long and int arrays), and the engine with it ran at 0.35–0.48× the decisions
  * per second at 3 M remembered calls (RememberedCallsBenchmark), the collector copying every call
  * it kept. Nor does a map of primitives help (fastutil, Agrona): the key is a string, so each

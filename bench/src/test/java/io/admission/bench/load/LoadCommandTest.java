@@ -1,6 +1,7 @@
 package io.admission.bench.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.v1.AcquireRequest;
@@ -27,10 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Two real gRPC servers, A answering every request {@link #DELAY_MILLIS} late: each side's
- * throughput, ratio and latency must be its own, A's on the A side.
+ * Real gRPC servers, one answering every request {@link #DELAY_MILLIS} late: each side's throughput,
+ * ratio and latency must be its own, A's on the A side; one server alone is measured the same way.
  */
-class PairedLoadCommandTest {
+class LoadCommandTest {
   private static final long DELAY_MILLIS = 50;
 
   @TempDir
@@ -48,16 +49,9 @@ class PairedLoadCommandTest {
   @Test
   void eachSideGetsItsOwnThroughputAndLatency() throws Exception {
     String slow = serve(new DelayedService());
-    String fast = serve(new NoopAdmissionService());
-    Path out = dir.resolve("paired.properties");
-    int exit = new CommandLine(new PairedLoadCommand()).execute("--address", slow, "--versus", fast,
-        "--callers", "8", "--warmup", "0.1", "--pairs", "2", "--window", "0.5", "--settle", "0.1",
-        "--out", out.toString());
-    assertEquals(0, exit);
-    Properties p = new Properties();
-    try (InputStream in = Files.newInputStream(out)) {
-      p.load(in);
-    }
+    String fast = serve(new NoopServerCommand.NoopAdmissionService());
+    Properties p = run("--target", "grpc@" + slow, "--versus", "grpc@" + fast,
+        "--callers", "8", "--warmup", "0.1", "--windows", "2", "--window", "0.5", "--settle", "0.1");
     // 8 callers, two requests of at least 50 ms a pair: at most 80 pairs/s on A.
     assertTrue(d(p, "a.pairs_per_s") <= 85, p.toString());
     assertTrue(d(p, "ratio.median") < 0.8, p.toString());
@@ -67,6 +61,30 @@ class PairedLoadCommandTest {
     // Both pairs' requests, and only measured ones: about 2 × 0.5 s × 2 requests × 80 pairs/s on A.
     assertTrue(d(p, "a.count") > 40 && d(p, "a.count") <= 2 * 2 * 0.6 * 85, p.toString());
     assertTrue(d(p, "b.count") > d(p, "a.count"), p.toString());
+  }
+
+  @Test
+  void oneServerAloneHasNoRatio() throws Exception {
+    String slow = serve(new DelayedService());
+    Properties p = run("--target", "grpc@" + slow, "--callers", "4", "--warmup", "0.1", "--windows", "2",
+        "--window", "0.5", "--settle", "0.1");
+    // 4 callers, two requests of at least 50 ms a pair: at most 40 pairs/s.
+    assertTrue(d(p, "a.pairs_per_s") > 10 && d(p, "a.pairs_per_s") <= 42, p.toString());
+    assertTrue(d(p, "a.p50_ms") >= DELAY_MILLIS, p.toString());
+    assertNull(p.getProperty("ratio.median"), p.toString());
+    assertNull(p.getProperty("b.pairs_per_s"), p.toString());
+  }
+
+  private Properties run(String... args) throws Exception {
+    Path out = dir.resolve("load.properties");
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--out", out.toString()));
+    assertEquals(0, new CommandLine(new LoadCommand()).execute(all.toArray(String[]::new)));
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(out)) {
+      p.load(in);
+    }
+    return p;
   }
 
   private String serve(BindableService service) throws Exception {
@@ -82,7 +100,7 @@ class PairedLoadCommandTest {
 
   /** The no-op service's answers, each sent {@link #DELAY_MILLIS} after its request arrived. */
   private final class DelayedService extends io.admission.v1.AdmissionServiceGrpc.AdmissionServiceImplBase {
-    private final NoopAdmissionService noop = new NoopAdmissionService();
+    private final NoopServerCommand.NoopAdmissionService noop = new NoopServerCommand.NoopAdmissionService();
 
     @Override
     public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {

@@ -1,4 +1,4 @@
-package io.admission.bench.report;
+package io.admission.bench.run;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,13 +16,33 @@ final class Proc {
 
   private Proc() {}
 
-  /** A started server and the HOST:PORT it printed. */
-  record Server(Process process, String address) implements AutoCloseable {
-    long pid() {
-      return process.pid();
+  /**
+   * A started server; {@link #address} waits for the HOST:PORT it prints, so that two servers of a
+   * paired run start (and pre-touch their heaps) at the same time.
+   */
+  record Server(Process process, List<String> command, Path log) implements AutoCloseable {
+    static Server start(List<String> command, Path log) throws IOException {
+      return new Server(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start(),
+          command, log);
     }
 
-    /** SIGTERM (the server's shutdown hook runs), then SIGKILL if it lingers. */
+    String address() throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline) {
+        Matcher m = LISTENING.matcher(Files.readString(log));
+        if (m.find()) {
+          return m.group(1);
+        }
+        if (!process.isAlive()) {
+          throw new IOException("server exited (" + process.exitValue() + "): " + command + "\n"
+              + Files.readString(log));
+        }
+        Thread.sleep(50);
+      }
+      throw new IOException("server did not say where it listens within 60 s: " + command);
+    }
+
+    /** SIGTERM (the server's shutdown hooks run, JFR writes its recording), then SIGKILL if it lingers. */
     @Override
     public void close() {
       process.destroy();
@@ -37,24 +57,6 @@ final class Proc {
     }
   }
 
-  /** Starts {@code command}, output to {@code log}, and waits for its "listening on" line. */
-  static Server startServer(List<String> command, Path log) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      Matcher m = LISTENING.matcher(Files.readString(log));
-      if (m.find()) {
-        return new Server(p, m.group(1));
-      }
-      if (!p.isAlive()) {
-        throw new IOException("server exited (" + p.exitValue() + "): " + command + "\n" + Files.readString(log));
-      }
-      Thread.sleep(50);
-    }
-    p.destroyForcibly();
-    throw new IOException("server did not say where it listens within 60 s: " + command);
-  }
-
   /** Runs {@code command} to its end and reads the properties it wrote to {@code out}. */
   static Properties run(List<String> command, Path log, Path out, long timeoutSeconds)
       throws IOException, InterruptedException {
@@ -65,17 +67,14 @@ final class Proc {
       throw new IOException("timed out after " + timeoutSeconds + " s: " + command);
     }
     if (p.exitValue() != 0 || !Files.exists(out)) {
-      throw new IOException("failed (exit " + p.exitValue() + "): " + command + "\n" + tail(log));
+      List<String> lines = Files.readAllLines(log);
+      throw new IOException("failed (exit " + p.exitValue() + "): " + command + "\n"
+          + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
     }
     Properties props = new Properties();
     try (InputStream in = Files.newInputStream(out)) {
       props.load(in);
     }
     return props;
-  }
-
-  static String tail(Path log) throws IOException {
-    List<String> lines = Files.readAllLines(log);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
   }
 }

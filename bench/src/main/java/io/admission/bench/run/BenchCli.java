@@ -1,11 +1,9 @@
-package io.admission.bench;
+package io.admission.bench.run;
 
-import io.admission.bench.engine.HeapCommand;
+import io.admission.bench.engine.HeapFootprint;
 import io.admission.bench.load.ContendedCommand;
 import io.admission.bench.load.LoadCommand;
 import io.admission.bench.load.NoopServerCommand;
-import io.admission.bench.load.PairedLoadCommand;
-import io.admission.bench.report.RunCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,12 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Admission benchmarks: engine (JMH), end-to-end load, the no-op and Redis peers.",
     subcommands = {
-      RunCommand.class,
-      LoadCommand.class,
-      PairedLoadCommand.class,
-      ContendedCommand.class,
-      NoopServerCommand.class,
-      HeapCommand.class
+      RunCommand.class, LoadCommand.class, ContendedCommand.class, NoopServerCommand.class, HeapFootprint.class
     })
 public final class BenchCli implements Runnable {
   public static void main(String[] args) {

@@ -1,0 +1,433 @@
+package io.admission.bench.run;
+
+import io.admission.bench.engine.AcquireReleaseBenchmark;
+import io.admission.bench.load.LoadCommand;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Everything `make bench` measures, stage by stage, then the tables and one {@code RESULT
+ * name=value} line per headline figure.
+ *
+ * <p>On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts
+ * with the host's other tenants, so every throughput comparison runs side by side: fresh server
+ * JVMs per repetition, one client alternating its callers between the two ({@link LoadCommand}),
+ * the ratio paired within the repetition and the median over repetitions quoted. The JIT needs
+ * 15–20 s under load before gRPC figures settle, hence the warm-up.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
+public final class RunCommand implements Callable<Integer> {
+  @Option(names = "--quick", description = "One short repetition of everything: a smoke check, not a measurement.")
+  boolean quick;
+  @Option(names = "--server-jar", defaultValue = "server/target/admission-server.jar") Path serverJar;
+  @Option(names = "--redis", required = true, description = "HOST:PORT of the Redis the script started.") String redis;
+  @Option(names = "--redis-pid", defaultValue = "0", description = "Its pid, for its CPU time per pair.") long redisPid;
+  @Option(names = "--work", defaultValue = "bench/target/bench-run", description = "Logs, raw results, tables.md.")
+  Path work;
+  @Option(names = "--report", defaultValue = "docs/BENCHMARKS.md",
+      description = "Whose tables a full run of every stage rewrites; other runs write tables.md into --work.")
+  Path report;
+  @Option(names = "--commit", defaultValue = "unknown", description = "The commit measured, named by every table.")
+  String commit;
+  @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
+  @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
+  List<Integer> slots;
+  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,contended (default all).")
+  List<String> only;
+
+  /**
+   * Heaps of a fixed size, touched before the benchmark starts: the first touch of a page costs
+   * ~17 µs on these VMs, so a JVM growing into its heap would measure page faults, not code. Each
+   * JVM gets what it needs, since touching a gigabyte takes about 2 s.
+   */
+  static List<String> heap(String size) {
+    return List.of("-Xms" + size, "-Xmx" + size, "-XX:+AlwaysPreTouch");
+  }
+
+  static final List<String> CLIENT_JVM = heap("512m");
+  static final int CALLERS = 256;
+
+  /** How a paired run alternates: warm-up seconds per side, measured windows per side, their length and settling. */
+  record Windows(double warmup, int windows, double window, double settle) {}
+
+  static final Windows FULL = new Windows(20, 8, 2, 0.5);
+  static final Windows QUICK = new Windows(4, 3, 1, 0.5);
+
+  /** The systems compared; each repetition starts fresh servers (Redis runs once, from the script). */
+  enum Server {
+    IN_MEMORY, SESSION, DURABLE, NOOP, REDIS;
+
+    /** The load client's name for how it talks to this system. */
+    String client() {
+      return this == SESSION ? "session" : this == REDIS ? "redis" : "grpc";
+    }
+  }
+
+  /** One throughput comparison, A ÷ B. */
+  record Pair(String key, String label, Server a, Server b) {}
+
+  static final List<Pair> PAIRS = List.of(
+      new Pair("durable", "durable ÷ in-memory Admission", Server.DURABLE, Server.IN_MEMORY),
+      new Pair("noop", "Admission ÷ no-op gRPC service", Server.IN_MEMORY, Server.NOOP),
+      new Pair("session-redis", "Admission Session stream ÷ Redis peer", Server.SESSION, Server.REDIS),
+      new Pair("unary-redis", "Admission unary calls ÷ Redis peer", Server.IN_MEMORY, Server.REDIS));
+
+  /** One repetition of the contended run: both clients' results and the Admission server's pauses. */
+  record Contended(int slots, Properties admission, Properties peer, Pauses pauses) {
+    /** The peer's p99 over Admission's: paired within the repetition, so the median row quotes the median ratio. */
+    double ratio() {
+      return d(peer, "dispatch.p99_ms") / d(admission, "dispatch.p99_ms");
+    }
+  }
+
+  /** The engine table's rows, and the base shape's decisions/s (1 k leases, no held calls, one org). */
+  final List<List<String>> engine = new ArrayList<>();
+  double engineBase = Double.NaN;
+  final Map<String, Properties> heap = new LinkedHashMap<>();
+  final Map<String, List<Properties>> load = new LinkedHashMap<>();
+  final List<Contended> contended = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    reps = reps != null ? reps : quick ? 1 : 5;
+    slots = slots != null ? slots : quick ? List.of(20) : List.of(20, 2);
+    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "contended");
+    Files.createDirectories(work);
+    String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    Path config = writeAdmissionConfig();
+    if (stages.contains("engine")) {
+      engine();
+    }
+    if (stages.contains("heap")) {
+      heap();
+    }
+    if (stages.contains("load")) {
+      load(config);
+    }
+    if (stages.contains("contended")) {
+      contended(config);
+    }
+    String by = quick ? "make bench-quick"
+        : only == null ? "make bench" : "scripts/bench.sh --only " + String.join(",", stages);
+    Tables tables = tables(String.format(Locale.ROOT,
+        "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).",
+        commit, LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore,
+        Runtime.getRuntime().availableProcessors()));
+    if (!quick && only == null) {
+      tables.replaceIn(report);
+      progress("wrote the tables of " + report);
+    } else {
+      tables.writeAll(work.resolve("tables.md"));
+      progress("wrote " + work.resolve("tables.md"));
+    }
+    System.out.println();
+    results().forEach((name, value) -> System.out.println("RESULT " + name + "=" + value));
+    return 0;
+  }
+
+  // ---- Stages -----------------------------------------------------------------------------
+
+  /** JMH, one fork per shape; its results as JSON in jmh.json. Quick: the base shape, briefly. */
+  private void engine() throws Exception {
+    progress("engine: JMH, log in " + work.resolve("jmh.log"));
+    ChainedOptionsBuilder o = new OptionsBuilder()
+        .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+        .forks(1).jvmArgs().shouldFailOnError(true).addProfiler(GCProfiler.class) // not the runner's JVM flags
+        .resultFormat(ResultFormatType.JSON).result(work.resolve("jmh.json").toString())
+        .output(work.resolve("jmh.log").toString());
+    if (quick) {
+      // 5 s of warm-up, not 2: C2 needs that long for a decision's whole call graph. The base
+      // shape needs a small heap, so it touches less before it starts.
+      o.param("leases", "1000").param("held", "0").param("orgs", "1").jvmArgsAppend(heap("1g").toArray(String[]::new))
+          .warmupIterations(5).warmupTime(TimeValue.seconds(1))
+          .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+    }
+    for (RunResult rr : new Runner(o.build()).run()) {
+      BenchmarkParams p = rr.getParams();
+      double score = rr.getPrimaryResult().getScore(); // per decision: @OperationsPerInvocation counts them
+      Map<String, ?> secondary = rr.getSecondaryResults();
+      double alloc = secondary.entrySet().stream().filter(e -> e.getKey().endsWith("gc.alloc.rate.norm"))
+          .mapToDouble(e -> ((Result<?>) e.getValue()).getScore()).findFirst().orElse(Double.NaN);
+      String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
+      engine.add(List.of(params, f(0, score), f(0, rr.getPrimaryResult().getScoreError()), f(1, 1e9 / score),
+          f(1, alloc)));
+      engineBase = params.equals("leases 1000, held 0, orgs 1") ? score : engineBase;
+    }
+  }
+
+  /** One JVM per kind, so that neither measurement sees the other's garbage. */
+  private void heap() throws IOException, InterruptedException {
+    for (String kind : quick ? List.of("lease") : List.of("lease", "held")) {
+      Path out = work.resolve("heap-" + kind + ".properties");
+      List<String> jvm = new ArrayList<>(heap("1g"));
+      jvm.add("-XX:+UseSerialGC");
+      heap.put(kind, Proc.run(bench(jvm, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000",
+          "--out", out.toString()), work.resolve("heap-" + kind + ".log"), out, 300));
+      progress("heap: " + heap.get(kind).getProperty(kind + ".bytes") + " bytes per " + kind);
+    }
+  }
+
+  /** Every pair in each repetition, in turn: fresh servers A and B, one client alternating between them. */
+  private void load(Path config) throws IOException, InterruptedException {
+    Windows w = quick ? QUICK : FULL;
+    // A loaded server remembers every ended call for 10 minutes, ~115 bytes each: at up to ~170 k
+    // pairs/s (the Session stream) for a paired run's 40 s of load on it, under 1 GB.
+    List<String> serverJvm = heap(quick ? "512m" : "2g");
+    for (int rep = 1; rep <= reps; rep++) {
+      for (Pair pair : PAIRS) {
+        String name = "load-" + pair.key() + "-rep" + rep;
+        Path out = work.resolve(name + ".properties");
+        try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
+            Proc.Server b = start(pair.b(), config, name + "-b", serverJvm)) {
+          List<String> command = bench(CLIENT_JVM, "load",
+              "--target", spec(pair.a(), a), "--versus", spec(pair.b(), b),
+              "--target-pid", Long.toString(a == null ? redisPid : a.process().pid()),
+              "--versus-pid", Long.toString(b == null ? redisPid : b.process().pid()),
+              "--callers", Integer.toString(CALLERS), "--warmup", fmt(w.warmup()),
+              "--windows", Integer.toString(w.windows()), "--window", fmt(w.window()), "--settle", fmt(w.settle()),
+              "--out", out.toString());
+          long timeout = (long) (2 * (w.warmup() + w.windows() * (w.window() + w.settle())) + 120);
+          Properties p = Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
+          load.computeIfAbsent(pair.key(), k -> new ArrayList<>()).add(p);
+          progress(String.format(Locale.ROOT, "load %d/%d %s: %.0f ÷ %.0f pairs/s, ratio %s",
+              rep, reps, pair.label(), d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median")));
+        } finally {
+          // A repetition journals every command of its run, which nobody reads again.
+          deleteTree(work.resolve("data-" + name + "-a"));
+        }
+      }
+    }
+  }
+
+  /**
+   * Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per
+   * repetition and org size.
+   */
+  private void contended(Path config) throws IOException, InterruptedException {
+    Path jfc = work.resolve("pauses.jfc");
+    try (InputStream in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
+      Files.copy(in, jfc, StandardCopyOption.REPLACE_EXISTING);
+    }
+    for (int s : slots) {
+      for (int rep = 1; rep <= reps; rep++) {
+        String name = "contended-" + s + "-rep" + rep;
+        Path jfr = work.resolve(name + ".jfr");
+        List<String> jvm = new ArrayList<>(heap("512m")); // ~1,000 decisions a second
+        jvm.add("-XX:StartFlightRecording=settings=" + jfc + ",filename=" + jfr + ",dumponexit=true");
+        Properties admission;
+        try (Proc.Server server = start(Server.IN_MEMORY, config, name + "-admission", jvm)) {
+          admission = contendedClient(spec(Server.IN_MEMORY, server), s, name + "-admission");
+        }
+        Pauses pauses = Pauses.read(jfr, Instant.ofEpochMilli((long) d(admission, "measured.start_ms")),
+            Instant.ofEpochMilli((long) d(admission, "measured.end_ms")));
+        Properties peer = contendedClient(spec(Server.REDIS, null), s, name + "-redis");
+        contended.add(new Contended(s, admission, peer, pauses));
+        progress(String.format(Locale.ROOT, "contended slots=%d %d/%d: dispatch p99 %.3f ms, polling peer %.3f ms; %s",
+            s, rep, reps, d(admission, "dispatch.p99_ms"), d(peer, "dispatch.p99_ms"), pauses));
+      }
+    }
+  }
+
+  private Properties contendedClient(String target, int slots, String name) throws IOException, InterruptedException {
+    double warmup = quick ? 2 : 20;
+    double seconds = quick ? 4 : 10;
+    Path out = work.resolve(name + ".properties");
+    return Proc.run(bench(CLIENT_JVM, "contended", "--target", target, "--org", "contended-" + slots, "--slots",
+        Integer.toString(slots), "--warmup", fmt(warmup), "--seconds", fmt(seconds), "--out", out.toString()),
+        work.resolve(name + "-client.log"), out, (long) (warmup + seconds + 60));
+  }
+
+  // ---- Figures and tables -----------------------------------------------------------------
+
+  /** The figures `make bench-quick` prints, by the names scripts and people rely on. */
+  Map<String, String> results() {
+    Map<String, String> r = new LinkedHashMap<>();
+    r.put("ratio_durable_vs_memory", f(3, loadMedian("durable", "ratio.median")));
+    r.put("p99_durable_ms", f(3, loadMedian("durable", "a.p99_ms")));
+    r.put("p99_memory_ms", f(3, loadMedian("durable", "b.p99_ms")));
+    r.put("ratio_admission_unary_vs_redis", f(3, loadMedian("unary-redis", "ratio.median")));
+    r.put("engine_decisions_per_s", String.format(Locale.ROOT, "%.0f", engineBase)); // no grouping: read by scripts
+    r.put("ratio_admission_vs_noop", f(3, loadMedian("noop", "ratio.median")));
+    r.put("ratio_admission_vs_redis", f(3, loadMedian("session-redis", "ratio.median")));
+    r.put("dispatch_p99_ms", f(3, contendedMedian(slots.get(0), Contended::admission, "dispatch.p99_ms")));
+    r.put("dispatch_p99_ms_polling_peer", f(3, contendedMedian(slots.get(0), Contended::peer, "dispatch.p99_ms")));
+    r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
+    return r;
+  }
+
+  /** The targets of the figures that have one, by RESULT name. */
+  static final Map<String, String> TARGETS = Map.of("ratio_durable_vs_memory", "≥ 0.80",
+      "engine_decisions_per_s", "≥ 3,000,000", "ratio_admission_vs_noop", "≥ 0.85", "ratio_admission_vs_redis", "≥ 1.00",
+      "dispatch_p99_ms", "≤ 2", "dispatch_p99_ms_polling_peer", "≥ 10 × dispatch_p99_ms", "heap_bytes_per_lease", "≤ 300");
+
+  Tables tables(String caption) {
+    Tables t = new Tables(caption);
+    t.put("summary", List.of("RESULT", "measured", "target"), results().entrySet().stream()
+        .map(e -> List.of("`" + e.getKey() + "`", e.getValue(), TARGETS.getOrDefault(e.getKey(), ""))).toList());
+    if (!engine.isEmpty()) {
+      t.put("engine", List.of("`AcquireReleaseBenchmark`", "decisions/s", "± (99.9 %)", "ns/decision",
+          "allocated B/decision"), engine);
+    }
+    if (!heap.isEmpty()) {
+      t.put("heap", List.of("item", "items", "heap bytes per item"), heap.entrySet().stream()
+          .map(e -> List.of(e.getKey().equals("lease") ? "live lease" : "held call", e.getValue().getProperty("count"),
+              e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
+    }
+    if (!load.isEmpty()) {
+      t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
+          "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream().filter(p -> load.containsKey(p.key()))
+          .map(p -> List.of(p.label(), f(0, loadMedian(p.key(), "a.pairs_per_s")),
+              f(0, loadMedian(p.key(), "b.pairs_per_s")),
+              "**" + f(3, loadMedian(p.key(), "ratio.median")) + "**",
+              load.get(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", ")),
+              f(3, loadMedian(p.key(), "a.p50_ms")) + " / " + f(3, loadMedian(p.key(), "a.p99_ms")),
+              f(3, loadMedian(p.key(), "b.p50_ms")) + " / " + f(3, loadMedian(p.key(), "b.p99_ms")),
+              f(1, loadMedian(p.key(), "a.server_cpu_us_per_pair")) + " / "
+                  + f(1, loadMedian(p.key(), "b.server_cpu_us_per_pair"))))
+          .toList());
+    }
+    if (!contended.isEmpty()) {
+      List<List<String>> rows = new ArrayList<>();
+      for (Contended c : contended) {
+        rows.add(contendedRow(c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key),
+            c.ratio(), c.pauses().toString()));
+      }
+      for (int size : slots) {
+        rows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
+            key -> contendedMedian(size, Contended::admission, key), key -> contendedMedian(size, Contended::peer, key),
+            LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
+      }
+      t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
+          "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
+    }
+    return t;
+  }
+
+  private static List<String> contendedRow(String label, Function<String, Double> admission,
+      Function<String, Double> peer, double ratio, String pauses) {
+    Function<Function<String, Double>, String> latencies = side -> List.of("p50", "p99", "p999", "max").stream()
+        .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
+    return List.of(label, latencies.apply(admission), latencies.apply(peer),
+        f(1, ratio) + "×", pauses);
+  }
+
+  private double loadMedian(String pair, String key) {
+    return LoadCommand.median(load.getOrDefault(pair, List.of()).stream().map(p -> d(p, key)).toList());
+  }
+
+  private double contendedMedian(int size, Function<Contended, Properties> side, String key) {
+    return LoadCommand.median(
+        contended.stream().filter(c -> c.slots() == size).map(c -> d(side.apply(c), key)).toList());
+  }
+
+  // ---- Processes --------------------------------------------------------------------------
+
+  /** A fresh server JVM for {@code s}; null for Redis, which the script runs. */
+  private Proc.Server start(Server s, Path config, String name, List<String> jvm) throws IOException {
+    if (s == Server.REDIS) {
+      return null;
+    }
+    if (s == Server.NOOP) {
+      return Proc.Server.start(bench(jvm, "noop-server", "--listen", "127.0.0.1:0"),
+          work.resolve(name + "-server.log"));
+    }
+    List<String> command = new ArrayList<>(List.of(java()));
+    command.addAll(jvm);
+    command.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config", config.toString()));
+    if (s == Server.DURABLE) {
+      Path data = work.resolve("data-" + name);
+      deleteTree(data);
+      command.addAll(List.of("--data-dir", data.toString()));
+    } else {
+      command.add("--in-memory");
+    }
+    return Proc.Server.start(command, work.resolve(name + "-server.log"));
+  }
+
+  private String spec(Server s, Proc.Server started) throws IOException, InterruptedException {
+    return s.client() + "@" + (started == null ? redis : started.address());
+  }
+
+  /** Orgs for the load: one with room for every caller, and one per contended size. */
+  private Path writeAdmissionConfig() throws IOException {
+    StringBuilder json = new StringBuilder("{\"orgs\": [\n  " + org("bench", 1_000_000));
+    slots.forEach(s -> json.append(",\n  ").append(org("contended-" + s, s)));
+    Path file = work.resolve("admission-config.json");
+    Files.writeString(file, json.append("\n]}\n"));
+    return file;
+  }
+
+  /** A command of this jar in a JVM of its own. */
+  private static String org(String id, int limit) {
+    return "{\"org\": {\"orgId\": \"" + id + "\", \"concurrencyLimit\": " + limit + "}}";
+  }
+
+  private static List<String> bench(List<String> jvm, String... args) {
+    List<String> c = new ArrayList<>(List.of(java()));
+    c.addAll(jvm);
+    String jar = new File(BenchCli.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath();
+    c.addAll(List.of("-cp", jar, BenchCli.class.getName()));
+    c.addAll(List.of(args));
+    return c;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  private static double d(Properties p, String key) {
+    return Double.parseDouble(p.getProperty(key, "NaN"));
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  /** 0, 1 or 3 decimals; thousands grouped. */
+  private static String f(int decimals, double v) {
+    return String.format(Locale.ROOT, "%,." + decimals + "f", v);
+  }
+
+  private static void progress(String line) {
+    System.out.println("bench: " + line);
+    System.out.flush();
+  }
+}
