@@ -19,7 +19,7 @@ public record OrgConfig(
     LoginLimits loginDefaults,
     NumberLimits numberDefaults) {
 
-  /** DESIGN.md: leases without a TTL of their own or their org's live one hour. */
+  /** Leases without a TTL of their own or their org's live one hour. */
   public static final long FALLBACK_LEASE_TTL_MILLIS = 3_600_000L;
 
   public long leaseTtlMillis() {

@@ -415,7 +415,7 @@ class EngineModelTest {
                 .append(java.util.Arrays.toString(l.starts.toArray())).append('\n'));
         new java.util.TreeMap<>(o.numbers).forEach((id, n) ->
             b.append(orgId).append(" number ").append(id)
-                .append(java.util.Arrays.toString(n.hour.toArray())).append('\n'));
+                .append(java.util.Arrays.toString(n.starts.toArray())).append('\n'));
       }
       return b.toString();
     }
