@@ -8,8 +8,9 @@ final class Limits {
 
   /**
    * The order of checks: login concurrency, then the login's rolling window (both hold); the
-   * number's concurrency, then its rolling hour (hold); the org pool (hold); then the org's daily
-   * cap and the number's daily cap (deny); and only then is the call counted anywhere.
+   * number's concurrency, then its rolling hour (hold); the org pool (hold); then the org's
+   * calling hours, its daily cap and the number's daily cap (deny); and only then is the call
+   * counted anywhere.
    *
    * <p>Every rule that holds comes before every rule that denies, so a call is denied only when it
    * could otherwise start right now, and a held call never costs any of the daily allowance. The
@@ -20,6 +21,7 @@ final class Limits {
       ConcurrencyWindowLimit.LOGINS,
       ConcurrencyWindowLimit.NUMBERS,
       OrgPoolLimit.INSTANCE,
+      CallingHoursLimit.INSTANCE,
       DailyCapLimit.INSTANCE,
       NumberDailyCapLimit.INSTANCE);
 

@@ -319,7 +319,8 @@ final class OrgState {
    * Snapshot restore, for a denial whose snapshot kept only its words: its figures from the
    * org's settings for the day it was denied.
    */
-  Results.Denial restoreFigures(Results.Denial d, String fromNumber, long deniedAt) {
+  Results.Denial restoreFigures(Results.Denial d, Commands.Acquire request, long deniedAt) {
+    String fromNumber = request.fromNumber();
     OrgState.Day day = day(deniedAt);
     Results.Figures f = switch (d.reason()) {
       case DAILY_CAP -> Results.Figures.daily(config.orgId(),
@@ -330,6 +331,8 @@ final class OrgState {
         int max = number(fromNumber).limits(this).maxPerDay();
         yield Results.Figures.daily(fromNumber, max, config.timeZone().getId(), 0, max);
       }
+      case CALLING_HOURS -> Results.Figures.callingHours(config.orgId(),
+          config.timeZone().getId(), request.callType(), deniedAt, config.callingHours());
     };
     return new Results.Denial(d.reason(), f, d.retryAt());
   }

@@ -26,7 +26,15 @@ final class OrgStatusBuilder {
         numbers(org, now),
         now,
         org.heldByReason.clone(),
-        org.oldestHeldSince());
+        org.oldestHeldSince(),
+        callingHours(org, now));
+  }
+
+  private static StatusView.CallingHoursNow callingHours(OrgState org, long now) {
+    CallingHours h = org.config.callingHours();
+    return h.isEmpty() ? null : new StatusView.CallingHoursNow(
+        h.open(now, org.config.timeZone()), h.changesAt(now, org.config.timeZone()),
+        h.restrictedTypes());
   }
 
   private static List<StatusView.Agent> agents(Pool pool) {

@@ -109,7 +109,7 @@ public final class Snapshots {
         if (cs.phase() == EngineSnapshot.Phase.ENDED) {
           Results.Denial denial = cs.denial() == null || cs.denial().figures() != null
               ? cs.denial()
-              : org.restoreFigures(cs.denial(), cs.request().fromNumber(), cs.endedAt());
+              : org.restoreFigures(cs.denial(), cs.request(), cs.endedAt());
           ended.add(new EndedCall(
               org, cs.request(), cs.seq(), cs.heldSince(), cs.slotKind(), cs.grantedAt(),
               cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), denial));

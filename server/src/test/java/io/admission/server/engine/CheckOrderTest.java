@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The order of checks: login concurrency, login window, number concurrency, number hour, org
- * pool, daily cap, number daily cap; a held call costs nothing and is re-checked from the first
+ * pool, calling hours, daily cap, number daily cap; a held call costs nothing and is re-checked from the first
  * rule when it comes up. The per-login rules fix the key part: both checks run before the daily
  * warm-up cap, so a held call never costs any of the daily allowance.
  */
@@ -35,6 +35,7 @@ class CheckOrderTest {
             ConcurrencyWindowLimit.LOGINS,
             ConcurrencyWindowLimit.NUMBERS,
             OrgPoolLimit.INSTANCE,
+            CallingHoursLimit.INSTANCE,
             DailyCapLimit.INSTANCE,
             NumberDailyCapLimit.INSTANCE),
         Limits.ORDER);
