@@ -133,6 +133,41 @@ class ConfigSeedingTest {
     }
   }
 
+  @Test
+  void callingHoursFromTheConfigFileSurviveARestart() throws Exception {
+    Path dataDir = tmp.resolve("data");
+    String config = config("""
+        {"orgs": [{"org": {"orgId": "acme", "concurrencyLimit": 2, "timeZone": "Europe/Paris",
+          "callingHours": {"windows": [
+            {"weekday": "WEEKDAY_MONDAY", "start": "09:00", "end": "20:00"},
+            {"weekday": "WEEKDAY_SATURDAY", "start": "10:00", "end": "24:00"}],
+           "restrictedCallTypes": ["CALL_TYPE_OUTBOUND", "CALL_TYPE_CHAT"]}}}]}""").toString();
+    io.admission.v1.CallingHours expected = io.admission.v1.CallingHours.newBuilder()
+        .addWindows(io.admission.v1.CallingWindow.newBuilder()
+            .setWeekday(io.admission.v1.Weekday.WEEKDAY_MONDAY).setStart("09:00").setEnd("20:00"))
+        .addWindows(io.admission.v1.CallingWindow.newBuilder()
+            .setWeekday(io.admission.v1.Weekday.WEEKDAY_SATURDAY).setStart("10:00").setEnd("24:00"))
+        .addRestrictedCallTypes(io.admission.v1.CallType.CALL_TYPE_CHAT)
+        .addRestrictedCallTypes(io.admission.v1.CallType.CALL_TYPE_OUTBOUND)
+        .build();
+    try (Running server = start("--data-dir", dataDir.toString(), "--config", config)) {
+      assertEquals(expected, getOrg(server, "acme").getOrg().getCallingHours());
+    }
+    try (Running server = start("--data-dir", dataDir.toString())) {
+      assertEquals(expected, getOrg(server, "acme").getOrg().getCallingHours(), "after a restart");
+    }
+  }
+
+  @Test
+  void aBadCallingWindowInTheConfigNamesItsField() throws Exception {
+    String config = config("""
+        {"orgs": [{"org": {"orgId": "acme", "concurrencyLimit": 2, "callingHours": {"windows": [
+          {"weekday": "WEEKDAY_MONDAY", "start": "22:00", "end": "02:00"}]}}}]}""").toString();
+    Exception e = assertThrows(Exception.class, () -> start("--in-memory", "--config", config).close());
+    assertTrue(e.getMessage().contains("orgs[0].org.calling_hours.windows[0].end: must be after start"),
+        e.getMessage());
+  }
+
   // ---- Helpers ----------------------------------------------------------------------------
 
   private Running start(String... args) throws Exception {

@@ -80,6 +80,11 @@ final class OrgCommand {
         description = "Number default: calls at once (0 = no cap).")
     private Integer numberMaxConcurrent;
 
+    @Option(names = "--calling-hours", paramLabel = "HOURS", converter = CallingHoursConverter.class,
+        description = "Local-time windows for outbound calls, e.g. \"mon-fri 09:00-20:00, sat "
+            + "10:00-14:00\" (--clear calling_hours removes them).")
+    private io.admission.v1.CallingHours callingHours;
+
     @Option(names = "--clear", paramLabel = "PATH", description = "Resets a setting to its unset "
         + "meaning, by its update_mask path: e.g. daily_cap (no cap), default_lease_ttl (1 h), "
         + "login_defaults.window (inherited). Repeat for several.")
@@ -128,6 +133,10 @@ final class OrgCommand {
       if (numberMaxConcurrent != null) {
         o.getNumberDefaultsBuilder().setMaxConcurrent(numberMaxConcurrent);
         mask.add("number_defaults.max_concurrent");
+      }
+      if (callingHours != null) {
+        o.setCallingHours(callingHours);
+        mask.add("calling_hours");
       }
       for (String path : clear) {
         if (mask.contains(path)) {

@@ -101,6 +101,25 @@ class OrgCommandTest {
   }
 
   @Test
+  void callingHoursAreReadAsDaysAndTimes() {
+    assertEquals(0, run("org", "update", "--org", "acme", "--calling-hours",
+        "mon-fri 09:00-20:00, sat-sun 10:00-14:00"), err.toString());
+    UpdateOrgRequest u = fake.updates.get(0);
+    assertEquals(List.of("calling_hours"), u.getUpdateMask().getPathsList());
+    assertEquals(7, u.getOrg().getCallingHours().getWindowsCount());
+    assertEquals(io.admission.v1.CallingWindow.newBuilder()
+        .setWeekday(io.admission.v1.Weekday.WEEKDAY_FRIDAY).setStart("09:00").setEnd("20:00").build(),
+        u.getOrg().getCallingHours().getWindows(4));
+    assertEquals(io.admission.v1.Weekday.WEEKDAY_SUNDAY,
+        u.getOrg().getCallingHours().getWindows(6).getWeekday());
+    assertEquals(2, run("org", "update", "--org", "acme", "--calling-hours", "weekdays 9-5"));
+    assertTrue(err.toString().contains("'weekdays' is not a day"), err.toString());
+    assertEquals(2, run("org", "update", "--org", "acme", "--calling-hours", "mon"));
+    assertTrue(err.toString().contains("is not DAYS HH:MM-HH:MM"), err.toString());
+    assertEquals(1, fake.updates.size());
+  }
+
+  @Test
   void anUpdateWithoutAnySettingIsAUsageErrorAndSendsNothing() {
     assertEquals(2, run("org", "update", "--org", "acme"));
     assertTrue(err.toString().contains("name at least one setting"), err.toString());

@@ -3,6 +3,7 @@ package io.admission.server.api;
 import com.google.protobuf.Duration;
 import com.google.protobuf.FieldMask;
 import io.admission.server.engine.CallType;
+import io.admission.server.engine.CallingHours;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.LoginLimits;
@@ -121,6 +122,7 @@ public final class Requests {
     m.put("number_defaults.max_per_day", EnumSet.of(OrgField.NUMBER_MAX_PER_DAY));
     m.put("number_defaults.max_per_hour", EnumSet.of(OrgField.NUMBER_MAX_PER_HOUR));
     m.put("number_defaults.max_concurrent", EnumSet.of(OrgField.NUMBER_MAX_CONCURRENT));
+    m.put("calling_hours", EnumSet.of(OrgField.CALLING_HOURS));
     return Collections.unmodifiableMap(m);
   }
 
@@ -137,6 +139,7 @@ public final class Requests {
       case NUMBER_MAX_PER_DAY -> "number_defaults.max_per_day";
       case NUMBER_MAX_PER_HOUR -> "number_defaults.max_per_hour";
       case NUMBER_MAX_CONCURRENT -> "number_defaults.max_concurrent";
+      case CALLING_HOURS -> "calling_hours";
     };
   }
 
@@ -190,7 +193,60 @@ public final class Requests {
     return new OrgConfig(
         orgId, limit, cap, zone, ttl,
         loginLimits(path + ".login_defaults", onlyNamed(org.getLoginDefaults(), fields)),
-        numberLimits(path + ".number_defaults", onlyNamed(org.getNumberDefaults(), fields)));
+        numberLimits(path + ".number_defaults", onlyNamed(org.getNumberDefaults(), fields)),
+        fields.contains(OrgField.CALLING_HOURS) && org.hasCallingHours()
+            ? callingHours(path + ".calling_hours", org.getCallingHours())
+            : CallingHours.NONE);
+  }
+
+  static final int MAX_CALLING_WINDOWS = 70;
+
+  /** Calling hours: at least one window, each on a weekday, "HH:MM" start before its end. */
+  public static CallingHours callingHours(String path, io.admission.v1.CallingHours h)
+      throws InvalidRequest {
+    if (h.getWindowsCount() == 0) {
+      throw new InvalidRequest(path + ".windows",
+          "must name at least one window (leave calling_hours unset for calls at any time)");
+    }
+    if (h.getWindowsCount() > MAX_CALLING_WINDOWS) {
+      throw new InvalidRequest(path + ".windows", "at most " + MAX_CALLING_WINDOWS + " windows");
+    }
+    List<CallingHours.Window> windows = new ArrayList<>();
+    for (int i = 0; i < h.getWindowsCount(); i++) {
+      io.admission.v1.CallingWindow w = h.getWindows(i);
+      String at = path + ".windows[" + i + "]";
+      int day = w.getWeekdayValue();
+      if (day < 1 || day > 7) {
+        throw new InvalidRequest(at + ".weekday", day == 0
+            ? "is required: WEEKDAY_MONDAY to WEEKDAY_SUNDAY" : "unknown weekday " + day);
+      }
+      int start = minuteOfDay(at + ".start", w.getStart(), false);
+      int end = minuteOfDay(at + ".end", w.getEnd(), true);
+      if (end <= start) {
+        throw new InvalidRequest(at + ".end", "must be after start (" + w.getStart() + "), got \""
+            + w.getEnd() + "\"; a window that crosses midnight is two windows, one ending at"
+            + " 24:00 and one starting at 00:00 the next day");
+      }
+      windows.add(new CallingHours.Window(java.time.DayOfWeek.of(day), start, end));
+    }
+    Set<CallType> restricted = EnumSet.noneOf(CallType.class);
+    for (int i = 0; i < h.getRestrictedCallTypesCount(); i++) {
+      restricted.add(callType(path + ".restricted_call_types[" + i + "]",
+          h.getRestrictedCallTypesValue(i)));
+    }
+    return new CallingHours(windows, restricted);
+  }
+
+  /** "HH:MM" as minutes of the day; "24:00" only as an end. */
+  private static int minuteOfDay(String field, String hhmm, boolean end) throws InvalidRequest {
+    if (hhmm.matches("[0-2][0-9]:[0-5][0-9]")) {
+      int minute = Integer.parseInt(hhmm.substring(0, 2)) * 60 + Integer.parseInt(hhmm.substring(3));
+      if (minute < 24 * 60 || (end && minute == 24 * 60)) {
+        return minute;
+      }
+    }
+    throw new InvalidRequest(field, "must be a time as \"HH:MM\" from 00:00 to "
+        + (end ? "24:00" : "23:59") + ", got \"" + hhmm + "\"");
   }
 
   private static io.admission.v1.LoginLimits onlyNamed(io.admission.v1.LoginLimits l, Set<OrgField> fields) {

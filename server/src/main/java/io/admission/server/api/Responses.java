@@ -3,6 +3,7 @@ package io.admission.server.api;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import io.admission.server.engine.CallType;
+import io.admission.server.engine.CallingHours;
 import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.EndReason;
 import io.admission.server.engine.Event;
@@ -125,6 +126,7 @@ public final class Responses {
         .setReason(switch (d.reason()) {
           case DAILY_CAP -> DenialReason.DENIAL_REASON_DAILY_CAP;
           case NUMBER_DAILY_CAP -> DenialReason.DENIAL_REASON_NUMBER_DAILY_CAP;
+          case CALLING_HOURS -> DenialReason.DENIAL_REASON_CALLING_HOURS;
         })
         .setMessage(Sentences.denial(d))
         .setRetryAt(timestamp(d.retryAt()))
@@ -170,6 +172,25 @@ public final class Responses {
         .setNumberDefaults(numberLimits(c.numberDefaults()));
     c.defaultLeaseTtlMillis().ifPresent(t -> b.setDefaultLeaseTtl(duration(t)));
     c.dailyCap().ifPresent(d -> b.setDailyCap(dailyCap(d)));
+    if (!c.callingHours().isEmpty()) {
+      b.setCallingHours(callingHours(c.callingHours()));
+    }
+    return b.build();
+  }
+
+  public static io.admission.v1.CallingHours callingHours(CallingHours h) {
+    io.admission.v1.CallingHours.Builder b = io.admission.v1.CallingHours.newBuilder();
+    for (CallingHours.Window w : h.windows()) {
+      b.addWindows(io.admission.v1.CallingWindow.newBuilder()
+          .setWeekdayValue(w.day().getValue())
+          .setStart(Sentences.clock(w.startMinute()))
+          .setEnd(Sentences.clock(w.endMinute())));
+    }
+    for (CallType t : CallType.values()) { // enum order, so the output is stable
+      if (h.restrictedTypes().contains(t)) {
+        b.addRestrictedCallTypes(callType(t));
+      }
+    }
     return b.build();
   }
 
@@ -285,6 +306,18 @@ public final class Responses {
           .setToday(n.today())
           .setMaxPerDay(n.maxPerDay())
           .setWindow(duration(NumberLimits.HOUR_MILLIS)));
+    }
+    if (s.callingHours() != null) {
+      var h = io.admission.v1.CallingHoursStatus.newBuilder().setOpen(s.callingHours().open());
+      if (s.callingHours().changesAt() != Long.MAX_VALUE) {
+        h.setChangesAt(timestamp(s.callingHours().changesAt()));
+      }
+      for (CallType t : CallType.values()) {
+        if (s.callingHours().restrictedTypes().contains(t)) {
+          h.addRestrictedCallTypes(callType(t));
+        }
+      }
+      b.setCallingHours(h);
     }
     io.admission.server.engine.HoldReason[] reasons = io.admission.server.engine.HoldReason.values();
     for (int i = 0; i < reasons.length; i++) {

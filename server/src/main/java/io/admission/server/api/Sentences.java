@@ -1,11 +1,21 @@
 package io.admission.server.api;
 
+import io.admission.server.engine.CallType;
+import io.admission.server.engine.CallingHours;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
+import java.time.DayOfWeek;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.TextStyle;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The words a person at a dialer reads: what happened and when it clears. The engine answers with
@@ -65,7 +75,84 @@ public final class Sentences {
       case NUMBER_DAILY_CAP -> "denied: number " + f.subject() + " reached its cap of "
           + f.limit() + " calls today; it resets at midnight " + f.zone() + ", "
           + dateTime(d.retryAt());
+      case CALLING_HOURS -> "denied: org " + f.subject() + " takes "
+          + types(f.callingHours().restrictedTypes()) + " calls only "
+          + hours(f.callingHours(), f.zone()) + "; it opens again at " + dateTime(d.retryAt());
     };
+  }
+
+  /** "outbound", "outbound and inbound", "webcall, chat and outbound", in enum order. */
+  private static String types(Set<CallType> types) {
+    List<String> names = new ArrayList<>();
+    for (CallType t : CallType.values()) {
+      if (types.contains(t)) {
+        names.add(t.name().toLowerCase(Locale.ROOT));
+      }
+    }
+    return names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1);
+  }
+
+  /**
+   * "between 09:00 and 20:00 (Europe/Paris) on weekdays" when every window has the same hours,
+   * else "in its calling hours (Mon–Fri 09:00–20:00, Sat 10:00–14:00, Europe/Paris)".
+   */
+  public static String hours(CallingHours h, String zone) {
+    Map<String, EnumSet<DayOfWeek>> byHours = new LinkedHashMap<>();
+    for (CallingHours.Window w : h.windows()) {
+      byHours.computeIfAbsent(clock(w.startMinute()) + "–" + clock(w.endMinute()),
+          k -> EnumSet.noneOf(DayOfWeek.class)).add(w.day());
+    }
+    if (byHours.size() == 1) {
+      CallingHours.Window w = h.windows().get(0);
+      return "between " + clock(w.startMinute()) + " and " + clock(w.endMinute()) + " (" + zone
+          + ") " + days(byHours.values().iterator().next());
+    }
+    List<String> parts = new ArrayList<>();
+    byHours.forEach((span, days) -> parts.add(dayNames(days) + " " + span));
+    return "in its calling hours (" + String.join(", ", parts) + ", " + zone + ")";
+  }
+
+  private static String days(EnumSet<DayOfWeek> days) {
+    if (days.size() == 7) {
+      return "every day";
+    }
+    if (days.equals(EnumSet.range(DayOfWeek.MONDAY, DayOfWeek.FRIDAY))) {
+      return "on weekdays";
+    }
+    if (days.equals(EnumSet.of(DayOfWeek.SATURDAY, DayOfWeek.SUNDAY))) {
+      return "on weekends";
+    }
+    return "on " + dayNames(days);
+  }
+
+  /** "Mon–Fri", "Mon, Wed, Fri", "Sat": runs of three or more days as a range. */
+  private static String dayNames(EnumSet<DayOfWeek> days) {
+    List<String> out = new ArrayList<>();
+    List<DayOfWeek> run = new ArrayList<>();
+    for (DayOfWeek d : DayOfWeek.values()) {
+      if (days.contains(d)) {
+        run.add(d);
+      }
+      if (!days.contains(d) || d == DayOfWeek.SUNDAY) {
+        if (run.size() >= 3) {
+          out.add(shortName(run.get(0)) + "–" + shortName(run.get(run.size() - 1)));
+        } else {
+          run.forEach(r -> out.add(shortName(r)));
+        }
+        run.clear();
+      }
+    }
+    return String.join(", ", out);
+  }
+
+  private static String shortName(DayOfWeek d) {
+    return d.getDisplayName(TextStyle.SHORT, Locale.ENGLISH);
+  }
+
+  /** Minutes of the day as "HH:MM"; 1440 is "24:00". */
+  public static String clock(int minute) {
+    return String.format(Locale.ROOT, "%02d:%02d", minute / 60, minute % 60);
   }
 
   /** How a call ended, as its terminal event tells it. */

@@ -49,6 +49,8 @@ final class OrgChanges {
       case NUMBER_MAX_PER_DAY -> count(c.numberDefaults().maxPerDay());
       case NUMBER_MAX_PER_HOUR -> count(c.numberDefaults().maxPerHour());
       case NUMBER_MAX_CONCURRENT -> count(c.numberDefaults().maxConcurrent());
+      case CALLING_HOURS -> c.callingHours().isEmpty() ? "none"
+          : io.admission.server.api.Sentences.hours(c.callingHours(), c.timeZone().getId());
     };
   }
 

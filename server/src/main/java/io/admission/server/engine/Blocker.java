@@ -13,4 +13,20 @@ interface Blocker {
 
   /** Whether this blocker would let one more call through now (for any of its waiters). */
   boolean hasRoom(OrgState org, long now);
+
+  /**
+   * Whether room comes back with time, not only when a call ends: then a change that leaves it
+   * full may still move when its oldest waiter can pass, and that waiter is re-checked.
+   */
+  default boolean timed() {
+    return false;
+  }
+
+  /** Wakes the blocker at {@code at} (a hold with a ready time names a timed blocker). */
+  default void wakeAt(OrgState org, TimerQueue timers, long at) {
+    throw new IllegalStateException(this + " has no timer");
+  }
+
+  /** Its timer fired. */
+  default void woken() {}
 }

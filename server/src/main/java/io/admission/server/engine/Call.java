@@ -84,7 +84,7 @@ final class Call {
   }
 
   String fromNumber() {
-    return number == null ? "" : number.number;
+    return number == null ? "" : number.id;
   }
 
   /** The Acquire that created the call, as events and snapshots report it. */

@@ -1,45 +1,36 @@
 package io.admission.server.engine;
 
 /**
- * One caller-ID number: running calls, the exact log of starts in the rolling hour, the count of
- * the current local day, its own caps (if any) and the calls held by them.
+ * One caller-ID number: its running calls and starts in the rolling hour ({@link
+ * ConcurrencyWindow}), the count of the current local day ({@link NumberDailyCapLimit}) and its
+ * own caps, if any.
  */
-final class CallerNumber implements Blocker {
-  final String number;
+final class CallerNumber extends ConcurrencyWindow {
   NumberLimits override = NumberLimits.INHERIT;
-  int active;
-  final SlidingWindowLog hour = new SlidingWindowLog();
   /** The local day (epoch day in the org's zone) that {@link #today} counts. */
   long day = Long.MIN_VALUE;
   int today;
-  final WaitQueue waiters = new WaitQueue();
-  TimerQueue.Timer windowTimer;
 
   CallerNumber(String number) {
-    this.number = number;
+    super(number);
   }
 
   NumberLimits.Effective limits(OrgState org) {
     return override.over(org.config.numberDefaults()).effective();
   }
 
+  @Override
+  Bounds bounds(OrgState org) {
+    NumberLimits n = override.over(org.config.numberDefaults());
+    return new Bounds(
+        n.maxConcurrent().orElse(0), n.maxPerHour().orElse(0), NumberLimits.HOUR_MILLIS);
+  }
+
   int todayCount(long epochDay) {
     return day == epochDay ? today : 0;
   }
 
-  /** The starts in the rolling hour at {@code now}, oldest first; changes nothing. */
-  long[] countedStarts(long now) {
-    return hour.startsAt(now, NumberLimits.HOUR_MILLIS);
-  }
-
-  /**
-   * A granted call counts from {@code now}. Starts that left the hour are forgotten first, so the
-   * log holds only the hour even when no hourly cap is set and no decision counts it; the hour
-   * never changes length, so when they are dropped makes no difference.
-   */
-  void countStart(long now, long epochDay) {
-    hour.count(now, NumberLimits.HOUR_MILLIS);
-    hour.add(now);
+  void countDay(long epochDay) {
     if (day != epochDay) {
       day = epochDay;
       today = 0;
@@ -47,24 +38,18 @@ final class CallerNumber implements Blocker {
     today++;
   }
 
-  boolean concurrencyFull(NumberLimits.Effective limits) {
-    return limits.maxConcurrent() > 0 && active >= limits.maxConcurrent();
-  }
-
-  boolean rateFull(NumberLimits.Effective limits, long now) {
-    return limits.maxPerHour() > 0
-        && hour.count(now, NumberLimits.HOUR_MILLIS) >= limits.maxPerHour();
-  }
-
-
   @Override
-  public WaitQueue waiters() {
-    return waiters;
+  String timerName() {
+    return "number " + id;
   }
 
+  /** The day's count rides with the window: both belong to the number. */
   @Override
-  public boolean hasRoom(OrgState org, long now) {
-    NumberLimits.Effective limits = limits(org);
-    return !concurrencyFull(limits) && !rateFull(limits, now);
+  void capture(OrgState org, long now, Snapshots.Parts out) {
+    long[] counted = countedStarts(org, now);
+    if (counted.length > 0 || today != 0 || wakeAt() >= 0) {
+      out.numberCounts.add(new EngineSnapshot.NumberCounts(
+          id, Snapshots.boxed(counted), day, today, wakeAt()));
+    }
   }
 }

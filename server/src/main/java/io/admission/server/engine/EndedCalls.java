@@ -341,7 +341,8 @@ final class EndedCalls {
     Commands.Acquire r = c.request();
     int chars = r.callId().length() + r.agentId().length() + r.loginId().length()
         + r.fromNumber().length() + (c.denial() == null ? 0 : figureChars(c.denial().figures()));
-    return HEADER_BYTES + 3 * chars + 6 * 5 + 8 * 10 + 4 + FIGURES_NUMBER_BYTES;
+    return HEADER_BYTES + 3 * chars + 6 * 5 + 8 * 10 + 4 + FIGURES_NUMBER_BYTES
+        + (c.denial() == null ? 0 : hoursBytes(c.denial().figures().callingHours()));
   }
 
   /** Writes {@code c}'s record at the log's tail, reserved by {@link #reserve}. */
@@ -403,6 +404,51 @@ final class EndedCalls {
     putLong(f.orgLimit());
     putLong(f.rampDay());
     putLong(f.fullCap());
+    putHours(f.callingHours());
+  }
+
+  /** The most bytes {@link #putHours} takes: a count, three varints per window, a type mask. */
+  private static int hoursBytes(CallingHours h) {
+    return h == null ? 1 : 5 + 3 * 5 * h.windows().size() + 1;
+  }
+
+  /** Calling hours as a window count + 1 (0: none), each window, and the restricted types. */
+  private void putHours(CallingHours h) {
+    if (h == null) {
+      putVarint(0);
+      return;
+    }
+    putVarint(h.windows().size() + 1);
+    for (CallingHours.Window w : h.windows()) {
+      putVarint(w.day().getValue());
+      putVarint(w.startMinute());
+      putVarint(w.endMinute());
+    }
+    int mask = 0;
+    for (CallType t : h.restrictedTypes()) {
+      mask |= 1 << t.ordinal();
+    }
+    putByte(mask);
+  }
+
+  private static CallingHours readHours(Reader in) {
+    int n = (int) in.varint() - 1;
+    if (n < 0) {
+      return null;
+    }
+    java.util.List<CallingHours.Window> windows = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      windows.add(new CallingHours.Window(java.time.DayOfWeek.of((int) in.varint()),
+          (int) in.varint(), (int) in.varint()));
+    }
+    int mask = in.unsignedByte();
+    java.util.Set<CallType> types = java.util.EnumSet.noneOf(CallType.class);
+    for (CallType t : CALL_TYPES) {
+      if ((mask & 1 << t.ordinal()) != 0) {
+        types.add(t);
+      }
+    }
+    return new CallingHours(windows, types);
   }
 
   private static Results.Figures readFigures(Reader in) {
@@ -416,7 +462,7 @@ final class EndedCalls {
     int type = in.unsignedByte();
     return new Results.Figures(subject, inUse, limit, windowMillis, decidedAt, zone, agentId,
         type == 0 ? null : CALL_TYPES[type - 1], (int) in.zigzag(), (int) in.zigzag(),
-        (int) in.zigzag(), (int) in.zigzag());
+        (int) in.zigzag(), (int) in.zigzag(), readHours(in));
   }
 
   private void putByte(int value) {

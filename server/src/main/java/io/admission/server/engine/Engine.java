@@ -27,7 +27,7 @@ import java.util.TreeSet;
  * number of orgs, leases or held calls beyond that.
  */
 public final class Engine {
-  /** DESIGN.md: a call is remembered for at least 10 minutes after it ends. */
+  /** A call is remembered for at least 10 minutes after it ends. */
   public static final long REMEMBER_ENDED_MILLIS = 10 * 60_000L;
 
   final TimerQueue timers = new TimerQueue();
@@ -130,7 +130,7 @@ public final class Engine {
         : new Results.Held(org.holdView(call, now), true);
   }
 
-  /** A retry of a call that has ended: never a second grant (DESIGN.md). */
+  /** A retry of a call that has ended: a call_id is never granted twice. */
   private static AcquireResult retry(EndedCall call, Commands.Acquire c) {
     if (!call.sameRequest(c)) {
       return alreadyUsed(c, Call.describe(call.request()));
@@ -302,11 +302,8 @@ public final class Engine {
    * name the serial, so it keeps a bare stand-in org (id and settings only) in its place.
    */
   private void removeOrg(OrgState org) {
-    for (Login login : org.logins.values()) {
-      timers.cancel(login.windowTimer);
-    }
-    for (CallerNumber number : org.numbers.values()) {
-      timers.cancel(number.windowTimer);
+    for (Limit limit : Limits.ALL) {
+      limit.forget(org, timers);
     }
     String orgId = org.config.orgId();
     orgs.remove(orgId);
@@ -497,7 +494,7 @@ public final class Engine {
     List<Results.NumberOverride> numberOverrides = new ArrayList<>();
     for (CallerNumber number : org.numbers.values()) {
       if (!number.override.isEmpty()) {
-        numberOverrides.add(new Results.NumberOverride(number.number, number.override));
+        numberOverrides.add(new Results.NumberOverride(number.id, number.override));
       }
     }
     numberOverrides.sort(Comparator.comparing(Results.NumberOverride::number));
@@ -562,15 +559,10 @@ public final class Engine {
     switch (t.kind()) {
       case LEASE_EXPIRY -> orgFreed.addAll(org.finishActive((Call) t.target(), EndReason.EXPIRED, t.at()));
       case WAIT_DEADLINE -> throw new IllegalStateException("wait deadlines end after dispatch");
-      case LOGIN_WINDOW -> {
-        Login login = (Login) t.target();
-        login.windowTimer = null;
-        orgFreed.add(login);
-      }
-      case NUMBER_WINDOW -> {
-        CallerNumber number = (CallerNumber) t.target();
-        number.windowTimer = null;
-        orgFreed.add(number);
+      case WINDOW -> {
+        Blocker blocker = (Blocker) t.target();
+        blocker.woken();
+        orgFreed.add(blocker);
       }
     }
   }

@@ -11,7 +11,7 @@ import java.util.OptionalLong;
 public record LoginLimits(
     OptionalInt maxConcurrent, OptionalInt maxPerWindow, OptionalLong windowMillis) {
 
-  /** The per-login document's limits: 2 at a time, 250 per rolling hour. */
+  /** The per-login limits of the product: 2 at a time, 250 per rolling hour. */
   public static final Effective PRODUCT_DEFAULT = new Effective(2, 250, 3_600_000L);
 
   public static final LoginLimits INHERIT =

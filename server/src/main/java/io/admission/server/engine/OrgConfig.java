@@ -17,9 +17,17 @@ public record OrgConfig(
     ZoneId timeZone,
     OptionalLong defaultLeaseTtlMillis,
     LoginLimits loginDefaults,
-    NumberLimits numberDefaults) {
+    NumberLimits numberDefaults,
+    CallingHours callingHours) {
 
-  /** DESIGN.md: leases without a TTL of their own or their org's live one hour. */
+  /** Settings without calling hours. */
+  public OrgConfig(String orgId, int concurrencyLimit, Optional<DailyCap> dailyCap, ZoneId timeZone,
+      OptionalLong defaultLeaseTtlMillis, LoginLimits loginDefaults, NumberLimits numberDefaults) {
+    this(orgId, concurrencyLimit, dailyCap, timeZone, defaultLeaseTtlMillis, loginDefaults,
+        numberDefaults, CallingHours.NONE);
+  }
+
+  /** Leases without a TTL of their own or their org's live one hour. */
   public static final long FALLBACK_LEASE_TTL_MILLIS = 3_600_000L;
 
   public long leaseTtlMillis() {

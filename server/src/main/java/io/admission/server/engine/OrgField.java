@@ -18,7 +18,8 @@ public enum OrgField {
   LOGIN_WINDOW,
   NUMBER_MAX_PER_DAY,
   NUMBER_MAX_PER_HOUR,
-  NUMBER_MAX_CONCURRENT;
+  NUMBER_MAX_CONCURRENT,
+  CALLING_HOURS;
 
   /** The fields of {@code current} named in {@code fields} replaced by those of {@code values}. */
   static OrgConfig merge(OrgConfig current, OrgConfig values, Set<OrgField> fields) {
@@ -39,7 +40,8 @@ public enum OrgField {
         new NumberLimits(
             pick(fields, NUMBER_MAX_PER_DAY, cn.maxPerDay(), vn.maxPerDay()),
             pick(fields, NUMBER_MAX_PER_HOUR, cn.maxPerHour(), vn.maxPerHour()),
-            pick(fields, NUMBER_MAX_CONCURRENT, cn.maxConcurrent(), vn.maxConcurrent())));
+            pick(fields, NUMBER_MAX_CONCURRENT, cn.maxConcurrent(), vn.maxConcurrent())),
+        pick(fields, CALLING_HOURS, current.callingHours(), values.callingHours()));
   }
 
   private static <T> T pick(Set<OrgField> fields, OrgField field, T current, T value) {

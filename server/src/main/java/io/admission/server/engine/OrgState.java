@@ -80,10 +80,10 @@ final class OrgState {
 
   // ---- Deciding ---------------------------------------------------------------------------
 
-  /** The first check that does not pass, in {@link Check#ORDER}, or PASS. */
+  /** The first check that does not pass, in {@link Limits#ORDER}, or PASS. */
   Verdict evaluate(Call call, long now) {
-    for (Check check : Check.ORDER) {
-      Verdict v = check.check(this, call, now);
+    for (Limit limit : Limits.ALL) {
+      Verdict v = limit.check(this, call, now);
       if (v != Verdict.PASS) {
         return v;
       }
@@ -170,7 +170,7 @@ final class OrgState {
   private void refreshFronts(List<Blocker> freed, long now) {
     List<Blocker> fronts = new ArrayList<>();
     for (Blocker b : freed) {
-      if ((b instanceof Login || b instanceof CallerNumber) && !b.waiters().isEmpty()) {
+      if (b.timed() && !b.waiters().isEmpty()) {
         fronts.add(b);
       }
     }
@@ -189,23 +189,8 @@ final class OrgState {
   /** Every blocker that has waiters; for reconfigurations that may free room anywhere. */
   List<Blocker> blockersWithWaiters() {
     List<Blocker> all = new ArrayList<>();
-    all.add(pool);
-    for (Pool.Agent agent : pool.agents.values()) {
-      for (Pool.Pair pair : agent.byType) {
-        if (!pair.waiters.isEmpty()) {
-          all.add(pair);
-        }
-      }
-    }
-    for (Login login : logins.values()) {
-      if (!login.waiters.isEmpty()) {
-        all.add(login);
-      }
-    }
-    for (CallerNumber number : numbers.values()) {
-      if (!number.waiters.isEmpty()) {
-        all.add(number);
-      }
+    for (Limit limit : Limits.ALL) {
+      limit.blockersWithWaiters(this, all);
     }
     return all;
   }
@@ -214,33 +199,14 @@ final class OrgState {
 
   /** Only now, with every check passed, does the call count toward anything. */
   private void grant(Call call, long now) {
-    call.slotKind = pool.admit(call.pair);
-    if (call.login != null) {
-      call.login.active++;
-      call.login.countStart(this, now);
-    }
-    Day today = day(now);
-    if (call.number != null) {
-      call.number.active++;
-      call.number.countStart(now, today.epochDay());
-    }
-    if (countsDaily(call.type)) {
-      if (dailyDay != today.epochDay()) {
-        dailyDay = today.epochDay();
-        dailyUsed = 0;
-      }
-      dailyUsed++;
+    for (Limit limit : Limits.ALL) {
+      limit.count(this, call, now);
     }
     call.state = Call.State.ACTIVE;
     call.grantedAt = now;
     call.ttlMillis = call.requestedTtlMillis > 0 ? call.requestedTtlMillis : config.leaseTtlMillis();
     call.expiresAt = now + call.ttlMillis;
     engine.timers.schedule(call, TimerQueue.Kind.LEASE_EXPIRY, call.ttlMillis);
-  }
-
-  /** Without a configured cap, outbound calls are still counted so the monitor shows them. */
-  private boolean countsDaily(CallType type) {
-    return config.dailyCap().map(c -> c.counts(type)).orElse(DailyCap.DEFAULT_COUNTED.contains(type));
   }
 
   /** Extends a lease to {@code now + ttl}. */
@@ -261,7 +227,7 @@ final class OrgState {
     }
     enqueue(call, h.reason(), h.figures(), h.readyAt(), h.blocker());
     if (h.readyAt() >= 0) {
-      wakeAt(h.blocker(), h.readyAt());
+      h.blocker().wakeAt(this, engine.timers, h.readyAt());
     }
   }
 
@@ -320,11 +286,7 @@ final class OrgState {
    */
   void restoreHeld(Call call, HoldReason reason, Results.Figures figures, long readyAt) {
     startHolding(call, call.heldSince, false);
-    Blocker blocker = switch (reason) {
-      case LOGIN_CONCURRENCY, LOGIN_RATE -> call.login;
-      case NUMBER_CONCURRENCY, NUMBER_RATE -> call.number;
-      case ORG_POOL_FULL -> pool;
-    };
+    Blocker blocker = Limits.holding(reason).blocksOn(this, call);
     if (figures == null) {
       call.holdReason = reason;
       call.readyAt = readyAt;
@@ -344,28 +306,21 @@ final class OrgState {
    * of the check that holds it, as they are now that every call of the org is back. Reads only.
    */
   void restoreFigures(Call call, long now) {
-    Check check = switch (call.holdReason) {
-      case LOGIN_CONCURRENCY -> Check.ORDER.get(0);
-      case LOGIN_RATE -> Check.ORDER.get(1);
-      case NUMBER_CONCURRENCY -> Check.ORDER.get(2);
-      case NUMBER_RATE -> Check.ORDER.get(3);
-      case ORG_POOL_FULL -> Check.ORDER.get(4);
-    };
     // A held call's check fails while it waits; should it pass, the limit stands with no count.
-    call.holdFigures = check.check(this, call, now) instanceof Verdict.Hold h
-        ? h.figures()
-        : Results.Figures.concurrency(switch (call.holdReason) {
-            case LOGIN_CONCURRENCY, LOGIN_RATE -> call.loginId();
-            case NUMBER_CONCURRENCY, NUMBER_RATE -> call.fromNumber();
-            case ORG_POOL_FULL -> config.orgId();
-          }, 0, 0);
+    call.holdFigures =
+        Limits.holding(call.holdReason).check(this, call, now) instanceof Verdict.Hold h
+            ? h.figures()
+            : Results.Figures.concurrency(
+                Limits.holding(call.holdReason).blocksOn(this, call) instanceof ConcurrencyWindow w
+                    ? w.id : config.orgId(), 0, 0);
   }
 
   /**
    * Snapshot restore, for a denial whose snapshot kept only its words: its figures from the
    * org's settings for the day it was denied.
    */
-  Results.Denial restoreFigures(Results.Denial d, String fromNumber, long deniedAt) {
+  Results.Denial restoreFigures(Results.Denial d, Commands.Acquire request, long deniedAt) {
+    String fromNumber = request.fromNumber();
     OrgState.Day day = day(deniedAt);
     Results.Figures f = switch (d.reason()) {
       case DAILY_CAP -> Results.Figures.daily(config.orgId(),
@@ -376,6 +331,8 @@ final class OrgState {
         int max = number(fromNumber).limits(this).maxPerDay();
         yield Results.Figures.daily(fromNumber, max, config.timeZone().getId(), 0, max);
       }
+      case CALLING_HOURS -> Results.Figures.callingHours(config.orgId(),
+          config.timeZone().getId(), request.callType(), deniedAt, config.callingHours());
     };
     return new Results.Denial(d.reason(), f, d.retryAt());
   }
@@ -383,19 +340,15 @@ final class OrgState {
   /** Snapshot restore: a login's or number's window timer, exactly as it was. */
   void restoreWake(Blocker blocker, long at) {
     if (at >= 0) {
-      wakeAt(blocker, at);
+      blocker.wakeAt(this, engine.timers, at);
     }
   }
 
   /** Snapshot restore: a running call counted again everywhere it counts as running. */
   void restoreActive(Call call) {
     call.state = Call.State.ACTIVE;
-    pool.restoreRunning(call.pair);
-    if (call.login != null) {
-      call.login.active++;
-    }
-    if (call.number != null) {
-      call.number.active++;
+    for (Limit limit : Limits.ALL) {
+      limit.restoreRunning(this, call);
     }
   }
 
@@ -425,23 +378,6 @@ final class OrgState {
   private void leaveHeld(Call call) {
     held.remove(call);
     engine.timers.cancel(call); // its max_wait, unless that fired at this very instant
-  }
-
-  /** One timer per login or number, at the earliest moment a held call may pass its window. */
-  private void wakeAt(Blocker blocker, long at) {
-    if (blocker instanceof Login login) {
-      if (login.windowTimer == null || login.windowTimer.at > at) {
-        engine.timers.cancel(login.windowTimer);
-        login.windowTimer =
-            engine.timers.schedule(at, TimerQueue.Kind.LOGIN_WINDOW, this, login.id, login);
-      }
-    } else if (blocker instanceof CallerNumber number) {
-      if (number.windowTimer == null || number.windowTimer.at > at) {
-        engine.timers.cancel(number.windowTimer);
-        number.windowTimer =
-            engine.timers.schedule(at, TimerQueue.Kind.NUMBER_WINDOW, this, number.number, number);
-      }
-    }
   }
 
   /**
@@ -479,17 +415,9 @@ final class OrgState {
    * all finish first and are settled together, so the oldest waiter any of them freed goes first.
    */
   List<Blocker> finishActive(Call call, EndReason reason, long now) {
-    pool.release(call.pair);
     List<Blocker> freed = new ArrayList<>(4);
-    freed.add(pool);
-    freed.add(call.pair);
-    if (call.login != null) {
-      call.login.active--;
-      freed.add(call.login);
-    }
-    if (call.number != null) {
-      call.number.active--;
-      freed.add(call.number);
+    for (Limit limit : Limits.ALL) {
+      limit.free(this, call, freed);
     }
     engine.timers.cancel(call);
     EndedCall ended = end(call, reason, now);

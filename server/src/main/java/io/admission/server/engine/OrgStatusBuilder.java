@@ -26,7 +26,15 @@ final class OrgStatusBuilder {
         numbers(org, now),
         now,
         org.heldByReason.clone(),
-        org.oldestHeldSince());
+        org.oldestHeldSince(),
+        callingHours(org, now));
+  }
+
+  private static StatusView.CallingHoursNow callingHours(OrgState org, long now) {
+    CallingHours h = org.config.callingHours();
+    return h.isEmpty() ? null : new StatusView.CallingHoursNow(
+        h.open(now, org.config.timeZone()), h.changesAt(now, org.config.timeZone()),
+        h.restrictedTypes());
   }
 
   private static List<StatusView.Agent> agents(Pool pool) {
@@ -91,13 +99,13 @@ final class OrgStatusBuilder {
     long epochDay = org.day(now).epochDay();
     for (CallerNumber n : org.numbers.values()) {
       NumberLimits.Effective limits = n.limits(org);
-      int lastHour = n.hour.countAt(now, NumberLimits.HOUR_MILLIS);
+      int lastHour = n.starts.countAt(now, NumberLimits.HOUR_MILLIS);
       int today = n.todayCount(epochDay);
       if (n.active == 0 && lastHour == 0 && today == 0 && n.override.isEmpty() && n.waiters.isEmpty()) {
         continue;
       }
       out.add(new StatusView.NumberLine(
-          n.number, n.active, limits.maxConcurrent(), lastHour, limits.maxPerHour(), today,
+          n.id, n.active, limits.maxConcurrent(), lastHour, limits.maxPerHour(), today,
           limits.maxPerDay(), n.waiters.size()));
     }
     out.sort(Comparator.comparing(StatusView.NumberLine::number));

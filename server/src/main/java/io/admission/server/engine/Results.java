@@ -85,6 +85,7 @@ public final class Results {
    * @param orgLimit the org pool: the org's concurrency limit
    * @param rampDay the daily cap: the warm-up day (1-based), 0 without a ramp
    * @param fullCap the daily cap: the cap once the warm-up is over
+   * @param callingHours the calling hours the call came outside of
    */
   public record Figures(
       String subject,
@@ -98,7 +99,22 @@ public final class Results {
       int reserved,
       int orgLimit,
       int rampDay,
-      int fullCap) {
+      int fullCap,
+      CallingHours callingHours) {
+
+    /** Settings without calling hours. */
+    public Figures(String subject, int inUse, int limit, long windowMillis, long decidedAt,
+        String zone, String agentId, CallType callType, int reserved, int orgLimit, int rampDay,
+        int fullCap) {
+      this(subject, inUse, limit, windowMillis, decidedAt, zone, agentId, callType, reserved,
+          orgLimit, rampDay, fullCap, null);
+    }
+
+    /** Calling hours: {@code subject}'s calls of {@code type} may start only within them. */
+    public static Figures callingHours(
+        String orgId, String zone, CallType type, long decidedAt, CallingHours hours) {
+      return new Figures(orgId, 0, 0, 0, decidedAt, zone, "", type, 0, 0, 0, 0, hours);
+    }
 
     /** A concurrency limit: {@code inUse} of {@code limit} calls run on {@code subject}. */
     public static Figures concurrency(String subject, int inUse, int limit) {

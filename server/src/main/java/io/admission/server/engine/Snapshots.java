@@ -11,7 +11,7 @@ import java.util.Map;
  * every derived structure — pool counters, queues in sequence order, queue positions, hold counts,
  * timers — from the calls, with the same code paths the live engine uses to place them.
  *
- * <p>Capture only reads (DESIGN.md: "Taking a snapshot reads state and changes nothing"):
+ * <p>Capture only reads — taking a snapshot reads state and changes nothing:
  * snapshots are taken at moments that are not in the command log, so one that changed the engine
  * could make a live server and a replay of its log decide differently. It keeps the rolling-window
  * starts that count at the engine's latest time; those that left the window but are still held
@@ -22,6 +22,14 @@ import java.util.Map;
  */
 public final class Snapshots {
   private Snapshots() {}
+
+  /** An org's snapshot as its limits fill it in (see {@link Limit#capture}). */
+  static final class Parts {
+    final List<EngineSnapshot.LoginWindow> loginWindows = new ArrayList<>();
+    final List<EngineSnapshot.NumberCounts> numberCounts = new ArrayList<>();
+    long dailyDay;
+    int dailyUsed;
+  }
 
   public static EngineSnapshot capture(Engine engine) {
     long now = engine.lastNow();
@@ -39,24 +47,12 @@ public final class Snapshots {
   private static EngineSnapshot.Org capture(
       OrgState org, List<EngineSnapshot.CallState> ended, long now) {
     Results.OrgView view = Engine.orgView(org, false);
-    List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
-    for (Login login : org.logins.values()) {
-      long[] starts = login.countedStarts(org, now);
-      long wakeAt = login.windowTimer == null ? -1 : login.windowTimer.at;
-      if (starts.length > 0 || wakeAt >= 0) {
-        windows.add(new EngineSnapshot.LoginWindow(login.id, boxed(starts), wakeAt));
-      }
+    Parts parts = new Parts();
+    for (Limit limit : Limits.ALL) {
+      limit.capture(org, now, parts);
     }
-    windows.sort(Comparator.comparing(EngineSnapshot.LoginWindow::loginId));
-    List<EngineSnapshot.NumberCounts> numbers = new ArrayList<>();
-    for (CallerNumber n : org.numbers.values()) {
-      long[] starts = n.countedStarts(now);
-      long wakeAt = n.windowTimer == null ? -1 : n.windowTimer.at;
-      if (starts.length > 0 || n.today != 0 || wakeAt >= 0) {
-        numbers.add(new EngineSnapshot.NumberCounts(n.number, boxed(starts), n.day, n.today, wakeAt));
-      }
-    }
-    numbers.sort(Comparator.comparing(EngineSnapshot.NumberCounts::number));
+    parts.loginWindows.sort(Comparator.comparing(EngineSnapshot.LoginWindow::loginId));
+    parts.numberCounts.sort(Comparator.comparing(EngineSnapshot.NumberCounts::number));
     List<EngineSnapshot.CallState> calls = new ArrayList<>(org.calls.size() + ended.size());
     for (Call c : org.calls.values()) {
       calls.add(capture(c));
@@ -64,8 +60,8 @@ public final class Snapshots {
     calls.addAll(ended);
     calls.sort(Comparator.comparingLong(EngineSnapshot.CallState::seq));
     return new EngineSnapshot.Org(
-        org.config, view.reservations(), view.loginOverrides(), view.numberOverrides(), windows,
-        numbers, org.dailyDay, org.dailyUsed, calls);
+        org.config, view.reservations(), view.loginOverrides(), view.numberOverrides(),
+        parts.loginWindows, parts.numberCounts, parts.dailyDay, parts.dailyUsed, calls);
   }
 
   private static EngineSnapshot.CallState capture(Call c) {
@@ -105,26 +101,15 @@ public final class Snapshots {
       }
       o.loginOverrides().forEach(l -> org.login(l.loginId()).override = l.limits());
       o.numberOverrides().forEach(n -> org.number(n.number()).override = n.limits());
-      for (EngineSnapshot.LoginWindow w : o.loginWindows()) {
-        Login login = org.login(w.loginId());
-        w.starts().forEach(login.starts::add);
-        org.restoreWake(login, w.wakeAt());
+      for (Limit limit : Limits.ALL) {
+        limit.restore(org, o);
       }
-      for (EngineSnapshot.NumberCounts n : o.numberCounts()) {
-        CallerNumber number = org.number(n.number());
-        n.starts().forEach(number.hour::add);
-        number.day = n.day();
-        number.today = n.today();
-        org.restoreWake(number, n.wakeAt());
-      }
-      org.dailyDay = o.dailyDay();
-      org.dailyUsed = o.dailyUsed();
       List<Call> wordsOnly = new ArrayList<>();
       for (EngineSnapshot.CallState cs : o.calls()) {
         if (cs.phase() == EngineSnapshot.Phase.ENDED) {
           Results.Denial denial = cs.denial() == null || cs.denial().figures() != null
               ? cs.denial()
-              : org.restoreFigures(cs.denial(), cs.request().fromNumber(), cs.endedAt());
+              : org.restoreFigures(cs.denial(), cs.request(), cs.endedAt());
           ended.add(new EndedCall(
               org, cs.request(), cs.seq(), cs.heldSince(), cs.slotKind(), cs.grantedAt(),
               cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), denial));
@@ -180,7 +165,7 @@ public final class Snapshots {
     return call.state == Call.State.ACTIVE ? call.expiresAt : call.waitDeadline();
   }
 
-  private static List<Long> boxed(long[] values) {
+  static List<Long> boxed(long[] values) {
     List<Long> out = new ArrayList<>(values.length);
     for (long v : values) {
       out.add(v);

@@ -30,8 +30,17 @@ public final class StatusView {
       List<NumberLine> numbers,
       long asOf,
       int[] heldByReason,
-      long oldestHeldSince)
+      long oldestHeldSince,
+      CallingHoursNow callingHours)
       implements Results.StatusResult {}
+
+  /**
+   * The org's calling hours now, or null when it has none.
+   *
+   * @param changesAt when they next open or close; Long.MAX_VALUE for never
+   */
+  public record CallingHoursNow(
+      boolean open, long changesAt, java.util.Set<CallType> restrictedTypes) {}
 
   /** One agent: reservations and use per call type, and totals. */
   public record Agent(

@@ -37,18 +37,18 @@ final class TimerQueue {
   enum Kind {
     LEASE_EXPIRY,
     WAIT_DEADLINE,
-    LOGIN_WINDOW,
-    NUMBER_WINDOW
+    /** A rolling window lets a held call through: the target is the timed {@link Blocker}. */
+    WINDOW
   }
 
-  /** A login's or number's window timer. Identity matters: the owner keeps it to cancel it. */
+  /** A blocker's window timer. Identity matters: the owner keeps it to cancel it. */
   static final class Timer {
     final long at;
     final Kind kind;
-    /** "org\0login" or "org\0number": the tie-break among window timers of one instant. */
+    /** "org\0login alice", "org\0number +1…": the tie-break among window timers of one instant. */
     final String name;
     final OrgState org;
-    /** The {@link Login} or {@link CallerNumber}, by kind. */
+    /** The {@link Blocker} it wakes. */
     final Object target;
 
     private Timer(long at, Kind kind, String name, OrgState org, Object target) {

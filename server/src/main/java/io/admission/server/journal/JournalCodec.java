@@ -1,6 +1,7 @@
 package io.admission.server.journal;
 
 import io.admission.server.engine.CallType;
+import io.admission.server.engine.CallingHours;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.DailyCap;
 import io.admission.server.engine.DenialReason;
@@ -36,6 +37,7 @@ import io.admission.server.journal.proto.SetReservation;
 import io.admission.server.journal.proto.Snapshot;
 import java.lang.System.Logger.Level;
 import java.time.DateTimeException;
+import java.time.DayOfWeek;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -220,7 +222,31 @@ final class JournalCodec {
       EnumSet.copyOf(cap.countedTypes()).forEach(t -> d.addCountedCallTypes(callType(t)));
       b.setDailyCap(d);
     });
+    if (!o.callingHours().isEmpty()) {
+      b.setCallingHours(callingHours(o.callingHours()));
+    }
     return b.build();
+  }
+
+  private static io.admission.server.journal.proto.CallingHours callingHours(CallingHours h) {
+    var b = io.admission.server.journal.proto.CallingHours.newBuilder();
+    h.windows().forEach(w -> b.addWindows(io.admission.server.journal.proto.CallingWindow
+        .newBuilder().setWeekday(w.day().getValue()).setStartMinute(w.startMinute())
+        .setEndMinute(w.endMinute())));
+    EnumSet.copyOf(h.restrictedTypes()).forEach(t -> b.addRestrictedCallTypes(callType(t)));
+    return b.build();
+  }
+
+  private static CallingHours callingHours(io.admission.server.journal.proto.CallingHours h)
+      throws Undecodable {
+    List<CallingHours.Window> windows = new ArrayList<>(h.getWindowsCount());
+    h.getWindowsList().forEach(w -> windows.add(new CallingHours.Window(
+        DayOfWeek.of(w.getWeekday()), w.getStartMinute(), w.getEndMinute())));
+    Set<CallType> types = EnumSet.noneOf(CallType.class);
+    for (var t : h.getRestrictedCallTypesList()) {
+      types.add(callType(t));
+    }
+    return new CallingHours(windows, types);
   }
 
   static OrgConfig org(OrgSettings o) throws Undecodable {
@@ -244,7 +270,8 @@ final class JournalCodec {
         o.hasDefaultLeaseTtlMillis()
             ? OptionalLong.of(o.getDefaultLeaseTtlMillis()) : OptionalLong.empty(),
         loginLimits(o.getLoginDefaults()),
-        numberLimits(o.getNumberDefaults()));
+        numberLimits(o.getNumberDefaults()),
+        o.hasCallingHours() ? callingHours(o.getCallingHours()) : CallingHours.NONE);
   }
 
   /**
@@ -391,6 +418,9 @@ final class JournalCodec {
     if (f.callType() != null) {
       b.setCallType(callType(f.callType()));
     }
+    if (f.callingHours() != null) {
+      b.setCallingHours(callingHours(f.callingHours()));
+    }
     return b.build();
   }
 
@@ -398,7 +428,8 @@ final class JournalCodec {
     return new Results.Figures(f.getSubject(), f.getInUse(), f.getLimit(), f.getWindowMillis(),
         f.getDecidedAt(), f.getZone(), f.getAgentId(),
         engineEnumOrNull(CallType.class, "CALL_TYPE_", f.getCallType()), f.getReserved(),
-        f.getOrgLimit(), f.getRampDay(), f.getFullCap());
+        f.getOrgLimit(), f.getRampDay(), f.getFullCap(),
+        f.hasCallingHours() ? callingHours(f.getCallingHours()) : null);
   }
 
   static EngineSnapshot decode(Snapshot s) throws Undecodable {

@@ -21,26 +21,30 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The order of checks: login concurrency, login window, number concurrency, number hour, org
- * pool, daily cap, number daily cap; a held call costs nothing and is re-checked from the first
- * rule when it comes up. The per-login rules fix the key part: both checks run before the daily
- * warm-up cap, so a held call never costs any of the daily allowance.
+ * pool, calling hours, daily cap, number daily cap; a held call costs nothing and is re-checked
+ * from the first rule when it comes up. The per-login rules fix the key part: both checks run
+ * before the daily warm-up cap, so a held call never costs any of the daily allowance.
  */
 class CheckOrderTest {
   private static final String NUM = "+15551230000";
 
   @Test
   void theOrderedListIsTheDocumentedOrder() {
-    List<Class<?>> order = Check.ORDER.stream().<Class<?>>map(Object::getClass).toList();
     assertEquals(
         List.of(
-            Checks.LoginConcurrency.class,
-            Checks.LoginRate.class,
-            Checks.NumberConcurrency.class,
-            Checks.NumberRate.class,
-            Checks.OrgPool.class,
-            Checks.DailyCap.class,
-            Checks.NumberDailyCap.class),
-        order);
+            ConcurrencyWindowLimit.LOGINS,
+            ConcurrencyWindowLimit.NUMBERS,
+            OrgPoolLimit.INSTANCE,
+            CallingHoursLimit.INSTANCE,
+            DailyCapLimit.INSTANCE,
+            NumberDailyCapLimit.INSTANCE),
+        Limits.ORDER);
+    List<HoldReason> holds = new java.util.ArrayList<>();
+    Limits.ORDER.forEach(l -> holds.addAll(l.holdReasons()));
+    assertEquals(
+        List.of(HoldReason.LOGIN_CONCURRENCY, HoldReason.LOGIN_RATE, HoldReason.NUMBER_CONCURRENCY,
+            HoldReason.NUMBER_RATE, HoldReason.ORG_POOL_FULL),
+        holds, "each holding check in its place; the denying ones come after");
   }
 
   /**

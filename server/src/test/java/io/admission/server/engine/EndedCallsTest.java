@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
@@ -136,8 +137,14 @@ class EndedCallsTest {
             random.nextBoolean()
                 ? Results.Figures.daily("org-" + random.nextInt(), random.nextInt(1000),
                     random.nextBoolean() ? "UTC" : "Europe/Paris", random.nextInt(9), random.nextInt(1000))
-                : Results.Figures.pool("org-é" + random.nextInt(), random.nextInt(9), 10,
-                    "agent-" + random.nextInt(9), type, random.nextInt(5)),
+                : random.nextBoolean()
+                ? Results.Figures.pool("org-é" + random.nextInt(), random.nextInt(9), 10,
+                    "agent-" + random.nextInt(9), type, random.nextInt(5))
+                : Results.Figures.callingHours("org-" + random.nextInt(), "Europe/Paris", type,
+                    now, new CallingHours(List.of(new CallingHours.Window(
+                        java.time.DayOfWeek.of(1 + random.nextInt(7)), random.nextInt(600),
+                        600 + random.nextInt(841))), random.nextBoolean() ? Set.of()
+                        : Set.of(CallType.CHAT, CallType.INBOUND))),
             random.nextBoolean() ? -1 : now + random.nextInt(86_400_000))
         : null;
     return new EndedCall(org, request, random.nextLong() & Long.MAX_VALUE, heldSince,

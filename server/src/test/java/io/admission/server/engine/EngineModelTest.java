@@ -129,7 +129,8 @@ class EngineModelTest {
           "dispatched from NUMBER_CONCURRENCY", "dispatched by a login window rolling",
           "dispatched by a number window rolling",
           "hold changed LOGIN_RATE", "hold changed NUMBER_RATE", "DENIED NUMBER_DAILY_CAP",
-          "DENIED DAILY_CAP", "snapshot, live", "snapshot, restored", "window made shorter",
+          "DENIED DAILY_CAP", "DENIED CALLING_HOURS", "snapshot, live", "snapshot, restored",
+          "window made shorter",
           "window made longer", "starts forgotten at a window change")) {
         int times = seen.entrySet().stream().filter(e -> e.getKey().startsWith(c))
             .mapToInt(Map.Entry::getValue).sum();
@@ -246,7 +247,27 @@ class EngineModelTest {
               Set.of()))
           : Optional.empty();
       return new OrgConfig(
-          id, limit, cap, ZoneOffset.UTC, ttl, loginDefaults, numberDefaults);
+          id, limit, cap, ZoneOffset.UTC, ttl, loginDefaults, numberDefaults, randomHours());
+    }
+
+    /**
+     * Calling hours a third of the time: one to four windows on random days, on quarter hours,
+     * some up to midnight, restricting outbound calls or a random pair of types.
+     */
+    CallingHours randomHours() {
+      if (random.nextInt(3) != 0) {
+        return CallingHours.NONE;
+      }
+      List<CallingHours.Window> windows = new java.util.ArrayList<>();
+      for (int i = 0, n = 1 + random.nextInt(4); i < n; i++) {
+        int start = 15 * random.nextInt(4 * 24);
+        int end = random.nextInt(4) == 0 ? 24 * 60 : start + 15 * (1 + random.nextInt(4 * 10));
+        windows.add(new CallingHours.Window(java.time.DayOfWeek.of(1 + random.nextInt(7)), start,
+            Math.min(end, 24 * 60)));
+      }
+      Set<CallType> types = random.nextBoolean() ? Set.of()
+          : Set.of(CallType.values()[random.nextInt(2)], CallType.values()[2 + random.nextInt(2)]);
+      return new CallingHours(windows, types);
     }
 
     /** Unset, off (0), or from {@code base} to {@code base + spread}. */
@@ -415,7 +436,7 @@ class EngineModelTest {
                 .append(java.util.Arrays.toString(l.starts.toArray())).append('\n'));
         new java.util.TreeMap<>(o.numbers).forEach((id, n) ->
             b.append(orgId).append(" number ").append(id)
-                .append(java.util.Arrays.toString(n.hour.toArray())).append('\n'));
+                .append(java.util.Arrays.toString(n.starts.toArray())).append('\n'));
       }
       return b.toString();
     }

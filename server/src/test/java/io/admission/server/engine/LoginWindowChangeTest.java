@@ -82,10 +82,10 @@ class LoginWindowChangeTest {
     OrgState org = f.engine.org(SeatFixture.ORG);
     int kept = org.logins.get("alice").starts.toArray().length;
     assertTrue(kept <= 7, "a 1 min window at one start per 10 s holds at most 7, kept " + kept);
-    int hour = org.numbers.get("+15550001").hour.toArray().length;
+    int hour = org.numbers.get("+15550001").starts.toArray().length;
     assertEquals(100, hour, "all 100 starts are inside the number's rolling hour");
     f.granted(call("late").number("+15550001"), T0 + 3 * 60 * MINUTE);
-    assertEquals(1, org.numbers.get("+15550001").hour.toArray().length,
+    assertEquals(1, org.numbers.get("+15550001").starts.toArray().length,
         "the number's rolling hour keeps only what is inside it");
   }
 }

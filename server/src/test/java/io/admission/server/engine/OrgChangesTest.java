@@ -49,7 +49,9 @@ class OrgChangesTest {
       ZoneId.of("Europe/Paris"),
       OptionalLong.of(2 * MINUTE),
       new LoginLimits(OptionalInt.of(0), OptionalInt.empty(), OptionalLong.of(15 * MINUTE)),
-      new NumberLimits(OptionalInt.empty(), OptionalInt.of(0), OptionalInt.of(9)));
+      new NumberLimits(OptionalInt.empty(), OptionalInt.of(0), OptionalInt.of(9)),
+      new CallingHours(List.of(new CallingHours.Window(java.time.DayOfWeek.MONDAY, 540, 1200)),
+          Set.of()));
 
   private void put(OrgConfig config) {
     assertInstanceOf(Results.OrgView.class, f.engine.putOrg(new Commands.PutOrg(config), f.now));
@@ -69,7 +71,7 @@ class OrgChangesTest {
 
   private static OrgConfig with(OrgConfig c, String orgId, int limit) {
     return new OrgConfig(orgId, limit, c.dailyCap(), c.timeZone(), c.defaultLeaseTtlMillis(),
-        c.loginDefaults(), c.numberDefaults());
+        c.loginDefaults(), c.numberDefaults(), c.callingHours());
   }
 
   /** One field's value in a config, to compare field by field. */
@@ -85,6 +87,7 @@ class OrgChangesTest {
       case NUMBER_MAX_PER_DAY -> c.numberDefaults().maxPerDay();
       case NUMBER_MAX_PER_HOUR -> c.numberDefaults().maxPerHour();
       case NUMBER_MAX_CONCURRENT -> c.numberDefaults().maxConcurrent();
+      case CALLING_HOURS -> c.callingHours();
     };
   }
 

@@ -5,6 +5,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -99,7 +100,11 @@ final class RandomCommands {
     return new OrgConfig(org, limit, cap, ZoneId.of("America/New_York"),
         random.nextBoolean() ? OptionalLong.of(120_000) : OptionalLong.empty(),
         new LoginLimits(OptionalInt.of(2), OptionalInt.of(5), pick(WINDOWS)),
-        new NumberLimits(OptionalInt.empty(), OptionalInt.of(4), OptionalInt.empty()));
+        new NumberLimits(OptionalInt.empty(), OptionalInt.of(4), OptionalInt.empty()),
+        random.nextBoolean() ? CallingHours.NONE : new CallingHours(List.of(
+            new CallingHours.Window(java.time.DayOfWeek.of(1 + random.nextInt(7)), 9 * 60, 17 * 60),
+            new CallingHours.Window(java.time.DayOfWeek.of(1 + random.nextInt(7)), 20 * 60, 24 * 60)),
+            random.nextBoolean() ? Set.of() : Set.of(CallType.WEBCALL, CallType.OUTBOUND)));
   }
 
   private OptionalInt optional(int max) {

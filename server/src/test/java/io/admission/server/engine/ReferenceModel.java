@@ -97,6 +97,9 @@ final class ReferenceModel {
     long defaultTtl; // 0: none
     int loginDefaultMax; // 0: no limit
     int dailyCap; // 0: none
+    /** Calling hours as {weekday 1-7, start minute, end minute}, in UTC; empty: none. */
+    List<int[]> hours = new ArrayList<>();
+    Set<CallType> hoursRestrict = new TreeSet<>();
     int loginDefaultPerWindow; // 0: no limit
     long loginDefaultWindow;
     /** Org number defaults; 0: no cap. */
@@ -496,6 +499,9 @@ final class ReferenceModel {
     if (!fits(o, c.agent, c.type)) {
       return HoldReason.ORG_POOL_FULL;
     }
+    if (!o.hours.isEmpty() && o.hoursRestrict.contains(c.type) && !openAt(o, now)) {
+      return DenialReason.CALLING_HOURS;
+    }
     if (o.dailyCap > 0 && c.type == CallType.OUTBOUND && dailyUsed(o, now) >= o.dailyCap) {
       return DenialReason.DAILY_CAP;
     }
@@ -504,6 +510,27 @@ final class ReferenceModel {
       return DenialReason.NUMBER_DAILY_CAP;
     }
     return null;
+  }
+
+  /** Whether the org's calling hours are open at {@code t}: its UTC weekday and minute, read plainly. */
+  static boolean openAt(MOrg o, long t) {
+    int weekday = (int) Math.floorMod(Math.floorDiv(t, DAY) + 3, 7L) + 1; // 1970-01-01 was a Thursday
+    int minute = (int) (Math.floorMod(t, DAY) / 60_000L);
+    for (int[] w : o.hours) {
+      if (w[0] == weekday && w[1] <= minute && minute < w[2]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The next opening after {@code now}, found minute by minute. */
+  static long nextOpening(MOrg o, long now) {
+    long t = Math.floorDiv(now, 60_000L) * 60_000L + 60_000L;
+    while (!openAt(o, t)) {
+      t += 60_000L;
+    }
+    return t;
   }
 
   /** When a rate hold can pass: the moment the start that must leave the window does. */
@@ -538,7 +565,7 @@ final class ReferenceModel {
 
   private void deny(MCall c, DenialReason reason, long now) {
     c.denial = reason;
-    c.retryAt = dayEnd(now);
+    c.retryAt = reason == DenialReason.CALLING_HOURS ? nextOpening(orgs.get(c.org), now) : dayEnd(now);
     end(c, EndReason.DENIED, now);
   }
 
@@ -786,6 +813,11 @@ final class ReferenceModel {
       }
     }
     o.dailyCap = config.dailyCap().map(DailyCap::cap).orElse(0);
+    o.hours = new ArrayList<>();
+    for (CallingHours.Window w : config.callingHours().windows()) {
+      o.hours.add(new int[] {w.day().getValue(), w.startMinute(), w.endMinute()});
+    }
+    o.hoursRestrict = new TreeSet<>(config.callingHours().restrictedTypes());
     windowsChanged(o, windows, now);
     settleAll(now);
     return "ORG " + o.id + " created=" + created + " limit=" + o.limit;

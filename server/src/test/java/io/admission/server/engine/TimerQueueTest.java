@@ -56,8 +56,8 @@ class TimerQueueTest {
     schedule(timers, call(3), TimerQueue.Kind.LEASE_EXPIRY, 90, 100);
     schedule(timers, call(5), TimerQueue.Kind.WAIT_DEADLINE, 60, 100);
     schedule(timers, call(1), TimerQueue.Kind.WAIT_DEADLINE, 30, 100);
-    timers.schedule(100, TimerQueue.Kind.LOGIN_WINDOW, org, "b", new Object());
-    timers.schedule(100, TimerQueue.Kind.LOGIN_WINDOW, org, "a", new Object());
+    timers.schedule(100, TimerQueue.Kind.WINDOW, org, "b", new Object());
+    timers.schedule(100, TimerQueue.Kind.WINDOW, org, "a", new Object());
     schedule(timers, call(2), TimerQueue.Kind.LEASE_EXPIRY, 60, 101);
     assertEquals(7, timers.size());
     assertEquals(100, timers.nextDeadline());
@@ -65,7 +65,7 @@ class TimerQueueTest {
     List<TimerQueue.Due> first = timers.pollDue(1_000);
     assertEquals(
         List.of("LEASE_EXPIRY 3", "LEASE_EXPIRY 7", "WAIT_DEADLINE 1", "WAIT_DEADLINE 5",
-            "LOGIN_WINDOW 0 org-1\0a", "LOGIN_WINDOW 0 org-1\0b"),
+            "WINDOW 0 org-1\0a", "WINDOW 0 org-1\0b"),
         first.stream().map(d -> d.kind() + " " + d.seq() + (d.name().isEmpty() ? "" : " " + d.name())).toList());
     assertEquals(101, timers.nextDeadline(), "one instant per poll");
     assertEquals(1, timers.size());

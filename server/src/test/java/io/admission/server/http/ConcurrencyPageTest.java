@@ -1,6 +1,7 @@
 package io.admission.server.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -138,6 +139,7 @@ class ConcurrencyPageTest {
     expectText(By.id("daily-used"), "9 / 500"); // outbound calls count toward the daily cap
     expect("the reset time in the org's zone",
         () -> text(By.id("daily-resets")).matches("· resets .*12:00.AM \\(America/New_York\\)"));
+    assertFalse(browser.findElement(By.id("calling-hours")).isDisplayed(), "no calling hours yet");
 
     Path base = Path.of(System.getProperty("basedir", "."));
     screenshot(base.resolve("target/concurrency-page.png"));
@@ -186,6 +188,20 @@ class ConcurrencyPageTest {
     server.release(ORG, "s1-1");
     expectLogin("seat-1", "Active now: 4/5 concurrent · Last hour: 5/250", "LOGIN_LEVEL_NEAR");
     expectText(By.id("pool-text"), "11 / 12 in use");
+
+    // Calling hours set by an operator show at once: open or closed, and when that changes.
+    io.admission.v1.CallingHours.Builder hours = io.admission.v1.CallingHours.newBuilder();
+    for (int day = 1; day <= 7; day++) { // open all day but the last minute
+      hours.addWindows(io.admission.v1.CallingWindow.newBuilder().setWeekdayValue(day)
+          .setStart("00:00").setEnd("23:59"));
+    }
+    server.admin.updateOrg(io.admission.v1.UpdateOrgRequest.newBuilder()
+        .setOrg(Org.newBuilder().setOrgId(ORG).setCallingHours(hours))
+        .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("calling_hours")).build());
+    expect("the calling hours shown",
+        () -> text(By.id("calling-open")).matches("(open|closed) for outbound calls"));
+    expect("when they change, in the org's zone",
+        () -> text(By.id("calling-changes")).matches("· (opens|closes) .* \\(America/New_York\\)"));
 
     assertEquals(Boolean.TRUE, ((JavascriptExecutor) browser).executeScript("return window.notReloaded;"),
         "every change arrived without a reload");

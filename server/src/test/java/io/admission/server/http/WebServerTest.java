@@ -1,6 +1,7 @@
 package io.admission.server.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,24 @@ class WebServerTest {
     assertTrue(page.body().contains("Compliance Monitor"), "the page");
     assertTrue(page.body().contains("id=\"org-form\"") && page.body().contains("/update\"")
         && page.body().contains("/delete\""), "the org edit form and its delete button");
+  }
+
+  @Test
+  void thePageShowsTheCallingHoursTheStatusGivesIt() throws Exception {
+    assertTrue(get("/").body().contains("id=\"calling-hours\"")
+        && get("/").body().contains("renderCallingHours"), "the page's calling-hours line");
+    HttpResponse<String> none = get("/api/orgs/acme/status");
+    assertFalse(none.body().contains("calling_hours"), none.body());
+    var hours = io.admission.v1.CallingHours.newBuilder();
+    for (var day : java.time.DayOfWeek.values()) { // open all week but one minute a day
+      hours.addWindows(io.admission.v1.CallingWindow.newBuilder().setWeekdayValue(day.getValue())
+          .setStart("00:01").setEnd("24:00"));
+    }
+    server.putOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(5).setCallingHours(hours)
+        .build());
+    HttpResponse<String> status = get("/api/orgs/acme/status");
+    assertTrue(status.body().matches(".*\"calling_hours\":\\{\"open\":(true|false),\"changes_at\":\"[^\"]+\","
+        + "\"restricted_call_types\":\\[\"CALL_TYPE_OUTBOUND\"\\]\\}.*"), status.body());
   }
 
   @Test
