@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 4's start-up cost: a data directory whose snapshot holds 1 million live leases, reopened
+ * The start-up cost: a data directory whose snapshot holds 1 million live leases, reopened
  * and timed. Tagged "bench": run with `make bench-startup`, never in `make test`.
  */
 @Tag("bench")
