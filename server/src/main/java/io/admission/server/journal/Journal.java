@@ -16,6 +16,8 @@ import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -79,6 +81,8 @@ public final class Journal implements CommandLog {
   private volatile IOException failure;
   private volatile Runnable wake = () -> {};
   private volatile boolean closing;
+  /** Set by the journal thread before it parks with nothing to do: a commit must unpark it. */
+  private final AtomicBoolean asleep = new AtomicBoolean();
 
   // ---- The loop thread's ------------------------------------------------------------------
   /** The turn's records, not yet handed over. */
@@ -167,18 +171,27 @@ public final class Journal implements CommandLog {
 
   @Override
   public long append(Commands.Command<?> command, long stampedAt) throws IOException {
-    Record record = JournalCodec.encode(command, stampedAt);
-    if (record == null) {
-      return nextEntry; // not logged (a Tick): nothing to take back either
+    int size = JournalCodec.directSize(command, stampedAt);
+    byte[] payload = null;
+    if (size < 0) { // not one of the hot commands: through a protobuf message
+      Record record = JournalCodec.encode(command, stampedAt);
+      if (record == null) {
+        return nextEntry; // not logged (a Tick): nothing to take back either
+      }
+      payload = record.toByteArray();
+      size = payload.length;
     }
-    byte[] payload = record.toByteArray();
-    ByteBuffer buf = room(Records.HEADER + payload.length);
+    ByteBuffer buf = room(Records.HEADER + size);
+    if (payload != null) {
+      Records.write(buf, payload);
+    } else {
+      JournalCodec.writeDirect(buf, command, stampedAt, size);
+    }
     lastEntry = nextEntry;
     lastEntrySegment = segmentFirst;
     lastEntryOffset = segmentBytes;
-    Records.write(buf, payload);
-    segmentBytes += Records.HEADER + payload.length;
-    bytesSinceSnapshot += Records.HEADER + payload.length;
+    segmentBytes += Records.HEADER + size;
+    bytesSinceSnapshot += Records.HEADER + size;
     entriesSinceSnapshot++;
     return nextEntry++;
   }
@@ -212,7 +225,7 @@ public final class Journal implements CommandLog {
       if (segmentBytes >= options.segmentBytes()) {
         rollAt(nextEntry);
       }
-      LockSupport.unpark(syncer);
+      wakeSyncer();
     }
     return committed;
   }
@@ -275,7 +288,7 @@ public final class Journal implements CommandLog {
     commit();
     if (segmentBytes > 0) {
       rollAt(nextEntry); // the snapshot then covers exactly the segments before the current one
-      LockSupport.unpark(syncer);
+      wakeSyncer();
     }
     long covered = nextEntry;
     EngineSnapshot snapshot = Snapshots.capture(live);
@@ -349,6 +362,16 @@ public final class Journal implements CommandLog {
     segmentBytes = 0;
   }
 
+  /**
+   * Wakes the journal thread if it sleeps. While it writes or syncs (nearly always, under load) it
+   * finds what was handed over when it next looks, and the loop pays no system call per turn.
+   */
+  private void wakeSyncer() {
+    if (asleep.get() && asleep.compareAndSet(true, false)) {
+      LockSupport.unpark(syncer);
+    }
+  }
+
   private ByteBuffer room(int bytes) {
     if (pending.remaining() < bytes) {
       ByteBuffer bigger =
@@ -369,19 +392,12 @@ public final class Journal implements CommandLog {
    */
   private void syncLoop() {
     long written = durable;
+    List<ByteBuffer> gathered = new ArrayList<>();
     try {
       while (true) {
         Handed next = handed.poll();
         if (next instanceof Write w) {
-          ByteBuffer records = w.records();
-          while (records.hasRemaining()) {
-            segment.write(records);
-          }
-          records.clear();
-          if (records.capacity() == BUFFER_BYTES) {
-            spare.offer(records);
-          }
-          written = w.end();
+          written = write(w, gathered);
         } else if (next instanceof Roll r) {
           written = sync(written);
           segment.close();
@@ -391,7 +407,13 @@ public final class Journal implements CommandLog {
         } else if (closing) {
           return;
         } else {
-          LockSupport.park(this);
+          // Asleep only once the flag is set and the queue is still empty: a commit that comes
+          // after this check sees the flag and unparks; one that came before is found here.
+          asleep.set(true);
+          if (handed.isEmpty() && !closing) {
+            LockSupport.park(this);
+          }
+          asleep.set(false);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -402,6 +424,33 @@ public final class Journal implements CommandLog {
       failure = failed;
       wake.run();
     }
+  }
+
+  /**
+   * Writes {@code first} and every Write queued behind it (turns that came during the last sync)
+   * with one gathering write. Returns the entry count they end at.
+   */
+  private long write(Write first, List<ByteBuffer> gathered) throws IOException {
+    gathered.add(first.records());
+    long end = first.end();
+    while (handed.peek() instanceof Write more) { // the only consumer: peek, then poll, is safe
+      handed.poll();
+      gathered.add(more.records());
+      end = more.end();
+    }
+    ByteBuffer[] buffers = gathered.toArray(new ByteBuffer[0]);
+    ByteBuffer last = buffers[buffers.length - 1];
+    while (last.hasRemaining()) {
+      segment.write(buffers);
+    }
+    for (ByteBuffer records : buffers) {
+      records.clear();
+      if (records.capacity() == BUFFER_BYTES) {
+        spare.offer(records);
+      }
+    }
+    gathered.clear();
+    return end;
   }
 
   private long sync(long written) throws IOException {

@@ -1,5 +1,7 @@
 package io.admission.server.journal;
 
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
 import io.admission.server.engine.CallType;
 import io.admission.server.engine.CallingHours;
 import io.admission.server.engine.Commands;
@@ -35,7 +37,9 @@ import io.admission.server.journal.proto.SetLoginLimits;
 import io.admission.server.journal.proto.SetNumberLimits;
 import io.admission.server.journal.proto.SetReservation;
 import io.admission.server.journal.proto.Snapshot;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.LocalDate;
@@ -124,6 +128,143 @@ final class JournalCodec {
       throw new IllegalArgumentException("the journal has no record for " + command);
     }
     return r.build();
+  }
+
+  // ---- The hot commands, written straight into the journal's buffer -----------------------
+  //
+  // Acquire, Release and Renew are nearly every record. Writing them field by field with
+  // CodedOutputStream skips a builder, a message and a byte array per command; the bytes are the
+  // ones encode(...).toByteArray() gives (proto3: fields in number order, scalars at their default
+  // left out, a set oneof message always written, every element of a repeated field written).
+
+  /** A proto CallType's number by the engine's ordinal; looked up by name once. */
+  private static final int[] CALL_TYPE_NUMBERS = new int[CallType.values().length];
+
+  static {
+    for (CallType t : CallType.values()) {
+      CALL_TYPE_NUMBERS[t.ordinal()] = callType(t).getNumber();
+    }
+  }
+
+  /**
+   * The size of {@code command}'s record payload as {@link #writeDirect} writes it, or -1 for a
+   * command that goes through {@link #encode} (the rare ones, and Tick).
+   */
+  static int directSize(Commands.Command<?> command, long stampedAt) {
+    int body;
+    int field;
+    if (command instanceof Commands.Acquire c) {
+      body = acquireSize(c);
+      field = Record.ACQUIRE_FIELD_NUMBER;
+    } else if (command instanceof Commands.Release c) {
+      body = releaseSize(c);
+      field = Record.RELEASE_FIELD_NUMBER;
+    } else if (command instanceof Commands.Renew c) {
+      body = renewSize(c);
+      field = Record.RENEW_FIELD_NUMBER;
+    } else {
+      return -1;
+    }
+    return int64Size(Record.STAMPED_AT_MILLIS_FIELD_NUMBER, stampedAt)
+        + CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(body)
+        + body;
+  }
+
+  /**
+   * Writes the framed record (see {@link Records}) of {@code command}, whose payload is {@code
+   * size} bytes ({@link #directSize}), at {@code buf}'s position, which must leave room for it;
+   * moves the position past it.
+   */
+  static void writeDirect(ByteBuffer buf, Commands.Command<?> command, long stampedAt, int size)
+      throws IOException {
+    int start = buf.position();
+    int payload = buf.arrayOffset() + start + Records.HEADER;
+    CodedOutputStream out = CodedOutputStream.newInstance(buf.array(), payload, size);
+    if (stampedAt != 0) {
+      out.writeInt64(Record.STAMPED_AT_MILLIS_FIELD_NUMBER, stampedAt);
+    }
+    if (command instanceof Commands.Acquire c) {
+      message(out, Record.ACQUIRE_FIELD_NUMBER, acquireSize(c));
+      string(out, Acquire.ORG_ID_FIELD_NUMBER, c.orgId());
+      string(out, Acquire.CALL_ID_FIELD_NUMBER, c.callId());
+      string(out, Acquire.AGENT_ID_FIELD_NUMBER, c.agentId());
+      int type = CALL_TYPE_NUMBERS[c.callType().ordinal()];
+      if (type != 0) {
+        out.writeEnum(Acquire.CALL_TYPE_FIELD_NUMBER, type);
+      }
+      string(out, Acquire.LOGIN_ID_FIELD_NUMBER, c.loginId());
+      string(out, Acquire.FROM_NUMBER_FIELD_NUMBER, c.fromNumber());
+      int64(out, Acquire.LEASE_TTL_MILLIS_FIELD_NUMBER, c.leaseTtlMillis());
+      int64(out, Acquire.MAX_WAIT_MILLIS_FIELD_NUMBER, c.maxWaitMillis());
+    } else if (command instanceof Commands.Release c) {
+      message(out, Record.RELEASE_FIELD_NUMBER, releaseSize(c));
+      string(out, Release.ORG_ID_FIELD_NUMBER, c.orgId());
+      string(out, Release.CALL_ID_FIELD_NUMBER, c.callId());
+    } else if (command instanceof Commands.Renew c) {
+      message(out, Record.RENEW_FIELD_NUMBER, renewSize(c));
+      string(out, Renew.ORG_ID_FIELD_NUMBER, c.orgId());
+      for (String callId : c.callIds()) {
+        out.writeString(Renew.CALL_IDS_FIELD_NUMBER, callId); // repeated: empty ones too
+      }
+      int64(out, Renew.LEASE_TTL_MILLIS_FIELD_NUMBER, c.leaseTtlMillis());
+    } else {
+      throw new IllegalArgumentException("not written directly: " + command);
+    }
+    out.checkNoSpaceLeft(); // the size was computed right, or this record must not be logged
+    buf.putInt(start, size);
+    buf.putInt(start + Records.HEADER / 2, Records.crc(buf.array(), payload, size));
+    buf.position(start + Records.HEADER + size);
+  }
+
+  private static int acquireSize(Commands.Acquire c) {
+    int type = CALL_TYPE_NUMBERS[c.callType().ordinal()];
+    return stringSize(Acquire.ORG_ID_FIELD_NUMBER, c.orgId())
+        + stringSize(Acquire.CALL_ID_FIELD_NUMBER, c.callId())
+        + stringSize(Acquire.AGENT_ID_FIELD_NUMBER, c.agentId())
+        + (type == 0 ? 0 : CodedOutputStream.computeEnumSize(Acquire.CALL_TYPE_FIELD_NUMBER, type))
+        + stringSize(Acquire.LOGIN_ID_FIELD_NUMBER, c.loginId())
+        + stringSize(Acquire.FROM_NUMBER_FIELD_NUMBER, c.fromNumber())
+        + int64Size(Acquire.LEASE_TTL_MILLIS_FIELD_NUMBER, c.leaseTtlMillis())
+        + int64Size(Acquire.MAX_WAIT_MILLIS_FIELD_NUMBER, c.maxWaitMillis());
+  }
+
+  private static int releaseSize(Commands.Release c) {
+    return stringSize(Release.ORG_ID_FIELD_NUMBER, c.orgId())
+        + stringSize(Release.CALL_ID_FIELD_NUMBER, c.callId());
+  }
+
+  private static int renewSize(Commands.Renew c) {
+    int size = stringSize(Renew.ORG_ID_FIELD_NUMBER, c.orgId())
+        + int64Size(Renew.LEASE_TTL_MILLIS_FIELD_NUMBER, c.leaseTtlMillis());
+    for (String callId : c.callIds()) {
+      size += CodedOutputStream.computeStringSize(Renew.CALL_IDS_FIELD_NUMBER, callId);
+    }
+    return size;
+  }
+
+  private static int stringSize(int field, String value) {
+    return value.isEmpty() ? 0 : CodedOutputStream.computeStringSize(field, value);
+  }
+
+  private static int int64Size(int field, long value) {
+    return value == 0 ? 0 : CodedOutputStream.computeInt64Size(field, value);
+  }
+
+  private static void message(CodedOutputStream out, int field, int size) throws IOException {
+    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt32NoTag(size);
+  }
+
+  private static void string(CodedOutputStream out, int field, String value) throws IOException {
+    if (!value.isEmpty()) {
+      out.writeString(field, value);
+    }
+  }
+
+  private static void int64(CodedOutputStream out, int field, long value) throws IOException {
+    if (value != 0) {
+      out.writeInt64(field, value);
+    }
   }
 
   static Commands.Command<?> decode(Record r) throws Undecodable {
