@@ -10,12 +10,7 @@ import io.admission.v1.AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlocki
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceBlockingStub;
 import io.admission.v1.CallType;
-import io.admission.v1.DailyCap;
-import io.admission.v1.GetOrgRequest;
 import io.admission.v1.GetOrgStatusRequest;
-import io.admission.v1.ListOrgsRequest;
-import io.admission.v1.Org;
-import io.admission.v1.PutOrgRequest;
 import io.admission.v1.ReleaseRequest;
 import io.admission.v1.RemoveAgentRequest;
 import io.admission.v1.RenewRequest;
@@ -57,6 +52,7 @@ import picocli.CommandLine.Spec;
         + "result; a gRPC error prints its code and description to stderr.",
     versionProvider = VersionProvider.class,
     subcommands = {AcquireCommand.class, EventsCommand.class, OrgCommand.class,
+        OrgCommand.PutOrg.class, OrgCommand.GetOrg.class, OrgCommand.ListOrgs.class,
         LimitsCommand.class, WatchCommand.class, CompletionCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
@@ -147,52 +143,6 @@ public final class AdmissionCli {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  @Command(name = "put-org", description = "Creates an org or replaces ALL its settings with "
-      + "exactly these: a setting not given is reset (its reservations and login and number "
-      + "limits are kept). To change some settings of an existing org, use org update.")
-  int putOrg(
-      @Option(names = "--org", paramLabel = "ORG", required = true) String orgId,
-      @Option(names = "--limit", paramLabel = "N", required = true,
-          converter = CountConverter.class, description = "Concurrency limit, at least 1.")
-          int limit,
-      @Option(names = "--time-zone", paramLabel = "ZONE",
-          description = "IANA zone of the daily reset (default UTC).") String timeZone,
-      @Option(names = "--lease-ttl", paramLabel = "DURATION", converter = DurationConverter.class,
-          description = "Default lease TTL, e.g. 30s, 5m, 1h (default 1h).") Duration leaseTtl,
-      @Option(names = "--daily-cap", paramLabel = "N", converter = CountConverter.class,
-          description = "Counted calls per local day (default none).") Integer dailyCap) {
-    Org.Builder org = Org.newBuilder()
-        .setOrgId(orgId)
-        .setConcurrencyLimit(limit);
-    if (timeZone != null) {
-      org.setTimeZone(timeZone);
-    }
-    if (leaseTtl != null) {
-      org.setDefaultLeaseTtl(DurationConverter.toProto(leaseTtl));
-    }
-    if (dailyCap != null) {
-      org.setDailyCap(DailyCap.newBuilder().setCap(dailyCap));
-    }
-    return print(admin().putOrg(PutOrgRequest.newBuilder().setOrg(org).build()));
-  }
-
-  @Command(name = "get-org", description = "Shows an org with its reservations and limits.")
-  int getOrg(@Option(names = "--org", paramLabel = "ORG", required = true) String orgId) {
-    return print(admin().getOrg(GetOrgRequest.newBuilder().setOrgId(orgId).build()));
-  }
-
-  @Command(name = "list-orgs", description = "Lists orgs in org_id order, one page.")
-  int listOrgs(
-      @Option(names = "--page-size", paramLabel = "N", defaultValue = "100",
-          converter = CountConverter.class) int pageSize,
-      @Option(names = "--page-token", paramLabel = "TOKEN", defaultValue = "",
-          description = "nextPageToken of the previous page.") String pageToken) {
-    return print(admin().listOrgs(ListOrgsRequest.newBuilder()
-        .setPageSize(pageSize)
-        .setPageToken(pageToken)
-        .build()));
   }
 
   @Command(name = "reserve", description = "Reserves slots for one agent and call type "

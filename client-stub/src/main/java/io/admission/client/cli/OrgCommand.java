@@ -4,6 +4,8 @@ import com.google.protobuf.FieldMask;
 import io.admission.v1.DailyCap;
 import io.admission.v1.DeleteOrgRequest;
 import io.admission.v1.GetOrgRequest;
+import io.admission.v1.ListOrgsRequest;
+import io.admission.v1.PutOrgRequest;
 import io.admission.v1.Org;
 import io.admission.v1.UpdateOrgRequest;
 import java.time.Duration;
@@ -22,8 +24,9 @@ import picocli.CommandLine.Spec;
  * (UpdateOrg with an update_mask built from exactly the options used), so it never resets what it
  * does not name, as {@code put-org} does.
  */
-@Command(name = "org", description = "Changes, shows or deletes an existing org.",
-    subcommands = {OrgCommand.Update.class, OrgCommand.Get.class, OrgCommand.Delete.class})
+@Command(name = "org", description = "Creates, changes, shows, lists or deletes orgs.",
+    subcommands = {OrgCommand.Put.class, OrgCommand.Update.class, OrgCommand.Get.class,
+        OrgCommand.ListAll.class, OrgCommand.Delete.class})
 final class OrgCommand {
   @ParentCommand
   AdmissionCli cli;
@@ -156,18 +159,110 @@ final class OrgCommand {
     }
   }
 
+  @Command(name = "put", description = "Creates an org or replaces ALL its settings with "
+      + "exactly these: a setting not given is reset (its reservations and login and number "
+      + "limits are kept). To change some settings of an existing org, use org update.")
+  static class Put implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--org", paramLabel = "ORG", required = true)
+    private String orgId;
+
+    @Option(names = "--limit", paramLabel = "N", required = true, converter = CountConverter.class,
+        description = "Concurrency limit, at least 1.")
+    private int limit;
+
+    @Option(names = "--time-zone", paramLabel = "ZONE",
+        description = "IANA zone of the daily reset (default UTC).")
+    private String timeZone;
+
+    @Option(names = "--lease-ttl", paramLabel = "DURATION", converter = DurationConverter.class,
+        description = "Default lease TTL, e.g. 30s, 5m, 1h (default 1h).")
+    private Duration leaseTtl;
+
+    @Option(names = "--daily-cap", paramLabel = "N", converter = CountConverter.class,
+        description = "Counted calls per local day (default none).")
+    private Integer dailyCap;
+
+    @Option(names = "--calling-hours", paramLabel = "HOURS", converter = CallingHoursConverter.class,
+        description = "Local-time windows outside which outbound calls are denied, e.g. "
+            + "\"mon-fri 09:00-20:00, sat 10:00-14:00\" (default: none, always open).")
+    private io.admission.v1.CallingHours callingHours;
+
+    @Override
+    public Integer call() {
+      Org.Builder org = Org.newBuilder().setOrgId(orgId).setConcurrencyLimit(limit);
+      if (timeZone != null) {
+        org.setTimeZone(timeZone);
+      }
+      if (leaseTtl != null) {
+        org.setDefaultLeaseTtl(DurationConverter.toProto(leaseTtl));
+      }
+      if (dailyCap != null) {
+        org.setDailyCap(DailyCap.newBuilder().setCap(dailyCap));
+      }
+      if (callingHours != null) {
+        org.setCallingHours(callingHours);
+      }
+      AdmissionCli cli = cli(spec);
+      return cli.print(cli.admin().putOrg(PutOrgRequest.newBuilder().setOrg(org).build()));
+    }
+  }
+
+  /** {@code put-org}: the first name of {@code org put}, kept for the scripts that use it. */
+  @Command(name = "put-org", description = "The same as org put.")
+  static final class PutOrg extends Put {}
+
   @Command(name = "get", description = "Shows an org with its reservations and limits.")
-  static final class Get implements Callable<Integer> {
-    @ParentCommand
-    private OrgCommand org;
+  static class Get implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
 
     @Option(names = "--org", paramLabel = "ORG", required = true)
     private String orgId;
 
     @Override
     public Integer call() {
-      return org.cli.print(org.cli.admin().getOrg(GetOrgRequest.newBuilder().setOrgId(orgId).build()));
+      AdmissionCli cli = cli(spec);
+      return cli.print(cli.admin().getOrg(GetOrgRequest.newBuilder().setOrgId(orgId).build()));
     }
+  }
+
+  /** {@code get-org}: the first name of {@code org get}. */
+  @Command(name = "get-org", description = "The same as org get.")
+  static final class GetOrg extends Get {}
+
+  @Command(name = "list", description = "Lists orgs in org_id order, one page.")
+  static class ListAll implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--page-size", paramLabel = "N", defaultValue = "100",
+        converter = CountConverter.class)
+    private int pageSize;
+
+    @Option(names = "--page-token", paramLabel = "TOKEN", defaultValue = "",
+        description = "nextPageToken of the previous page.")
+    private String pageToken;
+
+    @Override
+    public Integer call() {
+      AdmissionCli cli = cli(spec);
+      return cli.print(cli.admin().listOrgs(ListOrgsRequest.newBuilder()
+          .setPageSize(pageSize)
+          .setPageToken(pageToken)
+          .build()));
+    }
+  }
+
+  /** {@code list-orgs}: the first name of {@code org list}. */
+  @Command(name = "list-orgs", description = "The same as org list.")
+  static final class ListOrgs extends ListAll {}
+
+  /** The client these commands run in, whether they sit under {@code org} or at the top. */
+  private static AdmissionCli cli(CommandSpec spec) {
+    return (AdmissionCli) spec.root().userObject();
   }
 
   @Command(name = "delete", description = "Deletes an org with its reservations, limits and "

@@ -12,6 +12,10 @@ import io.admission.v1.DailyCap;
 import io.admission.v1.DailyStatus;
 import io.admission.v1.GetOrgRequest;
 import io.admission.v1.GetOrgResponse;
+import io.admission.v1.ListOrgsRequest;
+import io.admission.v1.ListOrgsResponse;
+import io.admission.v1.PutOrgRequest;
+import io.admission.v1.PutOrgResponse;
 import io.admission.v1.LoginLevel;
 import io.admission.v1.LoginLimits;
 import io.admission.v1.LoginStatus;
@@ -73,6 +77,23 @@ class OperatorCommandsTest {
         StreamObserver<SetNumberLimitsResponse> observer) {
       requests.add(request);
       observer.onNext(SetNumberLimitsResponse.newBuilder().setLimits(request.getLimits()).build());
+      observer.onCompleted();
+    }
+
+    @Override
+    public void putOrg(PutOrgRequest request, StreamObserver<PutOrgResponse> observer) {
+      requests.add(request);
+      observer.onNext(PutOrgResponse.newBuilder().setOrg(request.getOrg()).setCreated(true).build());
+      observer.onCompleted();
+    }
+
+    @Override
+    public void listOrgs(ListOrgsRequest request, StreamObserver<ListOrgsResponse> observer) {
+      requests.add(request);
+      observer.onNext(ListOrgsResponse.newBuilder()
+          .addOrgs(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(20))
+          .addOrgs(Org.newBuilder().setOrgId("beta").setConcurrencyLimit(3))
+          .build());
       observer.onCompleted();
     }
 
@@ -207,6 +228,44 @@ class OperatorCommandsTest {
         + "agent_id  call_type           slots\n"
         + "support   CALL_TYPE_INBOUND   8\n"
         + "payments  CALL_TYPE_OUTBOUND  4\n"), table);
+  }
+
+  @Test
+  void orgPutAndPutOrgSendTheSameWholeOrg() {
+    String[] settings = {"--org", "acme", "--limit", "20", "--daily-cap", "500",
+        "--calling-hours", "mon-fri 09:00-20:00"};
+    assertEquals(0, run(concat(new String[] {"org", "put"}, settings)), err.toString());
+    assertEquals(0, run(concat(new String[] {"put-org"}, settings)), err.toString());
+    PutOrgRequest first = (PutOrgRequest) admin.requests.get(0);
+    assertEquals(first, admin.requests.get(1));
+    assertEquals(20, first.getOrg().getConcurrencyLimit());
+    assertEquals(500, first.getOrg().getDailyCap().getCap());
+    assertTrue(first.getOrg().hasCallingHours(), first.toString());
+  }
+
+  @Test
+  void orgListAsATableHasARowPerOrg() {
+    assertEquals(0, run("org", "list", "--output", "table", "--page-size", "2"), err.toString());
+    assertEquals(2, ((ListOrgsRequest) admin.requests.get(0)).getPageSize());
+    assertEquals("orgs (2)\n"
+        + "org_id  concurrency_limit\n"
+        + "acme    20\n"
+        + "beta    3", out.toString().strip());
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b))
+        .toArray(String[]::new);
+  }
+
+  @Test
+  void orgGetAndItsFirstNameGetOrgPrintTheSame() {
+    assertEquals(0, run("org", "get", "--org", "acme"), err.toString());
+    assertEquals(0, run("get-org", "--org", "acme"), err.toString());
+    List<String> lines = out.toString().lines().toList();
+    assertEquals(2, lines.size());
+    assertEquals(lines.get(0), lines.get(1));
+    assertTrue(lines.get(0).contains("\"orgId\":\"acme\""), lines.get(0));
   }
 
   @Test
