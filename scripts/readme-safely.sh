@@ -5,6 +5,7 @@
 # by SIGHUP, TLS with a private CA, and the actor in the audit log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/readme-lib.sh
 repo=$PWD
 
 work=$(mktemp -d)
@@ -13,9 +14,7 @@ ln -s "$repo/server" "$work/server"
 ln -s "$repo/client-stub" "$work/client-stub"
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-awk '/<!-- safely -->/{on=1; next} /<!-- \/safely -->/{on=0} on' README.md \
-  | awk '/^```sh$/{b=1; next} /^```$/{b=0} b' \
-  | sed "s/50051/$port/g" >"$work/block.sh"
+readme_block safely | sed "s/50051/$port/g" >"$work/block.sh"
 # The block stops its server last; if a command before fails, stop it all the same.
 { echo 'trap '"'"'[ -n "${server:-}" ] && kill "$server" 2>/dev/null || true'"'"' EXIT'; cat "$work/block.sh"; } >"$work/safely.sh"
 
@@ -26,9 +25,7 @@ if ! (cd "$work" && timeout 180 bash -euo pipefail safely.sh) >"$out" 2>&1; then
   exit 1
 fi
 
-expect() { # expect DESCRIPTION PATTERN
-  grep -Eq "$2" "$out" || { echo "README running-it-safely: expected $1 (/$2/); output:"; cat "$out"; exit 1; }
-}
+what="README running-it-safely"
 expect "the secure default's one line" "^admission-server: --listen 0\.0\.0\.0:$port: not a loopback address"
 expect "its exit code" '^exit 2$'
 expect "the org created by the admin token" '"created":true'

@@ -4,6 +4,7 @@
 # free one — and checks that a new user sees what the README promises.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/readme-lib.sh
 
 work=$(mktemp -d)
 server_log="$work/server.log"
@@ -19,18 +20,14 @@ done
 port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$server_log")
 [ -n "$port" ] || { echo "server did not start:"; cat "$server_log"; exit 1; }
 
-awk '/<!-- walkthrough -->/{on=1; next} /<!-- \/walkthrough -->/{on=0} on' README.md \
-  | awk '/^```sh$/{b=1; next} /^```$/{b=0} b' \
-  | sed "s/127\.0\.0\.1:50051/127.0.0.1:$port/g" >"$work/walkthrough.sh"
+readme_block walkthrough | sed "s/127\.0\.0\.1:50051/127.0.0.1:$port/g" >"$work/walkthrough.sh"
 
 out="$work/out.txt"
 if ! bash -euo pipefail "$work/walkthrough.sh" >"$out" 2>&1; then
   echo "README walk-through failed; its output:"; cat "$out"; exit 1
 fi
 
-expect() { # expect DESCRIPTION PATTERN
-  grep -Eq "$2" "$out" || { echo "README walk-through: expected $1 (/$2/); output:"; cat "$out"; exit 1; }
-}
+what="README walk-through"
 expect "call-3 held on the full pool" '"reason": "HOLD_REASON_ORG_POOL_FULL"'
 expect "the hold's message" 'held: all 2 shared slots of org walk are in use'
 expect "call-4 granted on its reserved slot" '"slotKind": "SLOT_KIND_RESERVED"'
