@@ -3,6 +3,8 @@ package io.admission.server;
 import io.admission.server.audit.AuditLog;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.Tokens;
+import io.admission.server.cluster.Peers;
+import io.admission.server.cluster.RaftReplica;
 import io.admission.server.config.ConfigFile;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
@@ -10,6 +12,8 @@ import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.grpc.AdmissionServices;
+import io.admission.server.grpc.ClusterView;
+import io.admission.v1.GetClusterStatusResponse;
 import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
 import io.admission.server.loop.CommandLog;
@@ -117,6 +121,18 @@ public final class Main implements Callable<Integer> {
           + " on gRPC and the web page; the audit log names its subject when no token does.")
   Path tlsClientCa;
 
+  @Option(names = "--node-id", paramLabel = "ID",
+      description = "This node's id among --peers.")
+  String nodeId;
+
+  @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...",
+      description = "Run as one node of a cluster: every node's id and Raft address (the same list"
+          + " on every node, this one included). Writes are replicated through the cluster's log"
+          + " (Apache Ratis) and the state survives the loss of any minority of nodes; each node"
+          + " keeps its own --data-dir and serves gRPC on its own --listen. Without it the server"
+          + " runs alone on its local journal.")
+  String peers;
+
   @Option(names = "--audit-retention", paramLabel = "DURATION", defaultValue = "7d",
       converter = DurationOption.class,
       description = "How long the audit log keeps events, e.g. 12h, 7d, 30d (default ${DEFAULT-VALUE}).")
@@ -144,6 +160,7 @@ public final class Main implements Callable<Integer> {
   private static final long APPLY_TIMEOUT_SECONDS = 60;
 
   private InetSocketAddress address;
+  private Peers cluster;
   private InetSocketAddress httpAddress;
   private InetSocketAddress metricsAddress;
 
@@ -185,6 +202,20 @@ public final class Main implements Callable<Integer> {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (peers != null) {
+      if (inMemory) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--peers and --in-memory do not go together: a cluster node keeps its log in --data-dir");
+      }
+      try {
+        cluster = Peers.parse(nodeId, peers);
+      } catch (Peers.Invalid e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    } else if (nodeId != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--node-id needs --peers: the cluster's nodes and their Raft addresses");
     }
     if (tlsClientCa != null && tlsCert == null) {
       throw new CommandLine.ParameterException(spec.commandLine(),
@@ -281,17 +312,36 @@ public final class Main implements Callable<Integer> {
     // Without --auth the interceptor is still needed with client certificates: it names the actor.
     AccessControl access = running.access.enabled() || tlsClientCa != null ? running.access : null;
     EventLoop loop = startLoop(running, state.engine(), builder);
-    if (apply != null) {
-      apply(loop, apply); // before the port opens: no client sees the state without it
+    ClusterView view;
+    if (running.replica == null) {
+      if (apply != null) {
+        apply(loop, apply); // before the port opens: no client sees the state without it
+      }
+      view = ClusterView.alone("local", listen);
+    } else {
+      RaftReplica replica = running.replica;
+      view = new ClusterView() {
+        @Override
+        public GetClusterStatusResponse status() {
+          return replica.status();
+        }
+
+        @Override
+        public String unavailable() {
+          return replica.unavailable();
+        }
+      };
+      if (apply != null) {
+        applyOnceServing(loop, replica, apply, state.empty());
+      }
     }
     Server server = running.telemetry
-        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access))
+        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access, view))
         .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);
-    running.health.setStatus("", ServingStatus.SERVING);
-    for (String name : AdmissionServices.NAMES) {
-      running.health.setStatus(name, ServingStatus.SERVING);
+    if (running.replica == null || running.replica.unavailable() == null) {
+      setServing(running.health, true);
     }
     if (httpAddress != null) {
       running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, running.access,
@@ -303,7 +353,18 @@ public final class Main implements Callable<Integer> {
   /** The engine to start from, and whether it holds nothing yet (a config may seed it). */
   private record State(Engine engine, boolean empty) {}
 
+  private static void setServing(HealthStatusManager health, boolean serving) {
+    ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    health.setStatus("", status);
+    for (String name : AdmissionServices.NAMES) {
+      health.setStatus(name, status);
+    }
+  }
+
   private State openState(Running running) throws CannotStart {
+    if (cluster != null) {
+      return openReplica(running);
+    }
     if (inMemory) {
       running.log = CommandLog.NONE;
       // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
@@ -317,6 +378,63 @@ public final class Main implements Callable<Integer> {
     return new State(engine, journal.nextEntry() == 0 && engine.orgCount() == 0);
   }
 
+  /** This node's replica of the cluster: its Raft server recovers the snapshot and log it holds. */
+  private State openReplica(Running running) throws CannotStart {
+    Path raft = dataDir.resolve("raft");
+    boolean fresh = !Files.exists(raft);
+    checkFree("--peers", cluster.addresses().get(cluster.self()), parseAddress("--peers",
+        cluster.addresses().get(cluster.self())));
+    try {
+      running.replica = RaftReplica.start(cluster, dataDir,
+          new RaftReplica.Options(snapshotEveryEntries), Clock.systemUTC());
+    } catch (IOException | RuntimeException e) {
+      throw CannotStart.file("--data-dir", dataDir, e instanceof IOException io ? io
+          : new IOException(e.getMessage(), e));
+    }
+    running.log = CommandLog.NONE;
+    return new State(running.replica.engine(), fresh);
+  }
+
+  /**
+   * In a cluster the config goes through the log once this node can write: a fresh cluster is
+   * seeded by its first node of --peers only (the others would apply the same file again), and
+   * only if no org exists by then; --config-apply applies it from whichever node is given it.
+   */
+  private void applyOnceServing(EventLoop loop, RaftReplica replica, Commands.ApplyConfig setup,
+      boolean fresh) {
+    if (!configApply && !(fresh && cluster.ids().get(0).equals(cluster.self()))) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("admission: --config left to node " + cluster.ids().get(0)
+          + " (the first of --peers), which seeds a new cluster; pass --config-apply to apply it"
+          + " from this node");
+      out.flush();
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        while (replica.unavailable() != null) {
+          Thread.sleep(100);
+        }
+        if (!configApply) {
+          CompletableFuture<Integer> orgs = new CompletableFuture<>();
+          loop.readNow((engine, now) -> engine.orgCount(), Reply.into(orgs));
+          if (orgs.get(APPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS) > 0) {
+            return; // another start seeded it already
+          }
+        }
+        apply(loop, setup);
+      } catch (CannotStart e) {
+        LOG.log(Level.ERROR, "admission-server: " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        LOG.log(Level.ERROR, "--config " + config + ": not applied: " + e);
+      }
+    }, "admission-config");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** The loop with its observers, running on the gRPC transport's one I/O thread. */
   private EventLoop startLoop(Running running, Engine engine, NettyServerBuilder builder) {
     AdmissionMetrics admissionMetrics = new AdmissionMetrics(running.telemetry.openTelemetry());
@@ -324,7 +442,9 @@ public final class Main implements Callable<Integer> {
     if (running.log instanceof Journal journal) {
       admissionMetrics.snapshotFailures(journal::snapshotFailures);
     }
-    EventLoop loop = new EventLoop(engine, running.log, Clock.systemUTC(), inbox);
+    EventLoop loop = running.replica == null
+        ? new EventLoop(engine, running.log, Clock.systemUTC(), inbox)
+        : new EventLoop(engine, running.replica, Clock.systemUTC(), inbox);
     running.loop = loop;
     loop.observe(running.audit.recorder());
     loop.observe(admissionMetrics);
@@ -332,6 +452,19 @@ public final class Main implements Callable<Integer> {
     running.health = health;
     health.setStatus("", ServingStatus.NOT_SERVING);
     loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
+    if (running.replica != null) {
+      RaftReplica replica = running.replica;
+      replica.onServing(serving -> {
+        setServing(health, serving);
+        if (!serving) {
+          // Streams from a replica that may fall behind would go quiet without saying so: end
+          // them, and their clients reopen on a node that has a quorum.
+          loop.closeStreams("this node lost contact with the cluster's majority; reopen the stream"
+              + " on another node");
+        }
+      });
+      replica.attach(loop);
+    }
     running.transport = new Transport();
     running.transport.configure(builder);
     loop.startOn(running.transport.ioThread());
@@ -354,6 +487,10 @@ public final class Main implements Callable<Integer> {
     if (running.tls != null) {
       out.println("admission: TLS on gRPC" + (running.web == null ? "" : " and the web page")
           + (running.tls.clientCertificates() ? "; client certificates required" : ""));
+    }
+    if (cluster != null) {
+      out.println("admission: cluster node " + cluster.self() + " of " + String.join(",", cluster.ids())
+          + "; Raft on " + cluster.addresses().get(cluster.self()));
     }
     // Last, and alone on its line: scripts and tests read the port from it.
     out.println("admission: listening on " + address.getHostString() + ":" + running.port());

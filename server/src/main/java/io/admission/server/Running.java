@@ -1,6 +1,7 @@
 package io.admission.server;
 
 import io.admission.server.audit.AuditLog;
+import io.admission.server.cluster.RaftReplica;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.http.WebServer;
 import io.admission.server.loop.CommandLog;
@@ -20,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 final class Running implements AutoCloseable {
   Telemetry telemetry;
   CommandLog log;
+  /** This node's replica of the cluster, or null on a server that runs alone. */
+  RaftReplica replica;
   AuditLog audit;
   EventLoop loop;
   Transport transport;
@@ -67,6 +70,7 @@ final class Running implements AutoCloseable {
       telemetry.close();
     }
     closeQuietly(log, "the journal");
+    closeQuietly(replica, "the cluster's replica");
   }
 
   private static void closeQuietly(AutoCloseable c, String what) {

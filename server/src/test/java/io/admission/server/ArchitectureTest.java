@@ -45,6 +45,9 @@ class ArchitectureTest {
         .layer("Config").definedBy("io.admission.server.config..")
         .layer("Metrics").definedBy("io.admission.server.metrics..")
         .layer("Journal").definedBy("io.admission.server.journal..")
+        // A cluster node's replicated log (Apache Ratis): another implementation of the loop's
+        // log port, writing the journal's own records.
+        .layer("Cluster").definedBy("io.admission.server.cluster..")
         // The proto <-> command mapping, shared by every reader of requests so none needs grpc.
         .layer("Api").definedBy("io.admission.server.api..")
         .layer("Loop").definedBy("io.admission.server.loop..")
@@ -59,13 +62,14 @@ class ArchitectureTest {
         .whereLayer("Audit").mayOnlyBeAccessedByLayers("Main", "Grpc")
         .whereLayer("Config").mayOnlyBeAccessedByLayers("Main")
         .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Main")
-        .whereLayer("Journal").mayOnlyBeAccessedByLayers("Main")
+        .whereLayer("Cluster").mayOnlyBeAccessedByLayers("Main")
+        .whereLayer("Journal").mayOnlyBeAccessedByLayers("Main", "Cluster")
         .whereLayer("Api").mayOnlyBeAccessedByLayers(
             "Main", "Grpc", "Http", "Audit", "Config", "Journal")
-        // The loop owns its ports (Applier, CommandLog, LoopObserver): the journal and the
-        // observers implement them, so they point at the loop and the loop at none of them.
+        // The loop owns its ports (Applier, CommandLog, ReplicatedLog, LoopObserver): the journal,
+        // the cluster and the observers implement them, so they point at the loop and the loop at none of them.
         .whereLayer("Loop").mayOnlyBeAccessedByLayers(
-            "Main", "Grpc", "Http", "Audit", "Metrics", "Journal")
+            "Main", "Grpc", "Http", "Audit", "Metrics", "Journal", "Cluster")
         .whereLayer("Api").mayOnlyAccessLayers("Engine")
         .whereLayer("Loop").mayOnlyAccessLayers("Engine")
         .whereLayer("Engine").mayNotAccessAnyLayer()

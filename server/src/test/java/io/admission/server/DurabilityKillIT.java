@@ -216,7 +216,7 @@ class DurabilityKillIT {
   }
 
   /** The org every client uses: limit 8, two reservations, seat limits on, one rated seat, one capped number. */
-  private static GetOrgResponse setUpOrg(ManagedChannel channel) {
+  static GetOrgResponse setUpOrg(ManagedChannel channel) {
     AdmissionAdminServiceBlockingStub admin =
         AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     Duration hour = Duration.newBuilder().setSeconds(3600).build();
@@ -249,7 +249,7 @@ class DurabilityKillIT {
   }
 
   /** Everything checked after a restart, with the clients stopped. */
-  private static final class Check {
+  static final class Check {
     final CallLedger ledger;
     final ManagedChannel channel;
     final GetOrgResponse org;

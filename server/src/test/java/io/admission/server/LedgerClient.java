@@ -35,13 +35,20 @@ final class LedgerClient implements Runnable {
   private final Channel channel;
   private final Random random;
   private volatile boolean stop;
+  /** Against a cluster the client goes on through a node's kill (its channel fails over). */
+  private final boolean throughKills;
   int operations;
 
   LedgerClient(CallLedger ledger, Owner owner, Channel channel) {
+    this(ledger, owner, channel, false);
+  }
+
+  LedgerClient(CallLedger ledger, Owner owner, Channel channel, boolean throughKills) {
     this.ledger = ledger;
     this.owner = owner;
     this.channel = channel;
     this.random = owner.random;
+    this.throughKills = throughKills;
   }
 
   void stop() {
@@ -51,7 +58,7 @@ final class LedgerClient implements Runnable {
   @Override
   public void run() {
     try {
-      while (!stop && !ledger.killing()) {
+      while (!stop && (throughKills || !ledger.killing())) {
         step();
         operations++;
       }
@@ -94,7 +101,9 @@ final class LedgerClient implements Runnable {
       return;
     }
     c.ackTick = ledger.clock.incrementAndGet();
-    if (r.getRetry()) {
+    if (r.getRetry() && !(throughKills && ledger.killing())) {
+      // Against a cluster during a failover the channel may send an Acquire again (UNAVAILABLE)
+      // whose first attempt was applied: then "retry" is the right answer.
       ledger.problem("a new call_id " + c + " was answered as a retry: " + r);
     }
     switch (r.getOutcome()) {
@@ -123,6 +132,11 @@ final class LedgerClient implements Runnable {
       lost("Release of granted " + c, e);
       return;
     }
+    if (effect == ReleaseEffect.RELEASE_EFFECT_NOT_ACTIVE && throughKills && ledger.killing()) {
+      // The channel sent it again after a node failed (UNAVAILABLE), and the first attempt had
+      // ended the call: NOT_ACTIVE is then the right answer. The check asks the call's state.
+      return;
+    }
     if (effect != ReleaseEffect.RELEASE_EFFECT_RELEASED) {
       ledger.problem("Release of granted " + c + " answered " + effect);
     }
@@ -147,6 +161,9 @@ final class LedgerClient implements Runnable {
         c.ended("released");
       }
       case RELEASE_EFFECT_NOT_ACTIVE -> {
+        if (throughKills && ledger.killing()) {
+          return; // perhaps sent again after a failover: as for a granted call, the check asks
+        }
         // Only a denial at dispatch ends a held call behind its client's back.
         c.state = State.HELD;
         if (ledger.resolve(calls(), c, true) == null) {

@@ -21,23 +21,37 @@ final class ServerProcess implements AutoCloseable {
 
   private final Process process;
   private final StringBuffer output;
+  private final List<String> jvm;
   private final List<String> args;
   final int port;
 
-  private ServerProcess(Process process, int port, StringBuffer output, List<String> args) {
+  private ServerProcess(Process process, int port, StringBuffer output, List<String> jvm, List<String> args) {
     this.process = process;
     this.port = port;
     this.output = output;
+    this.jvm = jvm;
     this.args = args;
   }
 
   static ServerProcess start(String... args) throws IOException, InterruptedException {
+    return startWith(List.of(), args);
+  }
+
+  /**
+   * The same with {@code jvm} options (a small heap); on a free port unless {@code args} give
+   * {@code --listen} (a cluster's node keeps its address across restarts).
+   */
+  static ServerProcess startWith(List<String> jvm, String... args) throws IOException, InterruptedException {
     if (!Files.exists(JAR)) {
       throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run `mvn package` first");
     }
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", JAR.toString(), "--listen", "127.0.0.1:0"));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvm);
+    command.addAll(List.of("-jar", JAR.toString()));
+    if (!List.of(args).contains("--listen")) {
+      command.addAll(List.of("--listen", "127.0.0.1:0"));
+    }
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     CompletableFuture<Integer> port = new CompletableFuture<>();
@@ -61,7 +75,7 @@ final class ServerProcess implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     try {
-      return new ServerProcess(process, port.get(30, TimeUnit.SECONDS), output, List.of(args));
+      return new ServerProcess(process, port.get(30, TimeUnit.SECONDS), output, List.copyOf(jvm), List.of(args));
     } catch (Exception e) {
       process.destroyForcibly();
       throw new IllegalStateException("server did not start:\n" + output, e);
@@ -98,7 +112,7 @@ final class ServerProcess implements AutoCloseable {
     if (process.isAlive()) {
       kill9();
     }
-    return start(args.toArray(new String[0]));
+    return startWith(jvm, args.toArray(new String[0]));
   }
 
   @Override

@@ -22,6 +22,7 @@ import io.grpc.CompositeChannelCredentials;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
+import io.admission.client.Servers;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -70,7 +71,9 @@ public final class AdmissionCli {
   private CommandSpec spec;
 
   @Option(names = "--server", defaultValue = "127.0.0.1:50051", scope = ScopeType.INHERIT,
-      paramLabel = "HOST:PORT", description = "The server, plaintext unless --tls-ca is given (default: ${DEFAULT-VALUE}).")
+      paramLabel = "HOST:PORT[,HOST:PORT...]", description = "The server, plaintext unless --tls-ca is"
+          + " given (default: ${DEFAULT-VALUE}); for a cluster, several nodes: calls go to those that"
+          + " answer and move to another when one is refused UNAVAILABLE or goes away.")
   private String server;
 
   @Option(names = "--token", paramLabel = "TOKEN", scope = ScopeType.INHERIT,
@@ -234,7 +237,7 @@ public final class AdmissionCli {
       return givenChannel;
     }
     if (ownChannel == null) {
-      ownChannel = Grpc.newChannelBuilder(server, credentials()).build();
+      ownChannel = Servers.channel(server, credentials()).build();
     }
     return ownChannel;
   }

@@ -13,19 +13,21 @@ public enum Access {
   READ_ORG,
   /** GetOrgStatus, WatchOrg, ListEvents and the web page's reads of one org. */
   MONITOR,
+  /** GetClusterStatus: which nodes there are and which leads, no org's data; any token. */
+  CLUSTER,
   /** Every change of settings, and ListOrgs: admin only. */
   ADMIN;
 
   /** Whether {@code role} may do this for {@code orgId} (ignored for OPEN and ADMIN). */
   public boolean allows(Role role, String orgId) {
-    if (this == OPEN || role instanceof Role.Admin) {
+    if (this == OPEN || this == CLUSTER || role instanceof Role.Admin) {
       return true;
     }
     return switch (this) {
       case CALLS, READ_ORG -> role instanceof Role.Org o && o.orgId().equals(orgId);
       case MONITOR -> (role instanceof Role.Org o && o.orgId().equals(orgId))
           || (role instanceof Role.Monitor m && (m.everyOrg() || m.orgId().equals(orgId)));
-      case OPEN, ADMIN -> false;
+      case OPEN, CLUSTER, ADMIN -> false;
     };
   }
 }

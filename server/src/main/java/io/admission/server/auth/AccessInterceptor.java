@@ -47,7 +47,8 @@ public final class AccessInterceptor implements ServerInterceptor {
       AdmissionAdminServiceGrpc.getGetOrgMethod().getFullMethodName(), Access.READ_ORG,
       AdmissionMonitorServiceGrpc.getGetOrgStatusMethod().getFullMethodName(), Access.MONITOR,
       AdmissionMonitorServiceGrpc.getWatchOrgMethod().getFullMethodName(), Access.MONITOR,
-      AdmissionMonitorServiceGrpc.getListEventsMethod().getFullMethodName(), Access.MONITOR);
+      AdmissionMonitorServiceGrpc.getListEventsMethod().getFullMethodName(), Access.MONITOR,
+      AdmissionMonitorServiceGrpc.getGetClusterStatusMethod().getFullMethodName(), Access.CLUSTER);
   private static final Set<String> OPEN_SERVICES = Set.of(
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
@@ -92,7 +93,7 @@ public final class AccessInterceptor implements ServerInterceptor {
       return new ServerCall.Listener<>() {};
     }
     Context context = Context.current().withValue(ACTOR, caller.actor());
-    if (asked == Access.ADMIN || caller.role() instanceof Role.Admin) {
+    if (asked == Access.ADMIN || asked == Access.CLUSTER || caller.role() instanceof Role.Admin) {
       return Contexts.interceptCall(context, call, headers, next);
     }
     OnceClosed<Q, A> guarded = new OnceClosed<>(call);

@@ -597,7 +597,8 @@ public final class Engine {
 
   // ---- Snapshot support (see Snapshots) ---------------------------------------------------
 
-  long lastNow() {
+  /** The latest time the engine has seen (Long.MIN_VALUE before any): time never goes back. */
+  public long lastNow() {
     return lastNow;
   }
 

@@ -41,16 +41,28 @@ public final class AdmissionServices {
    * The same, every call checked by {@code access} ({@link AccessInterceptor}; null: none, every
    * caller is admin).
    */
-  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
       HealthStatusManager health, AuditReader audit, AccessControl access) {
+    return addTo(builder, loop, health, audit, access, ClusterView.alone("local", "in-process"));
+  }
+
+  /**
+   * The same, as a node of {@code cluster}: GetClusterStatus reports it, and while the node has no
+   * quorum every call but health, reflection and GetClusterStatus is refused UNAVAILABLE.
+   */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
+  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+      HealthStatusManager health, AuditReader audit, AccessControl access, ClusterView cluster) {
+    // Interceptors run last-added first: access is checked before the quorum, so an unknown
+    // caller learns nothing about the cluster's state.
+    builder.intercept(new QuorumGate(cluster));
     if (access != null) {
       builder.intercept(new AccessInterceptor(access));
     }
     return builder
         .addService(new AdmissionGrpcService(loop))
         .addService(new AdminGrpcService(loop))
-        .addService(new MonitorGrpcService(loop, audit))
+        .addService(new MonitorGrpcService(loop, audit, cluster))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance());

@@ -9,6 +9,8 @@ import com.google.protobuf.util.Timestamps;
 import io.admission.server.engine.StatusView;
 import io.admission.server.loop.EventLoop;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.GetClusterStatusRequest;
+import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.GetOrgStatusRequest;
 import io.admission.v1.GetOrgStatusResponse;
 import io.admission.v1.ListEventsRequest;
@@ -37,6 +39,7 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
 
   /** Null when the server keeps no audit log: ListEvents is then UNIMPLEMENTED. */
   private final AuditReader audit;
+  private final ClusterView cluster;
   /**
    * Reads the audit log for ListEvents: it may touch the disk, so neither the loop nor gRPC's
    * transport threads do it. Two threads and a short queue; past that, RESOURCE_EXHAUSTED.
@@ -53,8 +56,20 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
   }
 
   public MonitorGrpcService(EventLoop loop, AuditReader audit) {
+    this(loop, audit, ClusterView.alone("local", "in-process"));
+  }
+
+  public MonitorGrpcService(EventLoop loop, AuditReader audit, ClusterView cluster) {
     this.loop = loop;
     this.audit = audit;
+    this.cluster = cluster;
+  }
+
+  @Override
+  public void getClusterStatus(GetClusterStatusRequest request,
+      StreamObserver<GetClusterStatusResponse> response) {
+    response.onNext(cluster.status());
+    response.onCompleted();
   }
 
   @Override

@@ -60,10 +60,23 @@ public final class EventLoop implements AutoCloseable {
   /** The same, applying commands through {@code applier} (tests inject faults there). */
   public EventLoop(
       Engine engine, CommandLog log, InstantSource clock, int inboxCapacity, Applier applier) {
-    this.turns = new Turns(engine, log, applier);
+    this(new Turns(engine, log, applier), clock, inboxCapacity);
+    log.onProgress(() -> inbox.force(WAKE));
+  }
+
+  /**
+   * A loop on a replica of a cluster: its callers' commands go through {@code log}, and the
+   * replica's state machine hands back what the log commits ({@link #committed}).
+   */
+  public EventLoop(Engine engine, ReplicatedLog log, InstantSource clock, int inboxCapacity) {
+    this(new Turns(engine, log, Applier.ENGINE), clock, inboxCapacity);
+  }
+
+  private EventLoop(Turns turns, InstantSource clock, int inboxCapacity) {
+    this.turns = turns;
     this.clock = clock;
     this.inbox = new Inbox<>(inboxCapacity);
-    log.onProgress(() -> inbox.force(WAKE));
+    turns.force(inbox::force);
   }
 
   // ---- Offered from any thread ------------------------------------------------------------
@@ -129,6 +142,45 @@ public final class EventLoop implements AutoCloseable {
   /** Closes a WatchOrg stream that went away. */
   public void unwatchOrg(String orgId, OrgWatcher watcher) {
     inbox.force((t, now, out) -> t.unwatchOrg(orgId, watcher));
+  }
+
+  // ---- From a replica's state machine ------------------------------------------------------
+
+  /**
+   * Applies an entry the cluster's log committed, after those handed over before it (never
+   * refused: the log has it already). Its {@code done} runs on the loop thread once applied.
+   */
+  public void committed(ReplicatedLog.Committed entry) {
+    inbox.force((t, now, out) -> t.applyCommitted(entry, out));
+  }
+
+  /**
+   * Replaces the replica's state with a snapshot's (it fell behind the log the leader keeps);
+   * open streams end and waiting callers are told to retry. Runs after what is already queued.
+   */
+  public void replaceEngine(Engine engine, Runnable done) {
+    inbox.force((t, now, out) -> {
+      t.replaceEngine(engine, out);
+      done.run();
+    });
+  }
+
+  /**
+   * Runs {@code query} on the loop thread after everything already queued, even when the inbox
+   * is full (a snapshot must not be refused).
+   */
+  public <R> void readNow(Query<R> query, Reply<? super R> reply) {
+    inbox.force((t, now, out) -> t.read(query, reply, now, out));
+  }
+
+  /** Ends every open stream with {@code why} (this node lost the cluster's majority). */
+  public void closeStreams(String why) {
+    inbox.force((t, now, out) -> t.endStreams(why));
+  }
+
+  /** Runs a turn soon, e.g. because this node became the leader and may owe a tick. */
+  public void wake() {
+    inbox.force(WAKE);
   }
 
   /** Adds an observer for metrics or audit; called on the loop's thread from then on. */

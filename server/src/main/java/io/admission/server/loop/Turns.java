@@ -9,7 +9,9 @@ import io.admission.server.engine.StatusView;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -27,6 +29,12 @@ import java.util.function.Consumer;
  * requests UNAVAILABLE. The record stays in the log, so a restart stops at it with the same words
  * instead of silently serving a state that differs from what was answered. A failing read is
  * answered with the error and the loop lives on.
+ *
+ * <p>On a replica of a cluster ({@link ReplicatedLog}) a turn applies no caller's command: it
+ * proposes the turn's commands as one entry, and applies entries as the log commits them, at the
+ * leader's time ({@link #applyCommitted}); the replica that proposed an entry answers its callers
+ * then. Reads and new watches see the state at the time of the last entry applied, so that every
+ * replica that applied the same entries answers them alike.
  *
  * <p>Owned by the loop's thread, except {@link #observe} and {@link #onHalt}.
  */
@@ -57,6 +65,14 @@ final class Turns {
       implements Task {
     @Override
     public void run(Turns turns, long now, Outgoing.Turn out) {
+      if (turns.replicated != null) {
+        turns.proposing.add(this);
+        return;
+      }
+      applyNow(turns, now, out);
+    }
+
+    void applyNow(Turns turns, long now, Outgoing.Turn out) {
       R result = turns.apply(command, actor, reply, now, out);
       if (then != null) {
         then.accept(result);
@@ -64,8 +80,30 @@ final class Turns {
     }
   }
 
-  private final Engine engine;
+  /** Where a command applied on behalf of another replica's caller answers: nobody here. */
+  private static final Reply<Object> ELSEWHERE = new Reply<>() {
+    @Override
+    public void ok(Object result) {}
+
+    @Override
+    public void failed(Throwable error) {}
+  };
+
+  private Engine engine;
   private final CommandLog log;
+  /** The cluster's log, or null on a server that runs alone on {@link #log}. */
+  private final ReplicatedLog replicated;
+  /** Queues a task from any thread, past the inbox's bound (set by the loop). */
+  private Consumer<Task> force = t -> { };
+  /** This turn's commands, to propose as one entry at its end (replicated only). */
+  private List<Applying<?>> proposing = new ArrayList<>();
+  /** Proposals not yet applied here, by number: their callers wait for the entry. */
+  private final Map<Long, List<Applying<?>>> proposed = new HashMap<>();
+  private long nextProposal = 1;
+  /** The tick proposal in flight (0: none): one at a time is enough to move time. */
+  private long tickProposal;
+  /** The time of the last entry applied: the time reads see on a replica. */
+  private long appliedTime;
   private final Applier applier;
   private final Watchers watchers = new Watchers();
   private final OrgWatchers orgWatchers = new OrgWatchers();
@@ -80,9 +118,24 @@ final class Turns {
   private volatile Runnable onHalt;
 
   Turns(Engine engine, CommandLog log, Applier applier) {
+    this(engine, log, null, applier);
+  }
+
+  /** A replica's turns: commands go through {@code replicated}; nothing is journaled here. */
+  Turns(Engine engine, ReplicatedLog replicated, Applier applier) {
+    this(engine, CommandLog.NONE, replicated, applier);
+  }
+
+  private Turns(Engine engine, CommandLog log, ReplicatedLog replicated, Applier applier) {
     this.engine = engine;
     this.log = log;
+    this.replicated = replicated;
     this.applier = applier;
+    this.appliedTime = engine.lastNow();
+  }
+
+  void force(Consumer<Task> force) {
+    this.force = force;
   }
 
   /**
@@ -92,20 +145,28 @@ final class Turns {
   void run(List<? extends Task> batch, long now) {
     long started = System.nanoTime();
     Outgoing.Turn out = new Outgoing.Turn();
-    if (now >= engine.nextDeadline() && halted == null) {
-      new Commands.Tick().applyTo(engine, now);
-      collectEvents(now, "", out);
+    long at = now;
+    if (replicated != null) {
+      at = appliedTime; // time passes only as the log's entries do
+    } else {
+      if (now >= engine.nextDeadline() && halted == null) {
+        new Commands.Tick().applyTo(engine, now);
+        collectEvents(now, "", out);
+      }
+      readAhead(batch);
     }
-    readAhead(batch);
     for (Task task : batch) {
       try {
-        task.run(this, now, out);
+        task.run(this, at, out);
       } catch (RuntimeException e) {
         LOG.log(Level.ERROR, "a task of the turn failed; the turn goes on without it", e);
       }
       collectEvents(now, task.actor(), out);
     }
     orgWatchers.publish(engine, now, out::send);
+    if (replicated != null) {
+      propose(now);
+    }
     try {
       out.position(log.commit());
       if (halted == null) {
@@ -122,9 +183,127 @@ final class Turns {
     observers.turn(batch.size(), System.nanoTime() - started);
   }
 
-  /** When the loop must run a turn even if nothing arrives: a timer or a WatchOrg status due. */
+  /**
+   * When the loop must run a turn even if nothing arrives: a timer or a WatchOrg status due. On a
+   * replica, timers are the leader's to fire (by a tick), one tick at a time.
+   */
   long nextDeadline() {
-    return Math.min(engine.nextDeadline(), orgWatchers.nextPublish());
+    long timers = engine.nextDeadline();
+    if (replicated != null && (tickProposal != 0 || halted != null || !replicated.leading())) {
+      timers = Long.MAX_VALUE;
+    }
+    return Math.min(timers, orgWatchers.nextPublish());
+  }
+
+  // ---- On a replica -----------------------------------------------------------------------
+
+  /**
+   * At the end of a turn: the turn's commands as one proposal; or, on the leader with nothing to
+   * propose and a timer due, an empty one (a tick), so that every replica lets the time pass.
+   */
+  private void propose(long now) {
+    if (halted != null) {
+      IOException refused = new IOException("this node stopped applying commands ("
+          + halted.getMessage() + "); send to another node of the cluster");
+      for (Applying<?> a : proposing) {
+        a.reply().failed(refused);
+      }
+      proposing.clear();
+      return;
+    }
+    List<Applying<?>> tasks = proposing;
+    if (tasks.isEmpty()) {
+      if (tickProposal != 0 || now < engine.nextDeadline() || !replicated.leading()) {
+        return;
+      }
+      tasks = List.of();
+    } else {
+      proposing = new ArrayList<>();
+    }
+    long proposal = nextProposal++;
+    if (tasks.isEmpty()) {
+      tickProposal = proposal;
+    }
+    proposed.put(proposal, tasks);
+    List<Commands.Command<?>> commands = new ArrayList<>(tasks.size());
+    List<String> actors = new ArrayList<>(tasks.size());
+    for (Applying<?> a : tasks) {
+      commands.add(a.command());
+      actors.add(a.actor());
+    }
+    replicated.propose(proposal, commands, actors,
+        e -> force.accept((t, n, out) -> t.refused(proposal, e, out)));
+  }
+
+  /** The log would not take a proposal: its callers learn why (a retry by call_id is safe). */
+  private void refused(long proposal, IOException why, Outgoing.Turn out) {
+    if (proposal == tickProposal) {
+      tickProposal = 0;
+    }
+    List<Applying<?>> tasks = proposed.remove(proposal);
+    if (tasks != null) {
+      for (Applying<?> a : tasks) {
+        out.send(() -> a.reply().failed(why));
+      }
+    }
+  }
+
+  /**
+   * Applies an entry the log committed: lets time pass to the leader's stamp (never back), then
+   * applies its commands in order; those this replica proposed answer their callers.
+   */
+  void applyCommitted(ReplicatedLog.Committed c, Outgoing.Turn out) {
+    if (halted != null) {
+      c.done().accept(halted);
+      return;
+    }
+    long t = Math.max(appliedTime, c.stampedAt());
+    appliedTime = t;
+    new Commands.Tick().applyTo(engine, t);
+    collectEvents(t, "", out);
+    List<Applying<?>> mine = null;
+    if (c.origin().equals(replicated.origin())) {
+      mine = proposed.remove(c.proposal());
+      if (c.proposal() == tickProposal) {
+        tickProposal = 0;
+      }
+    }
+    List<Commands.Command<?>> commands = c.commands();
+    for (int i = 0; i < commands.size() && halted == null; i++) {
+      String actor = c.actors().get(i);
+      if (mine != null && i < mine.size()) {
+        mine.get(i).applyNow(this, t, out);
+      } else {
+        apply(commands.get(i), actor, ELSEWHERE, t, out);
+      }
+      collectEvents(t, actor, out);
+    }
+    c.done().accept(halted);
+  }
+
+  /**
+   * The replica's state was replaced by a snapshot from the leader (it had fallen behind the log
+   * the leader keeps): open streams and waiting proposals belong to the old state, so they end and
+   * their callers retry.
+   */
+  void replaceEngine(Engine replacement, Outgoing.Turn out) {
+    engine = replacement;
+    appliedTime = replacement.lastNow();
+    IOException retry = new IOException("this node caught up from the leader's snapshot while the"
+        + " request waited; send it again (a retry by call_id is safe)");
+    for (List<Applying<?>> tasks : proposed.values()) {
+      for (Applying<?> a : tasks) {
+        out.send(() -> a.reply().failed(retry));
+      }
+    }
+    proposed.clear();
+    tickProposal = 0;
+    endStreams("this node caught up from the leader's snapshot; reopen the stream");
+  }
+
+  /** The engine, for a snapshot taken on the loop thread. */
+  Engine engine() {
+    return engine;
   }
 
   /**
@@ -293,6 +472,16 @@ final class Turns {
     }
     for (OrgWatcher w : orgWatchers.removeAll()) {
       w.abort("server shutting down; reopen WatchOrg to continue watching");
+    }
+  }
+
+  /** Ends every open stream, telling its client {@code why}. */
+  void endStreams(String why) {
+    for (Watcher w : watchers.removeAll()) {
+      w.abort(why);
+    }
+    for (OrgWatcher w : orgWatchers.removeAll()) {
+      w.abort(why);
     }
   }
 }

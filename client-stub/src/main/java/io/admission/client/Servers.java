@@ -1,0 +1,166 @@
+package io.admission.client;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.NameResolver;
+import io.grpc.NameResolverProvider;
+import io.grpc.NameResolverRegistry;
+import io.grpc.Status;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A channel to the nodes of an Admission cluster, given as {@code "host:port,host:port,..."}
+ * (one address works too). Every node serves every RPC, so calls are spread over the nodes that
+ * answer (gRPC's round_robin), a node that dies drops out of the rotation, and a call refused
+ * UNAVAILABLE — a node cut off from the majority, a node going away, a write the cluster could
+ * not commit in time — is sent again to another node, up to 5 attempts over about 3 seconds.
+ * Every RPC of Admission is safe to send again: Acquire by its call_id, the others because
+ * repeating them changes nothing more. A broken WaitForSlot or WatchOrg stream is reopened by
+ * the caller ({@link AdmissionClient} does), and lands on a node that answers.
+ *
+ * <pre>{@code
+ * ManagedChannel channel = Servers.channel("10.0.0.1:50051,10.0.0.2:50051,10.0.0.3:50051",
+ *     InsecureChannelCredentials.create()).build();
+ * }</pre>
+ */
+public final class Servers {
+  private Servers() {}
+
+  private static final String SCHEME = "admission-servers";
+
+  static {
+    NameResolverRegistry.getDefaultRegistry().register(new Provider());
+  }
+
+  /** Retries UNAVAILABLE on every Admission service, with backoff, on the next node. */
+  private static final Map<String, Object> SERVICE_CONFIG = Map.of(
+      "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+      "methodConfig", List.of(Map.of(
+          "name", List.of(
+              Map.of("service", "admission.v1.AdmissionService"),
+              Map.of("service", "admission.v1.AdmissionAdminService"),
+              Map.of("service", "admission.v1.AdmissionMonitorService")),
+          "retryPolicy", Map.of(
+              "maxAttempts", 5.0,
+              "initialBackoff", "0.25s",
+              "maxBackoff", "2s",
+              "backoffMultiplier", 2.0,
+              "retryableStatusCodes", List.of("UNAVAILABLE")))));
+
+  /**
+   * A channel builder for {@code servers} ("host:port" or "host:port,host:port,..."), with
+   * {@code credentials} (plaintext, TLS, a token: see {@link BearerToken}).
+   *
+   * @throws IllegalArgumentException when an address is not HOST:PORT
+   */
+  public static ManagedChannelBuilder<?> channel(String servers, ChannelCredentials credentials) {
+    List<InetSocketAddress> addresses = parse(servers);
+    return Grpc.newChannelBuilder(SCHEME + ":///" + servers.replace(" ", ""), credentials)
+        .overrideAuthority(addresses.get(0).getHostString() + ":" + addresses.get(0).getPort())
+        .defaultServiceConfig(SERVICE_CONFIG)
+        .enableRetry();
+  }
+
+  /** The addresses of {@code servers}, in order. */
+  static List<InetSocketAddress> parse(String servers) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (String item : servers.split(",")) {
+      String a = item.strip();
+      int colon = a.lastIndexOf(':');
+      int port = -1;
+      if (colon > 0) {
+        try {
+          port = Integer.parseInt(a.substring(colon + 1));
+        } catch (NumberFormatException e) {
+          port = -1;
+        }
+      }
+      if (port < 1 || port > 65_535) {
+        throw new IllegalArgumentException("\"" + a + "\" is not HOST:PORT (in \"" + servers + "\")");
+      }
+      String host = a.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      out.add(InetSocketAddress.createUnresolved(host, port));
+    }
+    return out;
+  }
+
+  private static final class Provider extends NameResolverProvider {
+    @Override
+    public NameResolver newNameResolver(URI target, NameResolver.Args args) {
+      if (!SCHEME.equals(target.getScheme())) {
+        return null;
+      }
+      List<InetSocketAddress> addresses = parse(target.getPath().substring(1));
+      return new NameResolver() {
+        private Listener2 listener;
+
+        @Override
+        public String getServiceAuthority() {
+          return addresses.get(0).getHostString() + ":" + addresses.get(0).getPort();
+        }
+
+        @Override
+        public void start(Listener2 listener) {
+          this.listener = listener;
+          resolve();
+        }
+
+        @Override
+        public void refresh() {
+          resolve();
+        }
+
+        /** Each node its own group, so that round_robin treats them as separate backends. */
+        private void resolve() {
+          List<EquivalentAddressGroup> groups = new ArrayList<>();
+          for (InetSocketAddress a : addresses) {
+            InetSocketAddress resolved = new InetSocketAddress(a.getHostString(), a.getPort());
+            if (!resolved.isUnresolved()) {
+              groups.add(new EquivalentAddressGroup(resolved));
+            }
+          }
+          if (groups.isEmpty()) {
+            listener.onError(Status.UNAVAILABLE.withDescription("no address of " + addresses + " resolves"));
+            return;
+          }
+          listener.onResult2(ResolutionResult.newBuilder()
+              .setAddressesOrError(io.grpc.StatusOr.fromValue(groups)).build());
+        }
+
+        @Override
+        public void shutdown() {}
+      };
+    }
+
+    @Override
+    public String getDefaultScheme() {
+      return SCHEME;
+    }
+
+    @Override
+    protected boolean isAvailable() {
+      return true;
+    }
+
+    @Override
+    protected int priority() {
+      return 5;
+    }
+
+    @Override
+    public Collection<Class<? extends SocketAddress>> getProducedSocketAddressTypes() {
+      return List.of(InetSocketAddress.class);
+    }
+  }
+}

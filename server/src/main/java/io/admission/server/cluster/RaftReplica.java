@@ -1,0 +1,335 @@
+package io.admission.server.cluster;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Engine;
+import io.admission.server.journal.ReplicatedEntries;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.ReplicatedLog;
+import io.admission.v1.ClusterNode;
+import io.admission.v1.GetClusterStatusResponse;
+import io.admission.v1.NodeRole;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * This node's replica of the cluster's one Raft group (Apache Ratis): the log the loop proposes to
+ * ({@link ReplicatedLog}), the state machine that hands committed entries back to the loop, and
+ * what the node knows of the others ({@link #status}). A node serves only while it belongs to a
+ * majority that has a leader: a leader that is one, or a follower that heard from the leader
+ * lately ({@link #unavailable}).
+ */
+public final class RaftReplica implements ReplicatedLog, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(RaftReplica.class.getName());
+
+  /**
+   * Election timeouts. Ratis' defaults (150–300 ms) are for idle machines: on two cores shared by
+   * three nodes under load, a GC pause or a busy run queue then starts needless elections. 400–800
+   * ms keeps those rare and still puts a new leader in place well within the 3 s a client may
+   * wait (docs/BENCHMARKS.md has the measured gaps).
+   */
+  static final TimeDuration ELECTION_MIN = TimeDuration.valueOf(400, TimeUnit.MILLISECONDS);
+  static final TimeDuration ELECTION_MAX = TimeDuration.valueOf(800, TimeUnit.MILLISECONDS);
+  /** A follower that has not heard from the leader this long is cut off: it refuses requests. */
+  private static final long LEADER_SILENCE_MILLIS = 2 * 800;
+  private static final long CHECK_EVERY_MILLIS = 100;
+  /**
+   * Ratis logs every election, segment and vote at INFO, and each retried proposal at SEVERE
+   * (a retry that then succeeds): warnings only, and proposals' fate is reported by this class.
+   * Held here because java.util.logging keeps loggers only weakly.
+   */
+  private static final java.util.logging.Logger RATIS_LOGS = quiet("org.apache.ratis", java.util.logging.Level.WARNING);
+  private static final java.util.logging.Logger RATIS_RETRIES = quiet("org.apache.ratis.client.impl.OrderedAsync", java.util.logging.Level.OFF);
+
+  private static java.util.logging.Logger quiet(String name, java.util.logging.Level level) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(level);
+    return logger;
+  }
+
+  /** Settings of the replica; {@code snapshotEveryEntries} bounds the log kept and a restart's replay. */
+  public record Options(long snapshotEveryEntries) {
+    public static final Options DEFAULT = new Options(100_000);
+  }
+
+  private final Peers peers;
+  private final RaftGroup group;
+  private final RaftPeerId self;
+  private final ReplicaStateMachine stateMachine;
+  private final RaftServer server;
+  private final RaftClient client;
+  private final String origin;
+  private final ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "admission-cluster-check");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile boolean leading;
+  /** Why this node refuses requests now, or null while it serves. */
+  private volatile String unavailable = "this node is starting and has not yet found the cluster's leader";
+  private volatile EventLoop loop;
+  private volatile Consumer<Boolean> onServing = serving -> { };
+
+  private RaftReplica(Peers peers, RaftGroup group, ReplicaStateMachine stateMachine,
+      RaftServer server, RaftClient client) {
+    this.peers = peers;
+    this.group = group;
+    this.self = RaftPeerId.valueOf(peers.self());
+    this.stateMachine = stateMachine;
+    this.server = server;
+    this.client = client;
+    byte[] boot = new byte[6];
+    new SecureRandom().nextBytes(boot);
+    this.origin = peers.self() + "/" + HexFormat.of().formatHex(boot);
+  }
+
+  /**
+   * Starts this node's Raft server over {@code dataDir}/raft (recovering what it holds: the
+   * latest snapshot, then the log after it) and a client to the group for its proposals.
+   */
+  public static RaftReplica start(Peers peers, Path dataDir, Options options, InstantSource clock)
+      throws IOException {
+    RaftGroupId groupId = RaftGroupId.valueOf(
+        UUID.nameUUIDFromBytes("admission-cluster-group-0".getBytes(StandardCharsets.UTF_8)));
+    RaftGroup group = RaftGroup.valueOf(groupId, peers.raftPeers());
+    RaftProperties properties = properties(peers, dataDir, options);
+    Files.createDirectories(dataDir.resolve("raft"));
+    ReplicaStateMachine stateMachine = new ReplicaStateMachine(clock);
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(RaftPeerId.valueOf(peers.self()))
+        .setGroup(group)
+        .setStateMachine(stateMachine)
+        .setProperties(properties)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    server.start();
+    RaftClient client = RaftClient.newBuilder()
+        .setProperties(properties)
+        .setRaftGroup(group)
+        .setClientId(ClientId.randomId())
+        // Bounded: a proposal that finds no leader within this is refused (UNAVAILABLE), and the
+        // caller retries by call_id, here or on another node.
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            30, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
+    RaftReplica replica = new RaftReplica(peers, group, stateMachine, server, client);
+    stateMachine.onLeaderChange(replica::check);
+    replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+    return replica;
+  }
+
+  private static RaftProperties properties(Peers peers, Path dataDir, Options options) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(dataDir.resolve("raft").toFile()));
+    String address = peers.selfAddress();
+    int colon = address.lastIndexOf(':');
+    GrpcConfigKeys.Server.setHost(p, address.substring(0, colon));
+    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(colon + 1)));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_MIN);
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_MAX);
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    // Snapshots bound the log a restart replays and let Ratis purge what they cover; a node that
+    // needs a purged part gets the leader's snapshot instead.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, options.snapshotEveryEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, Math.max(1, options.snapshotEveryEntries() / 4)));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+    // One entry per loop turn keeps both small; Ratis' defaults grew the heap by gigabytes under
+    // load (a 60 s retry cache, large segment caches).
+    RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("32MB"));
+    // The loop proposes each turn without waiting for the last: many may be in flight.
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1000);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    return p;
+  }
+
+  /** The engine to start the loop with: the latest snapshot's, or empty. */
+  public Engine engine() {
+    return stateMachine.initialEngine();
+  }
+
+  /** Hands committed entries to {@code loop} from now on (those already committed first). */
+  public void attach(EventLoop loop) {
+    this.loop = loop;
+    stateMachine.attach(loop);
+  }
+
+  /** Told true when this node starts serving, false when it stops (on the checker's thread). */
+  public void onServing(Consumer<Boolean> listener) {
+    this.onServing = listener;
+  }
+
+  // ---- ReplicatedLog ----------------------------------------------------------------------
+
+  @Override
+  public void propose(long proposal, List<Commands.Command<?>> commands, List<String> actors,
+      Consumer<IOException> refused) {
+    String why = unavailable;
+    if (why != null) {
+      refused.accept(new IOException(why));
+      return;
+    }
+    byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
+    client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
+        .whenComplete((reply, error) -> {
+          if (error != null || !reply.isSuccess()) {
+            refused.accept(new IOException(notCommitted(reply, error)));
+          }
+        });
+  }
+
+  private static String notCommitted(RaftClientReply reply, Throwable error) {
+    Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+    if (cause == null && reply != null) {
+      cause = reply.getException();
+    }
+    LOG.log(Level.DEBUG, "a proposal was not committed", cause);
+    return "the cluster did not commit the request in time (no leader, or no majority of nodes"
+        + " reachable); it may or may not have been applied: retry with the same call_id, here or"
+        + " on another node";
+  }
+
+  @Override
+  public String origin() {
+    return origin;
+  }
+
+  @Override
+  public boolean leading() {
+    return leading;
+  }
+
+  /** Why this node refuses requests now (a sentence for callers), or null while it serves. */
+  public String unavailable() {
+    return unavailable;
+  }
+
+  // ---- What this node knows -----------------------------------------------------------------
+
+  private void check() {
+    try {
+      var division = server.getDivision(group.getGroupId());
+      var info = division.getInfo();
+      boolean leader = info.isLeader() && info.isLeaderReady();
+      RaftPeerId leaderId = info.getLeaderId();
+      String why = null;
+      if (!info.isAlive()) {
+        why = "this node is shutting down; send to another node of the cluster";
+      } else if (leader) {
+        why = null;
+      } else if (info.isFollower() && leaderId != null) {
+        long silence = info.getRoleInfoProto().getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+        if (silence > LEADER_SILENCE_MILLIS) {
+          why = "this node has not heard from the cluster's leader for " + silence
+              + " ms (cut off from the majority?); send to another node of the cluster";
+        }
+      } else {
+        why = "this node knows no leader of the cluster now (an election, or no majority of nodes"
+            + " reachable); retry shortly or send to another node";
+      }
+      boolean wasLeading = leading;
+      leading = leader;
+      String was = unavailable;
+      unavailable = why;
+      if ((was == null) != (why == null)) {
+        LOG.log(Level.INFO, why == null ? "serving: the cluster's leader is " + leaderId : why);
+        onServing.accept(why == null);
+      }
+      EventLoop l = loop;
+      if (leader && !wasLeading && l != null) {
+        l.wake(); // a new leader may owe the replicas a tick
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "checking the cluster's state failed", e);
+    }
+  }
+
+  /** The cluster as this node sees it, for GetClusterStatus and the web page. */
+  public GetClusterStatusResponse status() {
+    GetClusterStatusResponse.Builder b = GetClusterStatusResponse.newBuilder().setAnsweredBy(peers.self());
+    try {
+      var division = server.getDivision(group.getGroupId());
+      var info = division.getInfo();
+      RaftPeerId leaderId = unavailable == null ? info.getLeaderId() : null;
+      if (leaderId != null) {
+        b.setLeaderId(leaderId.toString());
+      }
+      var commits = info.isLeader() ? division.getCommitInfos() : List.<RaftProtos.CommitInfoProto>of();
+      for (String id : peers.ids()) {
+        ClusterNode.Builder n = ClusterNode.newBuilder().setNodeId(id).setAddress(peers.addresses().get(id));
+        if (leaderId != null && leaderId.toString().equals(id)) {
+          n.setRole(NodeRole.NODE_ROLE_LEADER);
+        } else if (id.equals(peers.self())) {
+          n.setRole(info.isCandidate() ? NodeRole.NODE_ROLE_CANDIDATE
+              : info.isFollower() ? NodeRole.NODE_ROLE_FOLLOWER : NodeRole.NODE_ROLE_UNSPECIFIED);
+        } else if (leaderId != null) {
+          n.setRole(NodeRole.NODE_ROLE_FOLLOWER);
+        }
+        if (id.equals(peers.self())) {
+          var applied = stateMachine.getLastAppliedTermIndex();
+          n.setAppliedIndex(applied == null ? 0 : applied.getIndex());
+        } else {
+          for (RaftProtos.CommitInfoProto c : commits) {
+            if (c.getServer().getId().toStringUtf8().equals(id)) {
+              n.setAppliedIndex(c.getCommitIndex());
+            }
+          }
+        }
+        b.addNodes(n);
+      }
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "reading the cluster's state failed", e);
+    }
+    return b.build();
+  }
+
+  @Override
+  public void close() {
+    checker.shutdownNow();
+    try {
+      client.close();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "closing the Raft client failed", e);
+    }
+    try {
+      server.close();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "closing the Raft server failed", e);
+    }
+  }
+}

@@ -1,0 +1,298 @@
+package io.admission.server.cluster;
+
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.EngineSnapshot;
+import io.admission.server.engine.IdHashKey;
+import io.admission.server.engine.Snapshots;
+import io.admission.server.journal.ReplicatedEntries;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.ReplicatedLog;
+import io.admission.server.loop.Reply;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+
+/**
+ * The engine as Ratis' state machine: the leader stamps its time on each entry as it orders it
+ * ({@link #startTransaction}); every replica hands committed entries, in order, to its loop, which
+ * applies them ({@link EventLoop#committed}); snapshots are the engine's own, taken on the loop
+ * thread at the last entry applied.
+ *
+ * <p>Ratis' entries that are not the state machine's (its configuration and term markers) also
+ * pass through the loop, so that the index it reports as applied only ever moves forward and
+ * always matches the engine's state.
+ */
+final class ReplicaStateMachine extends BaseStateMachine {
+  private static final System.Logger LOG = System.getLogger(ReplicaStateMachine.class.getName());
+  private static final long SNAPSHOT_TIMEOUT_SECONDS = 60;
+
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final InstantSource clock;
+  private final IdHashKey idHashKey = IdHashKey.from(new SecureRandom());
+  /** The last time stamped as leader: stamps never go back on one leader. */
+  private long lastStamp = Long.MIN_VALUE;
+  /** The engine loaded at start, before the loop exists. */
+  private volatile Engine initial;
+  private volatile EventLoop loop;
+  /** Entries committed before the loop was attached, in order. */
+  private final List<ReplicatedLog.Committed> early = new ArrayList<>();
+  private volatile Runnable onLeaderChange = () -> { };
+
+  ReplicaStateMachine(InstantSource clock) {
+    this.clock = clock;
+  }
+
+  /** The engine as restored from the latest snapshot (or empty), for the loop to start with. */
+  Engine initialEngine() {
+    return initial;
+  }
+
+  /** From now on committed entries go to {@code loop}; those that came earlier go first. */
+  synchronized void attach(EventLoop loop) {
+    early.forEach(loop::committed);
+    early.clear();
+    this.loop = loop;
+  }
+
+  void onLeaderChange(Runnable listener) {
+    this.onLeaderChange = listener;
+  }
+
+  private void hand(ReplicatedLog.Committed entry) {
+    EventLoop l = loop;
+    if (l == null) {
+      synchronized (this) {
+        if (loop == null) {
+          early.add(entry);
+          return;
+        }
+        l = loop;
+      }
+    }
+    l.committed(entry);
+  }
+
+  // ---- Start and catching up --------------------------------------------------------------
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    getLifeCycle().startAndTransition(() -> {
+      storage.init(raftStorage);
+      initial = load();
+    });
+  }
+
+  /** Ratis pauses the state machine before it installs a snapshot from the leader. */
+  @Override
+  public void pause() {
+    getLifeCycle().transition(LifeCycle.State.PAUSING);
+    getLifeCycle().transition(LifeCycle.State.PAUSED);
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // Ratis installed a snapshot from the leader: this replica was too far behind its log.
+    EventLoop l = loop;
+    if (l != null) {
+      // Entries handed over before the pause are applied (to the old state) first.
+      CompletableFuture<Object> drained = new CompletableFuture<>();
+      l.readNow((engine, now) -> Boolean.TRUE, Reply.into(drained));
+      await(drained, "applying the entries before the leader's snapshot");
+    }
+    Engine engine = load();
+    if (l == null) {
+      initial = engine;
+    } else {
+      CompletableFuture<Void> replaced = new CompletableFuture<>();
+      l.replaceEngine(engine, () -> replaced.complete(null));
+      await(replaced, "replacing the engine with the leader's snapshot");
+    }
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  private Engine load() throws IOException {
+    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+    if (latest == null) {
+      return new Engine(idHashKey);
+    }
+    Path file = latest.getFile().getPath();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      EngineSnapshot snapshot = ReplicatedEntries.readSnapshot(in);
+      setLastAppliedTermIndex(latest.getTermIndex());
+      LOG.log(Level.INFO, "restored the engine from " + file + " (entry " + latest.getIndex() + ")");
+      return Snapshots.restore(snapshot, idHashKey);
+    }
+  }
+
+  @Override
+  public SingleFileSnapshotInfo getLatestSnapshot() {
+    return storage.getLatestSnapshot();
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  // ---- Ordering and applying --------------------------------------------------------------
+
+  /** On the leader only, as it orders a proposal: stamps the entry with the leader's time. */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) {
+    long now;
+    synchronized (this) {
+      now = Math.max(lastStamp, clock.millis());
+      lastStamp = now;
+    }
+    ByteString proposal = request.getMessage().getContent();
+    ByteString stamped = proposal.concat(UnsafeByteOperations.unsafeWrap(ReplicatedEntries.stampOf(now)));
+    return TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request)
+        .setLogData(stamped)
+        .build();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    RaftProtos.LogEntryProto entry = trx.getLogEntry();
+    long term = entry.getTerm();
+    long index = entry.getIndex();
+    ReplicatedEntries.Entry decoded;
+    try {
+      decoded = ReplicatedEntries.decode(entry.getStateMachineLogEntry().getLogData().toByteArray());
+    } catch (IOException e) {
+      LOG.log(Level.ERROR, "log entry " + index + " cannot be applied: " + e.getMessage(), e);
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Message> applied = new CompletableFuture<>();
+    hand(new ReplicatedLog.Committed(decoded.origin(), decoded.proposal(), decoded.stampedAt(),
+        decoded.commands(), decoded.actors(), failure -> {
+          if (failure == null) {
+            applied(term, index);
+            applied.complete(Message.EMPTY);
+          } else {
+            applied.completeExceptionally(failure);
+          }
+        }));
+    return applied;
+  }
+
+  /** Ratis' own entries: applied in turn with the others, so the applied index only goes forward. */
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    hand(new ReplicatedLog.Committed("", 0, Long.MIN_VALUE, List.of(), List.of(), failure -> {
+      if (failure == null) {
+        applied(term, index);
+      }
+    }));
+  }
+
+  /**
+   * Moves the applied index forward (on the loop thread). An entry handed over before a snapshot
+   * from the leader replaced the state is behind that snapshot's index: it leaves the index as is.
+   */
+  private void applied(long term, long index) {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || index > last.getIndex()) {
+      updateLastAppliedTermIndex(term, index);
+    }
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    onLeaderChange.run();
+  }
+
+  // ---- Snapshots --------------------------------------------------------------------------
+
+  private record Captured(EngineSnapshot state, TermIndex at) {}
+
+  /**
+   * Called by Ratis once every entry handed to the loop so far is applied: captures the engine on
+   * the loop thread (reading it changes nothing), then writes it here, off the loop.
+   */
+  @Override
+  public long takeSnapshot() throws IOException {
+    EventLoop l = loop;
+    if (l == null) {
+      return RaftLog.INVALID_LOG_INDEX;
+    }
+    CompletableFuture<Captured> capture = new CompletableFuture<>();
+    l.readNow((engine, now) -> new Captured(Snapshots.capture(engine), getLastAppliedTermIndex()),
+        Reply.into(capture));
+    Captured captured = await(capture, "capturing the engine for a snapshot");
+    TermIndex at = captured.at();
+    if (at == null) {
+      return RaftLog.INVALID_LOG_INDEX;
+    }
+    File file = storage.getSnapshotFile(at.getTerm(), at.getIndex());
+    Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        OutputStream out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 16)) {
+      ReplicatedEntries.writeSnapshot(captured.state(), out);
+      out.flush();
+      ch.force(true);
+    }
+    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at));
+    return at.getIndex();
+  }
+
+  private static <T> T await(CompletableFuture<T> future, String what) throws IOException {
+    try {
+      return future.get(SNAPSHOT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(what + " was interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IOException(what + " failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IOException(what + " took longer than " + SNAPSHOT_TIMEOUT_SECONDS + " s", e);
+    }
+  }
+}

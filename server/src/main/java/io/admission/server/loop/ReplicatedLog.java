@@ -1,0 +1,43 @@
+package io.admission.server.loop;
+
+import io.admission.server.engine.Commands;
+import java.io.IOException;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A log that several replicas share (a Raft group), in place of the local {@link CommandLog}.
+ * The loop does not apply its own callers' commands: it proposes each turn's commands as one
+ * entry, and every replica, this one included, applies entries only once the log has committed
+ * them, in the log's order, at the time the leader stamped on them ({@link
+ * EventLoop#committed}). The replica that proposed an entry answers its callers as it applies it,
+ * so an answer never promises what a failover could undo, and a caller's next read on the same
+ * node sees its write.
+ *
+ * <p>Time belongs to the log: a replica lets the engine's time pass only as entries arrive, and the
+ * leader proposes an empty entry (a tick) when a timer is due, so that every replica fires it at
+ * the same instant.
+ */
+public interface ReplicatedLog {
+  /**
+   * Hands over one turn's commands from this node, in order, without waiting. If the log cannot
+   * take them (no leader, no quorum, this node stopping), {@code refused} is called, on any
+   * thread, with a sentence for the callers; the commands may still have been committed, which a
+   * retry by call_id finds.
+   */
+  void propose(long proposal, List<Commands.Command<?>> commands, List<String> actors,
+      Consumer<IOException> refused);
+
+  /** This replica's mark on the entries it proposes: the same for one start of the server. */
+  String origin();
+
+  /** Whether this node orders the log now: only the leader proposes ticks. */
+  boolean leading();
+
+  /**
+   * An entry the log committed, decoded, for the loop to apply: {@code done} is called on the
+   * loop thread once it is applied (null) or when applying it threw (the replica stops applying).
+   */
+  record Committed(String origin, long proposal, long stampedAt,
+      List<Commands.Command<?>> commands, List<String> actors, Consumer<Throwable> done) {}
+}
