@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 JAR := server/target/admission-server.jar
 
-.PHONY: build test test-slow lint run clean tools clients bench-startup screenshot dist
+.PHONY: build test test-slow lint run clean tools clients bench-startup screenshot dist cluster cluster-down
 
 build:
 	$(MVN) install -DskipTests
@@ -34,6 +34,15 @@ clients:
 # Builds the server and starts it with the demo config: gRPC on 127.0.0.1:50051, the web page on http://127.0.0.1:8080/.
 run: build
 	java -jar $(JAR) --listen 127.0.0.1:50051 --http 127.0.0.1:8080 --in-memory --config config/demo.json
+
+# Three nodes of a cluster on loopback (scripts/cluster.sh): gRPC 127.0.0.1:50051-50053, Raft
+# 6051-6053, the web page on http://127.0.0.1:8080/ (the first node), the demo config; data and
+# logs in data/cluster. Run again after a node died to restart just that node.
+cluster: build
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
 
 # Start-up time with 1 million leases in the snapshot; a benchmark, so never part of `make test`.
 bench-startup:

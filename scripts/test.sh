@@ -19,6 +19,7 @@ step lint make --no-print-directory lint
 step maven $MVN install
 step walk-through scripts/readme-walkthrough.sh
 step running-safely scripts/readme-safely.sh
+step cluster-walk-through scripts/readme-cluster.sh
 step clients scripts/test-clients.sh
 step dist scripts/check-dist.sh
 /usr/bin/python3 scripts/test-summary.py "$steps"

@@ -1,11 +1,14 @@
 package io.admission.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.client.Servers;
 import io.admission.server.CallLedger.Owner;
+import io.admission.v1.AcquireRequest;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.GetClusterStatusRequest;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.GetOrgResponse;
@@ -14,7 +17,11 @@ import io.admission.v1.OrgStatus;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -105,6 +112,7 @@ class ClusterKillIT {
           assertTrue(gap[0] < 10_000, () -> ledger.where() + " no write completed for " + gap[0]
               + " ms after the kill");
         }
+        checkAloneRefuses(nodes, ledger);
       } finally {
         cluster.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -164,6 +172,41 @@ class ClusterKillIT {
       ledger.killing(false);
     }
     return clients.stream().mapToInt(c -> c.operations).sum();
+  }
+
+  /**
+   * Two of three nodes killed: the last one has no majority, so it must not answer from a state
+   * that may be stale or take writes it cannot commit. It refuses calls UNAVAILABLE and reports
+   * NOT_SERVING, while GetClusterStatus still says what it knows (no leader).
+   */
+  private static void checkAloneRefuses(List<ServerProcess> nodes, CallLedger ledger) throws Exception {
+    nodes.get(0).kill9();
+    nodes.get(1).kill9();
+    ManagedChannel ch = single(nodes.get(2));
+    try {
+      long deadline = System.nanoTime() + 15_000_000_000L;
+      ServingStatus health = ServingStatus.SERVING;
+      while (health != ServingStatus.NOT_SERVING && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        health = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+      }
+      assertEquals(ServingStatus.NOT_SERVING, health, () -> ledger.where() + " a node alone says it serves");
+      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+          () -> AdmissionServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+              .acquire(AcquireRequest.newBuilder().setOrgId(CallLedger.ORG).setCallId("alone-1")
+                  .setCallType(io.admission.v1.CallType.CALL_TYPE_OUTBOUND).build()));
+      assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused::toString);
+      assertThrows(StatusRuntimeException.class,
+          () -> AdmissionMonitorServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+              .getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(CallLedger.ORG).build()));
+      GetClusterStatusResponse status = AdmissionMonitorServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(5, TimeUnit.SECONDS).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+      assertEquals("", status.getLeaderId(), status::toString);
+      System.out.println("alone: NOT_SERVING, Acquire refused: " + refused.getStatus());
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   /** Every node answers GetOrgStatus alike once it has applied the same entries. */

@@ -10,6 +10,7 @@ import io.admission.v1.AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlocki
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceBlockingStub;
 import io.admission.v1.CallType;
+import io.admission.v1.GetClusterStatusRequest;
 import io.admission.v1.GetOrgStatusRequest;
 import io.admission.v1.ReleaseRequest;
 import io.admission.v1.RemoveAgentRequest;
@@ -201,6 +202,13 @@ public final class AdmissionCli {
   @Command(name = "status", description = "Shows an org's live pool, agents, logins and daily cap.")
   int status(@Option(names = "--org", paramLabel = "ORG", required = true) String orgId) {
     return print(monitor().getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(orgId).build()));
+  }
+
+  @Command(name = "cluster",
+      description = "Shows the cluster's nodes and which one leads, as the node that answers sees"
+          + " them (a server without --peers reports itself alone).")
+  int cluster() {
+    return print(monitor().getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
   }
 
   /** Prints one result as --output asks (one line of JSON, or a table); returns exit status 0. */

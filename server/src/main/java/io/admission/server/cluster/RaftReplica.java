@@ -158,6 +158,8 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_MIN);
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_MAX);
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    // Reads on any node wait for the leader's commit index (ReadIndex): see afterCommitted.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // Snapshots bound the log a restart replays and let Ratis purge what they cover; a node that
     // needs a purged part gets the leader's snapshot instead.
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
@@ -222,6 +224,70 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     return "the cluster did not commit the request in time (no leader, or no majority of nodes"
         + " reachable); it may or may not have been applied: retry with the same call_id, here or"
         + " on another node";
+  }
+
+  /** Reads that wait for the barrier in flight, and those that came after it was sent. */
+  private final Object barrierLock = new Object();
+  private List<Barrier> covered = new java.util.ArrayList<>();
+  private List<Barrier> next = new java.util.ArrayList<>();
+  private boolean barrierInFlight;
+
+  private record Barrier(Runnable then, Consumer<IOException> failed) {}
+
+  /**
+   * A Raft read index through this node (a linearizable read-only request): Ratis answers it once
+   * this replica has applied everything committed when it was asked. One at a time, shared by
+   * every read that arrives meanwhile; a read that arrives while one is in flight waits for the
+   * next, since the one in flight may predate its caller's write.
+   */
+  @Override
+  public void afterCommitted(Runnable then, Consumer<IOException> failed) {
+    String why = unavailable;
+    if (why != null) {
+      failed.accept(new IOException(why));
+      return;
+    }
+    synchronized (barrierLock) {
+      next.add(new Barrier(then, failed));
+      if (barrierInFlight) {
+        return;
+      }
+      barrierInFlight = true;
+    }
+    sendBarrier();
+  }
+
+  private void sendBarrier() {
+    List<Barrier> batch;
+    synchronized (barrierLock) {
+      batch = next;
+      next = covered;
+      covered = batch;
+    }
+    client.async().sendReadOnlyUnordered(Message.EMPTY, self).whenComplete((reply, error) -> {
+      IOException failure = error != null || !reply.isSuccess()
+          ? new IOException("this node could not learn the cluster's latest writes (no leader, or no"
+              + " majority of nodes reachable); retry, here or on another node")
+          : null;
+      List<Barrier> done;
+      boolean again;
+      synchronized (barrierLock) {
+        done = new java.util.ArrayList<>(covered);
+        covered.clear();
+        again = !next.isEmpty();
+        barrierInFlight = again;
+      }
+      for (Barrier b : done) {
+        if (failure == null) {
+          b.then().run();
+        } else {
+          b.failed().accept(failure);
+        }
+      }
+      if (again) {
+        sendBarrier();
+      }
+    });
   }
 
   @Override

@@ -241,6 +241,15 @@ final class ReplicaStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * A read index reached: Ratis calls this once every entry up to it is applied (their futures
+   * complete only when the loop has applied them), so the read that waited may go on.
+   */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     onLeaderChange.run();

@@ -42,6 +42,11 @@ public final class EventLoop implements AutoCloseable {
   private static final Turns.Task WAKE = (turns, now, out) -> {};
 
   private final Turns turns;
+  /** The cluster's log on a replica (reads wait for its read index), or null. */
+  private final ReplicatedLog replicated;
+  private final java.util.concurrent.atomic.AtomicInteger readsWaiting =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final int inboxCapacity;
   private final InstantSource clock;
   private final Inbox<Turns.Task> inbox;
   private final List<Turns.Task> batch = new ArrayList<>(MAX_BATCH);
@@ -60,7 +65,7 @@ public final class EventLoop implements AutoCloseable {
   /** The same, applying commands through {@code applier} (tests inject faults there). */
   public EventLoop(
       Engine engine, CommandLog log, InstantSource clock, int inboxCapacity, Applier applier) {
-    this(new Turns(engine, log, applier), clock, inboxCapacity);
+    this(new Turns(engine, log, applier), null, clock, inboxCapacity);
     log.onProgress(() -> inbox.force(WAKE));
   }
 
@@ -69,11 +74,13 @@ public final class EventLoop implements AutoCloseable {
    * replica's state machine hands back what the log commits ({@link #committed}).
    */
   public EventLoop(Engine engine, ReplicatedLog log, InstantSource clock, int inboxCapacity) {
-    this(new Turns(engine, log, Applier.ENGINE), clock, inboxCapacity);
+    this(new Turns(engine, log, Applier.ENGINE), log, clock, inboxCapacity);
   }
 
-  private EventLoop(Turns turns, InstantSource clock, int inboxCapacity) {
+  private EventLoop(Turns turns, ReplicatedLog replicated, InstantSource clock, int inboxCapacity) {
     this.turns = turns;
+    this.replicated = replicated;
+    this.inboxCapacity = inboxCapacity;
     this.clock = clock;
     this.inbox = new Inbox<>(inboxCapacity);
     turns.force(inbox::force);
@@ -117,14 +124,42 @@ public final class EventLoop implements AutoCloseable {
     }));
   }
 
-  /** Queues a read; answered in order with the commands around it. */
+  /**
+   * Queues a read; answered in order with the commands around it. On a replica of a cluster it
+   * first waits for the log's read index, so it sees every write answered before it on any node.
+   */
   public <R> boolean read(Query<R> query, Reply<? super R> reply) {
-    return offer((t, now, out) -> t.read(query, reply, now, out));
+    return offerRead((t, now, out) -> t.read(query, reply, now, out), reply::failed);
   }
 
   /** Opens a watch on a call: the first event is its current state; held calls stay watched. */
   public boolean watch(String orgId, String callId, Watcher watcher) {
-    return offer((t, now, out) -> t.watch(orgId, callId, watcher, now, out));
+    return offerRead((t, now, out) -> t.watch(orgId, callId, watcher, now, out),
+        e -> watcher.abort(e.getMessage()));
+  }
+
+  /**
+   * A read, on a replica after the read index: a client that wrote on one node and reads on
+   * another (its channel moved, or spreads its calls) never sees the state from before its write.
+   */
+  private boolean offerRead(Turns.Task task, java.util.function.Consumer<java.io.IOException> failed) {
+    if (replicated == null) {
+      return offer(task);
+    }
+    // Reads waiting for the barrier count against the inbox's bound like queued tasks; past it
+    // the read is forced in, as it was admitted when it arrived.
+    if (readsWaiting.incrementAndGet() > inboxCapacity) {
+      readsWaiting.decrementAndGet();
+      return false;
+    }
+    replicated.afterCommitted(() -> {
+      readsWaiting.decrementAndGet();
+      inbox.force(task);
+    }, e -> {
+      readsWaiting.decrementAndGet();
+      failed.accept(e);
+    });
+    return true;
   }
 
   /** Closes a watch whose stream went away (client cancelled or disconnected). */
@@ -136,7 +171,8 @@ public final class EventLoop implements AutoCloseable {
 
   /** Opens a WatchOrg stream: the org's status now, then on every change, coalesced. */
   public boolean watchOrg(String orgId, OrgWatcher watcher) {
-    return offer((t, now, out) -> t.watchOrg(orgId, watcher, now, out));
+    return offerRead((t, now, out) -> t.watchOrg(orgId, watcher, now, out),
+        e -> watcher.abort(e.getMessage()));
   }
 
   /** Closes a WatchOrg stream that went away. */

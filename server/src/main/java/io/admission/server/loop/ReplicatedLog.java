@@ -28,6 +28,14 @@ public interface ReplicatedLog {
   void propose(long proposal, List<Commands.Command<?>> commands, List<String> actors,
       Consumer<IOException> refused);
 
+  /**
+   * Runs {@code then} once this replica has applied every entry the log had committed when this
+   * was called (a Raft read index), so that a read after it sees every write answered before it,
+   * on any node; {@code failed} instead when that cannot be learnt (no leader, no quorum). Either
+   * is called on any thread.
+   */
+  void afterCommitted(Runnable then, Consumer<IOException> failed);
+
   /** This replica's mark on the entries it proposes: the same for one start of the server. */
   String origin();
 
