@@ -1,11 +1,13 @@
 package io.admission.server.api;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
 import com.google.rpc.Status;
 import io.admission.server.engine.Rejection;
+import java.util.List;
 
 /**
  * Refusals as {@code google.rpc.Status}, the one shape both edges answer with: gRPC sends it as
@@ -16,8 +18,8 @@ public final class Statuses {
   private Statuses() {}
 
   /** The detail types a status may carry, for printing them as JSON. */
-  public static final java.util.List<com.google.protobuf.Descriptors.Descriptor> DETAIL_TYPES =
-      java.util.List.of(BadRequest.getDescriptor(), PreconditionFailure.getDescriptor());
+  public static final List<Descriptor> DETAIL_TYPES =
+      List.of(BadRequest.getDescriptor(), PreconditionFailure.getDescriptor());
 
   public static Status invalid(InvalidRequest e) {
     return invalid(e.field(), e.getMessage());

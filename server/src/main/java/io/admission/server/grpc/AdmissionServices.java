@@ -39,16 +39,25 @@ public final class AdmissionServices {
 
   /**
    * The same, every call checked by {@code access} ({@link AccessInterceptor}; null: none, every
-   * caller is admin).
+   * caller is admin), with no session that calls can be bound to.
+   */
+  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+      HealthStatusManager health, AuditReader audit, AccessControl access) {
+    return addTo(builder, loop, health, audit, access, null);
+  }
+
+  /**
+   * The same, Session streams binding calls to {@code sessions} (null: Session's {@code open} is
+   * UNIMPLEMENTED). The caller starts and closes {@code sessions}.
    */
   @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
-      HealthStatusManager health, AuditReader audit, AccessControl access) {
+      HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions) {
     if (access != null) {
       builder.intercept(new AccessInterceptor(access));
     }
     return builder
-        .addService(new AdmissionGrpcService(loop))
+        .addService(new AdmissionGrpcService(loop, sessions))
         .addService(new AdminGrpcService(loop))
         .addService(new MonitorGrpcService(loop, audit))
         .addService(health.getHealthService())

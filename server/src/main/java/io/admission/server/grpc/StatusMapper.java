@@ -34,6 +34,14 @@ final class StatusMapper {
     return status(Code.INTERNAL, "internal error: " + t, null);
   }
 
+  static StatusRuntimeException notFound(String message) {
+    return status(Code.NOT_FOUND, message, null);
+  }
+
+  static StatusRuntimeException unimplemented(String message) {
+    return status(Code.UNIMPLEMENTED, message, null);
+  }
+
   static StatusRuntimeException noAuditLog() {
     return status(Code.UNIMPLEMENTED, "this server keeps no audit log", null);
   }
