@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.admission.client.AdmissionSession;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.grpc.SessionGrpcTest.Session;
 import io.admission.v1.AcquireRequest;
@@ -195,6 +196,33 @@ class SessionBindingGrpcTest {
     assertEquals(1, open(owner, 1, id).getBoundCalls());
     f.at(10 * GRACE);
     assertEquals(0, f.sessions.expireDue());
+  }
+
+  @Test
+  void theJavaClientBindsItsCallsAndResumesTheSession() {
+    f.putOrg("acme", 3);
+    AdmissionSession bound = AdmissionSession.openBound(f.channel, null, event -> {});
+    String id = f.await(bound.opened()).getSessionId();
+    assertEquals(Outcome.OUTCOME_GRANTED, f.await(bound.acquire(call("acme", "c-1").build())).getOutcome());
+    AdmissionSession unbound = AdmissionSession.open(f.channel, null, event -> {});
+    assertEquals(Outcome.OUTCOME_GRANTED, f.await(unbound.acquire(call("acme", "c-2").build())).getOutcome());
+    unbound.abort();
+    bound.abort(); // the connection broke
+    f.stepUntil(() -> f.sessions.awaitsResume(id), "the server to notice the end");
+
+    f.at(5 * SECOND);
+    AdmissionSession resumed = AdmissionSession.resume(f.channel, null, id, event -> {});
+    assertEquals(1, f.await(resumed.opened()).getBoundCalls(), "c-1 kept");
+    assertEquals(Outcome.OUTCOME_GRANTED, f.await(resumed.acquire(call("acme", "c-3").build())).getOutcome());
+    resumed.close();
+    f.stepUntil(() -> f.sessions.awaitsResume(id), "the half-close to end the session");
+
+    f.at(5 * SECOND + GRACE);
+    assertEquals(1, f.sessions.expireDue());
+    f.loop.step();
+    assertEquals(1, f.status("acme").getInUse(), "c-1 and c-3 released; c-2, unbound, still runs");
+    assertEquals(Status.Code.NOT_FOUND, Status.fromThrowable(f.awaitError(
+        AdmissionSession.resume(f.channel, null, id, event -> {}).opened())).getCode(), "expired");
   }
 
   // ---- Helpers ----------------------------------------------------------------------------
