@@ -12,6 +12,10 @@ import io.admission.server.auth.AccessControl;
 import io.admission.server.grpc.SessionGrpcTest.Session;
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.AdmissionAdminServiceGrpc;
+import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.AuditEvent;
+import io.admission.v1.AuditEventKind;
+import io.admission.v1.ListEventsRequest;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.OpenSessionRequest;
 import io.admission.v1.OpenSessionResponse;
@@ -29,6 +33,7 @@ import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,12 +169,14 @@ class SessionBindingGrpcTest {
     String acme = "acme-switch-secret";
     String acme2 = "acme-second-switch";
     String beta = "beta-switch-secret";
+    String wall = "acme-wallboard-secret";
     Path file = tmp.resolve("tokens");
     Files.writeString(file, String.join("\n",
         AccessGrpcTest.line(admin, "admin", "ops"),
         AccessGrpcTest.line(acme, "org:acme", "acme-switch"),
         AccessGrpcTest.line(acme2, "org:acme", "acme-switch-2"),
-        AccessGrpcTest.line(beta, "org:beta", "beta-switch"), ""));
+        AccessGrpcTest.line(beta, "org:beta", "beta-switch"),
+        AccessGrpcTest.line(wall, "monitor:acme", "acme wallboard"), ""));
     f.close();
     f = new GrpcFixture(AccessControl.load(file));
     f.await(AdmissionAdminServiceGrpc.newFutureStub(as(admin)).putOrg(PutOrgRequest.newBuilder()
@@ -191,11 +198,29 @@ class SessionBindingGrpcTest {
           "another token's session looks exactly like an unknown one");
     }
     assertTrue(f.sessions.awaitsResume(id), "the refused resumes took nothing over");
+    Session monitor = session(as(wall));
+    monitor.send(openRequest(1, id));
+    f.stepUntil(monitor.done::isDone, "a monitor token's Session to be refused");
+    assertEquals(Status.Code.PERMISSION_DENIED,
+        Status.fromThrowable(f.awaitError(monitor.done)).getCode(), "a monitor makes no calls");
 
     Session owner = session(as(acme));
     assertEquals(1, open(owner, 1, id).getBoundCalls());
     f.at(10 * GRACE);
     assertEquals(0, f.sessions.expireDue());
+
+    // Not resumed this time: the release is an ordinary, audited Release in the owner's name.
+    end(owner, id);
+    f.at(11 * GRACE);
+    assertEquals(1, f.sessions.expireDue());
+    f.loop.step();
+    f.audit.awaitWritten();
+    List<AuditEvent> released = f.await(AdmissionMonitorServiceGrpc.newFutureStub(as(admin))
+            .listEvents(ListEventsRequest.newBuilder().setOrgId("acme").build())).getEventsList()
+        .stream().filter(e -> e.getKind() == AuditEventKind.AUDIT_EVENT_KIND_RELEASED).toList();
+    assertEquals(1, released.size(), released::toString);
+    assertEquals("c-1", released.get(0).getCallId());
+    assertEquals("acme-switch", released.get(0).getActor(), "the token that bound it");
   }
 
   @Test
