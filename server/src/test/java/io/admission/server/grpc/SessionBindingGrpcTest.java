@@ -146,6 +146,36 @@ class SessionBindingGrpcTest {
   }
 
   @Test
+  void aBoundCallWhoseWaitEndsIsNoLongerBound() {
+    f.putOrg("acme", 1);
+    Session s = session(f.admissionAsync.getChannel());
+    String id = open(s, 1, "").getSessionId();
+    bound(s, 2, call("acme", "c-1"));
+    bound(s, 3, call("acme", "c-2").setMaxWait(com.google.protobuf.Duration.newBuilder().setSeconds(5)));
+    f.stepUntil(() -> s.answered(2, 3), "granted and held");
+    f.at(5 * SECOND);
+    f.stepUntil(() -> s.events().size() == 1, "c-2's wait to expire");
+    end(s, id);
+    assertEquals(1, open(session(f.admissionAsync.getChannel()), 1, id).getBoundCalls(),
+        "only c-1: c-2 ended by itself and has nothing left to release");
+  }
+
+  @Test
+  void aBoundAcquireAnsweredAfterItsSessionExpiredIsReleasedAtOnce() {
+    f.putOrg("acme", 1);
+    Object stream = new Object();
+    BoundSessions.Bound b = f.sessions.open(null, "", stream);
+    f.sessions.ended(b, stream);
+    f.at(GRACE);
+    assertEquals(1, f.sessions.expireDue());
+    // The acquire was in the loop when the session expired: it is granted, then bound too late.
+    assertEquals(Outcome.OUTCOME_GRANTED, f.acquire("acme", "c-1").getOutcome());
+    b.bind(new BoundSessions.Call("acme", "c-1"));
+    f.loop.step();
+    assertEquals(0, f.status("acme").getInUse(), "released at once, not leaked");
+  }
+
+  @Test
   void bindNeedsAnOpenSessionAndAnAcquire() {
     f.putOrg("acme", 2);
     Session s = session(f.admissionAsync.getChannel());
