@@ -43,7 +43,7 @@ public final class BoundSessions implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(BoundSessions.class.getName());
   private static final int ID_BYTES = 16;
 
-  /** A bound call. */
+  /** A call, by the ids its Acquire gave. */
   record Call(String orgId, String callId) {}
 
   private final EventLoop loop;

@@ -13,6 +13,7 @@ import io.admission.server.loop.Reply;
 import io.admission.server.loop.Watcher;
 import com.google.protobuf.util.Durations;
 import io.admission.server.auth.Caller;
+import io.admission.server.grpc.BoundSessions.Call;
 import io.admission.v1.OpenSessionRequest;
 import io.admission.v1.OpenSessionResponse;
 import io.admission.v1.SessionError;
@@ -56,8 +57,6 @@ import java.util.function.Function;
 final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
   /** Requests read but not yet answered, per session: bounds the outbox and the loop's share. */
   static final int MAX_IN_FLIGHT = 1024;
-
-  private record Call(String orgId, String callId) {}
 
   private final EventLoop loop;
   private final SessionOutbox outbox;
@@ -157,7 +156,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
     BoundSessions.Bound b = bound;
     submit(id, () -> Requests.release(request.getRelease()), r -> {
       if (b != null) { // released here: no longer this session's to release
-        b.unbind(new BoundSessions.Call(request.getRelease().getOrgId(), request.getRelease().getCallId()));
+        b.unbind(new Call(request.getRelease().getOrgId(), request.getRelease().getCallId()));
       }
       return SessionResponse.newBuilder().setRelease(Responses.released(r));
     });
@@ -184,7 +183,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       @Override
       void settled(Results.AcquireResult result) {
         if (b != null && (result instanceof Results.Granted || result instanceof Results.Held)) {
-          b.bind(new BoundSessions.Call(call.orgId(), call.callId()));
+          b.bind(call);
         }
         // The loop registered the watch exactly when the result is held.
         if (!(result instanceof Results.Held && watching.add(call))) {
@@ -279,7 +278,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       forget(call); // the loop dropped the watch with this event
     }
     if (event instanceof Event.WaitEnded && bound != null) {
-      bound.unbind(new BoundSessions.Call(call.orgId(), call.callId())); // it ended: nothing to release
+      bound.unbind(call); // it ended: nothing to release
     }
     if (!closed) {
       outbox.event(call, SessionResponse.newBuilder().setEvent(SessionEvent.newBuilder()
