@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.auth.Caller;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
@@ -34,8 +35,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Threads: streams open, resume and end sessions on gRPC transport threads; calls are bound
  * and unbound on the loop thread, as answers and events arrive; the timer expires them. Each
- * session's state is guarded by the session itself, so nothing here is shared between sessions
- * but the id map and the queue of ended sessions, both lock-free. Ended sessions are expired in
+ * session's state is guarded by the session itself; what all sessions share — the id map, the
+ * queue of ended sessions, the releases to retry — is lock-free, and only the sweeper takes the
+ * sweep's lock, so a stream never waits for another session. Ended sessions are expired in
  * the order they ended: with one grace period for all, that is the order of their deadlines, so
  * each sweep costs only what it expires.
  */
@@ -68,14 +70,14 @@ public final class BoundSessions implements AutoCloseable {
   final class Bound {
     final String id;
     /** Who opened it (the caller's role and name; null without access control). */
-    private final Object owner;
+    private final Caller owner;
     private final String actor;
     private Object stream;
     private long deadline;
     private boolean released;
     private final Set<Call> calls = new LinkedHashSet<>();
 
-    private Bound(String id, Object owner, String actor, Object stream) {
+    private Bound(String id, Caller owner, String actor, Object stream) {
       this.id = id;
       this.owner = owner;
       this.actor = actor;
@@ -148,7 +150,7 @@ public final class BoundSessions implements AutoCloseable {
   }
 
   /** A new session carried by {@code stream}, opened by {@code owner} (null: no access control). */
-  Bound open(Object owner, String actor, Object stream) {
+  Bound open(Caller owner, String actor, Object stream) {
     while (true) {
       byte[] bytes = new byte[ID_BYTES];
       random.nextBytes(bytes);
@@ -164,7 +166,7 @@ public final class BoundSessions implements AutoCloseable {
    * {@code owner} may resume (unknown, another caller's, or expired), which the caller cannot tell
    * apart.
    */
-  Bound resume(String id, Object owner, Object stream) {
+  Bound resume(String id, Caller owner, Object stream) {
     Bound b = byId.get(id);
     if (b == null) {
       return null;
