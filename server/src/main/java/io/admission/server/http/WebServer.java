@@ -25,10 +25,12 @@ import io.admission.server.api.Responses;
 import io.admission.server.api.Statuses;
 import io.admission.server.http.proto.Me;
 import io.admission.server.loop.EventLoop;
+import io.admission.v1.DeleteOrgRequest;
 import io.admission.v1.DeleteOrgResponse;
 import io.admission.v1.GetOrgResponse;
 import io.admission.v1.GetOrgStatusResponse;
 import io.admission.v1.ListOrgsResponse;
+import io.admission.v1.RemoveAgentRequest;
 import io.admission.v1.RemoveAgentResponse;
 import io.admission.v1.SetReservationRequest;
 import io.admission.v1.SetReservationResponse;
@@ -70,12 +72,13 @@ import java.util.regex.Pattern;
  * GET  /api/orgs/{org}/status                 GetOrgStatusResponse, once
  * GET  /api/orgs/{org}/settings               GetOrgResponse: the org's settings, for the edit form
  * GET  /api/orgs/{org}/events                 server-sent events: one WatchOrgResponse per data line
- * POST /api/orgs/{org}/reservations           body: SetReservationRequest JSON → SetReservationResponse
- * POST /api/orgs/{org}/agents/{agent}/remove  → RemoveAgentResponse
- * POST /api/orgs/{org}/update                 body: UpdateOrgRequest JSON → UpdateOrgResponse
- * POST /api/orgs/{org}/delete                 → DeleteOrgResponse
+ * POST /api/orgs/{org}/reservations           body: SetReservationRequest → SetReservationResponse
+ * POST /api/orgs/{org}/agents/{agent}/remove  body: RemoveAgentRequest (may be {}) → RemoveAgentResponse
+ * POST /api/orgs/{org}/update                 body: UpdateOrgRequest → UpdateOrgResponse
+ * POST /api/orgs/{org}/delete                 body: DeleteOrgRequest (may be {}) → DeleteOrgResponse
  * </pre>
  *
+ * A body's ids may be left empty: the URL gives them (a body that names others is refused).
  * Bodies are the gRPC API's own messages in the proto JSON mapping as {@code JsonFormat} prints
  * and parses them ({@link Json}: lowerCamelCase names, enum names, defaults left out), the same
  * JSON that {@code buf curl} and the CLI show. Every request goes through the loop exactly as its
@@ -380,11 +383,9 @@ public final class WebServer implements AutoCloseable {
   private void setReservation(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     SetReservationRequest.Builder request = Json.parse(body(ex), SetReservationRequest.newBuilder());
-    if (!request.getOrgId().isEmpty() && !request.getOrgId().equals(orgId)) {
-      throw new InvalidRequest("org_id", "must be empty or the org of the URL, " + orgId);
-    }
+    request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
     Results.AdminResult result =
-        LoopCall.command(loop, Requests.setReservation(request.setOrgId(orgId).build()), actor);
+        LoopCall.command(loop, Requests.setReservation(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -399,7 +400,11 @@ public final class WebServer implements AutoCloseable {
 
   private void removeAgent(HttpExchange ex, String orgId, String agentId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.command(loop, Requests.removeAgent(orgId, agentId), actor);
+    RemoveAgentRequest.Builder request = Json.parse(body(ex), RemoveAgentRequest.newBuilder());
+    request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId))
+        .setAgentId(fromUrl("agent_id", request.getAgentId(), agentId));
+    Results.AdminResult result = LoopCall.command(loop,
+        Requests.removeAgent(request.getOrgId(), request.getAgentId()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -425,11 +430,7 @@ public final class WebServer implements AutoCloseable {
   private void updateOrg(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     UpdateOrgRequest.Builder request = Json.parse(body(ex), UpdateOrgRequest.newBuilder());
-    String bodyOrg = request.getOrg().getOrgId();
-    if (!bodyOrg.isEmpty() && !bodyOrg.equals(orgId)) {
-      throw new InvalidRequest("org.org_id", "must be empty or the org of the URL, " + orgId);
-    }
-    request.getOrgBuilder().setOrgId(orgId);
+    request.getOrgBuilder().setOrgId(fromUrl("org.org_id", request.getOrg().getOrgId(), orgId));
     Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
@@ -441,7 +442,9 @@ public final class WebServer implements AutoCloseable {
 
   private void deleteOrg(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(orgId), actor);
+    DeleteOrgRequest.Builder request = Json.parse(body(ex), DeleteOrgRequest.newBuilder());
+    request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
+    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(request.getOrgId()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -451,6 +454,17 @@ public final class WebServer implements AutoCloseable {
   }
 
   // ---- Request checks ---------------------------------------------------------------------
+
+  /**
+   * The id a request names in the URL; its body may leave the field empty or repeat the same id,
+   * so that the body is the gRPC request as a client would send it.
+   */
+  private static String fromUrl(String field, String inBody, String inUrl) throws InvalidRequest {
+    if (!inBody.isEmpty() && !inBody.equals(inUrl)) {
+      throw new InvalidRequest(field, "must be empty or the one in the URL, " + inUrl);
+    }
+    return inUrl;
+  }
 
   /**
    * The Authorization header, or for a browser's EventSource (which cannot set headers) the

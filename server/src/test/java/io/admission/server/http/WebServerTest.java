@@ -127,7 +127,11 @@ class WebServerTest {
     assertTrue(set.body().contains("\"reservedTotal\":4,\"sharedCapacity\":2"), set.body());
     assertEquals(2, server.status(org).getSharedCapacity());
 
-    HttpResponse<String> removed = post(base + "/agents/" + encode("a&b") + "/remove", "{}");
+    HttpResponse<String> otherAgent = post(base + "/agents/" + encode("a&b") + "/remove", "{\"agentId\": \"c\"}");
+    assertEquals(400, otherAgent.statusCode(), "the body is a RemoveAgentRequest: its ids must match the URL's");
+    assertTrue(otherAgent.body().contains("agent_id: must be empty or the one in the URL"), otherAgent.body());
+    HttpResponse<String> removed = post(base + "/agents/" + encode("a&b") + "/remove",
+        "{\"orgId\": \"" + org + "\"}");
     assertEquals(200, removed.statusCode(), removed.body());
     assertEquals("{\"freedSlots\":4,\"sharedCapacity\":6}", removed.body());
     assertEquals(6, server.status(org).getSharedCapacity());
@@ -264,6 +268,8 @@ class WebServerTest {
   @Test
   void deleteIsRefusedWhileCallsRunThenDeletesAndEndsTheOrgsEventStream() throws Exception {
     server.acquire("acme", "call-1", "", CallType.CALL_TYPE_WEBCALL, "alice");
+    assertEquals(400, post("/api/orgs/acme/delete", "{\"force\": true}").statusCode(),
+        "the body is a DeleteOrgRequest, parsed as gRPC would: no unknown fields");
     HttpResponse<String> refused = post("/api/orgs/acme/delete", "{}");
     assertEquals(409, refused.statusCode());
     assertTrue(refused.body().contains("org acme has 1 active and 0 held calls"), refused.body());
