@@ -12,6 +12,7 @@ import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.grpc.AdmissionServices;
+import io.admission.server.grpc.BoundSessions;
 import io.admission.server.grpc.ClusterView;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.server.http.WebServer;
@@ -137,6 +138,12 @@ public final class Main implements Callable<Integer> {
       converter = DurationOption.class,
       description = "How long the audit log keeps events, e.g. 12h, 7d, 30d (default ${DEFAULT-VALUE}).")
   Duration auditRetention;
+
+  @Option(names = "--session-grace", paramLabel = "DURATION", defaultValue = "10s",
+      converter = DurationOption.class,
+      description = "How long a Session stream that ended may be resumed before the calls bound to"
+          + " it are released, e.g. 5s, 1m (default ${DEFAULT-VALUE}).")
+  Duration sessionGrace;
 
   @Option(names = "--snapshot-every-entries", defaultValue = "200000", hidden = true,
       description = "Snapshot after this many journal entries (tests lower it to exercise snapshots).")
@@ -335,8 +342,11 @@ public final class Main implements Callable<Integer> {
         applyOnceServing(loop, replica, apply, state.empty());
       }
     }
+    running.sessions = new BoundSessions(loop, Clock.systemUTC(), sessionGrace);
+    running.sessions.start();
     Server server = running.telemetry
-        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access, view))
+        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access,
+            running.sessions, view))
         .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);

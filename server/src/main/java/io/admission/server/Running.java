@@ -3,6 +3,7 @@ package io.admission.server;
 import io.admission.server.audit.AuditLog;
 import io.admission.server.cluster.RaftReplica;
 import io.admission.server.auth.AccessControl;
+import io.admission.server.grpc.BoundSessions;
 import io.admission.server.http.WebServer;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
@@ -29,6 +30,8 @@ final class Running implements AutoCloseable {
   HealthStatusManager health;
   Server server;
   WebServer web;
+  /** The sessions calls are bound to; their timer stops first, so a shutdown releases nothing. */
+  BoundSessions sessions;
   /** Who may do what; {@link AccessControl#off} without --auth. */
   AccessControl access = AccessControl.off();
   /** Null without --tls-cert. */
@@ -45,6 +48,9 @@ final class Running implements AutoCloseable {
 
   @Override
   public void close() {
+    if (sessions != null) {
+      sessions.close();
+    }
     if (health != null) {
       health.enterTerminalState();
     }

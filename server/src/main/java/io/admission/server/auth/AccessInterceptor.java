@@ -6,6 +6,7 @@ import com.google.protobuf.Message;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.SessionRequest;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall;
@@ -39,6 +40,7 @@ import javax.net.ssl.SSLSession;
  */
 public final class AccessInterceptor implements ServerInterceptor {
   private static final Context.Key<String> ACTOR = Context.keyWithDefault("admission-actor", "");
+  private static final Context.Key<Caller> CALLER = Context.key("admission-caller");
   static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -63,6 +65,14 @@ public final class AccessInterceptor implements ServerInterceptor {
   /** Who sent the request being handled (for the audit log); empty without access control. */
   public static String actor() {
     return ACTOR.get();
+  }
+
+  /**
+   * Who sent the request being handled — its role and name, equal for every call made with the
+   * same token — or null without access control.
+   */
+  public static Caller caller() {
+    return CALLER.get();
   }
 
   static Access accessOf(String fullMethodName) {
@@ -92,7 +102,7 @@ public final class AccessInterceptor implements ServerInterceptor {
       call.close(Status.PERMISSION_DENIED.withDescription(AccessControl.PERMISSION_DENIED), new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    Context context = Context.current().withValue(ACTOR, caller.actor());
+    Context context = Context.current().withValue(ACTOR, caller.actor()).withValue(CALLER, caller);
     if (asked == Access.ADMIN || asked == Access.CLUSTER || caller.role() instanceof Role.Admin) {
       return Contexts.interceptCall(context, call, headers, next);
     }
@@ -120,6 +130,14 @@ public final class AccessInterceptor implements ServerInterceptor {
       }
     }
     return "";
+  }
+
+  /**
+   * A Session's {@code open} names no org: it opens or resumes the caller's own session (resuming
+   * checks that it is the caller's), so any role that makes calls may send it.
+   */
+  static boolean opensSession(Object message) {
+    return message instanceof SessionRequest r && r.hasOpen();
   }
 
   private static String certificateSubject(ServerCall<?, ?> call) {
@@ -157,7 +175,10 @@ public final class AccessInterceptor implements ServerInterceptor {
       if (refused) {
         return;
       }
-      if (!asked.allows(role, orgOf(message))) {
+      boolean allowed = opensSession(message)
+          ? asked == Access.CALLS && role instanceof Role.Org // its own session: no org named
+          : asked.allows(role, orgOf(message));
+      if (!allowed) {
         refused = true;
         call.close(Status.PERMISSION_DENIED.withDescription(AccessControl.PERMISSION_DENIED),
             new Metadata());

@@ -21,9 +21,12 @@ import io.grpc.stub.StreamObserver;
 /** AdmissionService: Acquire, WaitForSlot, Release, Renew, Session — translate, enqueue, answer. */
 public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
   private final EventLoop loop;
+  private final BoundSessions sessions;
 
-  public AdmissionGrpcService(EventLoop loop) {
+  /** @param sessions the sessions calls may be bound to; null: none */
+  public AdmissionGrpcService(EventLoop loop, BoundSessions sessions) {
     this.loop = loop;
+    this.sessions = sessions;
   }
 
   @Override
@@ -53,7 +56,7 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
   /** One stream for many calls' requests and their held calls' events: see {@link SessionStream}. */
   @Override
   public StreamObserver<SessionRequest> session(StreamObserver<SessionResponse> observer) {
-    return SessionStream.open(loop, (ServerCallStreamObserver<SessionResponse>) observer);
+    return SessionStream.open(loop, sessions, (ServerCallStreamObserver<SessionResponse>) observer);
   }
 
   @Override

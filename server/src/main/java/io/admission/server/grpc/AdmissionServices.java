@@ -39,11 +39,20 @@ public final class AdmissionServices {
 
   /**
    * The same, every call checked by {@code access} ({@link AccessInterceptor}; null: none, every
-   * caller is admin).
+   * caller is admin), with no session that calls can be bound to.
    */
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
       HealthStatusManager health, AuditReader audit, AccessControl access) {
-    return addTo(builder, loop, health, audit, access, ClusterView.alone("local", "in-process"));
+    return addTo(builder, loop, health, audit, access, null);
+  }
+
+  /**
+   * The same, Session streams binding calls to {@code sessions} (null: Session's {@code open} is
+   * UNIMPLEMENTED). The caller starts and closes {@code sessions}.
+   */
+  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+      HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions) {
+    return addTo(builder, loop, health, audit, access, sessions, ClusterView.alone("local", "in-process"));
   }
 
   /**
@@ -52,7 +61,8 @@ public final class AdmissionServices {
    */
   @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
-      HealthStatusManager health, AuditReader audit, AccessControl access, ClusterView cluster) {
+      HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
+      ClusterView cluster) {
     // Interceptors run last-added first: access is checked before the quorum, so an unknown
     // caller learns nothing about the cluster's state.
     builder.intercept(new QuorumGate(cluster));
@@ -60,7 +70,7 @@ public final class AdmissionServices {
       builder.intercept(new AccessInterceptor(access));
     }
     return builder
-        .addService(new AdmissionGrpcService(loop))
+        .addService(new AdmissionGrpcService(loop, sessions))
         .addService(new AdminGrpcService(loop))
         .addService(new MonitorGrpcService(loop, audit, cluster))
         .addService(health.getHealthService())

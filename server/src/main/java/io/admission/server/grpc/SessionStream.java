@@ -11,6 +11,11 @@ import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
 import io.admission.server.loop.Watcher;
+import com.google.protobuf.util.Durations;
+import io.admission.server.auth.Caller;
+import io.admission.server.grpc.BoundSessions.Call;
+import io.admission.v1.OpenSessionRequest;
+import io.admission.v1.OpenSessionResponse;
 import io.admission.v1.SessionError;
 import io.admission.v1.SessionEvent;
 import io.admission.v1.SessionRequest;
@@ -43,15 +48,25 @@ import java.util.function.Function;
  *
  * <p>The session ends when the client half-closes (answers in flight are still sent, then the
  * stream completes), cancels or disconnects: its watches are dropped then, its leases stay.
+ *
+ * <p>Bound calls: after {@code open}, this stream carries a session of {@link BoundSessions}; an
+ * acquire with {@code bind} binds its call there once it is granted or held, and the call is
+ * unbound when it ends on this stream (released here, or its wait ended). When this stream ends,
+ * the session's grace period starts; its calls are released if no stream resumes it in time.
  */
 final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
   /** Requests read but not yet answered, per session: bounds the outbox and the loop's share. */
   static final int MAX_IN_FLIGHT = 1024;
 
-  private record Call(String orgId, String callId) {}
-
   private final EventLoop loop;
   private final SessionOutbox outbox;
+  /** Where calls can be bound; null: this server binds none. */
+  private final BoundSessions sessions;
+  /**
+   * The session this stream carries, once opened (transport thread); the loop thread reads it
+   * only through what a request captured when it was submitted.
+   */
+  private volatile BoundSessions.Bound bound;
   /**
    * Calls this session's watcher may be registered for, each with its number of reasons: an
    * Acquire not yet answered, plus one while watched. Kept so that closing can unwatch them all;
@@ -66,15 +81,18 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
   private volatile boolean halfClosed;
   private volatile boolean closed;
 
-  private SessionStream(EventLoop loop, ServerCallStreamObserver<SessionResponse> observer) {
+  private SessionStream(EventLoop loop, BoundSessions sessions,
+      ServerCallStreamObserver<SessionResponse> observer) {
     this.loop = loop;
+    this.sessions = sessions;
     this.outbox = new SessionOutbox(observer);
   }
 
   /** Opens a session on a new Session call; must run inside the service method. */
-  static SessionStream open(EventLoop loop, ServerCallStreamObserver<SessionResponse> observer) {
+  static SessionStream open(EventLoop loop, BoundSessions sessions,
+      ServerCallStreamObserver<SessionResponse> observer) {
     observer.disableAutoRequest();
-    SessionStream session = new SessionStream(loop, observer);
+    SessionStream session = new SessionStream(loop, sessions, observer);
     observer.setOnCancelHandler(session::close);
     observer.request(MAX_IN_FLIGHT);
     return session;
@@ -86,15 +104,62 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
   public void onNext(SessionRequest request) {
     unanswered.incrementAndGet();
     long id = request.getId();
+    if (request.getBind() && request.getRequestCase() != SessionRequest.RequestCase.ACQUIRE) {
+      answer(id, StatusMapper.invalid("bind", "only an acquire can bind its call"), "bind");
+      return;
+    }
     switch (request.getRequestCase()) {
       case ACQUIRE -> acquire(id, request);
-      case RELEASE -> submit(id, () -> Requests.release(request.getRelease()),
-          r -> SessionResponse.newBuilder().setRelease(Responses.released(r)));
+      case RELEASE -> release(id, request);
       case RENEW -> submit(id, () -> Requests.renew(request.getRenew()),
           r -> SessionResponse.newBuilder().setRenew(Responses.renewed(r)));
+      case OPEN -> open(id, request.getOpen());
       case REQUEST_NOT_SET -> answer(id, StatusMapper.invalid(new InvalidRequest(
-          "request", "must set one of acquire, release or renew")), "request");
+          "request", "must set one of acquire, release, renew or open")), "request");
     }
+  }
+
+  /** Gives this stream a session that calls can be bound to: a new one, or one it resumes. */
+  private void open(long id, OpenSessionRequest open) {
+    if (sessions == null) {
+      answer(id, StatusMapper.unimplemented("this server binds no calls to sessions"), "open");
+      return;
+    }
+    if (bound != null) {
+      answer(id, StatusMapper.invalid("open", "this stream's session is open already"), "open");
+      return;
+    }
+    // The same token, and only it, may resume: without access control there is no owner.
+    Caller caller = AccessInterceptor.caller();
+    BoundSessions.Bound b;
+    if (open.getResumeSessionId().isEmpty()) {
+      b = sessions.open(caller, AccessInterceptor.actor(), this);
+    } else {
+      b = sessions.resume(open.getResumeSessionId(), caller, this);
+      if (b == null) {
+        // Unknown, another token's, or expired: one answer, so ids of others cannot be probed.
+        answer(id, StatusMapper.notFound("no session to resume with this resume_session_id: it is"
+            + " unknown, not this caller's, or it ended more than "
+            + sessions.grace().toMillis() / 1000.0 + " s ago and its bound calls were released"),
+            "resume_session_id");
+        return;
+      }
+    }
+    bound = b;
+    answer(SessionResponse.newBuilder().setId(id).setOpen(OpenSessionResponse.newBuilder()
+        .setSessionId(b.id)
+        .setGracePeriod(Durations.fromMillis(sessions.grace().toMillis()))
+        .setBoundCalls(b.boundCalls())).build());
+  }
+
+  private void release(long id, SessionRequest request) {
+    BoundSessions.Bound b = bound;
+    submit(id, () -> Requests.release(request.getRelease()), r -> {
+      if (b != null) { // released here: no longer this session's to release
+        b.unbind(new Call(request.getRelease().getOrgId(), request.getRelease().getCallId()));
+      }
+      return SessionResponse.newBuilder().setRelease(Responses.released(r));
+    });
   }
 
   private void acquire(long id, SessionRequest request) {
@@ -105,12 +170,21 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       answer(id, StatusMapper.invalid(e), e.field());
       return;
     }
+    BoundSessions.Bound b = request.getBind() ? bound : null;
+    if (request.getBind() && b == null) {
+      answer(id, StatusMapper.invalid("bind", "needs a session id: send open before a bound acquire"),
+          "bind");
+      return;
+    }
     Call call = new Call(command.orgId(), command.callId());
     mayWatch.merge(call, 1, Integer::sum);
     Answer<Results.AcquireResult> reply = new Answer<>(id,
         r -> SessionResponse.newBuilder().setAcquire(Responses.acquired(r))) {
       @Override
       void settled(Results.AcquireResult result) {
+        if (b != null && (result instanceof Results.Granted || result instanceof Results.Held)) {
+          b.bind(call);
+        }
         // The loop registered the watch exactly when the result is held.
         if (!(result instanceof Results.Held && watching.add(call))) {
           forget(call);
@@ -151,12 +225,18 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
     close();
   }
 
-  /** Transport thread (cancel, error or half-close): drops every watch; leases stay. */
+  /**
+   * Transport thread (cancel, error or half-close): drops every watch; leases stay, and a bound
+   * session's grace period starts.
+   */
   private void close() {
     if (closed) {
       return;
     }
     closed = true;
+    if (bound != null) {
+      sessions.ended(bound, this);
+    }
     for (Call call : mayWatch.keySet()) {
       loop.unwatch(call.orgId(), call.callId(), this);
     }
@@ -196,6 +276,9 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
     boolean last = !(event instanceof Event.HoldChanged);
     if (last && watching.remove(call)) {
       forget(call); // the loop dropped the watch with this event
+    }
+    if (event instanceof Event.WaitEnded && bound != null) {
+      bound.unbind(call); // it ended: nothing to release
     }
     if (!closed) {
       outbox.event(call, SessionResponse.newBuilder().setEvent(SessionEvent.newBuilder()

@@ -2,9 +2,8 @@ package io.admission.server.grpc;
 
 import io.admission.server.api.InvalidRequest;
 import com.google.protobuf.Any;
-import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
-import com.google.rpc.PreconditionFailure;
+import io.admission.server.api.Statuses;
 import io.admission.server.engine.Rejection;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -15,32 +14,15 @@ final class StatusMapper {
   private StatusMapper() {}
 
   static StatusRuntimeException invalid(InvalidRequest e) {
-    return invalid(e.field(), e.getMessage());
+    return StatusProto.toStatusRuntimeException(Statuses.invalid(e));
   }
 
   static StatusRuntimeException invalid(String field, String message) {
-    BadRequest details = BadRequest.newBuilder()
-        .addFieldViolations(
-            BadRequest.FieldViolation.newBuilder().setField(field).setDescription(message))
-        .build();
-    return status(Code.INVALID_ARGUMENT, field + ": " + message, Any.pack(details));
+    return StatusProto.toStatusRuntimeException(Statuses.invalid(field, message));
   }
 
   static StatusRuntimeException rejected(Rejection r) {
-    return switch (r.kind()) {
-      case INVALID_ARGUMENT -> invalid(r.field(), r.message());
-      case NOT_FOUND -> status(Code.NOT_FOUND, r.message(), null);
-      case ALREADY_EXISTS -> status(Code.ALREADY_EXISTS, r.message(), null);
-      case FAILED_PRECONDITION -> status(
-          Code.FAILED_PRECONDITION,
-          r.message(),
-          Any.pack(PreconditionFailure.newBuilder()
-              .addViolations(PreconditionFailure.Violation.newBuilder()
-                  .setType("ADMISSION")
-                  .setSubject(r.field())
-                  .setDescription(r.message()))
-              .build()));
-    };
+    return StatusProto.toStatusRuntimeException(Statuses.rejected(r));
   }
 
   /** A failed command log means "try again"; anything else is a bug in the server. */
@@ -50,6 +32,14 @@ final class StatusMapper {
           + "); nothing was answered as done, retry", null);
     }
     return status(Code.INTERNAL, "internal error: " + t, null);
+  }
+
+  static StatusRuntimeException notFound(String message) {
+    return status(Code.NOT_FOUND, message, null);
+  }
+
+  static StatusRuntimeException unimplemented(String message) {
+    return status(Code.UNIMPLEMENTED, message, null);
   }
 
   static StatusRuntimeException noAuditLog() {
@@ -66,11 +56,6 @@ final class StatusMapper {
   }
 
   private static StatusRuntimeException status(Code code, String message, Any details) {
-    com.google.rpc.Status.Builder s =
-        com.google.rpc.Status.newBuilder().setCode(code.getNumber()).setMessage(message);
-    if (details != null) {
-      s.addDetails(details);
-    }
-    return StatusProto.toStatusRuntimeException(s.build());
+    return StatusProto.toStatusRuntimeException(Statuses.of(code, message, details));
   }
 }

@@ -2,31 +2,26 @@ package io.admission.server.http;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
-import io.admission.server.engine.Rejection;
-import io.admission.server.engine.StatusView;
 import io.admission.server.api.InvalidRequest;
-import io.admission.server.api.Responses;
+import io.admission.server.api.Statuses;
 
 /**
- * JSON for the web page: the admin and monitor messages in the proto JSON mapping with the
- * .proto's field names ({@code shared_capacity}, {@code line}), zeros included so the page never
- * has to guess a default, on one line (an SSE {@code data:} line cannot hold a newline). Errors
- * are {@code {"code": "FAILED_PRECONDITION", "message": "..."}} with the same text as the gRPC
- * status. Pure functions, safe on any thread.
+ * The web API's one JSON dialect: the proto JSON mapping exactly as {@code JsonFormat.printer()}
+ * writes it — lowerCamelCase names, enum value names, fields at their default left out — which is
+ * what the CLI and {@code buf curl} show for the same messages. Printed on one line, since an SSE
+ * {@code data:} line cannot hold a newline. Errors are the {@code google.rpc.Status} the gRPC
+ * call would have ended with ({@link Statuses}). Pure functions, safe on any thread.
  */
 final class Json {
   private Json() {}
 
   private static final JsonFormat.Printer PRINTER = JsonFormat.printer()
-      .preservingProtoFieldNames()
-      .alwaysPrintFieldsWithNoPresence()
+      .usingTypeRegistry(TypeRegistry.newBuilder().add(Statuses.DETAIL_TYPES).build())
       .omittingInsignificantWhitespace();
+  /** Unknown fields are an error, as in the API; names may be lowerCamel or the .proto's. */
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
-
-  static String status(StatusView.Org org) {
-    return print(Responses.status(org));
-  }
 
   static String print(Message message) {
     try {
@@ -36,7 +31,7 @@ final class Json {
     }
   }
 
-  /** Fills {@code builder} from a request body; unknown fields are an error, as in the API. */
+  /** Fills {@code builder} from a request body, or names the body as the field at fault. */
   static <B extends Message.Builder> B parse(String body, B builder) throws InvalidRequest {
     try {
       PARSER.merge(body, builder);
@@ -45,43 +40,5 @@ final class Json {
       throw new InvalidRequest("body", "must be a " + builder.getDescriptorForType().getName()
           + " in the proto JSON mapping: " + e.getMessage());
     }
-  }
-
-  /** The engine's refusal, worded as the gRPC status says it. */
-  static String error(Rejection r) {
-    String message = r.kind() == Rejection.Kind.INVALID_ARGUMENT
-        ? r.field() + ": " + r.message() : r.message();
-    return error(r.kind().name(), message);
-  }
-
-  static String error(InvalidRequest e) {
-    return error("INVALID_ARGUMENT", e.describe());
-  }
-
-  static String error(String code, String message) {
-    return "{\"code\":" + quote(code) + ",\"message\":" + quote(message) + "}";
-  }
-
-  /** A JSON string literal; escapes everything that is not printable ASCII. */
-  static String quote(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20 || c > 0x7e) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.append('"').toString();
   }
 }

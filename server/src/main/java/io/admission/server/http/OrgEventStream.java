@@ -1,9 +1,13 @@
 package io.admission.server.http;
 
+import com.google.rpc.Code;
+import io.admission.server.api.Responses;
+import io.admission.server.api.Statuses;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
 import io.admission.server.loop.OrgWatcher;
+import io.admission.v1.WatchOrgResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,12 +21,14 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Two threads meet here. The loop thread calls {@link #status} and {@link #abort}: they only
  * swap the new value into a one-element mailbox and unpark the writer, so the loop never waits for
  * a browser. The writer is the HTTP thread that serves the connection ({@link #pump}): it takes
- * whatever is in the mailbox, converts it to JSON and writes it as one {@code data:} line. A
+ * whatever is in the mailbox, converts it to JSON and writes it as one {@code data:} line: a
+ * {@code WatchOrgResponse}, as the gRPC WatchOrg stream sends it, or at the end an event named
+ * {@code problem} with the {@code google.rpc.Status} that WatchOrg would have ended with. A
  * slow browser therefore skips intermediate statuses and always ends up with the latest.
  */
 final class OrgEventStream implements OrgWatcher {
   /** An end that did not come from the engine: the loop shuts down, or the web server stops. */
-  private record End(String code, String message) {}
+  private record End(String message) {}
 
   private final AtomicReference<Object> mailbox = new AtomicReference<>();
   private final Thread writer;
@@ -43,7 +49,7 @@ final class OrgEventStream implements OrgWatcher {
 
   @Override
   public void abort(String reason) {
-    mailbox.set(new End("UNAVAILABLE", reason));
+    mailbox.set(new End(reason));
     LockSupport.unpark(writer);
   }
 
@@ -51,7 +57,7 @@ final class OrgEventStream implements OrgWatcher {
 
   /** Ends {@link #pump} soon, with an event saying why (the web server is stopping). */
   void stop(String reason) {
-    mailbox.set(new End("UNAVAILABLE", reason));
+    mailbox.set(new End(reason));
     stopped = true;
     LockSupport.unpark(writer);
   }
@@ -81,14 +87,15 @@ final class OrgEventStream implements OrgWatcher {
         continue;
       }
       if (next instanceof StatusView.Org org) {
-        write(out, "data: " + Json.status(org) + "\n\n");
+        write(out, "data: " + Json.print(WatchOrgResponse.newBuilder()
+            .setStatus(Responses.status(org)).build()) + "\n\n");
         lastWrite = System.nanoTime();
       } else if (next instanceof Rejection r) {
-        write(out, problem(Json.error(r)));
+        write(out, problem(Json.print(Statuses.rejected(r))));
         return;
       } else {
         End end = (End) next;
-        write(out, problem(Json.error(end.code(), end.message())));
+        write(out, problem(Json.print(Statuses.of(Code.UNAVAILABLE, end.message(), null))));
         return;
       }
     }

@@ -1,5 +1,6 @@
 package io.admission.server.http;
 
+import com.google.rpc.Code;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -21,11 +22,15 @@ import io.admission.server.engine.StatusView;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.api.Requests;
 import io.admission.server.api.Responses;
+import io.admission.server.api.Statuses;
+import io.admission.server.http.proto.Me;
 import io.admission.server.loop.EventLoop;
+import io.admission.v1.DeleteOrgRequest;
 import io.admission.v1.DeleteOrgResponse;
 import io.admission.v1.GetOrgResponse;
 import io.admission.v1.GetOrgStatusResponse;
 import io.admission.v1.ListOrgsResponse;
+import io.admission.v1.RemoveAgentRequest;
 import io.admission.v1.RemoveAgentResponse;
 import io.admission.v1.SetReservationRequest;
 import io.admission.v1.SetReservationResponse;
@@ -62,21 +67,24 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET  /                                      the page (one HTML file: markup, CSS, script)
- * GET  /api/me                                {"auth": bool, "role": ..., "actor": ...}: what the page may show
- * GET  /api/orgs                              ListOrgsResponse JSON, the orgs the caller may read, for the picker
- * GET  /api/orgs/{org}/status                 GetOrgStatusResponse JSON, once
- * GET  /api/orgs/{org}/settings               GetOrgResponse JSON: the org's settings, for the edit form
- * GET  /api/orgs/{org}/events                 server-sent events: one OrgStatus JSON per data line
- * POST /api/orgs/{org}/reservations           body: SetReservationRequest JSON → SetReservationResponse
- * POST /api/orgs/{org}/agents/{agent}/remove  → RemoveAgentResponse
- * POST /api/orgs/{org}/update                 body: UpdateOrgRequest JSON → UpdateOrgResponse
- * POST /api/orgs/{org}/delete                 → DeleteOrgResponse
+ * GET  /api/me                                admission.web.v1.Me: whom the page speaks for, what it may show
+ * GET  /api/orgs                              ListOrgsResponse, the orgs the caller may read, for the picker
+ * GET  /api/orgs/{org}/status                 GetOrgStatusResponse, once
+ * GET  /api/orgs/{org}/settings               GetOrgResponse: the org's settings, for the edit form
+ * GET  /api/orgs/{org}/events                 server-sent events: one WatchOrgResponse per data line
+ * POST /api/orgs/{org}/reservations           body: SetReservationRequest → SetReservationResponse
+ * POST /api/orgs/{org}/agents/{agent}/remove  body: RemoveAgentRequest (may be {}) → RemoveAgentResponse
+ * POST /api/orgs/{org}/update                 body: UpdateOrgRequest → UpdateOrgResponse
+ * POST /api/orgs/{org}/delete                 body: DeleteOrgRequest (may be {}) → DeleteOrgResponse
  * </pre>
  *
- * JSON is the proto JSON mapping with the .proto's field names. Every request goes through the
- * loop exactly as its gRPC twin does — the same validation ({@link Requests}), the same engine
- * answers, the same error text — as {@code {"code": ..., "message": ...}} with an HTTP status
- * (400, 404, 409, 503).
+ * A body's ids may be left empty: the URL gives them (a body that names others is refused).
+ * Bodies are the gRPC API's own messages in the proto JSON mapping as {@code JsonFormat} prints
+ * and parses them ({@link Json}: lowerCamelCase names, enum names, defaults left out), the same
+ * JSON that {@code buf curl} and the CLI show. Every request goes through the loop exactly as its
+ * gRPC twin does — the same validation ({@link Requests}), the same engine answers — and a refusal
+ * is the {@code google.rpc.Status} the gRPC call would have ended with (numeric {@code code},
+ * {@code message}, the same {@code details}), with an HTTP status (400, 401, 403, 404, 409, 503).
  *
  * <p>Threads: a fixed pool of HTTP threads, which may wait for the loop's answer (the loop never
  * waits for them). Each open event stream holds one of them; at most {@link #MAX_STREAMS} are
@@ -190,7 +198,7 @@ public final class WebServer implements AutoCloseable {
   private void handle(HttpExchange ex) {
     try {
       if (!hostAllowed(ex.getRequestHeaders().getFirst("Host"))) {
-        sendError(ex, 403, "PERMISSION_DENIED",
+        sendError(ex, 403, Code.PERMISSION_DENIED,
             "this server answers only requests addressed to its IP, localhost or " + boundHost);
         return;
       }
@@ -202,19 +210,19 @@ public final class WebServer implements AutoCloseable {
       Caller caller = access.caller(authorization(ex), certificateSubject(ex));
       if (caller == null) {
         ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-        sendError(ex, 401, "UNAUTHENTICATED", AccessControl.UNAUTHENTICATED);
+        sendError(ex, 401, Code.UNAUTHENTICATED, AccessControl.UNAUTHENTICATED);
         return;
       }
       route(ex, path, caller);
     } catch (InvalidRequest e) {
-      quietly(() -> sendJson(ex, 400, Json.error(e)));
+      quietly(() -> sendJson(ex, 400, Json.print(Statuses.invalid(e))));
     } catch (LoopCall.Unavailable e) {
-      quietly(() -> sendError(ex, e.bug ? 500 : 503, e.bug ? "INTERNAL" : "UNAVAILABLE", e.getMessage()));
+      quietly(() -> sendError(ex, e.bug ? 500 : 503, e.bug ? Code.INTERNAL : Code.UNAVAILABLE, e.getMessage()));
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "web client went away", e);
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "web request failed: " + ex.getRequestURI().getRawPath(), e); // no token
-      quietly(() -> sendError(ex, 500, "INTERNAL", "internal error: " + e));
+      quietly(() -> sendError(ex, 500, Code.INTERNAL, "internal error; the server logged it"));
     } finally {
       ex.close();
     }
@@ -231,8 +239,8 @@ public final class WebServer implements AutoCloseable {
     }
     if (caller != null && n == 2 && path.get(1).equals("me")) {
       if (allow(ex, "GET")) {
-        sendJson(ex, 200, "{\"auth\":" + access.enabled() + ",\"role\":" + Json.quote(caller.role().toString())
-            + ",\"actor\":" + Json.quote(caller.actor()) + "}");
+        sendJson(ex, 200, Json.print(Me.newBuilder().setAuth(access.enabled())
+            .setRole(caller.role().toString()).setActor(caller.actor()).build()));
       }
       return;
     }
@@ -256,7 +264,7 @@ public final class WebServer implements AutoCloseable {
       default -> Access.ADMIN;
     };
     if (!asked.allows(caller.role(), orgId)) {
-      sendError(ex, 403, "PERMISSION_DENIED", AccessControl.PERMISSION_DENIED);
+      sendError(ex, 403, Code.PERMISSION_DENIED, AccessControl.PERMISSION_DENIED);
       return;
     }
     String actor = caller.actor();
@@ -301,7 +309,7 @@ public final class WebServer implements AutoCloseable {
   }
 
   private static void notFound(HttpExchange ex) throws IOException {
-    sendError(ex, 404, "NOT_FOUND", "no such resource: " + ex.getRequestURI().getRawPath());
+    sendError(ex, 404, Code.NOT_FOUND, "no such resource: " + ex.getRequestURI().getRawPath());
   }
 
   // ---- Handlers ---------------------------------------------------------------------------
@@ -341,14 +349,14 @@ public final class WebServer implements AutoCloseable {
   /** Holds this HTTP thread for as long as the browser keeps the stream open. */
   private void events(HttpExchange ex, String orgId) throws IOException {
     if (!streamSlots.tryAcquire()) {
-      sendError(ex, 503, "UNAVAILABLE", "too many open event streams (at most " + MAX_STREAMS
+      sendError(ex, 503, Code.UNAVAILABLE, "too many open event streams (at most " + MAX_STREAMS
           + "); close another page and retry");
       return;
     }
     try {
       OrgEventStream stream = new OrgEventStream(Thread.currentThread());
       if (!loop.watchOrg(orgId, stream)) {
-        sendError(ex, 503, "UNAVAILABLE",
+        sendError(ex, 503, Code.UNAVAILABLE,
             "server busy: too many requests waiting for the admission loop; retry shortly");
         return;
       }
@@ -375,11 +383,9 @@ public final class WebServer implements AutoCloseable {
   private void setReservation(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     SetReservationRequest.Builder request = Json.parse(body(ex), SetReservationRequest.newBuilder());
-    if (!request.getOrgId().isEmpty() && !request.getOrgId().equals(orgId)) {
-      throw new InvalidRequest("org_id", "must be empty or the org of the URL, " + orgId);
-    }
+    request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
     Results.AdminResult result =
-        LoopCall.command(loop, Requests.setReservation(request.setOrgId(orgId).build()), actor);
+        LoopCall.command(loop, Requests.setReservation(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -394,7 +400,11 @@ public final class WebServer implements AutoCloseable {
 
   private void removeAgent(HttpExchange ex, String orgId, String agentId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.command(loop, Requests.removeAgent(orgId, agentId), actor);
+    RemoveAgentRequest.Builder request = Json.parse(body(ex), RemoveAgentRequest.newBuilder());
+    request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId))
+        .setAgentId(fromUrl("agent_id", request.getAgentId(), agentId));
+    Results.AdminResult result = LoopCall.command(loop,
+        Requests.removeAgent(request.getOrgId(), request.getAgentId()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -420,11 +430,7 @@ public final class WebServer implements AutoCloseable {
   private void updateOrg(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
     UpdateOrgRequest.Builder request = Json.parse(body(ex), UpdateOrgRequest.newBuilder());
-    String bodyOrg = request.getOrg().getOrgId();
-    if (!bodyOrg.isEmpty() && !bodyOrg.equals(orgId)) {
-      throw new InvalidRequest("org.org_id", "must be empty or the org of the URL, " + orgId);
-    }
-    request.getOrgBuilder().setOrgId(orgId);
+    request.getOrgBuilder().setOrgId(fromUrl("org.org_id", request.getOrg().getOrgId(), orgId));
     Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
@@ -436,7 +442,9 @@ public final class WebServer implements AutoCloseable {
 
   private void deleteOrg(HttpExchange ex, String orgId, String actor)
       throws IOException, InvalidRequest, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(orgId), actor);
+    DeleteOrgRequest.Builder request = Json.parse(body(ex), DeleteOrgRequest.newBuilder());
+    request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
+    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(request.getOrgId()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -446,6 +454,17 @@ public final class WebServer implements AutoCloseable {
   }
 
   // ---- Request checks ---------------------------------------------------------------------
+
+  /**
+   * The id a request names in the URL; its body may leave the field empty or repeat the same id,
+   * so that the body is the gRPC request as a client would send it.
+   */
+  private static String fromUrl(String field, String inBody, String inUrl) throws InvalidRequest {
+    if (!inBody.isEmpty() && !inBody.equals(inUrl)) {
+      throw new InvalidRequest(field, "must be empty or the one in the URL, " + inUrl);
+    }
+    return inUrl;
+  }
 
   /**
    * The Authorization header, or for a browser's EventSource (which cannot set headers) the
@@ -487,7 +506,7 @@ public final class WebServer implements AutoCloseable {
       return true;
     }
     ex.getResponseHeaders().set("Allow", method);
-    sendError(ex, 405, "METHOD_NOT_ALLOWED", ex.getRequestMethod() + " is not allowed here; use " + method);
+    sendError(ex, 405, Code.UNIMPLEMENTED, ex.getRequestMethod() + " is not allowed here; use " + method);
     return false;
   }
 
@@ -498,13 +517,13 @@ public final class WebServer implements AutoCloseable {
   private boolean jsonPost(HttpExchange ex) throws IOException {
     String type = ex.getRequestHeaders().getFirst("Content-Type");
     if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-      sendError(ex, 415, "INVALID_ARGUMENT", "the body must be JSON (Content-Type: application/json)");
+      sendError(ex, 415, Code.INVALID_ARGUMENT, "the body must be JSON (Content-Type: application/json)");
       return false;
     }
     String origin = ex.getRequestHeaders().getFirst("Origin");
     String host = ex.getRequestHeaders().getFirst("Host");
     if (origin != null && !origin.equals(scheme + "://" + host)) {
-      sendError(ex, 403, "PERMISSION_DENIED", "changes are accepted only from this server's own page");
+      sendError(ex, 403, Code.PERMISSION_DENIED, "changes are accepted only from this server's own page");
       return false;
     }
     return true;
@@ -555,12 +574,12 @@ public final class WebServer implements AutoCloseable {
       case NOT_FOUND -> 404;
       case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
     };
-    sendJson(ex, status, Json.error(r));
+    sendJson(ex, status, Json.print(Statuses.rejected(r)));
   }
 
-  private static void sendError(HttpExchange ex, int status, String code, String message)
+  private static void sendError(HttpExchange ex, int status, Code code, String message)
       throws IOException {
-    sendJson(ex, status, Json.error(code, message));
+    sendJson(ex, status, Json.print(Statuses.of(code, message, null)));
   }
 
   private static void sendJson(HttpExchange ex, int status, String json) throws IOException {

@@ -97,6 +97,8 @@ final class GrpcFixture implements AutoCloseable {
 
   final ManualClock clock = new ManualClock(T0);
   final EventLoop loop = new EventLoop(new Engine(), CommandLog.NONE, clock, 1024);
+  /** Sessions with a 10 s grace period on {@link #clock}; nothing expires them but the test. */
+  final BoundSessions sessions = new BoundSessions(loop, clock, java.time.Duration.ofSeconds(10));
   final HealthStatusManager health = new HealthStatusManager();
   /** The audit log behind ListEvents; null unless the fixture was made with access control. */
   final AuditLog audit;
@@ -119,7 +121,8 @@ final class GrpcFixture implements AutoCloseable {
     }
     String name = InProcessServerBuilder.generateName();
     try {
-      server = AdmissionServices.addTo(InProcessServerBuilder.forName(name), loop, health, audit, access)
+      server = AdmissionServices.addTo(InProcessServerBuilder.forName(name), loop, health, audit, access,
+              sessions)
           .directExecutor()
           .build()
           .start();

@@ -63,7 +63,7 @@ class OrgEventStreamTest {
     String sent = out.toString(StandardCharsets.UTF_8);
     // stop() replaced the pending status, or the writer took it first: never an older one.
     assertTrue(!sent.contains("\"limit\":3") && !sent.contains("\"limit\":4"), sent);
-    assertTrue(sent.endsWith("event: problem\ndata: {\"code\":\"UNAVAILABLE\",\"message\":\"test over\"}\n\n"), sent);
+    assertTrue(sent.endsWith("event: problem\ndata: {\"code\":14,\"message\":\"test over\"}\n\n"), sent);
   }
 
   @Test
@@ -80,9 +80,9 @@ class OrgEventStreamTest {
     p.ended.get(5, TimeUnit.SECONDS);
     String[] events = out.toString(StandardCharsets.UTF_8).split("\n\n");
     assertEquals(2, events.length, String.join(" | ", events));
-    assertTrue(events[0].startsWith("data: {\"org_id\":\"acme\",\"limit\":7,"), events[0]);
+    assertTrue(events[0].startsWith("data: {\"status\":{\"orgId\":\"acme\",\"limit\":7,"), events[0]);
     assertTrue(!events[0].contains("\n"), "one line");
-    assertTrue(events[1].startsWith("event: problem\ndata: {\"code\":\"UNAVAILABLE\""), events[1]);
+    assertTrue(events[1].startsWith("event: problem\ndata: {\"code\":14,"), events[1]);
   }
 
   @Test
@@ -92,7 +92,7 @@ class OrgEventStreamTest {
     p.stream.status(engine.status("nope", T0));
     p.writer.start();
     p.ended.get(5, TimeUnit.SECONDS);
-    assertEquals("event: problem\ndata: {\"code\":\"NOT_FOUND\",\"message\":\"org nope does not exist\"}\n\n",
+    assertEquals("event: problem\ndata: {\"code\":5,\"message\":\"org nope does not exist\"}\n\n",
         out.toString(StandardCharsets.UTF_8));
   }
 

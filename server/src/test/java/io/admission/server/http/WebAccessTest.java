@@ -63,13 +63,20 @@ class WebAccessTest {
         .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A refusal: the google.rpc.Status the gRPC call would have ended with, as JsonFormat prints it. */
+  private static com.google.rpc.Status status(String json) throws Exception {
+    com.google.rpc.Status.Builder b = com.google.rpc.Status.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser().merge(json, b);
+    return b.build();
+  }
+
   @Test
   void thePageIsServedToAnyoneButItsDataNeedsAToken() throws Exception {
     assertEquals(200, get("/", null).statusCode());
     for (String path : new String[] {"/api/me", "/api/orgs", "/api/orgs/acme/status", "/api/orgs/acme/events"}) {
       HttpResponse<String> r = get(path, path.endsWith("me") ? "nope" : null);
       assertEquals(401, r.statusCode(), path);
-      assertTrue(r.body().contains("UNAUTHENTICATED"), r.body());
+      assertEquals(com.google.rpc.Code.UNAUTHENTICATED_VALUE, status(r.body()).getCode(), r.body());
     }
   }
 
@@ -84,7 +91,8 @@ class WebAccessTest {
     HttpResponse<String> ghost = get("/api/orgs/ghost/status", "wall");
     assertEquals(403, beta.statusCode());
     assertEquals(beta.body(), ghost.body(), "the same words whether the org exists or not");
-    assertTrue(beta.body().contains(AccessControl.PERMISSION_DENIED), beta.body());
+    assertEquals(AccessControl.PERMISSION_DENIED, status(beta.body()).getMessage(), beta.body());
+    assertEquals(com.google.rpc.Code.PERMISSION_DENIED_VALUE, status(beta.body()).getCode(), beta.body());
 
     HttpResponse<String> change = post("/api/orgs/acme/reservations", "wall",
         "{\"agent_id\":\"a\",\"call_type\":\"CALL_TYPE_CHAT\",\"slots\":1}");

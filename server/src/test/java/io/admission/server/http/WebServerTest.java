@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Message;
+import com.google.protobuf.TypeRegistry;
+import com.google.protobuf.util.JsonFormat;
+import com.google.rpc.BadRequest;
+import com.google.rpc.PreconditionFailure;
 import io.admission.v1.AgentStatus;
+import io.admission.v1.GetOrgStatusResponse;
+import io.admission.v1.ListOrgsRequest;
+import io.grpc.protobuf.StatusProto;
 import io.admission.v1.CallType;
 import io.admission.v1.Org;
 import io.admission.v1.SetReservationRequest;
@@ -69,7 +77,7 @@ class WebServerTest {
     assertTrue(get("/").body().contains("id=\"calling-hours\"")
         && get("/").body().contains("renderCallingHours"), "the page's calling-hours line");
     HttpResponse<String> none = get("/api/orgs/acme/status");
-    assertFalse(none.body().contains("calling_hours"), none.body());
+    assertFalse(none.body().contains("callingHours"), none.body());
     var hours = io.admission.v1.CallingHours.newBuilder();
     for (var day : java.time.DayOfWeek.values()) { // open all week but one minute a day
       hours.addWindows(io.admission.v1.CallingWindow.newBuilder().setWeekdayValue(day.getValue())
@@ -78,8 +86,9 @@ class WebServerTest {
     server.putOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(5).setCallingHours(hours)
         .build());
     HttpResponse<String> status = get("/api/orgs/acme/status");
-    assertTrue(status.body().matches(".*\"calling_hours\":\\{\"open\":(true|false),\"changes_at\":\"[^\"]+\","
-        + "\"restricted_call_types\":\\[\"CALL_TYPE_OUTBOUND\"\\]\\}.*"), status.body());
+    // "open" is printed only when true: JsonFormat leaves out a field at its default.
+    assertTrue(status.body().matches(".*\"callingHours\":\\{(\"open\":true,)?\"changesAt\":\"[^\"]+\","
+        + "\"restrictedCallTypes\":\\[\"CALL_TYPE_OUTBOUND\"\\]\\}.*"), status.body());
   }
 
   @Test
@@ -87,7 +96,9 @@ class WebServerTest {
     server.putOrg(Org.newBuilder().setOrgId("beta").setConcurrencyLimit(2).build());
     HttpResponse<String> orgs = get("/api/orgs");
     assertEquals(200, orgs.statusCode());
-    assertTrue(orgs.body().matches(".*\"org_id\":\"acme\".*\"org_id\":\"beta\".*"), orgs.body());
+    assertTrue(orgs.body().matches(".*\"orgId\":\"acme\".*\"orgId\":\"beta\".*"), orgs.body());
+    assertEquals(print(server.admin.listOrgs(ListOrgsRequest.getDefaultInstance())), orgs.body(),
+        "what ListOrgs answers over gRPC, printed by JsonFormat");
   }
 
   @Test
@@ -99,7 +110,7 @@ class WebServerTest {
             .setAgentId("support").setCallType(CallType.CALL_TYPE_INBOUND).setSlots(9).build()));
     assertEquals(Status.Code.FAILED_PRECONDITION, grpc.getStatus().getCode());
     assertEquals(409, refused.statusCode());
-    assertEquals(Json.error("FAILED_PRECONDITION", grpc.getStatus().getDescription()), refused.body());
+    assertEquals(print(StatusProto.fromThrowable(grpc)), refused.body(), "the gRPC status, details and all");
     AgentStatus support = server.status("acme").getAgents(0);
     assertEquals(2, support.getReservedTotal(), "nothing changed");
     assertEquals(3, server.status("acme").getSharedCapacity());
@@ -111,14 +122,18 @@ class WebServerTest {
     server.putOrg(Org.newBuilder().setOrgId(org).setConcurrencyLimit(6).build());
     String base = "/api/orgs/" + encode(org);
     HttpResponse<String> set = post(base + "/reservations",
-        "{\"agent_id\": \"a&b\", \"call_type\": \"CALL_TYPE_CHAT\", \"slots\": 4}");
+        "{\"agentId\": \"a&b\", \"callType\": \"CALL_TYPE_CHAT\", \"slots\": 4}"); // as the page sends it
     assertEquals(200, set.statusCode(), set.body());
-    assertTrue(set.body().contains("\"reserved_total\":4,\"shared_capacity\":2"), set.body());
+    assertTrue(set.body().contains("\"reservedTotal\":4,\"sharedCapacity\":2"), set.body());
     assertEquals(2, server.status(org).getSharedCapacity());
 
-    HttpResponse<String> removed = post(base + "/agents/" + encode("a&b") + "/remove", "{}");
+    HttpResponse<String> otherAgent = post(base + "/agents/" + encode("a&b") + "/remove", "{\"agentId\": \"c\"}");
+    assertEquals(400, otherAgent.statusCode(), "the body is a RemoveAgentRequest: its ids must match the URL's");
+    assertTrue(otherAgent.body().contains("agent_id: must be empty or the one in the URL"), otherAgent.body());
+    HttpResponse<String> removed = post(base + "/agents/" + encode("a&b") + "/remove",
+        "{\"orgId\": \"" + org + "\"}");
     assertEquals(200, removed.statusCode(), removed.body());
-    assertEquals("{\"freed_slots\":4,\"shared_capacity\":6}", removed.body());
+    assertEquals("{\"freedSlots\":4,\"sharedCapacity\":6}", removed.body());
     assertEquals(6, server.status(org).getSharedCapacity());
   }
 
@@ -126,8 +141,11 @@ class WebServerTest {
   void badInputNamesTheFieldAsTheApiDoes() throws Exception {
     HttpResponse<String> noType = post("/api/orgs/acme/reservations", "{\"agent_id\": \"x\", \"slots\": 1}");
     assertEquals(400, noType.statusCode());
-    assertTrue(noType.body().startsWith("{\"code\":\"INVALID_ARGUMENT\",\"message\":\"call_type: is required"),
-        noType.body());
+    com.google.rpc.Status invalid = parseStatus(noType.body());
+    assertEquals(com.google.rpc.Code.INVALID_ARGUMENT_VALUE, invalid.getCode(), noType.body());
+    assertTrue(invalid.getMessage().startsWith("call_type: is required"), noType.body());
+    assertEquals("call_type", invalid.getDetails(0).unpack(BadRequest.class).getFieldViolations(0).getField(),
+        "the field named in a google.rpc.BadRequest, as gRPC names it");
     HttpResponse<String> unknownField = post("/api/orgs/acme/reservations", "{\"agent\": \"x\"}");
     assertEquals(400, unknownField.statusCode());
     assertTrue(unknownField.body().contains("body: must be a SetReservationRequest"), unknownField.body());
@@ -136,7 +154,7 @@ class WebServerTest {
     assertEquals(400, otherOrg.statusCode());
     HttpResponse<String> unknownOrg = get("/api/orgs/nope/status");
     assertEquals(404, unknownOrg.statusCode());
-    assertEquals(Json.error("NOT_FOUND", "org nope does not exist"), unknownOrg.body());
+    assertEquals("{\"code\":5,\"message\":\"org nope does not exist\"}", unknownOrg.body());
   }
 
   @Test
@@ -176,9 +194,11 @@ class WebServerTest {
   void theEventStreamSendsTheStatusNowThenEachChange() throws Exception {
     try (Events events = Events.open(http, uri("/api/orgs/acme/events"))) {
       String first = events.next(l -> l.startsWith("data: "));
-      assertTrue(first.contains("\"org_id\":\"acme\"") && first.contains("\"in_use\":0"), first);
+      // A WatchOrgResponse; in_use is 0, so JsonFormat leaves it out.
+      assertTrue(first.startsWith("data: {\"status\":{\"orgId\":\"acme\",\"limit\":5,") && !first.contains("inUse"),
+          first);
       server.acquire("acme", "call-1", "", CallType.CALL_TYPE_WEBCALL, "alice");
-      String next = events.next(l -> l.contains("\"in_use\":1"));
+      String next = events.next(l -> l.contains("\"inUse\":1"));
       assertTrue(next.contains("\"line\":\"Active now: 1/2 concurrent · Last hour: 1/250\""), next);
     }
   }
@@ -187,7 +207,7 @@ class WebServerTest {
   void theEventStreamOfAnUnknownOrgEndsWithTheProblem() throws Exception {
     try (Events events = Events.open(http, uri("/api/orgs/nope/events"))) {
       assertEquals("event: problem", events.next(l -> l.startsWith("event:")));
-      assertEquals("data: " + Json.error("NOT_FOUND", "org nope does not exist"), events.next(l -> true));
+      assertEquals("data: {\"code\":5,\"message\":\"org nope does not exist\"}", events.next(l -> true));
     }
   }
 
@@ -197,11 +217,13 @@ class WebServerTest {
         .setDailyCap(io.admission.v1.DailyCap.newBuilder().setCap(300)).build());
     HttpResponse<String> settings = get("/api/orgs/acme/settings");
     assertEquals(200, settings.statusCode());
-    assertTrue(settings.body().contains("\"time_zone\":\"Europe/Paris\""), settings.body());
+    assertTrue(settings.body().contains("\"timeZone\":\"Europe/Paris\""), settings.body());
+    assertEquals(print(server.admin.getOrg(io.admission.v1.GetOrgRequest.newBuilder().setOrgId("acme").build())),
+        settings.body(), "what GetOrg answers over gRPC, printed by JsonFormat");
 
     HttpResponse<String> updated = post("/api/orgs/acme/update",
-        "{\"org\": {\"concurrency_limit\": 8, \"login_defaults\": {\"max_concurrent\": 4}},"
-            + " \"update_mask\": \"concurrencyLimit,loginDefaults.maxConcurrent\"}");
+        "{\"org\": {\"concurrencyLimit\": 8, \"loginDefaults\": {\"maxConcurrent\": 4}},"
+            + " \"updateMask\": \"concurrencyLimit,loginDefaults.maxConcurrent\"}");
 
     assertEquals(200, updated.statusCode(), updated.body());
     Org stored = server.admin.getOrg(io.admission.v1.GetOrgRequest.newBuilder().setOrgId("acme").build())
@@ -210,7 +232,7 @@ class WebServerTest {
     assertEquals(4, stored.getLoginDefaults().getMaxConcurrent());
     assertEquals("Europe/Paris", stored.getTimeZone(), "not sent: kept");
     assertEquals(300, stored.getDailyCap().getCap(), "not sent: kept");
-    assertTrue(updated.body().contains("\"concurrency_limit\":8"), updated.body());
+    assertTrue(updated.body().contains("\"concurrencyLimit\":8"), updated.body());
   }
 
   @Test
@@ -246,6 +268,8 @@ class WebServerTest {
   @Test
   void deleteIsRefusedWhileCallsRunThenDeletesAndEndsTheOrgsEventStream() throws Exception {
     server.acquire("acme", "call-1", "", CallType.CALL_TYPE_WEBCALL, "alice");
+    assertEquals(400, post("/api/orgs/acme/delete", "{\"force\": true}").statusCode(),
+        "the body is a DeleteOrgRequest, parsed as gRPC would: no unknown fields");
     HttpResponse<String> refused = post("/api/orgs/acme/delete", "{}");
     assertEquals(409, refused.statusCode());
     assertTrue(refused.body().contains("org acme has 1 active and 0 held calls"), refused.body());
@@ -257,13 +281,51 @@ class WebServerTest {
       assertEquals(200, deleted.statusCode());
       assertEquals("{\"deleted\":true}", deleted.body());
       assertEquals("event: problem", events.next(l -> l.startsWith("event:")));
-      assertEquals("data: " + Json.error("NOT_FOUND", "org acme does not exist"), events.next(l -> true));
+      assertEquals("data: {\"code\":5,\"message\":\"org acme does not exist\"}", events.next(l -> true));
     }
-    assertEquals("{\"deleted\":false}", post("/api/orgs/acme/delete", "{}").body());
+    assertEquals("{}", post("/api/orgs/acme/delete", "{}").body(), "deleted: false, left out as JsonFormat does");
     assertEquals(404, get("/api/orgs/acme/settings").statusCode());
   }
 
+  @Test
+  void meSaysWhomThePageSpeaksFor() throws Exception {
+    // Without --auth every caller is admin; auth=false and the empty actor are left out.
+    assertEquals("{\"role\":\"admin\"}", get("/api/me").body());
+  }
+
+  @Test
+  void theStatusIsGetOrgStatusResponseAsJsonFormatPrintsIt() throws Exception {
+    server.acquire("acme", "call-1", "support", CallType.CALL_TYPE_INBOUND, "alice");
+    HttpResponse<String> web = get("/api/orgs/acme/status");
+    assertEquals(200, web.statusCode());
+    GetOrgStatusResponse.Builder parsed = GetOrgStatusResponse.newBuilder();
+    JsonFormat.parser().merge(web.body(), parsed);
+    GetOrgStatusResponse grpc = server.monitor.getOrgStatus(
+        io.admission.v1.GetOrgStatusRequest.newBuilder().setOrgId("acme").build());
+    parsed.getStatusBuilder().clearAsOf(); // the two reads differ only in when they were made
+    assertEquals(print(grpc.toBuilder().setStatus(grpc.getStatus().toBuilder().clearAsOf()).build()),
+        print(parsed.build()));
+    assertTrue(web.body().contains("\"usingReserved\":1") && web.body().contains("\"callType\":\"CALL_TYPE_INBOUND\""),
+        web.body());
+    assertFalse(web.body().matches(".*\"[a-z]+_[a-z_]*\":.*"), "no snake_case name: " + web.body());
+  }
+
   // ---- Helpers ----------------------------------------------------------------------------
+
+  /** What {@code buf curl} shows for {@code message}, on one line. */
+  private static String print(Message message) throws Exception {
+    return JsonFormat.printer().omittingInsignificantWhitespace()
+        .usingTypeRegistry(TypeRegistry.newBuilder().add(BadRequest.getDescriptor())
+            .add(PreconditionFailure.getDescriptor()).build())
+        .print(message);
+  }
+
+  private static com.google.rpc.Status parseStatus(String json) throws Exception {
+    com.google.rpc.Status.Builder b = com.google.rpc.Status.newBuilder();
+    JsonFormat.parser().usingTypeRegistry(TypeRegistry.newBuilder().add(BadRequest.getDescriptor())
+        .build()).merge(json, b);
+    return b.build();
+  }
 
   private URI uri(String path) {
     return URI.create(server.url() + path);

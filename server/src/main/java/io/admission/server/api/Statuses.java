@@ -1,0 +1,61 @@
+package io.admission.server.api;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.PreconditionFailure;
+import com.google.rpc.Status;
+import io.admission.server.engine.Rejection;
+import java.util.List;
+
+/**
+ * Refusals as {@code google.rpc.Status}, the one shape both edges answer with: gRPC sends it as
+ * the call's status (details in the trailers), the web API as its JSON body. Bad input carries a
+ * {@link BadRequest} naming the field, a refused precondition a {@link PreconditionFailure}.
+ */
+public final class Statuses {
+  private Statuses() {}
+
+  /** The detail types a status may carry, for printing them as JSON. */
+  public static final List<Descriptor> DETAIL_TYPES =
+      List.of(BadRequest.getDescriptor(), PreconditionFailure.getDescriptor());
+
+  public static Status invalid(InvalidRequest e) {
+    return invalid(e.field(), e.getMessage());
+  }
+
+  public static Status invalid(String field, String message) {
+    BadRequest details = BadRequest.newBuilder()
+        .addFieldViolations(
+            BadRequest.FieldViolation.newBuilder().setField(field).setDescription(message))
+        .build();
+    return of(Code.INVALID_ARGUMENT, field + ": " + message, Any.pack(details));
+  }
+
+  public static Status rejected(Rejection r) {
+    return switch (r.kind()) {
+      case INVALID_ARGUMENT -> invalid(r.field(), r.message());
+      case NOT_FOUND -> of(Code.NOT_FOUND, r.message(), null);
+      case ALREADY_EXISTS -> of(Code.ALREADY_EXISTS, r.message(), null);
+      case FAILED_PRECONDITION -> of(
+          Code.FAILED_PRECONDITION,
+          r.message(),
+          Any.pack(PreconditionFailure.newBuilder()
+              .addViolations(PreconditionFailure.Violation.newBuilder()
+                  .setType("ADMISSION")
+                  .setSubject(r.field())
+                  .setDescription(r.message()))
+              .build()));
+    };
+  }
+
+  /** {@code code} and {@code message}, with {@code details} when not null. */
+  public static Status of(Code code, String message, Any details) {
+    Status.Builder s = Status.newBuilder().setCode(code.getNumber()).setMessage(message);
+    if (details != null) {
+      s.addDetails(details);
+    }
+    return s.build();
+  }
+}
