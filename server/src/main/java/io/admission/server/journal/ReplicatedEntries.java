@@ -31,7 +31,9 @@ public final class ReplicatedEntries {
     ReplicatedEntry.Builder b = ReplicatedEntry.newBuilder().setOrigin(origin).setProposal(proposal);
     boolean anyActor = false;
     for (Commands.Command<?> c : commands) {
-      b.addCommands(JournalCodec.encode(c, 0));
+      // A Tick is a record without a command: the entry's time is all it carries.
+      Record r = c instanceof Commands.Tick ? Record.getDefaultInstance() : JournalCodec.encode(c, 0);
+      b.addCommands(r);
     }
     for (String a : actors) {
       anyActor |= !a.isEmpty();
@@ -68,6 +70,10 @@ public final class ReplicatedEntries {
     }
     List<Commands.Command<?>> commands = new ArrayList<>(e.getCommandsCount());
     for (Record r : e.getCommandsList()) {
+      if (r.getCommandCase() == Record.CommandCase.COMMAND_NOT_SET) {
+        commands.add(new Commands.Tick());
+        continue;
+      }
       try {
         commands.add(JournalCodec.decode(r));
       } catch (JournalCodec.Undecodable ex) {

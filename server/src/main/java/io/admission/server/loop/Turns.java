@@ -231,8 +231,14 @@ final class Turns {
       commands.add(a.command());
       actors.add(a.actor());
     }
-    replicated.propose(proposal, commands, actors,
-        e -> force.accept((t, n, out) -> t.refused(proposal, e, out)));
+    Consumer<IOException> refused = e -> force.accept((t, n, out) -> t.refused(proposal, e, out));
+    try {
+      replicated.propose(proposal, commands, actors, refused);
+    } catch (RuntimeException e) {
+      // A bug (a command the log cannot encode): its callers still get an answer.
+      LOG.log(Level.ERROR, "proposing " + commands + " failed", e);
+      refused.accept(new IOException("the request could not be handed to the cluster's log"));
+    }
   }
 
   /** The log would not take a proposal: its callers learn why (a retry by call_id is safe). */

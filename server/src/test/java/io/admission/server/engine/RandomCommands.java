@@ -18,9 +18,9 @@ import java.util.Random;
  * snapshot or a replay that counted a window differently would show. Shared by the replay and
  * snapshot tests.
  */
-final class RandomCommands {
+public final class RandomCommands {
   /** A command and the time the loop stamped on it. */
-  record Stamped(Commands.Command<?> command, long at) {}
+  public record Stamped(Commands.Command<?> command, long at) {}
 
   private static final String[] ORGS = {"org-a", "org-b"};
   private static final String[] AGENTS = {"", "ag-1", "ag-2", "ag-3"};
@@ -35,12 +35,12 @@ final class RandomCommands {
   private long now = START;
   private int nextCall;
 
-  RandomCommands(long seed) {
+  public RandomCommands(long seed) {
     this.random = new Random(seed);
   }
 
   /** The orgs every history starts with. */
-  List<Stamped> setup() {
+  public List<Stamped> setup() {
     List<Stamped> out = new ArrayList<>();
     for (String org : ORGS) {
       out.add(new Stamped(new Commands.PutOrg(config(org, 4)), now));
@@ -48,7 +48,7 @@ final class RandomCommands {
     return out;
   }
 
-  Stamped next() {
+  public Stamped next() {
     now += switch (random.nextInt(10)) {
       case 0 -> random.nextInt(3_600_000); // sometimes far ahead: leases expire, windows roll
       case 1, 2 -> random.nextInt(60_000);
