@@ -7,6 +7,7 @@ import io.admission.server.engine.Rejection;
 import io.admission.server.engine.StatusView;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.api.Responses;
+import java.util.regex.Pattern;
 
 /**
  * JSON for the web page: the admin and monitor messages in the proto JSON mapping with the
@@ -43,8 +44,28 @@ final class Json {
       return builder;
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new InvalidRequest("body", "must be a " + builder.getDescriptorForType().getName()
-          + " in the proto JSON mapping: " + e.getMessage());
+          + " in the proto JSON mapping: " + why(e));
     }
+  }
+
+  /**
+   * An exception's class name: the JSON parser's syntax errors arrive as the text of the exception
+   * it wrapped ("com.google.gson.stream.MalformedJsonException: ...").
+   */
+  private static final Pattern EXCEPTION_CLASS = Pattern.compile(
+      "\\b(?:[a-z_$][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error)\\b");
+
+  /**
+   * What the parser said, when it names a field or a value ("Cannot find field: limit in message
+   * ..."); a fixed sentence when its text would show the server's insides.
+   */
+  static String why(Exception e) {
+    String message = e.getMessage();
+    if (e instanceof InvalidProtocolBufferException && message != null
+        && !EXCEPTION_CLASS.matcher(message).find()) {
+      return message;
+    }
+    return "not well-formed JSON";
   }
 
   /** The engine's refusal, worded as the gRPC status says it. */
