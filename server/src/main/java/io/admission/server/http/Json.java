@@ -59,11 +59,14 @@ final class Json {
    * What the parser said, when it names a field or a value ("Cannot find field: limit in message
    * ..."); a fixed sentence when its text would show the server's insides.
    */
+  /** The parser repeats what it could not place (a field name): a huge one is cut. */
+  private static final int MAX_WHY = 200;
+
   static String why(Exception e) {
     String message = e.getMessage();
     if (e instanceof InvalidProtocolBufferException && message != null
         && !EXCEPTION_CLASS.matcher(message).find()) {
-      return message;
+      return message.length() <= MAX_WHY ? message : message.substring(0, MAX_WHY) + "…";
     }
     return "not well-formed JSON";
   }

@@ -192,7 +192,7 @@ final class HostileRequests {
   FieldMask mask() {
     String[] paths = {"concurrency_limit", "daily_cap", "time_zone", "default_lease_ttl",
         "login_defaults", "login_defaults.window", "number_defaults.max_per_day", "calling_hours",
-        "org_id", "nope", "", "login_defaults.", "concurrency_limit.x", "ÿ"};
+        "org_id", "nope", "", "login_defaults.", "concurrency_limit.x", "ÿ", edge()};
     FieldMask.Builder b = FieldMask.newBuilder();
     int n = random.nextInt(4);
     for (int i = 0; i < n; i++) {
