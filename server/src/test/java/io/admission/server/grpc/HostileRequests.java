@@ -114,7 +114,26 @@ final class HostileRequests {
         .setNanos(chance(80) ? 0 : random.nextInt()).build();
   }
 
+  /**
+   * Mostly a call whose parameters follow from its id, so that a retry is a retry (granted or held
+   * again, not ALREADY_EXISTS) and calls pile up until they are held; otherwise anything.
+   */
   AcquireRequest.Builder acquire(String orgId) {
+    if (chance(75)) {
+      String callId = callId();
+      Random own = new Random(callId.hashCode());
+      AcquireRequest.Builder b = AcquireRequest.newBuilder().setOrgId(orgId).setCallId(callId)
+          .setAgentId(AGENTS[own.nextInt(AGENTS.length)]).setCallTypeValue(1 + own.nextInt(4))
+          .setLoginId(LOGINS[own.nextInt(LOGINS.length)])
+          .setFromNumber(NUMBERS[own.nextInt(NUMBERS.length)]);
+      if (own.nextInt(3) == 0) {
+        b.setLeaseTtl(Duration.newBuilder().setSeconds(5 + own.nextInt(3_600)));
+      }
+      if (own.nextInt(4) == 0) {
+        b.setMaxWait(Duration.newBuilder().setSeconds(1 + own.nextInt(900)));
+      }
+      return b;
+    }
     AcquireRequest.Builder b = AcquireRequest.newBuilder()
         .setOrgId(orgId).setCallId(callId()).setAgentId(agent()).setCallTypeValue(callType())
         .setLoginId(login()).setFromNumber(number());

@@ -161,6 +161,9 @@ class HostileRequestsFuzzTest {
     long cpuStarted = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     try (Fuzz fuzz = new Fuzz(seed)) {
       fuzz.run(requests);
+      if (Boolean.getBoolean("fuzz.stats")) {
+        System.out.println("HostileRequestsFuzzTest coverage: " + new java.util.TreeMap<>(fuzz.coverage));
+      }
       System.out.printf("HostileRequestsFuzzTest: seed %d, %,d requests (%,d succeeded, %,d raw)"
               + " in %d ms, %d ms of this thread's CPU%n", seed, fuzz.sent.get(),
           fuzz.succeeded.get(), fuzz.raw.get(), (System.nanoTime() - started) / 1_000_000,
@@ -191,6 +194,12 @@ class HostileRequestsFuzzTest {
     final AtomicLong answeredChanges = new AtomicLong();
     final AtomicLong appliedChanges = new AtomicLong();
     final Queue problems = new Queue();
+    /** How often each outcome, effect, status code and kind of change came up. */
+    final Map<String, AtomicLong> coverage = new ConcurrentHashMap<>();
+
+    void cover(String what) {
+      coverage.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
+    }
     volatile boolean setUp;
 
     /**
@@ -298,6 +307,16 @@ class HostileRequestsFuzzTest {
       check();
       checkVault();
       assertTrue(racingRounds > 0 || requests < 20_000, "no racing round ran");
+      if (requests >= 20_000) {
+        // A fuzz test that never reaches a case proves nothing about it.
+        for (String c : List.of("OUTCOME_GRANTED", "OUTCOME_HELD", "RELEASE_EFFECT_RELEASED",
+            "RELEASE_EFFECT_CANCELLED", "RELEASE_EFFECT_NOT_ACTIVE", "INVALID_ARGUMENT", "NOT_FOUND",
+            "ALREADY_EXISTS", "FAILED_PRECONDITION", "PERMISSION_DENIED", "UNAUTHENTICATED",
+            "PutOrgResponse", "UpdateOrgResponse", "SetReservationResponse", "RemoveAgentResponse",
+            "SetLoginLimitsResponse", "SetNumberLimitsResponse")) {
+          assertTrue(coverage.containsKey(c), "never reached: " + c + "; reached " + coverage);
+        }
+      }
       assertEquals(answeredChanges.get(), appliedChanges.get() - setUpChanges,
           "changes the clients were told succeeded against changes the loop applied");
     }
@@ -348,7 +367,7 @@ class HostileRequestsFuzzTest {
     /** Who sends the next request: mostly someone allowed, often not. */
     Who who(String org, boolean callsService) {
       int r = random.nextInt(100);
-      if (r < 55) {
+      if (r < 70) {
         return callsService && org != null && (org.equals("acme") || org.equals("beta")) && random.nextBoolean()
             ? (org.equals("acme") ? Who.ACME_SWITCH : Who.BETA_SWITCH) : Who.ADMIN_TOKEN;
       }
@@ -420,6 +439,7 @@ class HostileRequestsFuzzTest {
     }
 
     void note(String org, String callId, AcquireResponse a) {
+      cover(a.getOutcome().name());
       if (!shadow.containsKey(org)) {
         problems.add("Acquire succeeded in " + org + ", which no allowed caller created");
         return;
@@ -449,6 +469,7 @@ class HostileRequestsFuzzTest {
           () -> AdmissionServiceGrpc.newFutureStub(channels.get(who)).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).release(request));
       if (r != null) {
         answeredChanges.incrementAndGet();
+        cover(r.getEffect().name());
         if (shadow.containsKey(org)) {
           Long before = shadow.get(org).remove(request.getCallId());
           if (r.getEffect() == ReleaseEffect.RELEASE_EFFECT_UNSPECIFIED) {
@@ -637,6 +658,7 @@ class HostileRequestsFuzzTest {
       if (ok != null) {
         answeredChanges.incrementAndGet();
         reconfigured.add(org);
+        cover(ok.getClass().getSimpleName());
         if (ok instanceof io.admission.v1.DeleteOrgResponse d && d.getDeleted()) {
           shadow.remove(org);
           named.remove(org);
@@ -878,6 +900,9 @@ class HostileRequestsFuzzTest {
         }
         boolean over = status.getInUse() > status.getLimit()
             || status.getSharedInUse() > status.getSharedCapacity();
+        if (over) {
+          cover("over the limit after it was lowered");
+        }
         if (over && !reconfigured.contains(org)) {
           problems.add(org + " is over its limit and nothing lowered it: " + status);
         }
@@ -995,6 +1020,7 @@ class HostileRequestsFuzzTest {
         problems.add(what + " by " + who + " did not end within " + DEADLINE_SECONDS + " s");
         return;
       }
+      cover(status.getCode().name());
       if (BUGS.contains(status.getCode()) || tooLong(status)) {
         problems.add(what + " by " + who + " for " + abbreviate(org) + ": " + status);
         return;
