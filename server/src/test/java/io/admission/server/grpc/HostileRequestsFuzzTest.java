@@ -553,7 +553,10 @@ class HostileRequestsFuzzTest {
             if (!named.get(org).contains(request.getCallId())) {
               problems.add("WaitForSlot found " + request.getCallId() + " running in " + org + ", which no answer granted");
             }
-            calls.put(request.getCallId(), millis(e.first.getDispatched().getExpiresAt()));
+            // The wait's end, which an ended call repeats too: running only if it was held.
+            if (calls.get(request.getCallId()) == HELD) {
+              calls.put(request.getCallId(), millis(e.first.getDispatched().getExpiresAt()));
+            }
           }
           default -> calls.remove(request.getCallId());
         }
@@ -898,6 +901,7 @@ class HostileRequestsFuzzTest {
         if (held.size() != status.getQueued()) {
           problems.add(org + ": queued " + status.getQueued() + " but " + held.size() + " calls are held");
         }
+        checkAccounting(org, status);
         boolean over = status.getInUse() > status.getLimit()
             || status.getSharedInUse() > status.getSharedCapacity();
         if (over) {
@@ -913,6 +917,52 @@ class HostileRequestsFuzzTest {
       resyncAll = false;
       resyncRacing = false;
       problems.check();
+    }
+
+    /**
+     * The pool adds up: reservations within the limit and the shared pool what they leave; each
+     * agent's calls by count (min(active, reserved) reserved, the rest shared); held calls counted
+     * once by reason.
+     */
+    void checkAccounting(String org, OrgStatus s) {
+      long reserved = 0;
+      long usingShared = 0;
+      long active = 0;
+      for (io.admission.v1.AgentStatus a : s.getAgentsList()) {
+        long agentReserved = 0;
+        long agentUsingReserved = 0;
+        long agentUsingShared = 0;
+        for (io.admission.v1.AgentTypeStatus t : a.getTypesList()) {
+          if (t.getUsingReserved() != Math.min(t.getActive(), t.getReserved())
+              || t.getUsingShared() != Math.max(0, t.getActive() - t.getReserved())) {
+            problems.add(org + ": agent " + a.getAgentId() + " is not counted by count: " + t);
+          }
+          agentReserved += t.getReserved();
+          agentUsingReserved += t.getUsingReserved();
+          agentUsingShared += t.getUsingShared();
+          active += t.getActive();
+        }
+        if (agentReserved != a.getReservedTotal() || agentUsingReserved != a.getUsingReserved()
+            || agentUsingShared != a.getUsingShared()) {
+          problems.add(org + ": agent " + a.getAgentId() + " totals are not the sum of its types: " + a);
+        }
+        reserved += agentReserved;
+        usingShared += agentUsingShared;
+      }
+      if (reserved > s.getLimit() || s.getSharedCapacity() != s.getLimit() - reserved) {
+        problems.add(org + ": reservations " + reserved + " against limit " + s.getLimit()
+            + " and shared capacity " + s.getSharedCapacity());
+      }
+      // Calls without an agent use shared slots too, so agents' shared use is a lower bound.
+      if (usingShared > s.getSharedInUse() || active > s.getInUse()
+          || s.getSharedInUse() - usingShared != s.getInUse() - active) {
+        problems.add(org + ": shared in use " + s.getSharedInUse() + " and in use " + s.getInUse()
+            + " do not add up with the agents' " + usingShared + " shared of " + active + " running");
+      }
+      long heldByReason = s.getHeldByReasonList().stream().mapToLong(h -> h.getCount()).sum();
+      if (heldByReason != s.getQueued()) {
+        problems.add(org + ": queued " + s.getQueued() + " but held by reason " + s.getHeldByReasonList());
+      }
     }
 
     /** The org only refused requests named: as the setup left it, and nobody changed it. */
