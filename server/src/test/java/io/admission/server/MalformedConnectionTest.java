@@ -105,6 +105,58 @@ class MalformedConnectionTest {
     }
   }
 
+  /**
+   * Bytes that are not the method's message, over Netty through everything Main puts around a
+   * call (metrics instrumentation included): INVALID_ARGUMENT naming the request, no log line.
+   */
+  @Test
+  void aMessageThatDoesNotParseIsInvalidThroughTheWholeServer() throws Exception {
+    int metricsPort;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      metricsPort = free.getLocalPort();
+    }
+    try (Running server = SecureDefaultTest.start("--in-memory", "--listen", "127.0.0.1:0",
+        "--metrics", "127.0.0.1:" + metricsPort);
+        Captured captured = new Captured()) {
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+          .usePlaintext().build();
+      try {
+        io.grpc.MethodDescriptor<byte[], byte[]> acquire = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(io.admission.v1.AdmissionServiceGrpc.getAcquireMethod().getFullMethodName())
+            .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+            io.grpc.StatusRuntimeException.class, () -> io.grpc.stub.ClientCalls.blockingUnaryCall(
+                channel, acquire, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS),
+                new byte[] {0x12, 100, 'x'}));
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e::toString);
+        assertEquals("request: is not a valid protobuf message for admission.v1.AdmissionService/Acquire",
+            e.getStatus().getDescription());
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      assertEquals(List.of(), captured.records().stream().map(LogRecord::getMessage).toList(),
+          "a client's bad message is not the server's to log");
+    }
+  }
+
+  private static final io.grpc.MethodDescriptor.Marshaller<byte[]> BYTES =
+      new io.grpc.MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      };
+
   /** Random bytes; or a valid HTTP/2 preface, or an HTTP/1 request line, then random bytes. */
   private static byte[] garbage(Random random, int i) {
     byte[] junk = new byte[1 + random.nextInt(512)];
