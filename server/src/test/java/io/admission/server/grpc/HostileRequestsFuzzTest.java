@@ -102,6 +102,10 @@ import org.junit.jupiter.api.io.TempDir;
  * answered as granted or held, each running call is renewed once, in use and queued match the
  * counts, and in use stays within the limit except after the limit was lowered under it.
  *
+ * <p>The loop is stepped by the one client thread (by a driver thread while racing), with a
+ * clock only the test moves: a request costs no thread hand-off, and everything but the racing
+ * rounds' interleaving replays exactly from the seed.
+ *
  * <p>Seeded: a failure prints its seed, replay it with {@code -Dfuzz.seed=N}; {@code
  * -Dfuzz.requests=N} changes the count. {@code make test} sends at least 100,000 requests; the
  * slow variant ({@code make test-slow}) at least 1,000,000.
@@ -162,7 +166,8 @@ class HostileRequestsFuzzTest {
     try (Fuzz fuzz = new Fuzz(seed)) {
       fuzz.run(requests);
       if (Boolean.getBoolean("fuzz.stats")) {
-        System.out.println("HostileRequestsFuzzTest coverage: " + new java.util.TreeMap<>(fuzz.coverage));
+        System.out.println("HostileRequestsFuzzTest coverage: "
+            + new java.util.TreeMap<>(fuzz.coverage));
       }
       System.out.printf("HostileRequestsFuzzTest: seed %d, %,d requests (%,d succeeded, %,d raw)"
               + " in %d ms, %d ms of this thread's CPU%n", seed, fuzz.sent.get(),
@@ -171,7 +176,8 @@ class HostileRequestsFuzzTest {
               - cpuStarted) / 1_000_000);
       assertTrue(fuzz.sent.get() >= requests, "sent " + fuzz.sent.get());
     } catch (Throwable t) {
-      throw new AssertionError("seed " + seed + " (replay: -Dfuzz.seed=" + seed + "): " + t.getMessage(), t);
+      throw new AssertionError(
+          "seed " + seed + " (replay: -Dfuzz.seed=" + seed + "): " + t.getMessage(), t);
     }
   }
 
@@ -243,9 +249,11 @@ class HostileRequestsFuzzTest {
       for (Who who : Who.values()) {
         Metadata m = new Metadata();
         if (who.token != null) {
-          m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + who.token);
+          m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+              "Bearer " + who.token);
         }
-        channels.put(who, ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(m)));
+        channels.put(who, ClientInterceptors.intercept(channel,
+            MetadataUtils.newAttachHeadersInterceptor(m)));
       }
     }
 
@@ -283,6 +291,21 @@ class HostileRequestsFuzzTest {
           problems.add("a request by \"" + actor + "\" caused " + event + " in the vault");
         }
       }
+    }
+
+    AdmissionServiceGrpc.AdmissionServiceFutureStub calls(Who who) {
+      return AdmissionServiceGrpc.newFutureStub(channels.get(who))
+          .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    AdmissionAdminServiceGrpc.AdmissionAdminServiceFutureStub admin(Who who) {
+      return AdmissionAdminServiceGrpc.newFutureStub(channels.get(who))
+          .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    AdmissionMonitorServiceGrpc.AdmissionMonitorServiceFutureStub monitor(Who who) {
+      return AdmissionMonitorServiceGrpc.newFutureStub(channels.get(who))
+          .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
     // ---- The run ------------------------------------------------------------------------
@@ -325,8 +348,8 @@ class HostileRequestsFuzzTest {
 
     /** acme and beta (the switches' own orgs) and the vault, each with calls running and held. */
     void setUpOrgs() {
-      var admin = AdmissionAdminServiceGrpc.newFutureStub(channels.get(Who.ADMIN_TOKEN));
-      var calls = AdmissionServiceGrpc.newFutureStub(channels.get(Who.ADMIN_TOKEN));
+      var admin = admin(Who.ADMIN_TOKEN);
+      var calls = calls(Who.ADMIN_TOKEN);
       for (String org : List.of("acme", "beta", HostileRequests.VAULT)) {
         await(admin.putOrg(PutOrgRequest.newBuilder().setOrg(io.admission.v1.Org.newBuilder()
             .setOrgId(org).setConcurrencyLimit(3)).build()));
@@ -349,7 +372,7 @@ class HostileRequestsFuzzTest {
     }
 
     OrgStatus vaultStatus() {
-      return await(AdmissionMonitorServiceGrpc.newFutureStub(channels.get(Who.ADMIN_TOKEN))
+      return await(monitor(Who.ADMIN_TOKEN)
           .getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(HostileRequests.VAULT).build()))
           .getStatus().toBuilder().clearAsOf().clearDaily().build();
     }
@@ -368,7 +391,8 @@ class HostileRequestsFuzzTest {
     Who who(String org, boolean callsService) {
       int r = random.nextInt(100);
       if (r < 70) {
-        return callsService && org != null && (org.equals("acme") || org.equals("beta")) && random.nextBoolean()
+        boolean own = callsService && org != null && HostileRequests.ORGS.contains(org);
+        return own && random.nextBoolean()
             ? (org.equals("acme") ? Who.ACME_SWITCH : Who.BETA_SWITCH) : Who.ADMIN_TOKEN;
       }
       return Who.values()[random.nextInt(Who.values().length)];
@@ -431,7 +455,7 @@ class HostileRequestsFuzzTest {
       Who who = callerFor(org, true);
       AcquireRequest request = hostile.acquire(org).build();
       AcquireResponse a = unary(who, org, true, "Acquire " + request.getCallId(),
-          () -> AdmissionServiceGrpc.newFutureStub(channels.get(who)).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).acquire(request));
+          () -> calls(who).acquire(request));
       if (a != null) {
         answeredChanges.incrementAndGet();
         note(org, request.getCallId(), a);
@@ -464,9 +488,10 @@ class HostileRequestsFuzzTest {
     void release() {
       String org = org();
       Who who = callerFor(org, true);
-      ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(org).setCallId(hostile.callId()).build();
+      ReleaseRequest request =
+          ReleaseRequest.newBuilder().setOrgId(org).setCallId(hostile.callId()).build();
       var r = unary(who, org, true, "Release",
-          () -> AdmissionServiceGrpc.newFutureStub(channels.get(who)).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).release(request));
+          () -> calls(who).release(request));
       if (r != null) {
         answeredChanges.incrementAndGet();
         cover(r.getEffect().name());
@@ -477,7 +502,8 @@ class HostileRequestsFuzzTest {
           }
           if (before == null && r.getEffect() != ReleaseEffect.RELEASE_EFFECT_NOT_ACTIVE
               && !named.get(org).contains(request.getCallId())) {
-            problems.add("Release of " + request.getCallId() + " in " + org + " found a call no answer made: " + r);
+            problems.add("Release of " + request.getCallId() + " in " + org
+                + " found a call no answer made: " + r);
           }
         }
       }
@@ -496,7 +522,7 @@ class HostileRequestsFuzzTest {
       }
       RenewRequest request = b.build();
       RenewResponse r = unary(who, org, true, "Renew",
-          () -> AdmissionServiceGrpc.newFutureStub(channels.get(who)).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).renew(request));
+          () -> calls(who).renew(request));
       if (r != null) {
         answeredChanges.incrementAndGet();
         noteRenew(org, r, false);
@@ -534,15 +560,18 @@ class HostileRequestsFuzzTest {
     void waitForSlot() {
       String org = org();
       Who who = callerFor(org, false);
-      WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(org).setCallId(hostile.callId()).build();
-      Exchange<WaitForSlotResponse> e = exchange(who, AdmissionServiceGrpc.getWaitForSlotMethod(), List.of(request));
+      WaitForSlotRequest request =
+          WaitForSlotRequest.newBuilder().setOrgId(org).setCallId(hostile.callId()).build();
+      Exchange<WaitForSlotResponse> e =
+          exchange(who, AdmissionServiceGrpc.getWaitForSlotMethod(), List.of(request));
       expect(e.status, who, org, true, "WaitForSlot");
       if (e.first != null && shadow.containsKey(org)) {
         Map<String, Long> calls = shadow.get(org);
         switch (e.first.getEventCase()) {
           case HELD -> {
             if (!named.get(org).contains(request.getCallId())) {
-              problems.add("WaitForSlot found " + request.getCallId() + " held in " + org + ", which no answer held");
+              problems.add("WaitForSlot found " + request.getCallId() + " held in " + org
+                  + ", which no answer held");
             }
             Long before = calls.put(request.getCallId(), HELD);
             if (running(before)) {
@@ -551,7 +580,8 @@ class HostileRequestsFuzzTest {
           }
           case DISPATCHED -> {
             if (!named.get(org).contains(request.getCallId())) {
-              problems.add("WaitForSlot found " + request.getCallId() + " running in " + org + ", which no answer granted");
+              problems.add("WaitForSlot found " + request.getCallId() + " running in " + org
+                  + ", which no answer granted");
             }
             // The wait's end, which an ended call repeats too: running only if it was held.
             if (calls.get(request.getCallId()) == HELD) {
@@ -582,7 +612,8 @@ class HostileRequestsFuzzTest {
         requests.add(b.build());
       }
       List<SessionResponse> answers = new ArrayList<>();
-      Exchange<SessionResponse> e = exchange(who, AdmissionServiceGrpc.getSessionMethod(), requests, answers, n);
+      Exchange<SessionResponse> e =
+          exchange(who, AdmissionServiceGrpc.getSessionMethod(), requests, answers, n);
       expect(e.status, who, org, true, "Session");
       Map<Long, SessionRequest> byId = new HashMap<>();
       requests.forEach(q -> byId.put(q.getId(), q));
@@ -617,8 +648,7 @@ class HostileRequestsFuzzTest {
     void admin() {
       String org = org();
       Who who = callerFor(org, false);
-      var stub = AdmissionAdminServiceGrpc.newFutureStub(channels.get(who))
-          .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+      var stub = admin(who);
       int kind = random.nextInt(100);
       Object ok;
       if (kind < 20) {
@@ -675,8 +705,7 @@ class HostileRequestsFuzzTest {
     void monitor() {
       String org = org();
       Who who = callerFor(org, false);
-      var stub = AdmissionMonitorServiceGrpc.newFutureStub(channels.get(who))
-          .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+      var stub = monitor(who);
       int kind = random.nextInt(3);
       if (kind == 0) {
         unary(who, org, false, "GetOrgStatus", () -> stub.getOrgStatus(
@@ -805,8 +834,7 @@ class HostileRequestsFuzzTest {
             }
             String id = "r" + r.nextInt(6);
             Who caller = who;
-            var stub = AdmissionServiceGrpc.newFutureStub(channels.get(who))
-                .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+            var stub = calls(who);
             if (r.nextBoolean()) {
               AcquireRequest q = AcquireRequest.newBuilder().setOrgId(org).setCallId(id)
                   .setCallTypeValue(1 + r.nextInt(4)).build();
@@ -844,8 +872,8 @@ class HostileRequestsFuzzTest {
      * status and the shadow.
      */
     void check() {
-      var admin = AdmissionMonitorServiceGrpc.newFutureStub(channels.get(Who.ADMIN_TOKEN));
-      var calls = AdmissionServiceGrpc.newFutureStub(channels.get(Who.ADMIN_TOKEN));
+      var admin = monitor(Who.ADMIN_TOKEN);
+      var calls = calls(Who.ADMIN_TOKEN);
       for (String org : List.copyOf(shadow.keySet())) {
         OrgStatus status;
         try {
@@ -967,7 +995,7 @@ class HostileRequestsFuzzTest {
 
     /** The org only refused requests named: as the setup left it, and nobody changed it. */
     void checkVault() {
-      var admin = AdmissionAdminServiceGrpc.newFutureStub(channels.get(Who.ADMIN_TOKEN));
+      var admin = admin(Who.ADMIN_TOKEN);
       assertEquals(vaultOrg, await(admin.getOrg(GetOrgRequest.newBuilder().setOrgId(HostileRequests.VAULT).build())),
           "the vault's settings");
       assertEquals(vaultStatus, vaultStatus(), "the vault's calls");
