@@ -279,6 +279,7 @@ public final class Main implements Callable<Integer> {
       checkOptions(); // tests call start() without call()
     }
     checkExposure();
+    TransportLog.install(); // before any port opens: a bad connection costs one line, not a trace
     AccessControl access = loadAccess();
     ServerTls tls = tlsCert == null ? null : ServerTls.load(tlsCert, tlsKey, tlsClientCa);
     Commands.ApplyConfig setup = loadConfig();

@@ -161,7 +161,7 @@ public final class Requests {
       if (named == null) {
         throw new InvalidRequest("update_mask", path.equals("org_id")
             ? "org_id cannot be changed: it names the org (create another org instead)"
-            : "unknown path \"" + path + "\"; the paths are " + String.join(", ", MASK_PATHS.keySet())
+            : "unknown path " + quote(path) + "; the paths are " + String.join(", ", MASK_PATHS.keySet())
                 + ", or \"*\" alone");
       }
       fields.addAll(named);
@@ -223,8 +223,8 @@ public final class Requests {
       int start = minuteOfDay(at + ".start", w.getStart(), false);
       int end = minuteOfDay(at + ".end", w.getEnd(), true);
       if (end <= start) {
-        throw new InvalidRequest(at + ".end", "must be after start (" + w.getStart() + "), got \""
-            + w.getEnd() + "\"; a window that crosses midnight is two windows, one ending at"
+        throw new InvalidRequest(at + ".end", "must be after start (" + w.getStart() + "), got "
+            + quote(w.getEnd()) + "; a window that crosses midnight is two windows, one ending at"
             + " 24:00 and one starting at 00:00 the next day");
       }
       windows.add(new CallingHours.Window(java.time.DayOfWeek.of(day), start, end));
@@ -246,7 +246,7 @@ public final class Requests {
       }
     }
     throw new InvalidRequest(field, "must be a time as \"HH:MM\" from 00:00 to "
-        + (end ? "24:00" : "23:59") + ", got \"" + hhmm + "\"");
+        + (end ? "24:00" : "23:59") + ", got " + quote(hhmm));
   }
 
   private static io.admission.v1.LoginLimits onlyNamed(io.admission.v1.LoginLimits l, Set<OrgField> fields) {
@@ -346,7 +346,7 @@ public final class Requests {
         start = LocalDate.parse(d.getStartDate());
       } catch (DateTimeParseException e) {
         throw new InvalidRequest(path + ".start_date",
-            "must be a date as YYYY-MM-DD (ramp day 1), got \"" + d.getStartDate() + "\"");
+            "must be a date as YYYY-MM-DD (ramp day 1), got " + quote(d.getStartDate()));
       }
     }
     Set<CallType> counted = EnumSet.noneOf(CallType.class);
@@ -363,7 +363,8 @@ public final class Requests {
     try {
       return ZoneId.of(name);
     } catch (DateTimeException e) {
-      throw new InvalidRequest(field, "must be an IANA time zone such as \"America/New_York\", got \"" + name + "\"");
+      throw new InvalidRequest(field, "must be an IANA time zone such as \"America/New_York\", got "
+          + quote(name));
     }
   }
 
@@ -401,6 +402,23 @@ public final class Requests {
   }
 
   /** A required id: 1 to 128 bytes of printable text. */
+  /** The most of a client's value that an error message repeats. */
+  static final int MAX_QUOTED = 64;
+
+  /**
+   * A client's value as an error message repeats it: in quotes, and cut after {@link #MAX_QUOTED}
+   * characters. The message travels in the status's trailers, which clients bound (8 KiB by
+   * default): a 70,000-character time zone repeated whole turned its INVALID_ARGUMENT into a
+   * transport error at the client.
+   */
+  public static String quote(String value) {
+    if (value.length() <= MAX_QUOTED) {
+      return "\"" + value + "\"";
+    }
+    int cut = Character.isHighSurrogate(value.charAt(MAX_QUOTED - 1)) ? MAX_QUOTED - 1 : MAX_QUOTED;
+    return "\"" + value.substring(0, cut) + "…\" (" + value.length() + " characters)";
+  }
+
   public static String id(String field, String value) throws InvalidRequest {
     if (value.isEmpty()) {
       throw new InvalidRequest(field, "is required");

@@ -4,6 +4,7 @@ import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.journal.ReplicatedEntries;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.NotHere;
 import io.admission.server.loop.ReplicatedLog;
 import io.admission.v1.ClusterNode;
 import io.admission.v1.GetClusterStatusResponse;
@@ -203,14 +204,14 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       Consumer<IOException> refused) {
     String why = unavailable;
     if (why != null) {
-      refused.accept(new IOException(why));
+      refused.accept(new NotHere(why));
       return;
     }
     byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
     client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
         .whenComplete((reply, error) -> {
           if (error != null || !reply.isSuccess()) {
-            refused.accept(new IOException(notCommitted(reply, error)));
+            refused.accept(new NotHere(notCommitted(reply, error)));
           }
         });
   }
@@ -244,7 +245,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   public void afterCommitted(Runnable then, Consumer<IOException> failed) {
     String why = unavailable;
     if (why != null) {
-      failed.accept(new IOException(why));
+      failed.accept(new NotHere(why));
       return;
     }
     synchronized (barrierLock) {
@@ -266,7 +267,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     }
     client.async().sendReadOnlyUnordered(Message.EMPTY, self).whenComplete((reply, error) -> {
       IOException failure = error != null || !reply.isSuccess()
-          ? new IOException("this node could not learn the cluster's latest writes (no leader, or no"
+          ? new NotHere("this node could not learn the cluster's latest writes (no leader, or no"
               + " majority of nodes reachable); retry, here or on another node")
           : null;
       List<Barrier> done;

@@ -69,12 +69,13 @@ public final class AdmissionServices {
     if (access != null) {
       builder.intercept(new AccessInterceptor(access));
     }
+    // Each guarded: a request that is not its method's message is INVALID_ARGUMENT, not UNKNOWN.
     return builder
-        .addService(new AdmissionGrpcService(loop, sessions))
-        .addService(new AdminGrpcService(loop))
-        .addService(new MonitorGrpcService(loop, audit, cluster))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .addService(ProtoReflectionService.newInstance());
+        .addService(MalformedRequests.guard(new AdmissionGrpcService(loop, sessions).bindService()))
+        .addService(MalformedRequests.guard(new AdminGrpcService(loop).bindService()))
+        .addService(MalformedRequests.guard(new MonitorGrpcService(loop, audit, cluster).bindService()))
+        .addService(MalformedRequests.guard(health.getHealthService().bindService()))
+        .addService(MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService()))
+        .addService(MalformedRequests.guard(ProtoReflectionService.newInstance().bindService()));
   }
 }

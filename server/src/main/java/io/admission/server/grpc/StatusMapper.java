@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.Failures;
 import io.admission.server.api.InvalidRequest;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
@@ -7,11 +8,14 @@ import io.admission.server.api.Statuses;
 import io.admission.server.engine.Rejection;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.admission.server.loop.NotHere;
 import java.io.IOException;
 
 /** The one place where refusals and failures become gRPC statuses. */
 final class StatusMapper {
   private StatusMapper() {}
+
+  private static final System.Logger LOG = System.getLogger(StatusMapper.class.getName());
 
   static StatusRuntimeException invalid(InvalidRequest e) {
     return StatusProto.toStatusRuntimeException(Statuses.invalid(e));
@@ -25,13 +29,18 @@ final class StatusMapper {
     return StatusProto.toStatusRuntimeException(Statuses.rejected(r));
   }
 
-  /** A failed command log means "try again"; anything else is a bug in the server. */
+  /**
+   * A failed command log means "try again"; anything else is a bug in the server, logged with its
+   * id. Neither answer carries the exception's text: it may name files and classes.
+   */
   static StatusRuntimeException failed(Throwable t) {
-    if (t instanceof IOException) {
-      return status(Code.UNAVAILABLE, "the command log could not be written (" + t.getMessage()
-          + "); nothing was answered as done, retry", null);
+    if (t instanceof NotHere here) {
+      return status(Code.UNAVAILABLE, here.getMessage(), null); // written for the caller
     }
-    return status(Code.INTERNAL, "internal error: " + t, null);
+    if (t instanceof IOException) {
+      return status(Code.UNAVAILABLE, Failures.LOG_NOT_WRITTEN, null);
+    }
+    return status(Code.INTERNAL, Failures.internal("a gRPC request", t), null);
   }
 
   static StatusRuntimeException notFound(String message) {
@@ -46,8 +55,10 @@ final class StatusMapper {
     return status(Code.UNIMPLEMENTED, "this server keeps no audit log", null);
   }
 
+  /** The reason (a file, an I/O error) is logged, not told. */
   static StatusRuntimeException auditUnreadable(IOException e) {
-    return status(Code.UNAVAILABLE, "the audit log could not be read: " + e.getMessage(), null);
+    LOG.log(System.Logger.Level.WARNING, "ListEvents: the audit log could not be read", e);
+    return status(Code.UNAVAILABLE, "the audit log could not be read; retry", null);
   }
 
   static StatusRuntimeException busy() {

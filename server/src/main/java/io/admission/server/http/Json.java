@@ -6,6 +6,7 @@ import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.api.Statuses;
+import java.util.regex.Pattern;
 
 /**
  * The web API's one JSON dialect: the proto JSON mapping exactly as {@code JsonFormat.printer()}
@@ -38,7 +39,30 @@ final class Json {
       return builder;
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new InvalidRequest("body", "must be a " + builder.getDescriptorForType().getName()
-          + " in the proto JSON mapping: " + e.getMessage());
+          + " in the proto JSON mapping: " + why(e));
     }
+  }
+
+  /**
+   * An exception's class name: the JSON parser's syntax errors arrive as the text of the exception
+   * it wrapped ("com.google.gson.stream.MalformedJsonException: ...").
+   */
+  private static final Pattern EXCEPTION_CLASS = Pattern.compile(
+      "\\b(?:[a-z_$][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error)\\b");
+
+  /** The parser repeats what it could not place (a field name): a huge one is cut. */
+  private static final int MAX_WHY = 200;
+
+  /**
+   * What the parser said, when it names a field or a value ("Cannot find field: limit in message
+   * ..."); a fixed sentence when its text would show the server's insides.
+   */
+  static String why(Exception e) {
+    String message = e.getMessage();
+    if (e instanceof InvalidProtocolBufferException && message != null
+        && !EXCEPTION_CLASS.matcher(message).find()) {
+      return message.length() <= MAX_WHY ? message : message.substring(0, MAX_WHY) + "…";
+    }
+    return "not well-formed JSON";
   }
 }

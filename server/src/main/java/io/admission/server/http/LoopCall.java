@@ -1,5 +1,7 @@
 package io.admission.server.http;
 
+import io.admission.server.api.Failures;
+import io.admission.server.loop.NotHere;
 import io.admission.server.engine.Commands;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
@@ -58,12 +60,14 @@ final class LoopCall {
       throw new Unavailable("interrupted while waiting for the admission loop", false);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
+      if (cause instanceof NotHere here) {
+        throw new Unavailable(here.getMessage(), false); // written for the caller
+      }
       if (cause instanceof java.io.IOException) {
         // Same words as the gRPC UNAVAILABLE: nothing was answered as done.
-        throw new Unavailable("the command log could not be written (" + cause.getMessage()
-            + "); nothing was answered as done, retry", false);
+        throw new Unavailable(Failures.LOG_NOT_WRITTEN, false);
       }
-      throw new Unavailable("internal error: " + cause, true);
+      throw new Unavailable(Failures.internal("a web request", cause), true);
     }
   }
 

@@ -19,6 +19,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
+import io.admission.server.api.Failures;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.api.Requests;
 import io.admission.server.api.Responses;
@@ -221,8 +222,9 @@ public final class WebServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "web client went away", e);
     } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "web request failed: " + ex.getRequestURI().getRawPath(), e); // no token
-      quietly(() -> sendError(ex, 500, Code.INTERNAL, "internal error; the server logged it"));
+      // The path names no token; the client gets only the id of the log line.
+      String sentence = Failures.internal("web request " + ex.getRequestURI().getRawPath(), e);
+      quietly(() -> sendError(ex, 500, Code.INTERNAL, sentence));
     } finally {
       ex.close();
     }
@@ -562,7 +564,7 @@ public final class WebServer implements AutoCloseable {
           .map(p -> URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8))
           .toList();
     } catch (IllegalArgumentException e) {
-      throw new InvalidRequest("path", "is not a valid percent-encoded path: " + e.getMessage());
+      throw new InvalidRequest("path", "is not a valid percent-encoded path"); // the decoder's words name it
     }
   }
 

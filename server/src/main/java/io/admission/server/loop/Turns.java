@@ -203,8 +203,8 @@ final class Turns {
    */
   private void propose(long now) {
     if (halted != null) {
-      IOException refused = new IOException("this node stopped applying commands ("
-          + halted.getMessage() + "); send to another node of the cluster");
+      IOException refused = new NotHere("this node stopped applying commands (its log has why);"
+          + " send to another node of the cluster");
       for (Applying<?> a : proposing) {
         a.reply().failed(refused);
       }
@@ -237,7 +237,7 @@ final class Turns {
     } catch (RuntimeException e) {
       // A bug (a command the log cannot encode): its callers still get an answer.
       LOG.log(Level.ERROR, "proposing " + commands + " failed", e);
-      refused.accept(new IOException("the request could not be handed to the cluster's log"));
+      refused.accept(new NotHere("the request could not be handed to the cluster's log; retry"));
     }
   }
 
@@ -295,7 +295,7 @@ final class Turns {
   void replaceEngine(Engine replacement, Outgoing.Turn out) {
     engine = replacement;
     appliedTime = replacement.lastNow();
-    IOException retry = new IOException("this node caught up from the leader's snapshot while the"
+    IOException retry = new NotHere("this node caught up from the leader's snapshot while the"
         + " request waited; send it again (a retry by call_id is safe)");
     for (List<Applying<?>> tasks : proposed.values()) {
       for (Applying<?> a : tasks) {

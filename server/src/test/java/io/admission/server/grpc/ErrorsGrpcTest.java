@@ -157,6 +157,27 @@ class ErrorsGrpcTest {
     assertEquals(statusBefore, f.status("acme"));
   }
 
+  /**
+   * A value repeated in a refusal is cut short: the message travels in trailers, which clients
+   * bound (8 KiB by default), so a huge value repeated whole turned the refusal into a transport
+   * error at the client. Found by the fuzz test.
+   */
+  @Test
+  void aHugeValueIsNotRepeatedWholeInItsRefusal() {
+    String huge = "y".repeat(70_000);
+    StatusRuntimeException zone = f.awaitError(f.admin.putOrg(PutOrgRequest.newBuilder()
+        .setOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(3).setTimeZone(huge)).build()));
+    assertInvalid(zone, "org.time_zone");
+    assertEquals("org.time_zone: must be an IANA time zone such as \"America/New_York\", got \""
+        + "y".repeat(64) + "…\" (70000 characters)", zone.getStatus().getDescription());
+    StatusRuntimeException mask = f.awaitError(f.admin.updateOrg(io.admission.v1.UpdateOrgRequest.newBuilder()
+        .setOrg(Org.newBuilder().setOrgId("acme")).setUpdateMask(
+            com.google.protobuf.FieldMask.newBuilder().addPaths(huge)).build()));
+    assertInvalid(mask, "update_mask");
+    assertTrue(mask.getStatus().getDescription().length() < 1_000, mask.getStatus()::getDescription);
+    assertEquals(3, f.status("acme").getLimit(), "nothing changed");
+  }
+
   @Test
   void unknownOrgIsNotFoundEverywhere() {
     assertCode(Status.Code.NOT_FOUND, f.awaitError(f.admission.acquire(call("nope", "c-1").build())));
