@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.admission.client.AdmissionClient;
 import io.admission.client.Servers;
+import io.admission.v1.AdmissionAdminServiceGrpc;
+import io.admission.v1.Lease;
+import io.admission.v1.Org;
+import io.admission.v1.PutOrgRequest;
+import java.util.concurrent.CompletableFuture;
 import io.admission.server.CallLedger.Owner;
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
@@ -83,6 +89,16 @@ class ClusterKillIT {
       try {
         awaitLeader(nodes, ledger);
         GetOrgResponse org = DurabilityKillIT.setUpOrg(cluster);
+        // The Java client through the kills: a held call whose WaitForSlot stream must be reopened
+        // on another node whenever its node dies, and still learn of its dispatch at the end.
+        AdmissionClient client = new AdmissionClient(cluster);
+        AdmissionAdminServiceGrpc.newBlockingStub(cluster).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .putOrg(PutOrgRequest.newBuilder().setOrg(Org.newBuilder().setOrgId("failover")
+                .setConcurrencyLimit(1).setTimeZone("UTC")).build());
+        Lease first = client.acquire(failover("f-1")).get(20, TimeUnit.SECONDS);
+        CompletableFuture<Lease> second = client.acquire(failover("f-2"));
+        Thread.sleep(500);
+        assertTrue(!second.isDone(), () -> "f-2 should be held behind f-1: " + second);
         List<String> heldOrder = null;
         List<Integer> neverKilled = new ArrayList<>(List.of(0, 1, 2));
         for (int kill = 1; kill <= kills; kill++) {
@@ -112,6 +128,12 @@ class ClusterKillIT {
           assertTrue(gap[0] < 10_000, () -> ledger.where() + " no write completed for " + gap[0]
               + " ms after the kill");
         }
+        client.release("failover", first.getCallId()).get(20, TimeUnit.SECONDS);
+        Lease dispatched = second.get(30, TimeUnit.SECONDS);
+        assertEquals("f-2", dispatched.getCallId());
+        System.out.println("the Java client's held call was dispatched after " + kills + " kills");
+        client.release("failover", "f-2").get(20, TimeUnit.SECONDS);
+        client.close();
         checkAloneRefuses(nodes, ledger);
       } finally {
         cluster.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -263,6 +285,12 @@ class ClusterKillIT {
       Thread.sleep(100);
     }
     throw new AssertionError(ledger.where() + " no leader within 20 s");
+  }
+
+  private static AcquireRequest failover(String callId) {
+    return AcquireRequest.newBuilder().setOrgId("failover").setCallId(callId)
+        .setCallType(io.admission.v1.CallType.CALL_TYPE_OUTBOUND)
+        .setLeaseTtl(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build();
   }
 
   private static ManagedChannel clusterChannel(List<ServerProcess> nodes) {
