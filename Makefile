@@ -63,8 +63,8 @@ clean:
 # ---- Benchmarks (bench/, docs/BENCHMARKS.md). Never part of `make test`. ---------------------
 .PHONY: bench bench-quick
 BENCH_JAR := bench/target/admission-bench.jar
-BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/null) \
-	pom.xml proto/pom.xml server/pom.xml bench/pom.xml
+BENCH_INPUTS := $(shell find proto/src server/src/main client-stub/src/main bench/src -type f 2>/dev/null) \
+	pom.xml proto/pom.xml server/pom.xml client-stub/pom.xml bench/pom.xml
 
 # The jars the benchmarks run (bench and server); rebuilt only when a source changed.
 $(BENCH_JAR): $(BENCH_INPUTS)
