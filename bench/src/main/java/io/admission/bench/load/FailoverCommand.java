@@ -64,6 +64,7 @@ public final class FailoverCommand implements Callable<Integer> {
   /** More pauses than this are not kept: a run that pauses this often is broken, and says so by its count. */
   private static final int MAX_GAPS = 100_000;
 
+  /** The latest answer's time; 0 before the first, so that the client's start is no pause. */
   private final AtomicLong lastCompleted = new AtomicLong();
   private final ConcurrentLinkedQueue<long[]> gaps = new ConcurrentLinkedQueue<>();
   private final AtomicLong gapCount = new AtomicLong();
@@ -86,7 +87,6 @@ public final class FailoverCommand implements Callable<Integer> {
     });
     stub = AdmissionServiceGrpc.newStub(channel);
     long started = System.currentTimeMillis();
-    lastCompleted.set(started);
     try {
       for (int i = 0; i < callers; i++) {
         acquire(ids.next());
@@ -127,7 +127,7 @@ public final class FailoverCommand implements Callable<Integer> {
     long now = System.currentTimeMillis();
     requests.increment();
     long previous = lastCompleted.getAndAccumulate(now, Math::max);
-    if (now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
+    if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
       gaps.add(new long[] {previous, now - previous});
     }
   }
