@@ -142,8 +142,8 @@ public final class RunCommand implements Callable<Integer> {
     if (stages.contains("cluster")) {
       cluster(config);
     }
-    String by = quick ? "make bench-quick"
-        : only == null ? "make bench" : "scripts/bench.sh --only " + String.join(",", stages);
+    String by = only == null ? (quick ? "make bench-quick" : "make bench")
+        : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only " + String.join(",", stages);
     Tables tables = tables(String.format(Locale.ROOT,
         "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).",
         commit, LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore,
