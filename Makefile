@@ -63,18 +63,18 @@ clean:
 # ---- Benchmarks (bench/, docs/BENCHMARKS.md). Never part of `make test`. ---------------------
 .PHONY: bench bench-quick
 BENCH_JAR := bench/target/admission-bench.jar
-BENCH_INPUTS := $(shell find proto/src server/src/main bench/src -type f 2>/dev/null) \
-	pom.xml proto/pom.xml server/pom.xml bench/pom.xml
+BENCH_INPUTS := $(shell find proto/src server/src/main client-stub/src/main bench/src -type f 2>/dev/null) \
+	pom.xml proto/pom.xml server/pom.xml client-stub/pom.xml bench/pom.xml
 
 # The jars the benchmarks run (bench and server); rebuilt only when a source changed.
 $(BENCH_JAR): $(BENCH_INPUTS)
 	$(MVN) package -Dmaven.test.skip=true -pl bench -am
 
-# Everything, side by side on this machine (~55 min); rewrites the tables of docs/BENCHMARKS.md.
+# Everything, side by side on this machine (~70 min); rewrites the tables of docs/BENCHMARKS.md.
 bench: $(BENCH_JAR)
 	scripts/bench.sh
 
-# About 3 min once the jars are built (a first build adds about a minute); its last lines are one
+# About 7 min once the jars are built (a first build adds about a minute); its last lines are one
 # `RESULT name=value` per headline figure, durable ÷ in-memory Admission and its p99s first; its
 # tables go to bench/target/bench-run/tables.md.
 bench-quick: $(BENCH_JAR)

@@ -43,21 +43,29 @@ final class ClosedLoop {
   record Measured(double pairsPerSecond, Histogram latency, double serverCpuMicrosPerPair) {}
 
   /**
-   * Measures the running callers for {@code seconds}, with {@code serverPid}'s CPU time (0: none).
-   * Latencies recorded before the call are dropped.
+   * Measures the running callers for {@code seconds}, with the CPU time of the server's processes
+   * {@code serverPids} (one, or a cluster's nodes; 0: none). Latencies recorded before the call are dropped.
    */
-  Measured measure(double seconds, long serverPid) throws InterruptedException {
+  Measured measure(double seconds, long... serverPids) throws InterruptedException {
     latency.getIntervalHistogram();
     long pairs0 = pairs.get();
-    long server0 = cpuNanos(serverPid);
+    long server0 = cpuNanos(serverPids);
     long t0 = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));
     Histogram h = latency.getIntervalHistogram();
     long pairs1 = pairs.get();
     long t1 = System.nanoTime();
-    long server1 = cpuNanos(serverPid);
+    long server1 = cpuNanos(serverPids);
     return new Measured((pairs1 - pairs0) / ((t1 - t0) / 1e9), h,
         (server1 - server0) / 1e3 / Math.max(1, pairs1 - pairs0));
+  }
+
+  private static long cpuNanos(long[] pids) {
+    long sum = 0;
+    for (long pid : pids) {
+      sum += cpuNanos(pid);
+    }
+    return sum;
   }
 
   /** CPU time (user + system) of process {@code pid} from /proc/PID/stat, in ns; 0 when unreadable (pid 0). */

@@ -38,10 +38,11 @@ public final class LoadCommand implements Callable<Integer> {
   String target;
   @Option(names = "--versus", description = "Server B, likewise: the windows alternate between A and B.")
   String versus;
-  @Option(names = "--target-pid", defaultValue = "0", description = "A's pid, for its CPU time per pair (/proc).")
-  long targetPid;
-  @Option(names = "--versus-pid", defaultValue = "0", description = "B's pid, likewise.")
-  long versusPid;
+  @Option(names = "--target-pid", split = ",", defaultValue = "0",
+      description = "A's pid, for its CPU time per pair (/proc); a cluster's nodes' pids, comma-separated, add up.")
+  long[] targetPid;
+  @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.")
+  long[] versusPid;
   @Option(names = "--org", defaultValue = "bench", description = "Org id (default ${DEFAULT-VALUE}).")
   String org;
   @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
@@ -60,7 +61,7 @@ public final class LoadCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<String> specs = versus == null ? List.of(target) : List.of(target, versus);
-    long[] pids = {targetPid, versusPid};
+    long[][] pids = {targetPid, versusPid};
     int n = specs.size();
     List<List<ClosedLoop.Measured>> measured = List.of(new ArrayList<>(), new ArrayList<>());
     List<LoadTarget> servers = new ArrayList<>();
@@ -104,11 +105,11 @@ public final class LoadCommand implements Callable<Integer> {
   }
 
   /** One window on {@code server}: settle, then measure throughput and both sides' CPU. */
-  private ClosedLoop.Measured window(LoadTarget server, CallIds ids, long pid) throws InterruptedException {
+  private ClosedLoop.Measured window(LoadTarget server, CallIds ids, long[] pids) throws InterruptedException {
     ClosedLoop loop = new ClosedLoop(server, ids, callers);
     loop.start();
     sleep(settleSeconds);
-    ClosedLoop.Measured measured = loop.measure(windowSeconds, pid);
+    ClosedLoop.Measured measured = loop.measure(windowSeconds, pids);
     if (!loop.stop(10_000) || loop.errors.get() > 0) {
       throw new IllegalStateException(loop.errors.get() + " requests failed or hung; first: "
           + loop.firstError.get(), loop.firstError.get());

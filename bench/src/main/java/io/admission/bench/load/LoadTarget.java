@@ -1,5 +1,7 @@
 package io.admission.bench.load;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -59,11 +61,23 @@ public interface LoadTarget extends AutoCloseable {
 
   /**
    * Opens {@code KIND@HOST:PORT}: {@code grpc} (Admission or the no-op service, unary calls),
-   * {@code session} (Admission, every caller on one Session stream) or {@code redis} (the peer, its
-   * org started afresh with {@code redisLimit} slots).
+   * {@code session} (Admission, every caller on one Session stream), {@code redis} (the peer, its
+   * org started afresh with {@code redisLimit} slots) or {@code cluster@HOST:PORT,HOST:PORT,...}
+   * (unary calls spread over a cluster's nodes, see {@link ClusterTarget}).
    */
   static LoadTarget open(String spec, String orgId, int redisLimit) {
     int at = spec.indexOf('@');
+    if (at > 0 && spec.substring(0, at).equals("cluster")) {
+      List<GrpcTarget> nodes = new ArrayList<>();
+      for (String node : spec.substring(at + 1).split(",")) {
+        int colon = node.lastIndexOf(':');
+        if (colon < 1) {
+          throw new IllegalArgumentException("expected cluster@HOST:PORT,HOST:PORT,..., got " + spec);
+        }
+        nodes.add(new GrpcTarget(node.substring(0, colon), Integer.parseInt(node.substring(colon + 1)), orgId));
+      }
+      return new ClusterTarget(nodes);
+    }
     int colon = spec.lastIndexOf(':');
     if (at < 1 || colon < at) {
       throw new IllegalArgumentException("expected KIND@HOST:PORT, got " + spec);
@@ -78,7 +92,7 @@ public interface LoadTarget extends AutoCloseable {
         redis.resetOrg(redisLimit);
         yield redis;
       }
-      default -> throw new IllegalArgumentException("KIND must be grpc, session or redis, got " + spec);
+      default -> throw new IllegalArgumentException("KIND must be grpc, session, redis or cluster, got " + spec);
     };
   }
 }

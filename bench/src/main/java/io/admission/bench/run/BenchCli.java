@@ -2,6 +2,7 @@ package io.admission.bench.run;
 
 import io.admission.bench.engine.HeapFootprint;
 import io.admission.bench.load.ContendedCommand;
+import io.admission.bench.load.FailoverCommand;
 import io.admission.bench.load.LoadCommand;
 import io.admission.bench.load.NoopServerCommand;
 import picocli.CommandLine;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Admission benchmarks: engine (JMH), end-to-end load, the no-op and Redis peers.",
     subcommands = {
-      RunCommand.class, LoadCommand.class, ContendedCommand.class, NoopServerCommand.class, HeapFootprint.class
+      RunCommand.class, LoadCommand.class, ContendedCommand.class, FailoverCommand.class, NoopServerCommand.class, HeapFootprint.class
     })
 public final class BenchCli implements Runnable {
   public static void main(String[] args) {

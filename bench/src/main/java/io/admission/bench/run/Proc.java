@@ -42,6 +42,21 @@ final class Proc {
       throw new IOException("server did not say where it listens within 60 s: " + command);
     }
 
+    /** Waits until the process's output holds {@code text}. */
+    void awaitLine(String text, int seconds) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (!Files.readString(log).contains(text)) {
+        if (!process.isAlive()) {
+          throw new IOException("exited (" + process.exitValue() + ") before saying \"" + text + "\": " + command
+              + "\n" + Files.readString(log));
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IOException("did not say \"" + text + "\" within " + seconds + " s: " + command);
+        }
+        Thread.sleep(50);
+      }
+    }
+
     /** SIGTERM (the server's shutdown hooks run, JFR writes its recording), then SIGKILL if it lingers. */
     @Override
     public void close() {

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.openjdk.jmh.infra.BenchmarkParams;
@@ -60,7 +61,7 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
-  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,contended (default all).")
+  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,contended,cluster (default all).")
   List<String> only;
 
   /**
@@ -114,12 +115,15 @@ public final class RunCommand implements Callable<Integer> {
   final Map<String, Properties> heap = new LinkedHashMap<>();
   final Map<String, List<Properties>> load = new LinkedHashMap<>();
   final List<Contended> contended = new ArrayList<>();
+  /** The cluster stage's paired runs (cluster ÷ durable single node), one per repetition. */
+  final List<Properties> cluster = new ArrayList<>();
+  final List<Failover> failovers = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
     reps = reps != null ? reps : quick ? 1 : 5;
     slots = slots != null ? slots : quick ? List.of(20) : List.of(20, 2);
-    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "contended");
+    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "contended", "cluster");
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
@@ -135,8 +139,11 @@ public final class RunCommand implements Callable<Integer> {
     if (stages.contains("contended")) {
       contended(config);
     }
-    String by = quick ? "make bench-quick"
-        : only == null ? "make bench" : "scripts/bench.sh --only " + String.join(",", stages);
+    if (stages.contains("cluster")) {
+      cluster(config);
+    }
+    String by = only == null ? (quick ? "make bench-quick" : "make bench")
+        : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only " + String.join(",", stages);
     Tables tables = tables(String.format(Locale.ROOT,
         "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).",
         commit, LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore,
@@ -265,6 +272,144 @@ public final class RunCommand implements Callable<Integer> {
         work.resolve(name + "-client.log"), out, (long) (warmup + seconds + 60));
   }
 
+  /** Leader kills per repetition of the cluster stage: at least 10 in all in a full run, one in a quick one. */
+  private int killsPerRep() {
+    return quick ? 1 : (int) Math.ceil(10.0 / reps);
+  }
+
+  /**
+   * One kill of the leader under load: when (ms since the epoch), whom, the pause it caused, and
+   * the killed node's way back: from its restart to listening, and to having applied what the
+   * new leader had applied when it was restarted.
+   */
+  record Failover(int rep, String leader, long killedMs, long restartedMs, double gapSeconds,
+      double listeningSeconds, double catchUpSeconds, long entriesMissed, long failedRequests) {}
+
+  /**
+   * Per repetition a fresh three-node cluster and a fresh durable single node, all with 512 MB
+   * heaps: first the paired throughput run (the cluster's callers spread over its three nodes),
+   * then, on the same cluster under load from a client of all three nodes, kills of the leader.
+   */
+  private void cluster(Path config) throws IOException, InterruptedException {
+    Windows w = quick ? QUICK : FULL;
+    List<String> serverJvm = heap("512m");
+    List<String> node = new ArrayList<>(List.of(java()));
+    node.addAll(serverJvm);
+    node.addAll(List.of("-jar", serverJar.toString(), "--config", config.toString()));
+    for (int rep = 1; rep <= reps; rep++) {
+      String name = "cluster-rep" + rep;
+      Path data = work.resolve("data-" + name);
+      deleteTree(data);
+      Files.createDirectories(data);
+      try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
+        nodes.startAll();
+        Path out = work.resolve(name + ".properties");
+        Properties p;
+        try (Proc.Server single = start(Server.DURABLE, config, name + "-single", serverJvm)) {
+          String singleSpec = spec(Server.DURABLE, single);
+          for (int i = 0; i < ClusterNodes.SIZE; i++) {
+            nodes.awaitListening(i);
+            nodes.awaitOrg(i, "bench", 60); // the first node seeds the config once it leads or follows
+          }
+          List<String> command = bench(CLIENT_JVM, "load",
+              "--target", "cluster@" + nodes.addresses(), "--versus", singleSpec,
+              "--target-pid", nodes.pids(), "--versus-pid", Long.toString(single.process().pid()),
+              "--callers", Integer.toString(CALLERS), "--warmup", fmt(w.warmup()),
+              "--windows", Integer.toString(w.windows()), "--window", fmt(w.window()), "--settle", fmt(w.settle()),
+              "--out", out.toString());
+          long timeout = (long) (2 * (w.warmup() + w.windows() * (w.window() + w.settle())) + 120);
+          p = Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
+        }
+        cluster.add(p);
+        progress(String.format(Locale.ROOT, "cluster %d/%d: 3-node cluster %.0f ÷ durable single node %.0f pairs/s, ratio %s",
+            rep, reps, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median")));
+        failover(nodes, name, rep);
+      } finally {
+        deleteTree(data);
+        deleteTree(work.resolve("data-" + name + "-single"));
+      }
+    }
+  }
+
+  /**
+   * Under load from a client of all three nodes (see {@code FailoverCommand}): SIGKILL the leader,
+   * wait while the others elect a new one, restart the killed node over its data and time its
+   * catch-up; then the client's pauses are read off around each kill.
+   */
+  private void failover(ClusterNodes nodes, String name, int rep) throws IOException, InterruptedException {
+    Path stop = work.resolve(name + "-failover.stop");
+    Path out = work.resolve(name + "-failover.properties");
+    Files.deleteIfExists(stop);
+    Files.deleteIfExists(out);
+    record Kill(int node, long killedMs, long restartedMs, double listening, double catchUp, long missed) {}
+    List<Kill> kills = new ArrayList<>();
+    Path log = work.resolve(name + "-failover-client.log");
+    try (Proc.Server client = Proc.Server.start(bench(CLIENT_JVM, "failover", "--servers", nodes.addresses(),
+        "--callers", Integer.toString(CALLERS), "--stop-file", stop.toString(), "--out", out.toString()), log)) {
+      client.awaitLine("failover: load running", 60);
+      Thread.sleep(quick ? 4_000 : 10_000); // the client's and the nodes' JIT under this load
+      for (int k = 0; k < killsPerRep(); k++) {
+        int leader = nodes.leader(-1, 30);
+        long before = nodes.appliedIndex(leader);
+        long killed = System.currentTimeMillis();
+        nodes.kill(leader);
+        // Down long enough for an election (400–800 ms of silence, then a vote) and for the
+        // clients' retries to find the new leader; then the killed node has a log to catch up.
+        Thread.sleep(3_000);
+        long target = nodes.appliedIndex(nodes.leader(leader, 30));
+        long restarted = System.currentTimeMillis();
+        long t0 = System.nanoTime();
+        nodes.start(leader);
+        nodes.awaitListening(leader);
+        double listening = (System.nanoTime() - t0) / 1e9;
+        ClusterNodes.await(() -> nodes.appliedIndex(leader) >= target, 120,
+            ClusterNodes.id(leader) + " to apply log entry " + target);
+        double catchUp = (System.nanoTime() - t0) / 1e9;
+        kills.add(new Kill(leader, killed, restarted, listening, catchUp, target - before));
+        progress(String.format(Locale.ROOT, "cluster %d/%d: killed leader %s; back listening after %.2f s, caught up"
+            + " %d log entries after %.2f s", rep, reps, ClusterNodes.id(leader), listening, target - before, catchUp));
+        Thread.sleep(3_000); // the restarted node rejoins the clients' rotation before the next kill
+      }
+      Files.createFile(stop);
+      if (!client.process().waitFor(60, TimeUnit.SECONDS) || client.process().exitValue() != 0) {
+        throw new IOException("the failover client did not end cleanly; its log: " + log);
+      }
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(out)) {
+      p.load(in);
+    }
+    List<long[]> gaps = new ArrayList<>();
+    for (String g : p.getProperty("gaps", "").split(",")) {
+      if (!g.isEmpty()) {
+        String[] parts = g.split("\\+");
+        gaps.add(new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])});
+      }
+    }
+    long failed = Long.parseLong(p.getProperty("failed", "0"));
+    for (Kill k : kills) {
+      Failover f = new Failover(rep, ClusterNodes.id(k.node()), k.killedMs(), k.restartedMs(),
+          longestPause(gaps, k.killedMs(), k.restartedMs()) / 1e3, k.listening(), k.catchUp(), k.missed(), failed);
+      failovers.add(f);
+      progress(String.format(Locale.ROOT, "cluster %d/%d: longest pause in completed requests around the kill of %s:"
+          + " %.3f s (%d requests failed even after the channel's retries)", rep, reps, f.leader(), f.gapSeconds(), failed));
+    }
+  }
+
+  /**
+   * The longest pause between two completed requests that overlaps [{@code from}, {@code to}),
+   * in ms; 0 if none was as long as the client records (10 ms).
+   */
+  static long longestPause(List<long[]> gaps, long from, long to) {
+    long longest = 0;
+    for (long[] g : gaps) {
+      if (g[0] < to && g[0] + g[1] > from) {
+        longest = Math.max(longest, g[1]);
+      }
+    }
+    return longest;
+  }
+
   // ---- Figures and tables -----------------------------------------------------------------
 
   /** The figures `make bench-quick` prints, by the names scripts and people rely on. */
@@ -280,11 +425,16 @@ public final class RunCommand implements Callable<Integer> {
     r.put("dispatch_p99_ms", f(3, contendedMedian(slots.get(0), Contended::admission, "dispatch.p99_ms")));
     r.put("dispatch_p99_ms_polling_peer", f(3, contendedMedian(slots.get(0), Contended::peer, "dispatch.p99_ms")));
     r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
+    // The worst kill of the run, not a typical one: what a client must be ready to ride out.
+    r.put("ratio_cluster_vs_durable", f(3, clusterMedian("ratio.median")));
+    r.put("failover_gap_s", f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), 100)));
+    r.put("failover_catchup_s", f(3, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), 100)));
     return r;
   }
 
   /** The targets of the figures that have one, by RESULT name. */
   static final Map<String, String> TARGETS = Map.of("ratio_durable_vs_memory", "≥ 0.80",
+      "ratio_cluster_vs_durable", "≥ 0.50",
       "engine_decisions_per_s", "≥ 3,000,000", "ratio_admission_vs_noop", "≥ 0.85", "ratio_admission_vs_redis", "≥ 1.00",
       "dispatch_p99_ms", "≤ 2", "dispatch_p99_ms_polling_peer", "≥ 10 × dispatch_p99_ms", "heap_bytes_per_lease", "≤ 300");
 
@@ -328,7 +478,56 @@ public final class RunCommand implements Callable<Integer> {
       t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
           "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
     }
+    if (!cluster.isEmpty()) {
+      List<List<String>> rows = new ArrayList<>();
+      for (int i = 0; i < cluster.size(); i++) {
+        Properties p = cluster.get(i);
+        rows.add(clusterRow(Integer.toString(i + 1), key -> d(p, key)));
+      }
+      rows.add(clusterRow("**median**", this::clusterMedian));
+      t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio",
+          "cluster p50 / p99 ms", "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
+          rows);
+    }
+    if (!failovers.isEmpty()) {
+      List<List<String>> rows = new ArrayList<>();
+      for (Failover f : failovers) {
+        rows.add(List.of(f.rep() + ": " + f.leader(), f(3, f.gapSeconds()), f(2, f.listeningSeconds()),
+            f(2, f.catchUpSeconds()), String.format(Locale.ROOT, "%,d", f.entriesMissed()),
+            String.format(Locale.ROOT, "%,d", f.failedRequests())));
+      }
+      for (double q : List.of(50.0, 99.0, 100.0)) {
+        rows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
+            "**" + f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), q)) + "**",
+            f(2, percentile(failovers.stream().map(Failover::listeningSeconds).toList(), q)),
+            f(2, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), q)), "", ""));
+      }
+      t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
+          "restart → listening, s", "restart → caught up, s", "log entries missed",
+          "requests failed after retries (repetition)"), rows);
+    }
     return t;
+  }
+
+  private static List<String> clusterRow(String label, Function<String, Double> v) {
+    return List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
+        "**" + f(3, v.apply("ratio.median")) + "**",
+        f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
+        f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
+        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")));
+  }
+
+  private double clusterMedian(String key) {
+    return LoadCommand.median(cluster.stream().map(p -> d(p, key)).toList());
+  }
+
+  /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
+  static double percentile(List<Double> values, double q) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
   }
 
   private static List<String> contendedRow(String label, Function<String, Double> admission,

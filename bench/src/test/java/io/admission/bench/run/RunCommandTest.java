@@ -44,6 +44,13 @@ class RunCommandTest {
       r.contended.add(new RunCommand.Contended(20, props("dispatch.p99_ms", p99[0]), props("dispatch.p99_ms", p99[1]),
           new Pauses(gc, Pauses.Sum.NONE)));
     }
+    // The cluster stage: three paired runs (median ratio 0.6) and three kills (the worst quoted).
+    r.cluster.addAll(List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
+        props("ratio.median", "0.4", "a.pairs_per_s", "4000", "b.pairs_per_s", "10000"),
+        props("ratio.median", "0.7", "a.pairs_per_s", "7000", "b.pairs_per_s", "10000")));
+    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0, 0, 0.9, 5.0, 7.5, 100, 3),
+        new RunCommand.Failover(2, "n2", 0, 0, 1.4, 6.0, 9.0, 200, 0),
+        new RunCommand.Failover(3, "n3", 0, 0, 0.7, 4.0, 6.0, 150, 1)));
     return r;
   }
 
@@ -52,7 +59,8 @@ class RunCommandTest {
     Map<String, String> r = run().results();
     assertEquals(List.of("ratio_durable_vs_memory", "p99_durable_ms", "p99_memory_ms", "ratio_admission_unary_vs_redis",
         "engine_decisions_per_s", "ratio_admission_vs_noop", "ratio_admission_vs_redis", "dispatch_p99_ms",
-        "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease"), List.copyOf(r.keySet()));
+        "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease", "ratio_cluster_vs_durable", "failover_gap_s",
+        "failover_catchup_s"), List.copyOf(r.keySet()));
     assertEquals("0.700", r.get("ratio_durable_vs_memory"));
     assertEquals("9.000", r.get("p99_durable_ms"));
     assertEquals("5.000", r.get("p99_memory_ms"));
@@ -63,6 +71,28 @@ class RunCommandTest {
     assertEquals("0.400", r.get("dispatch_p99_ms"));
     assertEquals("4.500", r.get("dispatch_p99_ms_polling_peer"));
     assertEquals("282.2", r.get("heap_bytes_per_lease"));
+    assertEquals("0.600", r.get("ratio_cluster_vs_durable"));
+    assertEquals("1.400", r.get("failover_gap_s"));
+    assertEquals("9.000", r.get("failover_catchup_s"));
+  }
+
+  @Test
+  void aKillsPauseIsTheLongestThatOverlapsItsDowntime() {
+    List<long[]> gaps = List.of(new long[] {1_000, 900}, new long[] {5_000, 300}, new long[] {6_000, 50},
+        new long[] {9_000, 2_000});
+    // Killed at 5,100 and restarted at 8,000: the pause under way at the kill and the one after count,
+    // the longer pauses before the kill and after the restart do not.
+    assertEquals(300, RunCommand.longestPause(gaps, 5_100, 8_000));
+    assertEquals(0, RunCommand.longestPause(gaps, 7_000, 8_000));
+  }
+
+  @Test
+  void percentilesAreNearestRank() {
+    List<Double> ten = List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0);
+    assertEquals(5.0, RunCommand.percentile(ten, 50));
+    assertEquals(10.0, RunCommand.percentile(ten, 99));
+    assertEquals(10.0, RunCommand.percentile(ten, 100));
+    assertTrue(Double.isNaN(RunCommand.percentile(List.of(), 50)));
   }
 
   @Test
@@ -83,7 +113,10 @@ class RunCommandTest {
         // not the ratio of the medians (4.5 ÷ 0.4).
         "<!-- bench:contended -->", "| 20 / 200 | NaN / 0.300 / NaN / NaN | NaN / 4.500 / NaN / NaN | 15.0× |",
         "| **20 / 200, median** | NaN / 0.400 / NaN / NaN | NaN / 4.500 / NaN / NaN | 10.0× |", "GC pauses 1, 3.0 ms in all, longest 3.0 ms",
-        "<!-- bench:heap -->", "| live lease | 200000 | 282.2 |")) {
+        "<!-- bench:heap -->", "| live lease | 200000 | 282.2 |",
+        "<!-- bench:cluster -->", "| **median** | 6,000 | 10,000 | **0.600** |",
+        "<!-- bench:failover -->", "| 2: n2 | 1.400 | 6.00 | 9.00 | 200 | 0 |", "| **p50** | **0.900** | 5.00 | 7.50 |",
+        "| **max** | **1.400** | 6.00 | 9.00 |", "| `ratio_cluster_vs_durable` | 0.600 | ≥ 0.50 |")) {
       assertTrue(md.contains(s), s + "\n" + md);
     }
   }
