@@ -266,6 +266,7 @@ public final class Engine {
     org.reconfigure(config);
     // A larger limit or looser defaults may let waiters go; never ends a running call.
     org.settle(org.blockersWithWaiters(), now);
+    org.forgetIdle(now); // windows and the time zone may have moved when counts end
     return orgView(org, false);
   }
 
@@ -370,7 +371,10 @@ public final class Engine {
     login.forgetLeftStarts(org, now); // its window may change: see SlidingWindowLog
     login.override = c.limits();
     org.settle(List.of(login), now);
-    return new Results.LoginLimitsChanged(login.override, login.limits(org));
+    Results.LoginLimitsChanged changed =
+        new Results.LoginLimitsChanged(login.override, login.limits(org));
+    org.forgetWhenIdle(login, now);
+    return changed;
   }
 
   public AdminResult setNumberLimits(Commands.SetNumberLimits c, long now) {
@@ -382,7 +386,10 @@ public final class Engine {
     CallerNumber number = org.number(c.number());
     number.override = c.limits();
     org.settle(List.of(number), now);
-    return new Results.NumberLimitsChanged(number.override, number.limits(org));
+    Results.NumberLimitsChanged changed =
+        new Results.NumberLimitsChanged(number.override, number.limits(org));
+    org.forgetWhenIdle(number, now);
+    return changed;
   }
 
   /**
@@ -452,6 +459,7 @@ public final class Engine {
     }
     // Any of it may let waiters go; never ends a running call.
     org.settle(org.blockersWithWaiters(), now);
+    org.forgetIdle(now);
     return orgView(org, created);
   }
 
@@ -555,10 +563,15 @@ public final class Engine {
 
   private void fire(TimerQueue.Due t, Map<String, List<Blocker>> freed) {
     OrgState org = t.org();
+    if (t.kind() == TimerQueue.Kind.FORGET) {
+      org.forgetTimerFired((ConcurrencyWindow) t.target(), t.at()); // frees no room
+      return;
+    }
     List<Blocker> orgFreed = freed.computeIfAbsent(org.config.orgId(), k -> new ArrayList<>());
     switch (t.kind()) {
       case LEASE_EXPIRY -> orgFreed.addAll(org.finishActive((Call) t.target(), EndReason.EXPIRED, t.at()));
       case WAIT_DEADLINE -> throw new IllegalStateException("wait deadlines end after dispatch");
+      case FORGET -> throw new IllegalStateException("forget timers free nothing");
       case WINDOW -> {
         Blocker blocker = (Blocker) t.target();
         blocker.woken();

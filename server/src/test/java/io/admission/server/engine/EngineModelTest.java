@@ -131,7 +131,8 @@ class EngineModelTest {
           "hold changed LOGIN_RATE", "hold changed NUMBER_RATE", "DENIED NUMBER_DAILY_CAP",
           "DENIED DAILY_CAP", "DENIED CALLING_HOURS", "snapshot, live", "snapshot, restored",
           "window made shorter",
-          "window made longer", "starts forgotten at a window change")) {
+          "window made longer", "starts forgotten at a window change", "login forgotten",
+          "number forgotten")) {
         int times = seen.entrySet().stream().filter(e -> e.getKey().startsWith(c))
             .mapToInt(Map.Entry::getValue).sum();
         if (times < 10) {
@@ -414,6 +415,8 @@ class EngineModelTest {
       Engine restored = Snapshots.restore(s, IdHashKey.PUBLIC);
       EngineSnapshot ofRestored = Snapshots.capture(restored);
       check(s.equals(ofRestored), () -> "capture(restore(s)) != s", s, ofRestored);
+      check(kept(engine).equals(kept(restored)),
+          () -> "the restored engine keeps other logins or numbers", kept(engine), kept(restored));
       check(engine.timers.describe().equals(restored.timers.describe()),
           () -> "the restored engine's timers differ", engine.timers.describe(),
           restored.timers.describe());
@@ -424,6 +427,66 @@ class EngineModelTest {
         engine = restored;
       }
       cover(goOnRestored ? "snapshot, restored" : "snapshot, live");
+    }
+
+    /** The logins and numbers an engine keeps, per org, in id order. */
+    static String kept(Engine e) {
+      StringBuilder b = new StringBuilder();
+      for (String orgId : e.orgIds()) {
+        OrgState o = e.org(orgId);
+        b.append(orgId).append(" logins ").append(new java.util.TreeSet<>(o.logins.keySet()))
+            .append(" numbers ").append(new java.util.TreeSet<>(o.numbers.keySet())).append('\n');
+      }
+      return b.toString();
+    }
+
+    /** What each org kept at the end of the previous step: "org login l1", "org number n2". */
+    Set<String> keptBefore = new HashSet<>();
+
+    /**
+     * Logins and numbers are kept exactly while something keeps them: a live call naming them
+     * (counted right), their own limits, or a count that still counts — with a forget timer at
+     * the moment that count ends when nothing else keeps them. Anything else is forgotten.
+     */
+    void checkForgetting() {
+      long at = engine.lastNow();
+      Set<String> keptNow = new HashSet<>();
+      for (String orgId : engine.orgIds()) {
+        OrgState o = engine.org(orgId);
+        Map<ConcurrencyWindow, Integer> live = new HashMap<>();
+        for (Call c : o.calls.values()) {
+          if (c.login != null) {
+            live.merge(c.login, 1, Integer::sum);
+          }
+          if (c.number != null) {
+            live.merge(c.number, 1, Integer::sum);
+          }
+        }
+        List<ConcurrencyWindow> all = new ArrayList<>(o.logins.values());
+        all.addAll(o.numbers.values());
+        for (ConcurrencyWindow w : all) {
+          String name = orgId + " " + w.timerName();
+          keptNow.add(name);
+          int n = live.getOrDefault(w, 0);
+          check(w.live == n, () -> name + " counts its live calls wrong", n, w.live);
+          boolean kept = w.live > 0 || w.configured();
+          long until = w.countsUntil(o);
+          check(kept || until > at, () -> name + " is kept with nothing to keep it",
+              "counts until after " + at, until);
+          check(kept ? w.forgetTimer == null : w.forgetTimer != null && w.forgetTimer.at == until,
+              () -> name + " has a wrong forget timer", kept ? "none" : "at " + until,
+              w.forgetTimer == null ? "none" : "at " + w.forgetTimer.at);
+        }
+        live.keySet().forEach(w -> check(
+            (w instanceof Login ? o.logins.get(w.id) : o.numbers.get(w.id)) == w,
+            () -> orgId + " " + w.timerName() + " of a live call is not the org's", "kept", w));
+      }
+      for (String name : keptBefore) {
+        if (!keptNow.contains(name)) {
+          cover(name.contains(" login ") ? "login forgotten" : "number forgotten");
+        }
+      }
+      keptBefore = keptNow;
     }
 
     /** Every start each login and number holds, counted or not, as text. */
@@ -538,6 +601,7 @@ class EngineModelTest {
       }
       Map<String, Results.WatchResult> seen = compareCalls();
       checkInvariants(command, stepEvents, seen);
+      checkForgetting();
       lastSeen = seen;
     }
 
