@@ -157,6 +157,29 @@ final class OrgState {
     return Verdict.PASS;
   }
 
+  /**
+   * Why an Acquire of a new call is refused with the org at its bound of {@code max} held calls:
+   * when the call would be held, or null when it would be granted or denied as ever. Changes
+   * nothing: the call is checked as it would arrive — on the org's own login and number, or fresh
+   * ones for those the org does not keep (what a new one would be) — without being placed.
+   */
+  Rejection refuseHold(Commands.Acquire c, long seq, int max, long now) {
+    Login login = c.loginId().isEmpty() ? null
+        : logins.getOrDefault(c.loginId(), new Login(c.loginId()));
+    CallerNumber number = c.fromNumber().isEmpty() ? null
+        : numbers.getOrDefault(c.fromNumber(), new CallerNumber(c.fromNumber()));
+    Pool.Pair pair = pool.pair(c.agentId(), c.callType());
+    Verdict v = evaluate(new Call(this, c, seq, pair, login, number), now);
+    pool.forgetIfIdle(pair.agent);
+    if (!(v instanceof Verdict.Hold)) {
+      return null;
+    }
+    return new Rejection(Rejection.Kind.RESOURCE_EXHAUSTED, Engine.Bounds.MAX_HELD_PER_ORG,
+        "call " + c.callId() + " would be held, but org " + config.orgId() + " already holds "
+            + held.size() + " calls, its bound of " + max + "; retry once held calls have been"
+            + " dispatched or cancelled");
+  }
+
   /** Decides a new call: grant, hold or deny. */
   Verdict decide(Call call, long now) {
     calls.put(call.callId, call);

@@ -5,6 +5,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
+import com.google.rpc.QuotaFailure;
 import io.admission.server.engine.Rejection;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -38,6 +39,14 @@ final class StatusMapper {
               .addViolations(PreconditionFailure.Violation.newBuilder()
                   .setType("ADMISSION")
                   .setSubject(r.field())
+                  .setDescription(r.message()))
+              .build()));
+      case RESOURCE_EXHAUSTED -> status(
+          Code.RESOURCE_EXHAUSTED,
+          r.message() + " (server bound --" + r.field() + ")",
+          Any.pack(QuotaFailure.newBuilder()
+              .addViolations(QuotaFailure.Violation.newBuilder()
+                  .setSubject("--" + r.field())
                   .setDescription(r.message()))
               .build()));
     };
