@@ -3,6 +3,8 @@ package io.admission.server.grpc;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -22,7 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * and caller numbers, in requests and in a Session's requests alike — is checked before any
  * service sees it, and the first one over the bound is INVALID_ARGUMENT naming the field and the
  * bound. Only installed when the bound is lower than the API's own limit, which the request
- * translation already checks.
+ * translation already checks. A Session stream is not ended for one bad request: there the
+ * bound rides in the call's {@link Context} ({@link #current}) and the session answers that
+ * request with the error, as it answers any refused request.
  *
  * <p>Runs on the transport thread that delivers the message; what it learns of a message type
  * (which fields are ids) is kept, so a message costs a look at its ids only.
@@ -44,9 +48,19 @@ public final class IdBound implements ServerInterceptor {
   /** A message type's id fields and message fields, found once. */
   private record Plan(List<FieldDescriptor> ids, List<FieldDescriptor> messages) {}
 
+  private static final Context.Key<IdBound> KEY = Context.key("admission-id-bound");
+
+  /** The bound of the call being served, or null when there is none beyond the API's. */
+  static IdBound current() {
+    return KEY.get();
+  }
+
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    if (!call.getMethodDescriptor().getType().clientSendsOneMessage()) {
+      return Contexts.interceptCall(Context.current().withValue(KEY, this), call, headers, next);
+    }
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
         next.startCall(call, headers)) {
       /** Set once a message was refused: the call is closed, and the service hears no more. */
@@ -63,8 +77,7 @@ public final class IdBound implements ServerInterceptor {
           return;
         }
         refused = true;
-        StatusRuntimeException e = StatusMapper.invalid(over, "must be at most " + maxBytes
-            + " bytes (server bound " + FLAG + ")");
+        StatusRuntimeException e = refusal(over);
         call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
       }
 
@@ -82,6 +95,17 @@ public final class IdBound implements ServerInterceptor {
         }
       }
     };
+  }
+
+  /** The refusal of a request whose id at {@code field} is over the bound. */
+  StatusRuntimeException refusal(String field) {
+    return StatusMapper.invalid(field, "must be at most " + maxBytes + " bytes (server bound "
+        + FLAG + ")");
+  }
+
+  /** The path of the first id over the bound in {@code m}, or null. */
+  String overBound(Message m) {
+    return overBound(m, "");
   }
 
   /** The path of the first id over the bound ({@code acquire.login_id}, {@code call_ids[2]}). */

@@ -86,6 +86,12 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
   public void onNext(SessionRequest request) {
     unanswered.incrementAndGet();
     long id = request.getId();
+    IdBound bound = IdBound.current();
+    String over = bound == null ? null : bound.overBound(request);
+    if (over != null) {
+      answer(id, bound.refusal(over), over);
+      return;
+    }
     switch (request.getRequestCase()) {
       case ACQUIRE -> acquire(id, request);
       case RELEASE -> submit(id, () -> Requests.release(request.getRelease()),
