@@ -36,6 +36,12 @@ import org.junit.jupiter.api.Test;
  * restored engine must capture to the same snapshot, and the run goes on with either of the two,
  * so a snapshot that changed or lost anything shows up as a difference from the model.
  *
+ * <p>Logins and numbers are checked to be kept exactly while something keeps them (a live call,
+ * their own limits, a count that still counts), with a forget timer at the moment their last
+ * count ends, and a restored engine keeps the same ones. Every other seed runs with small bounds
+ * on orgs and held calls per org, in the engine and the model alike: a refusal must change
+ * nothing, and the engine restored from a snapshot gets the bounds again, as the server does.
+ *
  * <p>Replay one seed with {@code -DengineModel.seed=N}; change the run with {@code
  * -DengineModel.seeds=N}, {@code -DengineModel.first=N} and {@code -DengineModel.steps=N}. Every
  * failure names its seed. {@code -DengineModel.invariantsOnly=true} skips the comparison with the
@@ -132,7 +138,8 @@ class EngineModelTest {
           "DENIED DAILY_CAP", "DENIED CALLING_HOURS", "snapshot, live", "snapshot, restored",
           "window made shorter",
           "window made longer", "starts forgotten at a window change", "login forgotten",
-          "number forgotten")) {
+          "number forgotten", "REJECT RESOURCE_EXHAUSTED max-held-calls-per-org",
+          "REJECT RESOURCE_EXHAUSTED max-orgs")) {
         int times = seen.entrySet().stream().filter(e -> e.getKey().startsWith(c))
             .mapToInt(Map.Entry::getValue).sum();
         if (times < 10) {
@@ -166,6 +173,8 @@ class EngineModelTest {
     final Map<String, Integer> coverage = new HashMap<>();
     /** Each org's status as of the end of the current step. */
     final Map<String, StatusView.Org> lastStatus = new HashMap<>();
+    /** Every other seed runs with small bounds, in the engine and the model alike. */
+    final Engine.Bounds bounds;
 
     void cover(String what) {
       coverage.merge(what, 1, Integer::sum);
@@ -176,6 +185,11 @@ class EngineModelTest {
       this.steps = steps;
       this.random = new Random(seed);
       this.now = DAY0 + (long) (random.nextDouble() * 86_400_000L);
+      this.bounds = seed % 2 == 0 ? Engine.Bounds.NONE
+          : new Engine.Bounds(3 + random.nextInt(3), 1 + random.nextInt(6));
+      engine.bound(bounds);
+      model.maxOrgs = bounds.maxOrgs();
+      model.maxHeldPerOrg = bounds.maxHeldPerOrg();
     }
 
     void run() {
@@ -425,6 +439,7 @@ class EngineModelTest {
           + (goOnRestored ? "restored" : "live") + " engine");
       if (goOnRestored) {
         engine = restored;
+        engine.bound(bounds); // as the server does once it has recovered
       }
       cover(goOnRestored ? "snapshot, restored" : "snapshot, live");
     }
@@ -513,12 +528,22 @@ class EngineModelTest {
           && named.get(a.orgId()).containsKey(a.callId());
       Map<String, String> before = null;
       List<Event> stepEvents = new ArrayList<>();
-      if (namedId || (command instanceof Commands.Release && random.nextBoolean())) {
+      // Under bounds, new calls and orgs too: a refusal must be seen to change nothing.
+      boolean mayBeRefused = bounds != Engine.Bounds.NONE
+          && (command instanceof Commands.Acquire || command instanceof Commands.PutOrg);
+      EngineSnapshot snapshotBefore = null;
+      if (mayBeRefused || namedId
+          || (command instanceof Commands.Release && random.nextBoolean())) {
         engine.advance(now);
         model.tick(now);
         stepEvents.addAll(engine.drainEvents());
         compareEvents("events of time passing", stepEvents);
-        before = statuses();
+        if (mayBeRefused) {
+          snapshotBefore = Snapshots.capture(engine);
+        }
+        if (!(command instanceof Commands.PutOrg)) { // a new org is in orgIds before it exists
+          before = statuses();
+        }
       }
       trace.addLast("step " + step + " now=" + now + " " + command);
       if (trace.size() > 40) {
@@ -547,6 +572,10 @@ class EngineModelTest {
       } else if (command instanceof Commands.PutOrg p) {
         expected = model.putOrg(p.org(), now);
         actual = Render.result(engine.putOrg(p, now));
+        if (actual.startsWith("REJECT RESOURCE_EXHAUSTED")) {
+          orgIds.remove(p.org().orgId()); // never created: later commands find no such org
+          named.remove(p.org().orgId());
+        }
       } else if (command instanceof Commands.SetReservation s) {
         expected = model.setReservation(s, now);
         actual = Render.result(engine.setReservation(s, now));
@@ -595,6 +624,11 @@ class EngineModelTest {
       Map<String, String> after = statuses();
       boolean noOp = actual.equals("RELEASED NOT_ACTIVE") || actual.contains("retry=true")
           || (command instanceof Commands.Acquire && actual.startsWith("REJECT"));
+      if (snapshotBefore != null && actual.startsWith("REJECT RESOURCE_EXHAUSTED")) {
+        EngineSnapshot s0 = snapshotBefore;
+        EngineSnapshot s1 = Snapshots.capture(engine);
+        check(s0.equals(s1), () -> "a refusal over a bound changed the engine", s0, s1);
+      }
       if (before != null && noOp) {
         check(before.equals(after), () -> "a no-op changed the org", before, after);
         check(events.isEmpty(), () -> "a no-op caused events", "[]", events);
