@@ -529,8 +529,7 @@ class EngineModelTest {
       Map<String, String> before = null;
       List<Event> stepEvents = new ArrayList<>();
       // Under bounds, new calls and orgs too: a refusal must be seen to change nothing.
-      boolean mayBeRefused = bounds != Engine.Bounds.NONE
-          && (command instanceof Commands.Acquire || command instanceof Commands.PutOrg);
+      boolean mayBeRefused = atBound(command);
       EngineSnapshot snapshotBefore = null;
       if (mayBeRefused || namedId
           || (command instanceof Commands.Release && random.nextBoolean())) {
@@ -637,6 +636,16 @@ class EngineModelTest {
       checkInvariants(command, stepEvents, seen);
       checkForgetting();
       lastSeen = seen;
+    }
+
+    /** Whether the model's org is at a bound that may refuse {@code command}. */
+    boolean atBound(Object command) {
+      if (command instanceof Commands.Acquire a) {
+        ReferenceModel.MOrg o = model.orgs.get(a.orgId());
+        return o != null && ReferenceModel.heldCount(o) >= bounds.maxHeldPerOrg();
+      }
+      return command instanceof Commands.PutOrg p && !model.orgs.containsKey(p.org().orgId())
+          && model.orgs.size() >= bounds.maxOrgs();
     }
 
     /** The model's window of each login with starts in the org a reconfiguration is about. */
