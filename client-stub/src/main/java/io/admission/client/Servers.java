@@ -21,7 +21,7 @@ import java.util.Map;
  * (one address works too). Every node serves every RPC, so calls are spread over the nodes that
  * answer (gRPC's round_robin), a node that dies drops out of the rotation, and a call refused
  * UNAVAILABLE — a node cut off from the majority, a node going away, a write the cluster could
- * not commit in time — is sent again to another node, up to 5 attempts over about 3 seconds.
+ * not commit in time — is sent again to another node, up to 8 attempts over about 5 seconds.
  * Every RPC of Admission is safe to send again: Acquire by its call_id, the others because
  * repeating them changes nothing more. A broken WaitForSlot or WatchOrg stream is reopened by
  * the caller ({@link AdmissionClient} does), and lands on a node that answers.
@@ -49,8 +49,10 @@ public final class Servers {
               Map.of("service", "admission.v1.AdmissionAdminService"),
               Map.of("service", "admission.v1.AdmissionMonitorService")),
           "retryPolicy", Map.of(
-              "maxAttempts", 5.0,
-              "initialBackoff", "0.25s",
+              // gRPC waits a random time below each backoff (0.5, 1, 2, 2, ... s): 8 attempts
+              // span about 5 s on average, longer than an election on a loaded machine.
+              "maxAttempts", 8.0,
+              "initialBackoff", "0.5s",
               "maxBackoff", "2s",
               "backoffMultiplier", 2.0,
               "retryableStatusCodes", List.of("UNAVAILABLE")))));
@@ -66,6 +68,7 @@ public final class Servers {
     return Grpc.newChannelBuilder(SCHEME + ":///" + servers.replace(" ", ""), credentials)
         .overrideAuthority(addresses.get(0).getHostString() + ":" + addresses.get(0).getPort())
         .defaultServiceConfig(SERVICE_CONFIG)
+        .maxRetryAttempts(8)
         .enableRetry();
   }
 

@@ -15,6 +15,7 @@ import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.grpc.BoundSessions;
 import io.admission.server.grpc.ClusterView;
 import io.admission.v1.GetClusterStatusResponse;
+import io.admission.server.grpc.IdBound;
 import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
 import io.admission.server.loop.CommandLog;
@@ -145,6 +146,60 @@ public final class Main implements Callable<Integer> {
           + " it are released, e.g. 5s, 1m (default ${DEFAULT-VALUE}).")
   Duration sessionGrace;
 
+  // ---- Bounds: what one client, or many, can make the server hold --------------------------
+
+  @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+      description = "Largest request message accepted, in bytes; a larger one is"
+          + " RESOURCE_EXHAUSTED (default ${DEFAULT-VALUE}: a Renew of 1000 ids of 128 bytes is"
+          + " about 135 KB).")
+  int maxMessageBytes;
+
+  @Option(names = "--max-id-bytes", paramLabel = "BYTES", defaultValue = "128",
+      description = "Longest org, call, agent or login id or caller number accepted, in bytes, up"
+          + " to the API's 128; a longer one is INVALID_ARGUMENT naming the field"
+          + " (default ${DEFAULT-VALUE}).")
+  int maxIdBytes;
+
+  @Option(names = "--max-orgs", paramLabel = "N", defaultValue = "100000",
+      description = "Orgs the server holds at most; creating one more is RESOURCE_EXHAUSTED"
+          + " (default ${DEFAULT-VALUE}).")
+  int maxOrgs;
+
+  @Option(names = "--max-held-calls-per-org", paramLabel = "N", defaultValue = "10000",
+      description = "Held calls one org may have at once; an Acquire that would be held beyond"
+          + " it is RESOURCE_EXHAUSTED, while calls that can start now still start"
+          + " (default ${DEFAULT-VALUE}).")
+  int maxHeldCallsPerOrg;
+
+  @Option(names = "--max-streams-per-connection", paramLabel = "N", defaultValue = "10000",
+      description = "Concurrent calls (WaitForSlot, WatchOrg and Session streams included) on"
+          + " one connection, announced to clients as HTTP/2 MAX_CONCURRENT_STREAMS: a client"
+          + " opens more only as others end (default ${DEFAULT-VALUE}).")
+  int maxStreamsPerConnection;
+
+  @Option(names = "--keepalive-time", paramLabel = "DURATION", defaultValue = "2m",
+      converter = DurationOption.class,
+      description = "Ping a connection that has been quiet this long, and close it if no answer"
+          + " comes within --keepalive-timeout: the streams of a switch that vanished end"
+          + " (default ${DEFAULT-VALUE}).")
+  Duration keepaliveTime;
+
+  @Option(names = "--keepalive-timeout", paramLabel = "DURATION", defaultValue = "20s",
+      converter = DurationOption.class,
+      description = "How long a keepalive ping may go unanswered (default ${DEFAULT-VALUE}).")
+  Duration keepaliveTimeout;
+
+  @Option(names = "--min-client-keepalive", paramLabel = "DURATION", defaultValue = "20s",
+      converter = DurationOption.class,
+      description = "Shortest interval at which clients may send keepalive pings; a client that"
+          + " pings more often is disconnected (GOAWAY too_many_pings) (default ${DEFAULT-VALUE}).")
+  Duration minClientKeepalive;
+
+  @Option(names = "--client-keepalive-without-calls",
+      description = "Let clients send keepalive pings on connections with no call open; without"
+          + " it such pings count against --min-client-keepalive's enforcement.")
+  boolean clientKeepaliveWithoutCalls;
+
   @Option(names = "--snapshot-every-entries", defaultValue = "200000", hidden = true,
       description = "Snapshot after this many journal entries (tests lower it to exercise snapshots).")
   long snapshotEveryEntries;
@@ -227,6 +282,38 @@ public final class Main implements Callable<Integer> {
     if (tlsClientCa != null && tlsCert == null) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS");
+    }
+    checkBound("--max-message-bytes", maxMessageBytes, MIN_MESSAGE_BYTES, Integer.MAX_VALUE);
+    checkBound("--max-id-bytes", maxIdBytes, 1, API_MAX_ID_BYTES);
+    checkBound("--max-orgs", maxOrgs, 1, Integer.MAX_VALUE);
+    checkBound("--max-held-calls-per-org", maxHeldCallsPerOrg, 1, Integer.MAX_VALUE);
+    checkBound("--max-streams-per-connection", maxStreamsPerConnection, 1, Integer.MAX_VALUE);
+  }
+
+  /** The smallest --max-message-bytes that still lets every request of the API through. */
+  private static final int MIN_MESSAGE_BYTES = 4096;
+  /** Ids are 1 to 128 bytes in the API: a bound can only be tighter. */
+  private static final int API_MAX_ID_BYTES = 128;
+
+  private void checkBound(String option, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new CommandLine.ParameterException(spec.commandLine(), option + " must be "
+          + (max == Integer.MAX_VALUE ? "at least " + min : "from " + min + " to " + max)
+          + ", got " + value);
+    }
+  }
+
+  /** The bounds that the transport enforces, on {@code builder}. */
+  private void bound(NettyServerBuilder builder) {
+    builder
+        .maxInboundMessageSize(maxMessageBytes)
+        .maxConcurrentCallsPerConnection(maxStreamsPerConnection)
+        .keepAliveTime(keepaliveTime.toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(keepaliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveTime(minClientKeepalive.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(clientKeepaliveWithoutCalls);
+    if (maxIdBytes < API_MAX_ID_BYTES) {
+      builder.intercept(new IdBound(maxIdBytes));
     }
   }
 
@@ -311,9 +398,12 @@ public final class Main implements Callable<Integer> {
         ? Telemetry.off()
         : bind("--metrics", metrics, () -> Telemetry.prometheus(metricsAddress));
     State state = openState(running);
+    // After recovery: a replay runs unbounded (see Engine.Bounds).
+    state.engine().bound(new Engine.Bounds(maxOrgs, maxHeldCallsPerOrg));
     Commands.ApplyConfig apply = configToApply(setup, state);
     running.audit = openAudit();
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
+    bound(builder);
     if (running.tls != null) {
       builder.sslContext(running.tls.grpc());
     }
@@ -397,7 +487,8 @@ public final class Main implements Callable<Integer> {
         cluster.addresses().get(cluster.self())));
     try {
       running.replica = RaftReplica.start(cluster, dataDir,
-          new RaftReplica.Options(snapshotEveryEntries), Clock.systemUTC());
+          new RaftReplica.Options(snapshotEveryEntries, new Engine.Bounds(maxOrgs, maxHeldCallsPerOrg)),
+          Clock.systemUTC());
     } catch (IOException | RuntimeException e) {
       throw CannotStart.file("--data-dir", dataDir, e instanceof IOException io ? io
           : new IOException(e.getMessage(), e));

@@ -118,6 +118,10 @@ class ClusterKillIT {
           int operations = loadKillRestart(nodes, victim, cluster, ledger, loadMillis, gap);
           ledger.failIfProblems();
           ledger.life = kill;
+          // A request whose client gave up (UNAVAILABLE, deadline) may still be in the log's hands:
+          // the node that proposed it retries for up to 3 s. Let such writes land before the
+          // check reads the queue, or they would move it under the check's feet.
+          Thread.sleep(4000);
           DurabilityKillIT.Check check = new DurabilityKillIT.Check(ledger, cluster, org, heldOrder);
           check.run();
           heldOrder = check.heldOrder;

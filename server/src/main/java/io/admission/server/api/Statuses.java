@@ -5,6 +5,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
+import com.google.rpc.QuotaFailure;
 import com.google.rpc.Status;
 import io.admission.server.engine.Rejection;
 import java.util.List;
@@ -45,6 +46,15 @@ public final class Statuses {
               .addViolations(PreconditionFailure.Violation.newBuilder()
                   .setType("ADMISSION")
                   .setSubject(r.field())
+                  .setDescription(r.message()))
+              .build()));
+      // A server bound: the refusal names its flag, for the operator who may raise it.
+      case RESOURCE_EXHAUSTED -> of(
+          Code.RESOURCE_EXHAUSTED,
+          r.message() + " (server bound --" + r.field() + ")",
+          Any.pack(QuotaFailure.newBuilder()
+              .addViolations(QuotaFailure.Violation.newBuilder()
+                  .setSubject("--" + r.field())
                   .setDescription(r.message()))
               .build()));
     };

@@ -78,9 +78,13 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     return logger;
   }
 
-  /** Settings of the replica; {@code snapshotEveryEntries} bounds the log kept and a restart's replay. */
-  public record Options(long snapshotEveryEntries) {
-    public static final Options DEFAULT = new Options(100_000);
+  /**
+   * Settings of the replica: {@code snapshotEveryEntries} bounds the log kept and a restart's
+   * replay; {@code bounds} are the engine's (every node of a cluster must be given the same, since
+   * a command refused at a bound stays in the log and every replica must refuse it alike).
+   */
+  public record Options(long snapshotEveryEntries, Engine.Bounds bounds) {
+    public static final Options DEFAULT = new Options(100_000, Engine.Bounds.NONE);
   }
 
   private final Peers peers;
@@ -125,7 +129,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     RaftGroup group = RaftGroup.valueOf(groupId, peers.raftPeers());
     RaftProperties properties = properties(peers, dataDir, options);
     Files.createDirectories(dataDir.resolve("raft"));
-    ReplicaStateMachine stateMachine = new ReplicaStateMachine(clock);
+    ReplicaStateMachine stateMachine = new ReplicaStateMachine(clock, options.bounds());
     RaftServer server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(peers.self()))
         .setGroup(group)

@@ -75,8 +75,11 @@ final class ReplicaStateMachine extends BaseStateMachine {
   private final List<ReplicatedLog.Committed> early = new ArrayList<>();
   private volatile Runnable onLeaderChange = () -> { };
 
-  ReplicaStateMachine(InstantSource clock) {
+  private final Engine.Bounds bounds;
+
+  ReplicaStateMachine(InstantSource clock, Engine.Bounds bounds) {
     this.clock = clock;
+    this.bounds = bounds;
   }
 
   /** The engine as restored from the latest snapshot (or empty), for the loop to start with. */
@@ -155,14 +158,18 @@ final class ReplicaStateMachine extends BaseStateMachine {
   private Engine load() throws IOException {
     SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
     if (latest == null) {
-      return new Engine(idHashKey);
+      Engine empty = new Engine(idHashKey);
+      empty.bound(bounds);
+      return empty;
     }
     Path file = latest.getFile().getPath();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
       EngineSnapshot snapshot = ReplicatedEntries.readSnapshot(in);
       setLastAppliedTermIndex(latest.getTermIndex());
       LOG.log(Level.INFO, "restored the engine from " + file + " (entry " + latest.getIndex() + ")");
-      return Snapshots.restore(snapshot, idHashKey);
+      Engine engine = Snapshots.restore(snapshot, idHashKey);
+      engine.bound(bounds); // from the first entry on: replicas refuse alike
+      return engine;
     }
   }
 

@@ -43,6 +43,31 @@ final class CallerNumber extends ConcurrencyWindow {
     return "number " + id;
   }
 
+  @Override
+  boolean configured() {
+    return !override.isEmpty();
+  }
+
+  @Override
+  void removeFrom(OrgState org) {
+    org.numbers.remove(id, this);
+  }
+
+  /**
+   * Its rolling hour, and the count of its day until that day ends in the org's zone (a day still
+   * ahead, after the zone moved west, counts again once it comes).
+   */
+  @Override
+  long countsUntil(OrgState org) {
+    long until = super.countsUntil(org);
+    if (today != 0) {
+      java.time.ZoneId zone = org.config.timeZone();
+      until = Math.max(until, java.time.LocalDate.ofEpochDay(day).plusDays(1).atStartOfDay(zone)
+          .toInstant().toEpochMilli());
+    }
+    return until;
+  }
+
   /** The day's count rides with the window: both belong to the number. */
   @Override
   void capture(OrgState org, long now, Snapshots.Parts out) {

@@ -17,6 +17,14 @@ abstract class ConcurrencyWindow implements Blocker {
   final WaitQueue waiters = new WaitQueue();
   /** Set while a held call waits for the window to roll forward. */
   TimerQueue.Timer windowTimer;
+  /** Live calls (held or running) that name it: while there is one, it is kept. */
+  int live;
+  /**
+   * Set while only counts keep it (no live call, no limits of its own): fires at {@link
+   * #countsUntil}, when it holds nothing any more and is forgotten (see {@link
+   * OrgState#forgetWhenIdle}).
+   */
+  TimerQueue.Timer forgetTimer;
 
   ConcurrencyWindow(String id) {
     this.id = id;
@@ -30,6 +38,20 @@ abstract class ConcurrencyWindow implements Blocker {
 
   /** "login alice", "number +1555…": names its timer among the org's, in a stable order. */
   abstract String timerName();
+
+  /** Whether it has limits of its own: an operator's setting is kept until given up. */
+  abstract boolean configured();
+
+  /** Takes it out of the org's logins or numbers. */
+  abstract void removeFrom(OrgState org);
+
+  /**
+   * The moment from which nothing it counted counts any more (its newest start leaves the window
+   * in force), or {@link Long#MIN_VALUE} when it counts nothing. Reads only.
+   */
+  long countsUntil(OrgState org) {
+    return starts.isEmpty() ? Long.MIN_VALUE : starts.newest() + bounds(org).windowMillis();
+  }
 
   boolean concurrencyFull(Bounds b) {
     return b.maxConcurrent() > 0 && active >= b.maxConcurrent();

@@ -119,6 +119,7 @@ final class ConcurrencyWindowLimit implements Limit {
   public void forget(OrgState org, TimerQueue timers) {
     for (ConcurrencyWindow w : all.apply(org).values()) {
       w.windowTimer = timers.cancel(w.windowTimer);
+      w.forgetTimer = timers.cancel(w.forgetTimer);
     }
   }
 

@@ -30,6 +30,32 @@ public final class Engine {
   /** A call is remembered for at least 10 minutes after it ends. */
   public static final long REMEMBER_ENDED_MILLIS = 10 * 60_000L;
 
+  /**
+   * What clients may make the engine hold: orgs, and held calls per org. Over a bound, a command
+   * is refused (RESOURCE_EXHAUSTED) and changes nothing; a refused command is taken back from
+   * the command log, so a replay never meets one. That is why a replay runs with {@link #NONE}
+   * and the owner sets the bounds afterwards: a replay under a lower bound than the one the log
+   * was written under would refuse commands that were applied, and decide differently.
+   *
+   * @param maxOrgs orgs at most
+   * @param maxHeldPerOrg held calls per org at most: an Acquire that would be held beyond it is
+   *     refused; a call that would be granted or denied is decided as ever
+   */
+  public record Bounds(int maxOrgs, int maxHeldPerOrg) {
+    /** No bound: for replay, tests and benchmarks. */
+    public static final Bounds NONE = new Bounds(Integer.MAX_VALUE, Integer.MAX_VALUE);
+
+    /** The names of the bounds, as a refusal names them (the server's flags). */
+    public static final String MAX_ORGS = "max-orgs";
+    public static final String MAX_HELD_PER_ORG = "max-held-calls-per-org";
+
+    public Bounds {
+      if (maxOrgs < 1 || maxHeldPerOrg < 1) {
+        throw new IllegalArgumentException("bounds must be at least 1: " + maxOrgs + ", " + maxHeldPerOrg);
+      }
+    }
+  }
+
   final TimerQueue timers = new TimerQueue();
   private final Map<String, OrgState> orgs = new HashMap<>();
   private final TreeSet<String> orgIds = new TreeSet<>(); // ListOrgs pages in id order
@@ -40,6 +66,7 @@ public final class Engine {
   private final List<Event> outbox = new ArrayList<>();
   private long nextSeq;
   private long lastNow = Long.MIN_VALUE;
+  private Bounds bounds = Bounds.NONE;
   /** {@link #readAhead}'s scratch: the index hashes of a batch's call_ids. */
   private int[] aheadHashes = new int[256];
   /** What {@link #readAhead} read, kept so that its reads are not optimized away. */
@@ -51,6 +78,11 @@ public final class Engine {
    */
   public Engine(IdHashKey idHashKey) {
     ended = new EndedCalls(orgsBySerial, idHashKey);
+  }
+
+  /** Bounds for the commands from now on (see {@link Bounds} for why not during a replay). */
+  public void bound(Bounds bounds) {
+    this.bounds = bounds;
   }
 
   /** An engine with the {@link IdHashKey#PUBLIC} key: reproducible, for tests and benchmarks. */
@@ -107,6 +139,12 @@ public final class Engine {
     EndedCall endedCall = ended.find(org, c.callId());
     if (endedCall != null) {
       return retry(endedCall, c);
+    }
+    if (org.held.size() >= bounds.maxHeldPerOrg()) {
+      Rejection full = org.refuseHold(c, nextSeq, bounds.maxHeldPerOrg(), now);
+      if (full != null) {
+        return full;
+      }
     }
     Call call = new Call(
         org, c, nextSeq++, org.pool.pair(c.agentId(), c.callType()), org.login(c.loginId()),
@@ -225,9 +263,19 @@ public final class Engine {
     now = advance(now);
     OrgState org = orgs.get(c.org().orgId());
     if (org == null) {
+      if (orgs.size() >= bounds.maxOrgs()) {
+        return tooManyOrgs(c.org().orgId(), 1);
+      }
       return orgView(addOrg(c.org()), true);
     }
     return reconfigure(org, c.org(), now);
+  }
+
+  private Rejection tooManyOrgs(String orgId, int adding) {
+    return new Rejection(Rejection.Kind.RESOURCE_EXHAUSTED, Bounds.MAX_ORGS,
+        "org " + orgId + " is not created: the server holds " + orgs.size() + " orgs and "
+            + (adding == 1 ? "one more" : adding + " more") + " would be over its bound of "
+            + bounds.maxOrgs() + "; delete unused orgs first");
   }
 
   /** Changes only the named settings, merged onto the org as it is now (never creates it). */
@@ -266,6 +314,7 @@ public final class Engine {
     org.reconfigure(config);
     // A larger limit or looser defaults may let waiters go; never ends a running call.
     org.settle(org.blockersWithWaiters(), now);
+    org.forgetIdle(now); // windows and the time zone may have moved when counts end
     return orgView(org, false);
   }
 
@@ -370,7 +419,10 @@ public final class Engine {
     login.forgetLeftStarts(org, now); // its window may change: see SlidingWindowLog
     login.override = c.limits();
     org.settle(List.of(login), now);
-    return new Results.LoginLimitsChanged(login.override, login.limits(org));
+    Results.LoginLimitsChanged changed =
+        new Results.LoginLimitsChanged(login.override, login.limits(org));
+    org.forgetWhenIdle(login, now);
+    return changed;
   }
 
   public AdminResult setNumberLimits(Commands.SetNumberLimits c, long now) {
@@ -382,7 +434,10 @@ public final class Engine {
     CallerNumber number = org.number(c.number());
     number.override = c.limits();
     org.settle(List.of(number), now);
-    return new Results.NumberLimitsChanged(number.override, number.limits(org));
+    Results.NumberLimitsChanged changed =
+        new Results.NumberLimitsChanged(number.override, number.limits(org));
+    org.forgetWhenIdle(number, now);
+    return changed;
   }
 
   /**
@@ -410,6 +465,8 @@ public final class Engine {
    */
   public Rejection configRefusal(Commands.ApplyConfig c) {
     Map<String, Integer> seen = new HashMap<>(); // looked up only, never iterated
+    String firstNew = null;
+    int adding = 0;
     for (int i = 0; i < c.orgs().size(); i++) {
       Commands.OrgSetup setup = c.orgs().get(i);
       String at = "orgs[" + i + "]";
@@ -423,6 +480,12 @@ public final class Engine {
       if (r != null) {
         return r;
       }
+      if (!orgs.containsKey(setup.org().orgId()) && adding++ == 0) {
+        firstNew = setup.org().orgId();
+      }
+    }
+    if (adding > 0 && orgs.size() + (long) adding > bounds.maxOrgs()) {
+      return tooManyOrgs(adding == 1 ? firstNew : firstNew + " and the other new ones", adding);
     }
     return null;
   }
@@ -452,6 +515,7 @@ public final class Engine {
     }
     // Any of it may let waiters go; never ends a running call.
     org.settle(org.blockersWithWaiters(), now);
+    org.forgetIdle(now);
     return orgView(org, created);
   }
 
@@ -555,10 +619,15 @@ public final class Engine {
 
   private void fire(TimerQueue.Due t, Map<String, List<Blocker>> freed) {
     OrgState org = t.org();
+    if (t.kind() == TimerQueue.Kind.FORGET) {
+      org.forgetTimerFired((ConcurrencyWindow) t.target(), t.at()); // frees no room
+      return;
+    }
     List<Blocker> orgFreed = freed.computeIfAbsent(org.config.orgId(), k -> new ArrayList<>());
     switch (t.kind()) {
       case LEASE_EXPIRY -> orgFreed.addAll(org.finishActive((Call) t.target(), EndReason.EXPIRED, t.at()));
       case WAIT_DEADLINE -> throw new IllegalStateException("wait deadlines end after dispatch");
+      case FORGET -> throw new IllegalStateException("forget timers free nothing");
       case WINDOW -> {
         Blocker blocker = (Blocker) t.target();
         blocker.woken();

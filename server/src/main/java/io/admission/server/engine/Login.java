@@ -42,6 +42,16 @@ final class Login extends ConcurrencyWindow {
   }
 
   @Override
+  boolean configured() {
+    return !override.isEmpty();
+  }
+
+  @Override
+  void removeFrom(OrgState org) {
+    org.logins.remove(id, this);
+  }
+
+  @Override
   void capture(OrgState org, long now, Snapshots.Parts out) {
     long[] counted = countedStarts(org, now);
     if (counted.length > 0 || wakeAt() >= 0) {

@@ -78,6 +78,72 @@ final class OrgState {
     return number.isEmpty() ? null : numbers.computeIfAbsent(number, CallerNumber::new);
   }
 
+  // ---- Forgetting idle logins and numbers -------------------------------------------------
+
+  /**
+   * A live call names {@code w}: it is kept while the call lives. Its forget timer goes, so that
+   * only a login or number that nothing but counts keep has one — what a snapshot restore
+   * derives (see {@link #forgetIdle}).
+   */
+  private void pin(ConcurrencyWindow w) {
+    if (w != null && w.live++ == 0) {
+      w.forgetTimer = engine.timers.cancel(w.forgetTimer);
+    }
+  }
+
+  private void unpin(ConcurrencyWindow w, long now) {
+    if (w != null) {
+      w.live--;
+      forgetWhenIdle(w, now);
+    }
+  }
+
+  /**
+   * Logins and numbers come and go with the calls that name them: one with no live call, no
+   * limits of its own and nothing that still counts (a start in its window, a number's count of
+   * the day) is dropped, so that memory follows the logins in use, not every login ever seen. One
+   * that only counts keep has a forget timer at {@link ConcurrencyWindow#countsUntil}; this sets,
+   * moves or cancels it, or forgets it now. Whether it is kept depends only on its own state, so
+   * an engine restored from a snapshot (which keeps exactly the logins and numbers with something
+   * to keep) holds the same ones with the same timers. Called whenever what keeps it may change:
+   * its last live call ended, its limits or the org's changed. O(1) plus a timer operation.
+   */
+  void forgetWhenIdle(ConcurrencyWindow w, long now) {
+    if (w.live > 0 || w.configured()) {
+      w.forgetTimer = engine.timers.cancel(w.forgetTimer);
+      return;
+    }
+    long until = w.countsUntil(this);
+    if (until <= now) {
+      w.forgetTimer = engine.timers.cancel(w.forgetTimer);
+      w.windowTimer = engine.timers.cancel(w.windowTimer); // no waiter left for it to wake
+      w.removeFrom(this);
+    } else if (w.forgetTimer == null || w.forgetTimer.at != until) {
+      engine.timers.cancel(w.forgetTimer);
+      w.forgetTimer = engine.timers.schedule(until, TimerQueue.Kind.FORGET, this, w.timerName(), w);
+    }
+  }
+
+  /** Its forget timer fired; it may have been kept meanwhile by something else. */
+  void forgetTimerFired(ConcurrencyWindow w, long now) {
+    w.forgetTimer = null;
+    forgetWhenIdle(w, now);
+  }
+
+  /**
+   * Every login and number, after a change of the org's settings (the window or the time zone may
+   * have moved when their counts end) or a snapshot restore. O(logins + numbers of the org), on
+   * those commands only; the order does not matter, since each is decided on its own.
+   */
+  void forgetIdle(long now) {
+    for (ConcurrencyWindow w : new ArrayList<>(logins.values())) {
+      forgetWhenIdle(w, now);
+    }
+    for (ConcurrencyWindow w : new ArrayList<>(numbers.values())) {
+      forgetWhenIdle(w, now);
+    }
+  }
+
   // ---- Deciding ---------------------------------------------------------------------------
 
   /** The first check that does not pass, in {@link Limits#ORDER}, or PASS. */
@@ -91,10 +157,35 @@ final class OrgState {
     return Verdict.PASS;
   }
 
+  /**
+   * Why an Acquire of a new call is refused with the org at its bound of {@code max} held calls:
+   * when the call would be held, or null when it would be granted or denied as ever. Changes
+   * nothing: the call is checked as it would arrive — on the org's own login and number, or fresh
+   * ones for those the org does not keep (what a new one would be) — without being placed.
+   */
+  Rejection refuseHold(Commands.Acquire c, long seq, int max, long now) {
+    Login login = c.loginId().isEmpty() ? null
+        : logins.getOrDefault(c.loginId(), new Login(c.loginId()));
+    CallerNumber number = c.fromNumber().isEmpty() ? null
+        : numbers.getOrDefault(c.fromNumber(), new CallerNumber(c.fromNumber()));
+    Pool.Pair pair = pool.pair(c.agentId(), c.callType());
+    Verdict v = evaluate(new Call(this, c, seq, pair, login, number), now);
+    pool.forgetIfIdle(pair.agent);
+    if (!(v instanceof Verdict.Hold)) {
+      return null;
+    }
+    return new Rejection(Rejection.Kind.RESOURCE_EXHAUSTED, Engine.Bounds.MAX_HELD_PER_ORG,
+        "call " + c.callId() + " would be held, but org " + config.orgId() + " already holds "
+            + held.size() + " calls, its bound of " + max + "; retry once held calls have been"
+            + " dispatched or cancelled");
+  }
+
   /** Decides a new call: grant, hold or deny. */
   Verdict decide(Call call, long now) {
     calls.put(call.callId, call);
     call.pair.live++;
+    pin(call.login);
+    pin(call.number);
     Verdict v = evaluate(call, now);
     if (v instanceof Verdict.Hold h) {
       hold(call, h, now);
@@ -285,6 +376,8 @@ final class OrgState {
    * #restoreFigures} once every call of the org is back.
    */
   void restoreHeld(Call call, HoldReason reason, Results.Figures figures, long readyAt) {
+    pin(call.login);
+    pin(call.number);
     startHolding(call, call.heldSince, false);
     Blocker blocker = Limits.holding(reason).blocksOn(this, call);
     if (figures == null) {
@@ -328,7 +421,9 @@ final class OrgState {
           config.dailyCap().map(c -> c.rampDay(day.date())).orElse(0),
           config.dailyCap().map(DailyCap::cap).orElse(0));
       case NUMBER_DAILY_CAP -> {
-        int max = number(fromNumber).limits(this).maxPerDay();
+        // Looked up, not added: a number kept only by an ended call's record would never go.
+        CallerNumber number = numbers.getOrDefault(fromNumber, new CallerNumber(fromNumber));
+        int max = number.limits(this).maxPerDay();
         yield Results.Figures.daily(fromNumber, max, config.timeZone().getId(), 0, max);
       }
       case CALLING_HOURS -> Results.Figures.callingHours(config.orgId(),
@@ -347,6 +442,8 @@ final class OrgState {
   /** Snapshot restore: a running call counted again everywhere it counts as running. */
   void restoreActive(Call call) {
     call.state = Call.State.ACTIVE;
+    pin(call.login);
+    pin(call.number);
     for (Limit limit : Limits.ALL) {
       limit.restoreRunning(this, call);
     }
@@ -442,6 +539,8 @@ final class OrgState {
     calls.remove(call.callId);
     EndedCall ended = EndedCall.of(call, reason, now);
     engine.remember(ended);
+    unpin(call.login, now);
+    unpin(call.number, now);
     return ended;
   }
 }

@@ -19,7 +19,9 @@ public record Rejection(Kind kind, String field, String message)
     INVALID_ARGUMENT,
     NOT_FOUND,
     ALREADY_EXISTS,
-    FAILED_PRECONDITION
+    FAILED_PRECONDITION,
+    /** Over one of the server's bounds ({@link Engine.Bounds}); {@code field} names the bound. */
+    RESOURCE_EXHAUSTED
   }
 
   static Rejection invalid(String field, String message) {

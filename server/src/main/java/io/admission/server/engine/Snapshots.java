@@ -123,6 +123,9 @@ public final class Snapshots {
       }
       // A snapshot written before holds kept figures: derive them now that the org is whole.
       wordsOnly.forEach(c -> org.restoreFigures(c, s.lastNow()));
+      // Only now are the live calls that keep logins and numbers back: set their forget timers
+      // (and drop any that a snapshot of an older server kept with nothing to keep).
+      org.forgetIdle(s.lastNow());
     }
     // Timers in deadline order, so that each lands at its lane's tail (see TimerQueue).
     timed.sort(Comparator.<Call>comparingLong(Snapshots::deadline).thenComparingLong(c -> c.seq));

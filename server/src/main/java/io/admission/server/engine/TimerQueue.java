@@ -20,7 +20,8 @@ import java.util.TreeSet;
  * and only the lanes' heads are ordered, in a tree as small as the number of distinct durations
  * in use. Schedule and cancel are O(1) plus O(log lanes) when a lane's head changes; nothing grows
  * with the number of leases. Window timers (one per login or number with a held call, at
- * arbitrary moments) sit in an ordinary ordered set.
+ * arbitrary moments) and forget timers (one per login or number that only its counted starts
+ * keep) sit in an ordinary ordered set.
  *
  * <p>Why lanes rather than a library's timers: a live lease costs 282.2 heap bytes ({@code bench
  * heap --kind lease}, HeapFootprint), of a budget of 300. Keeping leases in a {@code TreeSet} by
@@ -38,7 +39,12 @@ final class TimerQueue {
     LEASE_EXPIRY,
     WAIT_DEADLINE,
     /** A rolling window lets a held call through: the target is the timed {@link Blocker}. */
-    WINDOW
+    WINDOW,
+    /**
+     * The last count of an idle login or number stops counting: it is forgotten. The target is
+     * the {@link ConcurrencyWindow}. Last in an instant: it changes no decision.
+     */
+    FORGET
   }
 
   /** A blocker's window timer. Identity matters: the owner keeps it to cancel it. */
@@ -197,7 +203,7 @@ final class TimerQueue {
     callTimers--;
   }
 
-  /** A window timer of a login or number; each has at most one. */
+  /** A window or forget timer of a login or number; each has at most one of each. */
   Timer schedule(long at, Kind kind, OrgState org, String name, Object target) {
     Timer t = new Timer(at, kind, org.config.orgId() + '\0' + name, org, target);
     windows.add(t);

@@ -108,6 +108,12 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       answer(id, StatusMapper.invalid("bind", "only an acquire can bind its call"), "bind");
       return;
     }
+    IdBound bound = IdBound.current();
+    String over = bound == null ? null : bound.overBound(request);
+    if (over != null) {
+      answer(id, bound.refusal(over), over);
+      return;
+    }
     switch (request.getRequestCase()) {
       case ACQUIRE -> acquire(id, request);
       case RELEASE -> release(id, request);

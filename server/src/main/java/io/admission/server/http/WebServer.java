@@ -575,6 +575,7 @@ public final class WebServer implements AutoCloseable {
       case INVALID_ARGUMENT -> 400;
       case NOT_FOUND -> 404;
       case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
+      case RESOURCE_EXHAUSTED -> 429;
     };
     sendJson(ex, status, Json.print(Statuses.rejected(r)));
   }

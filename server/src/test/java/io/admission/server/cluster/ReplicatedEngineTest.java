@@ -52,7 +52,7 @@ class ReplicatedEngineTest {
     }
 
     void start(InstantSource clock) throws IOException {
-      replica = RaftReplica.start(peers, dataDir, new RaftReplica.Options(50), clock);
+      replica = RaftReplica.start(peers, dataDir, new RaftReplica.Options(50, Engine.Bounds.NONE), clock);
       loop = new EventLoop(replica.engine(), replica, clock, 10_000);
       replica.attach(loop);
       thread = Executors.newSingleThreadScheduledExecutor();

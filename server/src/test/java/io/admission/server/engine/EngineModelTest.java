@@ -36,6 +36,12 @@ import org.junit.jupiter.api.Test;
  * restored engine must capture to the same snapshot, and the run goes on with either of the two,
  * so a snapshot that changed or lost anything shows up as a difference from the model.
  *
+ * <p>Logins and numbers are checked to be kept exactly while something keeps them (a live call,
+ * their own limits, a count that still counts), with a forget timer at the moment their last
+ * count ends, and a restored engine keeps the same ones. Every other seed runs with small bounds
+ * on orgs and held calls per org, in the engine and the model alike: a refusal must change
+ * nothing, and the engine restored from a snapshot gets the bounds again, as the server does.
+ *
  * <p>Replay one seed with {@code -DengineModel.seed=N}; change the run with {@code
  * -DengineModel.seeds=N}, {@code -DengineModel.first=N} and {@code -DengineModel.steps=N}. Every
  * failure names its seed. {@code -DengineModel.invariantsOnly=true} skips the comparison with the
@@ -131,7 +137,9 @@ class EngineModelTest {
           "hold changed LOGIN_RATE", "hold changed NUMBER_RATE", "DENIED NUMBER_DAILY_CAP",
           "DENIED DAILY_CAP", "DENIED CALLING_HOURS", "snapshot, live", "snapshot, restored",
           "window made shorter",
-          "window made longer", "starts forgotten at a window change")) {
+          "window made longer", "starts forgotten at a window change", "login forgotten",
+          "number forgotten", "REJECT RESOURCE_EXHAUSTED max-held-calls-per-org",
+          "REJECT RESOURCE_EXHAUSTED max-orgs")) {
         int times = seen.entrySet().stream().filter(e -> e.getKey().startsWith(c))
             .mapToInt(Map.Entry::getValue).sum();
         if (times < 10) {
@@ -165,6 +173,8 @@ class EngineModelTest {
     final Map<String, Integer> coverage = new HashMap<>();
     /** Each org's status as of the end of the current step. */
     final Map<String, StatusView.Org> lastStatus = new HashMap<>();
+    /** Every other seed runs with small bounds, in the engine and the model alike. */
+    final Engine.Bounds bounds;
 
     void cover(String what) {
       coverage.merge(what, 1, Integer::sum);
@@ -175,6 +185,11 @@ class EngineModelTest {
       this.steps = steps;
       this.random = new Random(seed);
       this.now = DAY0 + (long) (random.nextDouble() * 86_400_000L);
+      this.bounds = seed % 2 == 0 ? Engine.Bounds.NONE
+          : new Engine.Bounds(3 + random.nextInt(3), 1 + random.nextInt(6));
+      engine.bound(bounds);
+      model.maxOrgs = bounds.maxOrgs();
+      model.maxHeldPerOrg = bounds.maxHeldPerOrg();
     }
 
     void run() {
@@ -414,6 +429,8 @@ class EngineModelTest {
       Engine restored = Snapshots.restore(s, IdHashKey.PUBLIC);
       EngineSnapshot ofRestored = Snapshots.capture(restored);
       check(s.equals(ofRestored), () -> "capture(restore(s)) != s", s, ofRestored);
+      check(kept(engine).equals(kept(restored)),
+          () -> "the restored engine keeps other logins or numbers", kept(engine), kept(restored));
       check(engine.timers.describe().equals(restored.timers.describe()),
           () -> "the restored engine's timers differ", engine.timers.describe(),
           restored.timers.describe());
@@ -422,8 +439,69 @@ class EngineModelTest {
           + (goOnRestored ? "restored" : "live") + " engine");
       if (goOnRestored) {
         engine = restored;
+        engine.bound(bounds); // as the server does once it has recovered
       }
       cover(goOnRestored ? "snapshot, restored" : "snapshot, live");
+    }
+
+    /** The logins and numbers an engine keeps, per org, in id order. */
+    static String kept(Engine e) {
+      StringBuilder b = new StringBuilder();
+      for (String orgId : e.orgIds()) {
+        OrgState o = e.org(orgId);
+        b.append(orgId).append(" logins ").append(new java.util.TreeSet<>(o.logins.keySet()))
+            .append(" numbers ").append(new java.util.TreeSet<>(o.numbers.keySet())).append('\n');
+      }
+      return b.toString();
+    }
+
+    /** What each org kept at the end of the previous step: "org login l1", "org number n2". */
+    Set<String> keptBefore = new HashSet<>();
+
+    /**
+     * Logins and numbers are kept exactly while something keeps them: a live call naming them
+     * (counted right), their own limits, or a count that still counts — with a forget timer at
+     * the moment that count ends when nothing else keeps them. Anything else is forgotten.
+     */
+    void checkForgetting() {
+      long at = engine.lastNow();
+      Set<String> keptNow = new HashSet<>();
+      for (String orgId : engine.orgIds()) {
+        OrgState o = engine.org(orgId);
+        Map<ConcurrencyWindow, Integer> live = new HashMap<>();
+        for (Call c : o.calls.values()) {
+          if (c.login != null) {
+            live.merge(c.login, 1, Integer::sum);
+          }
+          if (c.number != null) {
+            live.merge(c.number, 1, Integer::sum);
+          }
+        }
+        List<ConcurrencyWindow> all = new ArrayList<>(o.logins.values());
+        all.addAll(o.numbers.values());
+        for (ConcurrencyWindow w : all) {
+          String name = orgId + " " + w.timerName();
+          keptNow.add(name);
+          int n = live.getOrDefault(w, 0);
+          check(w.live == n, () -> name + " counts its live calls wrong", n, w.live);
+          boolean kept = w.live > 0 || w.configured();
+          long until = w.countsUntil(o);
+          check(kept || until > at, () -> name + " is kept with nothing to keep it",
+              "counts until after " + at, until);
+          check(kept ? w.forgetTimer == null : w.forgetTimer != null && w.forgetTimer.at == until,
+              () -> name + " has a wrong forget timer", kept ? "none" : "at " + until,
+              w.forgetTimer == null ? "none" : "at " + w.forgetTimer.at);
+        }
+        live.keySet().forEach(w -> check(
+            (w instanceof Login ? o.logins.get(w.id) : o.numbers.get(w.id)) == w,
+            () -> orgId + " " + w.timerName() + " of a live call is not the org's", "kept", w));
+      }
+      for (String name : keptBefore) {
+        if (!keptNow.contains(name)) {
+          cover(name.contains(" login ") ? "login forgotten" : "number forgotten");
+        }
+      }
+      keptBefore = keptNow;
     }
 
     /** Every start each login and number holds, counted or not, as text. */
@@ -450,12 +528,21 @@ class EngineModelTest {
           && named.get(a.orgId()).containsKey(a.callId());
       Map<String, String> before = null;
       List<Event> stepEvents = new ArrayList<>();
-      if (namedId || (command instanceof Commands.Release && random.nextBoolean())) {
+      // Under bounds, new calls and orgs too: a refusal must be seen to change nothing.
+      boolean mayBeRefused = atBound(command);
+      EngineSnapshot snapshotBefore = null;
+      if (mayBeRefused || namedId
+          || (command instanceof Commands.Release && random.nextBoolean())) {
         engine.advance(now);
         model.tick(now);
         stepEvents.addAll(engine.drainEvents());
         compareEvents("events of time passing", stepEvents);
-        before = statuses();
+        if (mayBeRefused) {
+          snapshotBefore = Snapshots.capture(engine);
+        }
+        if (!(command instanceof Commands.PutOrg)) { // a new org is in orgIds before it exists
+          before = statuses();
+        }
       }
       trace.addLast("step " + step + " now=" + now + " " + command);
       if (trace.size() > 40) {
@@ -484,6 +571,10 @@ class EngineModelTest {
       } else if (command instanceof Commands.PutOrg p) {
         expected = model.putOrg(p.org(), now);
         actual = Render.result(engine.putOrg(p, now));
+        if (actual.startsWith("REJECT RESOURCE_EXHAUSTED")) {
+          orgIds.remove(p.org().orgId()); // never created: later commands find no such org
+          named.remove(p.org().orgId());
+        }
       } else if (command instanceof Commands.SetReservation s) {
         expected = model.setReservation(s, now);
         actual = Render.result(engine.setReservation(s, now));
@@ -532,13 +623,29 @@ class EngineModelTest {
       Map<String, String> after = statuses();
       boolean noOp = actual.equals("RELEASED NOT_ACTIVE") || actual.contains("retry=true")
           || (command instanceof Commands.Acquire && actual.startsWith("REJECT"));
+      if (snapshotBefore != null && actual.startsWith("REJECT RESOURCE_EXHAUSTED")) {
+        EngineSnapshot s0 = snapshotBefore;
+        EngineSnapshot s1 = Snapshots.capture(engine);
+        check(s0.equals(s1), () -> "a refusal over a bound changed the engine", s0, s1);
+      }
       if (before != null && noOp) {
         check(before.equals(after), () -> "a no-op changed the org", before, after);
         check(events.isEmpty(), () -> "a no-op caused events", "[]", events);
       }
       Map<String, Results.WatchResult> seen = compareCalls();
       checkInvariants(command, stepEvents, seen);
+      checkForgetting();
       lastSeen = seen;
+    }
+
+    /** Whether the model's org is at a bound that may refuse {@code command}. */
+    boolean atBound(Object command) {
+      if (command instanceof Commands.Acquire a) {
+        ReferenceModel.MOrg o = model.orgs.get(a.orgId());
+        return o != null && ReferenceModel.heldCount(o) >= bounds.maxHeldPerOrg();
+      }
+      return command instanceof Commands.PutOrg p && !model.orgs.containsKey(p.org().orgId())
+          && model.orgs.size() >= bounds.maxOrgs();
     }
 
     /** The model's window of each login with starts in the org a reconfiguration is about. */

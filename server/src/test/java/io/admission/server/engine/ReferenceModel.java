@@ -139,6 +139,9 @@ final class ReferenceModel {
   int startsForgotten;
   long lastNow = Long.MIN_VALUE;
   private long nextSeq;
+  /** The server's bounds: orgs, and held calls per org (an Acquire that would be held). */
+  int maxOrgs = Integer.MAX_VALUE;
+  int maxHeldPerOrg = Integer.MAX_VALUE;
 
   // ---- Scans ------------------------------------------------------------------------------
 
@@ -713,9 +716,13 @@ final class ReferenceModel {
         case ENDED -> "REJECT FAILED_PRECONDITION call_id";
       };
     }
-    MCall c = new MCall(a, nextSeq++);
-    o.calls.add(c);
+    MCall c = new MCall(a, nextSeq);
     Object v = evaluate(o, c, now);
+    if (v instanceof HoldReason && heldCount(o) >= maxHeldPerOrg) {
+      return "REJECT RESOURCE_EXHAUSTED max-held-calls-per-org";
+    }
+    nextSeq++;
+    o.calls.add(c);
     String answer;
     if (v == null) {
       grant(o, c, now);
@@ -737,6 +744,16 @@ final class ReferenceModel {
     }
     settleAll(now);
     return answer;
+  }
+
+  static int heldCount(MOrg o) {
+    int k = 0;
+    for (MCall c : o.calls) {
+      if (c.state == St.HELD) {
+        k++;
+      }
+    }
+    return k;
   }
 
   String release(Commands.Release r, long now) {
@@ -792,6 +809,9 @@ final class ReferenceModel {
     now = advance(now);
     MOrg o = orgs.get(config.orgId());
     boolean created = o == null;
+    if (created && orgs.size() >= maxOrgs) {
+      return "REJECT RESOURCE_EXHAUSTED max-orgs";
+    }
     if (created) {
       o = new MOrg(config.orgId());
       orgs.put(o.id, o);
