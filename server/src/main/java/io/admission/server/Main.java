@@ -13,7 +13,7 @@ import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.grpc.BoundSessions;
-import io.admission.server.grpc.ClusterView;
+import io.admission.server.api.ClusterView;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
@@ -354,7 +354,7 @@ public final class Main implements Callable<Integer> {
       setServing(running.health, true);
     }
     if (httpAddress != null) {
-      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, running.access,
+      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, view, running.access,
           running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates())));
     }
     announce(running);
