@@ -473,6 +473,8 @@ public final class Main implements Callable<Integer> {
               + " on another node");
         }
       });
+      admissionMetrics.clusterNode(replica::status);
+      replica.onCommitted(admissionMetrics::committed);
       replica.attach(loop);
     }
     running.transport = new Transport();
