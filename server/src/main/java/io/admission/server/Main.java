@@ -1,5 +1,6 @@
 package io.admission.server;
 
+import io.admission.server.api.ClusterView;
 import io.admission.server.audit.AuditLog;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.Tokens;
@@ -13,7 +14,6 @@ import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.grpc.BoundSessions;
-import io.admission.server.api.ClusterView;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;

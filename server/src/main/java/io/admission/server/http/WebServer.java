@@ -144,7 +144,7 @@ public final class WebServer implements AutoCloseable {
    * a server that runs alone.
    */
   public static WebServer start(InetSocketAddress address, EventLoop loop) throws IOException {
-    return start(address, loop, ClusterView.alone("local", address.toString()), AccessControl.off(), null);
+    return start(address, loop, ClusterView.alone("local", address.getHostString() + ":" + address.getPort()), AccessControl.off(), null);
   }
 
   /**
