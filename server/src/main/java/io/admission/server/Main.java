@@ -1,5 +1,6 @@
 package io.admission.server;
 
+import io.admission.server.api.ClusterView;
 import io.admission.server.audit.AuditLog;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.Tokens;
@@ -13,7 +14,6 @@ import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.grpc.BoundSessions;
-import io.admission.server.grpc.ClusterView;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.server.grpc.IdBound;
 import io.admission.server.http.WebServer;
@@ -445,7 +445,7 @@ public final class Main implements Callable<Integer> {
       setServing(running.health, true);
     }
     if (httpAddress != null) {
-      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, running.access,
+      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, view, running.access,
           running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates())));
     }
     announce(running);
@@ -565,6 +565,8 @@ public final class Main implements Callable<Integer> {
               + " on another node");
         }
       });
+      admissionMetrics.clusterNode(replica::status);
+      replica.onCommitted(admissionMetrics::committed);
       replica.attach(loop);
     }
     running.transport = new Transport();

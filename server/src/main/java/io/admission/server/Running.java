@@ -65,6 +65,9 @@ final class Running implements AutoCloseable {
     if (web != null) {
       web.close();
     }
+    // Before the loop: Ratis snapshots the state machine as it stops, through the loop.
+    closeQuietly(replica, "the cluster's replica");
+    replica = null;
     if (loop != null) {
       loop.close();
     }
@@ -76,7 +79,6 @@ final class Running implements AutoCloseable {
       telemetry.close();
     }
     closeQuietly(log, "the journal");
-    closeQuietly(replica, "the cluster's replica");
   }
 
   private static void closeQuietly(AutoCloseable c, String what) {

@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.ClusterView;
 import io.admission.server.audit.AuditReader;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.AccessInterceptor;

@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.ClusterView;
 import io.admission.server.api.Requests;
 import io.admission.server.api.Responses;
 import io.admission.server.api.InvalidRequest;

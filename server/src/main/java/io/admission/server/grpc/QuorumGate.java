@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.api.ClusterView;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;

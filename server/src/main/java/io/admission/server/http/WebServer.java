@@ -19,6 +19,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
+import io.admission.server.api.ClusterView;
 import io.admission.server.api.Failures;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.api.Requests;
@@ -69,6 +70,7 @@ import java.util.regex.Pattern;
  * <pre>
  * GET  /                                      the page (one HTML file: markup, CSS, script)
  * GET  /api/me                                admission.web.v1.Me: whom the page speaks for, what it may show
+ * GET  /api/cluster                           GetClusterStatusResponse: the nodes, which leads, who answered
  * GET  /api/orgs                              ListOrgsResponse, the orgs the caller may read, for the picker
  * GET  /api/orgs/{org}/status                 GetOrgStatusResponse, once
  * GET  /api/orgs/{org}/settings               GetOrgResponse: the org's settings, for the edit form
@@ -95,7 +97,7 @@ import java.util.regex.Pattern;
  * answers): with {@code --auth}, every {@code /api/} request needs {@code Authorization: Bearer
  * <token>} — or, for the event stream, which a browser's EventSource opens without headers, the
  * query parameter {@code access_token=<token>} (RFC 6750). Reads of an org need a role that may
- * monitor it, changes need admin; 401 UNAUTHENTICATED and 403 PERMISSION_DENIED otherwise. The page
+ * monitor it, changes need admin, the cluster's status any token (as GetClusterStatus); 401 UNAUTHENTICATED and 403 PERMISSION_DENIED otherwise. The page
  * itself holds no data and is served to anyone; it asks for the token. Besides, a request whose
  * Host header is neither an IP literal, {@code localhost} nor the host it was started with is
  * refused (a DNS-rebinding page cannot use it), and a change must be a JSON POST (which a foreign
@@ -113,6 +115,7 @@ public final class WebServer implements AutoCloseable {
   private static final String PAGE_RESOURCE = "monitor.html";
 
   private final EventLoop loop;
+  private final ClusterView cluster;
   private final HttpServer server;
   private final ExecutorService threads;
   private final String boundHost;
@@ -125,9 +128,10 @@ public final class WebServer implements AutoCloseable {
   /** HTTPS: the server's context and whether a client must present a certificate. */
   public record Tls(SSLContext context, boolean clientCertificates) {}
 
-  private WebServer(EventLoop loop, HttpServer server, ExecutorService threads, String boundHost,
+  private WebServer(EventLoop loop, ClusterView cluster, HttpServer server, ExecutorService threads, String boundHost,
       Page page, AccessControl access, String scheme) {
     this.loop = loop;
+    this.cluster = cluster;
     this.server = server;
     this.threads = threads;
     this.boundHost = boundHost;
@@ -136,14 +140,20 @@ public final class WebServer implements AutoCloseable {
     this.scheme = scheme;
   }
 
-  /** Binds {@code address} (port 0 picks a free one) and starts serving, to anyone, over HTTP. */
+  /**
+   * Binds {@code address} (port 0 picks a free one) and starts serving, to anyone, over HTTP, as
+   * a server that runs alone.
+   */
   public static WebServer start(InetSocketAddress address, EventLoop loop) throws IOException {
-    return start(address, loop, AccessControl.off(), null);
+    return start(address, loop, ClusterView.alone("local", address.getHostString() + ":" + address.getPort()), AccessControl.off(), null);
   }
 
-  /** The same, checking callers with {@code access}, over HTTPS unless {@code tls} is null. */
-  public static WebServer start(InetSocketAddress address, EventLoop loop, AccessControl access,
-      Tls tls) throws IOException {
+  /**
+   * The same as a node of {@code cluster} (or alone: {@link ClusterView#alone}), checking callers
+   * with {@code access}, over HTTPS unless {@code tls} is null.
+   */
+  public static WebServer start(InetSocketAddress address, EventLoop loop, ClusterView cluster,
+      AccessControl access, Tls tls) throws IOException {
     Page page = Page.load();
     HttpServer server = tls == null ? HttpServer.create(address, 0) : https(address, tls);
     AtomicInteger n = new AtomicInteger();
@@ -155,7 +165,7 @@ public final class WebServer implements AutoCloseable {
           return t;
         });
     server.setExecutor(threads);
-    WebServer web = new WebServer(loop, server, threads, address.getHostString(), page, access,
+    WebServer web = new WebServer(loop, cluster, server, threads, address.getHostString(), page, access,
         tls == null ? "http" : "https");
     server.createContext("/", web::handle);
     server.start();
@@ -243,6 +253,16 @@ public final class WebServer implements AutoCloseable {
       if (allow(ex, "GET")) {
         sendJson(ex, 200, Json.print(Me.newBuilder().setAuth(access.enabled())
             .setRole(caller.role().toString()).setActor(caller.actor()).build()));
+      }
+      return;
+    }
+    if (caller != null && n == 2 && path.get(1).equals("cluster")) {
+      if (!Access.CLUSTER.allows(caller.role(), "")) {
+        sendError(ex, 403, Code.PERMISSION_DENIED, AccessControl.PERMISSION_DENIED);
+      } else if (allow(ex, "GET")) {
+        // No loop hand-off: the replica's view, as GetClusterStatus answers it, even without a
+        // quorum (that is when an operator needs it most).
+        sendJson(ex, 200, Json.print(cluster.status()));
       }
       return;
     }

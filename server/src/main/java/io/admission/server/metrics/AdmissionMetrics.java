@@ -12,6 +12,9 @@ import io.admission.server.engine.Results;
 import io.admission.server.engine.SlotKind;
 import io.admission.server.engine.StatusView;
 import io.admission.server.loop.LoopObserver;
+import io.admission.v1.ClusterNode;
+import io.admission.v1.GetClusterStatusResponse;
+import io.admission.v1.NodeRole;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -19,12 +22,14 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Admission's own metrics, through the OpenTelemetry API only (Main decides whether an SDK and
@@ -49,6 +54,14 @@ import java.util.function.LongSupplier;
  *       that only fired timers)</td></tr>
  *   <tr><td>admission.loop.turn.duration</td><td>histogram, s: one loop turn, journal sync
  *       included</td></tr>
+ *   <tr><td>admission.cluster.leader</td><td>gauge, cluster nodes only: 1 while this node leads,
+ *       else 0, by {@code admission.node_id} and {@code admission.node.role} (leader, follower,
+ *       candidate, unspecified)</td></tr>
+ *   <tr><td>admission.cluster.applied_index</td><td>gauge, cluster nodes only: the last log entry
+ *       this node applied, by node id (a follower far below the leader is behind)</td></tr>
+ *   <tr><td>admission.cluster.commit.duration</td><td>histogram, s, cluster nodes only: from a
+ *       proposal (one loop turn's commands) handed to Ratis until this node applied its entry —
+ *       what a write's caller waits for</td></tr>
  * </table>
  *
  * <p>Threads: every method runs on the loop thread (a {@link LoopObserver}), except {@link
@@ -66,12 +79,17 @@ public final class AdmissionMetrics implements LoopObserver {
   static final AttributeKey<String> REASON = AttributeKey.stringKey("admission.reason");
   static final AttributeKey<String> CALL_TYPE = AttributeKey.stringKey("admission.call_type");
   static final AttributeKey<String> SLOT_KIND = AttributeKey.stringKey("admission.slot_kind");
+  static final AttributeKey<String> NODE = AttributeKey.stringKey("admission.node_id");
+  static final AttributeKey<String> ROLE = AttributeKey.stringKey("admission.node.role");
 
   private static final List<Double> WAIT_BUCKETS = List.of(
       0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0);
   private static final List<Double> TURN_BUCKETS = List.of(
       0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
       0.05, 0.1, 0.25, 1.0);
+  /** Commits cross the network and a disk sync on a majority: 0.5 ms to seconds (an election). */
+  private static final List<Double> COMMIT_BUCKETS = List.of(
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0);
   private static final List<Long> BATCH_BUCKETS = List.of(
       0L, 1L, 2L, 4L, 8L, 16L, 32L, 64L, 128L, 256L, 512L, 1024L);
 
@@ -81,6 +99,7 @@ public final class AdmissionMetrics implements LoopObserver {
   private final DoubleHistogram waitDuration;
   private final LongHistogram batchSize;
   private final DoubleHistogram turnDuration;
+  private final DoubleHistogram commitDuration;
 
   // Attribute sets, built once.
   private final Attributes[][] granted = new Attributes[CallType.values().length][SlotKind.values().length];
@@ -132,6 +151,9 @@ public final class AdmissionMetrics implements LoopObserver {
     turnDuration = meter.histogramBuilder("admission.loop.turn.duration").setUnit("s")
         .setDescription("Duration of one loop turn (the journal syncs on its own thread)")
         .setExplicitBucketBoundariesAdvice(TURN_BUCKETS).build();
+    commitDuration = meter.histogramBuilder("admission.cluster.commit.duration").setUnit("s")
+        .setDescription("From a proposal handed to the cluster's log until this node applied it")
+        .setExplicitBucketBoundariesAdvice(COMMIT_BUCKETS).build();
 
     for (CallType type : CallType.values()) {
       String t = name(type);
@@ -165,6 +187,45 @@ public final class AdmissionMetrics implements LoopObserver {
     meter.counterBuilder("admission.snapshot.failures").setUnit("{snapshot}")
         .setDescription("Background snapshot writes that failed (the journal still holds everything)")
         .buildWithCallback(m -> m.record(failures.getAsLong()));
+  }
+
+  /**
+   * Reports this cluster node's role and applied index, read from {@code status} (this node's
+   * GetClusterStatus answer; its own entry is the one {@code answered_by} names) once per
+   * collection, on the metrics reader's thread. Only cluster nodes call this: a server alone has
+   * no such series.
+   */
+  public void clusterNode(Supplier<GetClusterStatusResponse> status) {
+    ObservableLongMeasurement leader = meter.gaugeBuilder("admission.cluster.leader").ofLongs()
+        .setUnit("1").setDescription("1 while this node leads the cluster, else 0; its role as an attribute")
+        .buildObserver();
+    ObservableLongMeasurement applied = meter.gaugeBuilder("admission.cluster.applied_index").ofLongs()
+        .setUnit("{entry}").setDescription("The last log entry this node applied")
+        .buildObserver();
+    meter.batchCallback(() -> {
+      GetClusterStatusResponse s = status.get();
+      for (ClusterNode node : s.getNodesList()) {
+        if (node.getNodeId().equals(s.getAnsweredBy())) {
+          leader.record(node.getRole() == NodeRole.NODE_ROLE_LEADER ? 1 : 0,
+              Attributes.of(NODE, node.getNodeId(), ROLE, role(node.getRole())));
+          applied.record(node.getAppliedIndex(), Attributes.of(NODE, node.getNodeId()));
+        }
+      }
+    }, leader, applied);
+  }
+
+  /** One of this node's proposals applied, {@code nanos} after it was proposed (loop thread). */
+  public void committed(long nanos) {
+    commitDuration.record(nanos / 1e9);
+  }
+
+  private static String role(NodeRole role) {
+    return switch (role) {
+      case NODE_ROLE_LEADER -> "leader";
+      case NODE_ROLE_FOLLOWER -> "follower";
+      case NODE_ROLE_CANDIDATE -> "candidate";
+      default -> "unspecified";
+    };
   }
 
   /**

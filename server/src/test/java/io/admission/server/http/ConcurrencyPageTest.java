@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.admission.server.auth.AccessControl;
 import io.admission.v1.AgentStatus;
 import io.admission.v1.AgentTypeStatus;
 import io.admission.v1.CallType;
 import io.admission.v1.DailyCap;
+import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.Org;
 import io.admission.v1.OrgStatus;
 import io.admission.v1.Outcome;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -91,6 +94,7 @@ class ConcurrencyPageTest {
     browser.get(server.url() + "/");
     Select picker = new Select(browser.findElement(By.id("org-picker")));
     expectText(By.id("pool-text"), "0 / 12 in use"); // the first org is watched at once
+    expectText(By.id("cluster"), "Cluster: single node");
     picker.selectByValue("beta");
     expectText(By.id("pool-text"), "0 / 2 in use");
     picker.selectByValue(ORG);
@@ -238,6 +242,38 @@ class ConcurrencyPageTest {
     browser.manage().window().setSize(new Dimension(1280, (int) Math.min(2400, height + 140)));
     Files.createDirectories(file.getParent());
     Files.write(file.normalize(), browser.getScreenshotAs(OutputType.BYTES));
+  }
+
+  @Test
+  void showsTheClusterNodesWhichLeadsAndFollowsALeaderChange() throws Exception {
+    server.close();
+    AtomicReference<GetClusterStatusResponse> cluster =
+        new AtomicReference<>(WebClusterTest.threeNodes("n1", 120));
+    server = new WebFixture(AccessControl.off(), WebClusterTest.view(cluster));
+    server.putOrg(Org.newBuilder().setOrgId(ORG).setConcurrencyLimit(2).build());
+
+    browser.get(server.url() + "/");
+    expectText(By.id("pool-text"), "0 / 2 in use");
+    expectText(By.cssSelector("#cluster > span:first-child"), "Cluster: 3 nodes, n1 leads");
+    expectText(node("n1"), "n1 leader · applied 120");
+    expectText(node("n2"), "n2 follower · applied 120 · this page");
+    expectText(node("n3"), "n3 follower · applied 118");
+    assertEquals("10.0.0.3:6000", browser.findElement(node("n3")).getDomAttribute("title"));
+
+    // The page asks again every few seconds, without a reload.
+    ((JavascriptExecutor) browser).executeScript("window.notReloaded = true;");
+    cluster.set(WebClusterTest.threeNodes("", 125));
+    expectText(By.cssSelector("#cluster > span:first-child"), "Cluster: 3 nodes, no leader known");
+    expectText(node("n1"), "n1 role unknown · applied 125");
+    cluster.set(WebClusterTest.threeNodes("n3", 130));
+    expectText(By.cssSelector("#cluster > span:first-child"), "Cluster: 3 nodes, n3 leads");
+    expectText(node("n3"), "n3 leader · applied 128");
+    expectText(node("n1"), "n1 follower · applied 130");
+    assertEquals(Boolean.TRUE, ((JavascriptExecutor) browser).executeScript("return window.notReloaded;"));
+  }
+
+  private static By node(String nodeId) {
+    return By.cssSelector("#cluster .node[data-node='" + nodeId + "']");
   }
 
   // ---- What the page shows ----------------------------------------------------------------

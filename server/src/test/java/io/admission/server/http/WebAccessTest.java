@@ -73,11 +73,28 @@ class WebAccessTest {
   @Test
   void thePageIsServedToAnyoneButItsDataNeedsAToken() throws Exception {
     assertEquals(200, get("/", null).statusCode());
-    for (String path : new String[] {"/api/me", "/api/orgs", "/api/orgs/acme/status", "/api/orgs/acme/events"}) {
+    for (String path : new String[] {"/api/me", "/api/orgs", "/api/orgs/acme/status", "/api/orgs/acme/events",
+        "/api/cluster"}) {
       HttpResponse<String> r = get(path, path.endsWith("me") ? "nope" : null);
       assertEquals(401, r.statusCode(), path);
       assertEquals(com.google.rpc.Code.UNAUTHENTICATED_VALUE, status(r.body()).getCode(), r.body());
     }
+  }
+
+  @Test
+  void anyValidTokenReadsTheClusterAsGetClusterStatusAllowsButNoTokenDoesNot() throws Exception {
+    for (String token : new String[] {"adm", "wall", "sw"}) {
+      HttpResponse<String> cluster = get("/api/cluster", token);
+      assertEquals(200, cluster.statusCode(), token + ": " + cluster.body());
+      assertTrue(cluster.body().contains("\"role\":\"NODE_ROLE_STANDALONE\""), cluster.body());
+    }
+    HttpResponse<String> none = get("/api/cluster", null);
+    assertEquals(401, none.statusCode());
+    assertEquals("Bearer", none.headers().firstValue("WWW-Authenticate").orElseThrow());
+    assertFalse(none.body().contains("nodeId"), "nothing of the cluster without a token: " + none.body());
+    HttpResponse<String> wrong = get("/api/cluster", "guess");
+    assertEquals(401, wrong.statusCode());
+    assertFalse(wrong.body().contains("nodeId"), wrong.body());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.admission.server.http;
 
+import io.admission.server.api.ClusterView;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.engine.Engine;
 import io.admission.server.grpc.AdmissionServices;
@@ -54,14 +55,19 @@ final class WebFixture implements AutoCloseable {
 
   /** The web page checks callers with {@code access}; gRPC stays open, for the test to set up. */
   WebFixture(AccessControl access) throws IOException {
+    this(access, ClusterView.alone("local", "127.0.0.1"));
+  }
+
+  /** The same, gRPC and the web page showing {@code cluster} (a fake one: the loop runs alone). */
+  WebFixture(AccessControl access, ClusterView cluster) throws IOException {
     loop.startOn(loopThread);
     grpc = AdmissionServices.addTo(
             NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), loop,
-            new HealthStatusManager())
+            new HealthStatusManager(), null, null, null, cluster)
         .directExecutor()
         .build()
         .start();
-    web = WebServer.start(new InetSocketAddress("127.0.0.1", 0), loop, access, null);
+    web = WebServer.start(new InetSocketAddress("127.0.0.1", 0), loop, cluster, access, null);
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpc.getPort()).usePlaintext().build();
     admission = AdmissionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);
     admin = AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.MINUTES);

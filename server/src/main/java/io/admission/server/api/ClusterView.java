@@ -1,10 +1,13 @@
-package io.admission.server.grpc;
+package io.admission.server.api;
 
 import io.admission.v1.ClusterNode;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.NodeRole;
 
-/** The cluster as the services see it: for GetClusterStatus, and to refuse calls without a quorum. */
+/**
+ * The cluster as the edges see it: for GetClusterStatus and the web page's cluster line, and for
+ * the gRPC edge to refuse calls without a quorum. Here, not in either edge, so that both read it.
+ */
 public interface ClusterView {
   /** The nodes and the leader as this node sees them. */
   GetClusterStatusResponse status();
