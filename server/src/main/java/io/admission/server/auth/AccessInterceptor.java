@@ -201,40 +201,4 @@ public final class AccessInterceptor implements ServerInterceptor {
       }
     }
   }
-
-  /**
-   * A call that this interceptor may close while the service still sends on it (a Session
-   * answering from the loop thread): sends and the close are serialised, and nothing is sent once
-   * it is closed — the service learns of the end through its cancellation, as for a client that
-   * went away.
-   */
-  private static final class OnceClosed<Q, A> extends ForwardingServerCall.SimpleForwardingServerCall<Q, A> {
-    private boolean closed;
-
-    OnceClosed(ServerCall<Q, A> call) {
-      super(call);
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(A message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
-      }
-    }
-  }
 }

@@ -1,5 +1,6 @@
 package io.admission.server.grpc;
 
+import io.admission.server.auth.OnceClosed;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -129,40 +130,6 @@ final class MalformedRequests {
     public void onReady() {
       if (!refused) {
         super.onReady();
-      }
-    }
-  }
-
-  /**
-   * A call that may be closed here while the service still sends on it (a Session answering from
-   * the loop thread): sends and the close are serialised, and nothing is sent once it is closed.
-   */
-  private static final class OnceClosed<Q, A> extends ForwardingServerCall.SimpleForwardingServerCall<Q, A> {
-    private boolean closed;
-
-    OnceClosed(ServerCall<Q, A> call) {
-      super(call);
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(A message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void close(io.grpc.Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
       }
     }
   }

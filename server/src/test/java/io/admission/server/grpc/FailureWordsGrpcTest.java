@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.server.api.Failures;
 import io.admission.server.audit.AuditReader;
-import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.FullDiskLog;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.ListEventsRequest;
@@ -81,7 +81,7 @@ class FailureWordsGrpcTest {
 
   @Test
   void aCommandLogThatCannotBeWrittenIsUnavailableWithoutThePathOrTheException() throws Exception {
-    start(new FailingLog(), null);
+    start(new FullDiskLog(PATH), null);
     var admin = AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
     PutOrgRequest put = PutOrgRequest.newBuilder()
         .setOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(3)).build();
@@ -142,39 +142,5 @@ class FailureWordsGrpcTest {
     assertEquals(Status.Code.INTERNAL, e.getStatus().getCode(), e::toString);
     assertTrue(INTERNAL_SENTENCE.matcher(e.getStatus().getDescription()).matches(), e::toString);
     assertNoInsides(e);
-  }
-
-  /** A journal whose disk is full: every append fails, naming its file. */
-  private static final class FailingLog implements CommandLog {
-    @Override
-    public long append(Commands.Command<?> command, long stampedAt) throws IOException {
-      throw new IOException(PATH + ": No space left on device");
-    }
-
-    @Override
-    public void retract(long entry) {}
-
-    @Override
-    public long commit() {
-      return 0;
-    }
-
-    @Override
-    public long durable() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public IOException failure() {
-      return null;
-    }
-
-    @Override
-    public void onProgress(Runnable wake) {}
-
-    @Override
-    public String where(long entry) {
-      return PATH;
-    }
   }
 }

@@ -11,10 +11,9 @@ import io.admission.server.engine.Engine;
 import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
-import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.FullDiskLog;
 import io.admission.v1.Org;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,7 +65,7 @@ class FailureWordsWebTest {
   @Test
   void aBugOrAFailedLogReachesTheWebRequestAsAFixedSentence() throws Exception {
     ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor();
-    EventLoop loop = new EventLoop(new Engine(), new FailingLog(), Clock.systemUTC(), 64);
+    EventLoop loop = new EventLoop(new Engine(), new FullDiskLog(PATH), Clock.systemUTC(), 64);
     try {
       loop.startOn(thread);
       LoopCall.Unavailable bug = assertThrows(LoopCall.Unavailable.class, () -> LoopCall.read(loop,
@@ -93,39 +92,5 @@ class FailureWordsWebTest {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-  }
-
-  /** A journal whose disk is full: every append fails, naming its file. */
-  private static final class FailingLog implements CommandLog {
-    @Override
-    public long append(Commands.Command<?> command, long stampedAt) throws IOException {
-      throw new IOException(PATH + ": No space left on device");
-    }
-
-    @Override
-    public void retract(long entry) {}
-
-    @Override
-    public long commit() {
-      return 0;
-    }
-
-    @Override
-    public long durable() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public IOException failure() {
-      return null;
-    }
-
-    @Override
-    public void onProgress(Runnable wake) {}
-
-    @Override
-    public String where(long entry) {
-      return PATH;
-    }
   }
 }
