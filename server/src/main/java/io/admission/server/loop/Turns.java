@@ -102,8 +102,6 @@ final class Turns {
   private long nextProposal = 1;
   /** The tick proposal in flight (0: none): one at a time is enough to move time. */
   private long tickProposal;
-  /** The time of the last entry applied: the time reads see on a replica. */
-  private long appliedTime;
   private final Applier applier;
   private final Watchers watchers = new Watchers();
   private final OrgWatchers orgWatchers = new OrgWatchers();
@@ -131,7 +129,6 @@ final class Turns {
     this.log = log;
     this.replicated = replicated;
     this.applier = applier;
-    this.appliedTime = engine.lastNow();
   }
 
   void force(Consumer<Task> force) {
@@ -147,7 +144,7 @@ final class Turns {
     Outgoing.Turn out = new Outgoing.Turn();
     long at = now;
     if (replicated != null) {
-      at = appliedTime; // time passes only as the log's entries do
+      at = engine.lastNow(); // time passes only as the log's entries do
     } else {
       if (now >= engine.nextDeadline() && halted == null) {
         new Commands.Tick().applyTo(engine, now);
@@ -263,9 +260,8 @@ final class Turns {
       c.done().accept(halted);
       return;
     }
-    long t = Math.max(appliedTime, c.stampedAt());
-    appliedTime = t;
-    new Commands.Tick().applyTo(engine, t);
+    new Commands.Tick().applyTo(engine, c.stampedAt()); // the engine's time never goes back
+    long t = engine.lastNow();
     collectEvents(t, "", out);
     List<Applying<?>> mine = null;
     if (c.origin().equals(replicated.origin())) {
@@ -294,7 +290,6 @@ final class Turns {
    */
   void replaceEngine(Engine replacement, Outgoing.Turn out) {
     engine = replacement;
-    appliedTime = replacement.lastNow();
     IOException retry = new NotHere("this node caught up from the leader's snapshot while the"
         + " request waited; send it again (a retry by call_id is safe)");
     for (List<Applying<?>> tasks : proposed.values()) {
