@@ -1,0 +1,256 @@
+package io.admission.server.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.admission.server.engine.CallType;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.EngineSnapshot;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.OrgConfig;
+import io.admission.server.engine.Results;
+import io.admission.server.engine.Snapshots;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.NotHere;
+import io.admission.server.loop.Reply;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.util.CodeInjectionForTesting;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A network partition, not a crash: the leader of three replicas (real Ratis on loopback, in this
+ * JVM) is cut off from the other two while it keeps running. Ratis' own test hook drops every
+ * append, vote and snapshot request between the cut-off node and the others, in both directions
+ * (this machine's kernel has no packet filter to do it with). The minority side must refuse writes
+ * — the old leader steps down for want of a majority and says so — while the majority elects a
+ * new leader and goes on granting; once the partition heals, the old leader catches up and every
+ * replica holds the same state, with nothing of what the minority refused in it.
+ */
+@Tag("slow")
+class PartitionTest {
+  /** Ratis' names of its injection points: the receiving side of each server-to-server request. */
+  private static final List<String> SERVER_REQUESTS = List.of(
+      "RaftServerImpl.appendEntries", "RaftServerImpl.requestVote", "RaftServerImpl.installSnapshot");
+  private static final String ORG = "acme";
+
+  @TempDir
+  Path dir;
+
+  private final List<Node> nodes = new ArrayList<>();
+
+  private static final class Node {
+    final Peers peers;
+    final Path dataDir;
+    RaftReplica replica;
+    EventLoop loop;
+    ScheduledExecutorService thread;
+
+    Node(Peers peers, Path dataDir) {
+      this.peers = peers;
+      this.dataDir = dataDir;
+    }
+
+    String id() {
+      return peers.self();
+    }
+
+    void start() throws IOException {
+      replica = RaftReplica.start(peers, dataDir, RaftReplica.Options.DEFAULT, InstantSource.system());
+      loop = new EventLoop(replica.engine(), replica, InstantSource.system(), 10_000);
+      replica.attach(loop);
+      thread = Executors.newSingleThreadScheduledExecutor();
+      loop.startOn(thread);
+    }
+
+    void stop() {
+      replica.close();
+      loop.close();
+      thread.shutdownNow();
+    }
+
+    <R> CompletableFuture<R> submit(Commands.Command<R> command) {
+      CompletableFuture<R> answer = new CompletableFuture<>();
+      if (!loop.submit(command, Reply.into(answer))) {
+        answer.completeExceptionally(new AssertionError("the loop's inbox is full"));
+      }
+      return answer;
+    }
+
+    EngineSnapshot state() throws Exception {
+      CompletableFuture<EngineSnapshot> s = new CompletableFuture<>();
+      loop.readNow((engine, now) -> Snapshots.capture(engine), Reply.into(s));
+      return s.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @AfterEach
+  void heal() {
+    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    for (Node n : nodes) {
+      if (n.replica != null) {
+        n.stop();
+      }
+    }
+  }
+
+  @Test
+  void theCutOffLeaderRefusesWritesWhileTheMajorityGoesOnAndCatchesUpAfter() throws Exception {
+    String peerList = "p1=127.0.0.1:" + freePort() + ",p2=127.0.0.1:" + freePort()
+        + ",p3=127.0.0.1:" + freePort();
+    for (String id : List.of("p1", "p2", "p3")) {
+      nodes.add(new Node(Peers.parse(id, peerList), dir.resolve(id)));
+    }
+    for (Node n : nodes) {
+      n.start();
+    }
+    awaitServing(nodes);
+    assertInstanceOf(Results.OrgView.class, granted(nodes.get(0), new Commands.PutOrg(org())));
+    for (int i = 0; i < 10; i++) {
+      assertInstanceOf(Results.Granted.class, granted(nodes.get(i % 3), acquire("before-" + i)));
+    }
+
+    Node cut = leader();
+    List<Node> majority = nodes.stream().filter(n -> n != cut).toList();
+    String cutId = cut.id();
+    for (String point : SERVER_REQUESTS) {
+      CodeInjectionForTesting.put(point, (local, remote, args) -> {
+        if (cutId.equals(String.valueOf(local)) || cutId.equals(String.valueOf(remote))) {
+          throw new IllegalStateException("partitioned from " + cutId + " by the test");
+        }
+        return false;
+      });
+    }
+
+    // The minority side: within a few election timeouts it knows it is cut off and refuses.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (cut.replica.unavailable() == null && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertNotNull(cut.replica.unavailable(), "the cut-off node " + cutId + " still serves");
+    for (int i = 0; i < 5; i++) {
+      CompletableFuture<Results.AcquireResult> refused = cut.submit(acquire("minority-" + i));
+      try {
+        Object answer = refused.get(10, TimeUnit.SECONDS);
+        fail("the cut-off node granted a write: " + answer);
+      } catch (ExecutionException e) {
+        assertInstanceOf(NotHere.class, e.getCause(), "refused with " + e.getCause());
+      }
+    }
+
+    // The majority side elects a leader of its own and goes on granting.
+    awaitServing(majority);
+    for (int i = 0; i < 20; i++) {
+      assertInstanceOf(Results.Granted.class, granted(majority.get(i % 2), acquire("during-" + i)));
+    }
+    assertNotNull(cut.replica.unavailable(), "the cut-off node serves again while still cut off");
+
+    // Healed: the old leader follows, catches up, and holds what the majority decided.
+    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    awaitServing(nodes);
+    for (int i = 0; i < 5; i++) {
+      assertInstanceOf(Results.Granted.class, granted(cut, acquire("after-" + i)));
+    }
+    EngineSnapshot want = majority.get(0).state();
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (Node n : nodes) {
+      EngineSnapshot got = n.state();
+      while (!want.equals(got) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        want = majority.get(0).state();
+        got = n.state();
+      }
+      assertEquals(want, got, "replica " + n.id() + " differs after the partition healed");
+    }
+    // Every write the cluster granted holds its lease everywhere; the minority's refused ones are
+    // nowhere.
+    for (Node n : nodes) {
+      for (String prefix : List.of("before-", "during-", "after-")) {
+        for (int i = 0; i < 5; i++) {
+          assertInstanceOf(Results.Granted.class, watch(n, prefix + i), n.id() + " " + prefix + i);
+        }
+      }
+      for (int i = 0; i < 5; i++) {
+        assertInstanceOf(io.admission.server.engine.Rejection.class, watch(n, "minority-" + i), n.id() + " minority-" + i);
+      }
+    }
+  }
+
+  private static Results.WatchResult watch(Node n, String callId) throws Exception {
+    CompletableFuture<Results.WatchResult> s = new CompletableFuture<>();
+    n.loop.readNow((engine, now) -> engine.watch(ORG, callId, now), Reply.into(s));
+    return s.get(10, TimeUnit.SECONDS);
+  }
+
+  private Node leader() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      for (Node n : nodes) {
+        if (n.replica.leading()) {
+          return n;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no leader within 30 s");
+  }
+
+  /** The answer of {@code node} to a write, retried while the group elects. */
+  private static <R> R granted(Node node, Commands.Command<R> command) throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return node.submit(command).get(20, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof NotHere) || attempt >= 50) {
+          throw new AssertionError(node.id() + " failed " + command + ": " + e.getCause(), e);
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  private static OrgConfig org() {
+    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
+        LoginLimits.INHERIT,
+        NumberLimits.INHERIT);
+  }
+
+  private static Commands.Acquire acquire(String callId) {
+    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
+  }
+
+  private static void awaitServing(List<Node> nodes) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      if (nodes.stream().allMatch(n -> n.replica.unavailable() == null)) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no leader within 30 s for " + nodes.stream().map(Node::id).toList());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
