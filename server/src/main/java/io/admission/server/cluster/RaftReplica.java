@@ -232,10 +232,10 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   @Override
   public void propose(long proposal, List<Commands.Command<?>> commands, List<String> actors,
-      Consumer<IOException> refused) {
+      Outcome outcome) {
     String why = unavailable;
     if (why != null) {
-      refused.accept(new NotHere(why));
+      outcome.refused(new NotHere(why));
       return;
     }
     byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
@@ -243,7 +243,9 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
         .whenComplete((reply, error) -> {
           if (error != null || !reply.isSuccess()) {
-            refused.accept(new NotHere(notCommitted(reply, error)));
+            outcome.refused(new NotHere(notCommitted(reply, error)));
+          } else {
+            outcome.committed(reply.getLogIndex());
           }
         });
   }

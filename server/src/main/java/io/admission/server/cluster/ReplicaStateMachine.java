@@ -155,8 +155,10 @@ final class ReplicaStateMachine extends BaseStateMachine {
     if (l == null) {
       initial = engine;
     } else {
+      SingleFileSnapshotInfo installed = storage.getLatestSnapshot();
+      long index = installed == null ? 0 : installed.getIndex();
       CompletableFuture<Void> replaced = new CompletableFuture<>();
-      l.replaceEngine(engine, () -> replaced.complete(null));
+      l.replaceEngine(engine, index, () -> replaced.complete(null));
       await(replaced, "replacing the engine with the leader's snapshot");
     }
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {

@@ -194,9 +194,9 @@ public final class EventLoop implements AutoCloseable {
    * Replaces the replica's state with a snapshot's (it fell behind the log the leader keeps);
    * open streams end and waiting callers are told to retry. Runs after what is already queued.
    */
-  public void replaceEngine(Engine engine, Runnable done) {
+  public void replaceEngine(Engine engine, long index, Runnable done) {
     inbox.force((t, now, out) -> {
-      t.replaceEngine(engine, out);
+      t.replaceEngine(engine, index, out);
       done.run();
     });
   }

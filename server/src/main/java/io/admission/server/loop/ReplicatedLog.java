@@ -20,13 +20,27 @@ import java.util.function.Consumer;
  */
 public interface ReplicatedLog {
   /**
-   * Hands over one turn's commands from this node, in order, without waiting. If the log cannot
-   * take them (no leader, no quorum, this node stopping), {@code refused} is called, on any
-   * thread, with a sentence for the callers; the commands may still have been committed, which a
-   * retry by call_id finds.
+   * Hands over one turn's commands from this node, in order, without waiting; {@code outcome}
+   * learns, on any thread, what became of them.
    */
   void propose(long proposal, List<Commands.Command<?>> commands, List<String> actors,
-      Consumer<IOException> refused);
+      Outcome outcome);
+
+  /** What became of a proposal. */
+  interface Outcome {
+    /**
+     * The log committed it as entry {@code index}. This replica applies it in its turn — unless a
+     * snapshot from the leader that covers {@code index} replaces this replica's state first.
+     */
+    void committed(long index);
+
+    /**
+     * The log could not take it (no leader, no quorum, this node stopping): {@code why} is a
+     * sentence for the callers. The commands may still have been committed, which a retry by
+     * call_id finds.
+     */
+    void refused(IOException why);
+  }
 
   /**
    * Runs {@code then} once this replica has applied every entry the log had committed when this

@@ -100,6 +100,23 @@ final class Turns {
   /** Proposals not yet applied here, by number: their callers wait for the entry. */
   private final Map<Long, List<Applying<?>>> proposed = new HashMap<>();
   private long nextProposal = 1;
+  /**
+   * This node's proposals in the log's pipeline at once; commands that arrive meanwhile wait in
+   * {@link #proposing} and leave together as the next entry when one is applied. Every entry costs
+   * each replica a fixed price (a Ratis request, an append, an fsync, an apply) whatever it holds,
+   * so under load it is the entries' number that has to stay small, not their size: proposing each
+   * turn at once gave entries of about 10 commands at 256 callers, and the cores went to entries.
+   * Measured in docs/BENCHMARKS.md (the cluster section).
+   */
+  static final int PROPOSALS_IN_FLIGHT = Integer.getInteger("admission.inflight", 2);
+  /** At most this many commands in one entry: an entry stays well below Ratis' message sizes. */
+  static final int COMMANDS_PER_ENTRY = 4096;
+  /** Where the log committed this node's proposals that wait to be applied here, by number. */
+  private final Map<Long, Long> placedAt = new HashMap<>();
+  /** The log index the last snapshot from the leader covers: entries up to it are never applied here. */
+  private long coveredUpTo;
+  private static final IOException COVERED = new NotHere("this node caught up from the leader's"
+      + " snapshot while the request waited; send it again (a retry by call_id is safe)");
   /** The tick proposal in flight (0: none): one at a time is enough to move time. */
   private long tickProposal;
   private final Applier applier;
@@ -214,6 +231,11 @@ final class Turns {
         return;
       }
       tasks = List.of();
+    } else if (proposed.size() - (tickProposal != 0 ? 1 : 0) >= PROPOSALS_IN_FLIGHT) {
+      return; // they leave with the next entry, once one of ours is applied
+    } else if (tasks.size() > COMMANDS_PER_ENTRY) {
+      tasks = new ArrayList<>(proposing.subList(0, COMMANDS_PER_ENTRY));
+      proposing.subList(0, COMMANDS_PER_ENTRY).clear();
     } else {
       proposing = new ArrayList<>();
     }
@@ -228,13 +250,40 @@ final class Turns {
       commands.add(a.command());
       actors.add(a.actor());
     }
-    Consumer<IOException> refused = e -> force.accept((t, n, out) -> t.refused(proposal, e, out));
+    ReplicatedLog.Outcome outcome = new ReplicatedLog.Outcome() {
+      @Override
+      public void committed(long index) {
+        force.accept((t, n, out) -> t.placed(proposal, index, out));
+      }
+
+      @Override
+      public void refused(IOException why) {
+        force.accept((t, n, out) -> t.refused(proposal, why, out));
+      }
+    };
     try {
-      replicated.propose(proposal, commands, actors, refused);
+      replicated.propose(proposal, commands, actors, outcome);
     } catch (RuntimeException e) {
       // A bug (a command the log cannot encode): its callers still get an answer.
       LOG.log(Level.ERROR, "proposing " + commands + " failed", e);
-      refused.accept(new NotHere("the request could not be handed to the cluster's log; retry"));
+      outcome.refused(new NotHere("the request could not be handed to the cluster's log; retry"));
+    }
+  }
+
+  /**
+   * A proposal of ours was committed as entry {@code index}. If this replica has not applied it
+   * yet and a snapshot that replaced its state covers it, it never will, so its callers cannot
+   * learn its result here: they are told to send again, and the retry by call_id finds what it
+   * did. Otherwise {@link #replaceEngine} may need to know where it went.
+   */
+  private void placed(long proposal, long index, Outgoing.Turn out) {
+    if (!proposed.containsKey(proposal)) {
+      return; // applied here already, or refused
+    }
+    if (index <= coveredUpTo) {
+      refused(proposal, COVERED, out);
+    } else {
+      placedAt.put(proposal, index);
     }
   }
 
@@ -243,6 +292,7 @@ final class Turns {
     if (proposal == tickProposal) {
       tickProposal = 0;
     }
+    placedAt.remove(proposal);
     List<Applying<?>> tasks = proposed.remove(proposal);
     if (tasks != null) {
       for (Applying<?> a : tasks) {
@@ -266,6 +316,7 @@ final class Turns {
     List<Applying<?>> mine = null;
     if (c.origin().equals(replicated.origin())) {
       mine = proposed.remove(c.proposal());
+      placedAt.remove(c.proposal());
       if (c.proposal() == tickProposal) {
         tickProposal = 0;
       }
@@ -284,21 +335,25 @@ final class Turns {
   }
 
   /**
-   * The replica's state was replaced by a snapshot from the leader (it had fallen behind the log
-   * the leader keeps): open streams and waiting proposals belong to the old state, so they end and
-   * their callers retry.
+   * The replica's state was replaced by a snapshot from the leader that covers the log up to
+   * {@code index} (this replica had fallen behind the log the leader keeps). Open streams belong to
+   * the old state, so they end and their callers reopen them. A waiting proposal whose entry the
+   * snapshot covers will never be applied here: its callers are told to send again. The others
+   * stay: their entries come after the snapshot, and are applied and answered as usual — or, if
+   * the log has not yet said where they went, {@link #placed} decides once it does.
    */
-  void replaceEngine(Engine replacement, Outgoing.Turn out) {
+  void replaceEngine(Engine replacement, long index, Outgoing.Turn out) {
     engine = replacement;
-    IOException retry = new NotHere("this node caught up from the leader's snapshot while the"
-        + " request waited; send it again (a retry by call_id is safe)");
-    for (List<Applying<?>> tasks : proposed.values()) {
-      for (Applying<?> a : tasks) {
-        out.send(() -> a.reply().failed(retry));
+    coveredUpTo = Math.max(coveredUpTo, index);
+    List<Long> covered = new ArrayList<>();
+    placedAt.forEach((proposal, at) -> {
+      if (at <= coveredUpTo) {
+        covered.add(proposal);
       }
+    });
+    for (long proposal : covered) {
+      refused(proposal, COVERED, out);
     }
-    proposed.clear();
-    tickProposal = 0;
     endStreams("this node caught up from the leader's snapshot; reopen the stream");
   }
 

@@ -126,8 +126,10 @@ class ReplicatedEngineTest {
           to = nodes.get(random.nextInt(3));
         } while (to == stopped);
         Object expected = c.command().applyTo(alone, c.at());
-        Object got = submit(to, c, where + "command " + i);
-        assertEquals(expected, got, where + "command " + i + " " + c + " answered differently");
+        List<String> refusals = new ArrayList<>();
+        Object got = submit(to, c, where + "command " + i, refusals);
+        assertEquals(expected, got, where + "command " + i + " " + c + " answered differently by "
+            + to.peers.self() + (refusals.isEmpty() ? "" : " after refusals " + refusals));
       }
       EngineSnapshot want = Snapshots.capture(alone);
       for (Node n : nodes) {
@@ -142,7 +144,8 @@ class ReplicatedEngineTest {
     }
   }
 
-  private static Object submit(Node to, RandomCommands.Stamped c, String what) throws Exception {
+  private static Object submit(Node to, RandomCommands.Stamped c, String what, List<String> refusals)
+      throws Exception {
     for (int attempt = 0; ; attempt++) {
       CompletableFuture<Object> answer = new CompletableFuture<>();
       @SuppressWarnings({"unchecked", "rawtypes"})
@@ -154,6 +157,7 @@ class ReplicatedEngineTest {
       try {
         return answer.get(20, TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException e) {
+        refusals.add(String.valueOf(e.getCause().getMessage()));
         // Only while the group elects (a node just stopped): never when a command was applied,
         // since the answer then comes from the apply.
         if (attempt >= 20) {
