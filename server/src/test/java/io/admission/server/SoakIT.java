@@ -89,6 +89,7 @@ class SoakIT {
           if (nextKill < boundary && nextKill < start + minutes * minuteNanos) {
             sleepUntil(nextKill);
             nextKill += killNanos;
+            String at = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 6e10);
             life.kill(ledger, server);
             long restarting = System.nanoTime();
             server = server.restart();
@@ -98,8 +99,8 @@ class SoakIT {
                 DurabilityKillIT.checkAfterRestart(server, ledger, org, heldOrder);
             heldOrder = check.heldOrder;
             checks++;
-            String at = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 6e10);
-            kills.add("min " + at + ": restart " + restartMillis + " ms; " + check.summary);
+            kills.add("kill -9 at min " + at + ", restarted in " + restartMillis + " ms (JVM start"
+                + " and recovery), checked: " + check.summary);
             System.out.println("kill at " + kills.get(kills.size() - 1));
             life = Life.start(server, ledger, pacer, latencies);
             continue;

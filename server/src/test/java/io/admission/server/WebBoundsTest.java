@@ -69,6 +69,22 @@ class WebBoundsTest {
   }
 
   @Test
+  void aChunkedBodyOverTheSizeBoundIsCountedAsItIsRead() throws Exception {
+    byte[] body = ("{\"org\": {\"concurrencyLimit\": 5}, \"updateMask\": \"concurrencyLimit\"}"
+        + " ".repeat(9000)).getBytes(StandardCharsets.UTF_8);
+
+    // No Content-Length: the body comes in chunks, and only reading it tells its size.
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/api/orgs/acme/update"))
+        .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+        .build(), HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(413, r.statusCode(), r.body());
+    assertTrue(r.body().contains("(server bound --max-message-bytes)"), r.body());
+    assertEquals(1, concurrencyLimit(), "the org was not changed");
+  }
+
+  @Test
   void anIdOverTheBoundInThePathIs400NamingTheFieldAndTheFlag() throws Exception {
     HttpResponse<String> r = post("/api/orgs/acme/agents/"
         + URLEncoder.encode("an-agent-of-17-by", StandardCharsets.UTF_8) + "/remove", "{}");
