@@ -22,9 +22,10 @@ import java.util.List;
 /**
  * A request whose bytes are not its method's message answers INVALID_ARGUMENT naming the
  * request, and one larger than the server's bound ({@code --max-message-bytes}) answers
- * RESOURCE_EXHAUSTED naming the flag and its value; neither changes anything. Left to gRPC, a marshaller that cannot parse ends the call with
- * UNKNOWN "Application error processing RPC" — a client's garbage reported as the server's
- * fault — and logs the parser's stack trace at SEVERE, once per such message.
+ * RESOURCE_EXHAUSTED naming the flag and its value; neither changes anything. Left to gRPC, a
+ * marshaller that cannot parse ends the call with UNKNOWN "Application error processing RPC" — a
+ * client's garbage reported as the server's fault — and logs the parser's stack trace at SEVERE,
+ * once per such message.
  *
  * <p>gRPC turns anything its marshaller throws into that UNKNOWN, so the marshaller here does not
  * throw: it answers null for bytes it cannot parse, and the method's first listener, before the
