@@ -8,3 +8,4 @@ export {
   AdmissionWaitExpiredError,
 } from "./errors.js";
 export { FINAL_ERRORS } from "./slot-wait.js";
+export { createAdmissionTransport } from "./transport.js";

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createAdmissionTransport } from "../src/transport.js";
 import { AdmissionAdminService } from "../gen/admission/v1/admin_service_pb.js";
 
 const JAR =
@@ -12,16 +12,17 @@ const JAR =
 const LISTENING = /listening on .*:(\d+)$/m;
 
 /**
- * Starts `java -jar admission-server.jar --listen 127.0.0.1:0 --in-memory` and reads the port it
- * picked from its "listening on" line.
+ * Starts `java -jar admission-server.jar --listen 127.0.0.1:0 --in-memory` (and `args`) and reads
+ * the port it picked from its "listening on" line. Its own transport, for setting up, carries
+ * `token` and trusts `caFile` (createAdmissionTransport).
  */
-export async function startServer() {
+export async function startServer({ args = [], token, caFile } = {}) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q package -DskipTests`);
   }
   const process_ = spawn(
     "java",
-    ["-Xmx256m", "-jar", JAR, "--listen", "127.0.0.1:0", "--in-memory"],
+    ["-Xmx256m", "-jar", JAR, "--listen", "127.0.0.1:0", "--in-memory", ...args],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
@@ -43,7 +44,7 @@ export async function startServer() {
     });
   });
   const address = `127.0.0.1:${port}`;
-  const transport = createGrpcTransport({ baseUrl: `http://${address}` });
+  const transport = createAdmissionTransport(address, { token, caFile });
   return {
     address,
     transport,

@@ -7,8 +7,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import grpc
 
+from admission.client import connect
 from admission.v1.admin_service_pb2 import PutOrgRequest
 from admission.v1.admin_service_pb2_grpc import AdmissionAdminServiceStub
 from admission.v1.types_pb2 import Org
@@ -19,15 +19,17 @@ LISTENING = re.compile(r"listening on .*:(\d+)$", re.MULTILINE)
 
 
 class Server:
-    """Starts ``java -jar admission-server.jar --listen 127.0.0.1:0 --in-memory`` and reads the
-    port it picked from its "listening on" line."""
+    """Starts ``java -jar admission-server.jar --listen 127.0.0.1:0 --in-memory`` (and ``args``)
+    and reads the port it picked from its "listening on" line. Its own channel, for setting up,
+    carries ``token`` and trusts ``ca_file`` (``connect``)."""
 
-    def __init__(self):
+    def __init__(self, args=(), token=None, ca_file=None):
         if not JAR.is_file():
             raise RuntimeError(f"{JAR} is missing: build it with mvn -B -q package -DskipTests")
         self._log = tempfile.NamedTemporaryFile(prefix="admission-server-", suffix=".log")
         self._process = subprocess.Popen(
-            ["java", "-Xmx256m", "-jar", str(JAR), "--listen", "127.0.0.1:0", "--in-memory"],
+            ["java", "-Xmx256m", "-jar", str(JAR), "--listen", "127.0.0.1:0", "--in-memory",
+             *args],
             stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
@@ -39,7 +41,7 @@ class Server:
                 self.stop()
                 raise RuntimeError(f"the server did not start:\n{self.log()}")
             time.sleep(0.05)
-        self.channel = grpc.insecure_channel(self.target)
+        self.channel = connect(self.target, token=token, ca_file=ca_file)
         self.admin = AdmissionAdminServiceStub(self.channel)
 
     def log(self) -> str:

@@ -1,6 +1,7 @@
 package io.admission.server;
 
 import io.admission.server.api.ClusterView;
+import io.admission.server.api.IdLengths;
 import io.admission.server.audit.AuditLog;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.Tokens;
@@ -149,15 +150,15 @@ public final class Main implements Callable<Integer> {
   // ---- Bounds: what one client, or many, can make the server hold --------------------------
 
   @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-      description = "Largest request message accepted, in bytes; a larger one is"
-          + " RESOURCE_EXHAUSTED (default ${DEFAULT-VALUE}: a Renew of 1000 ids of 128 bytes is"
-          + " about 135 KB).")
+      description = "Largest request message accepted, in bytes, over gRPC and as a web API body;"
+          + " a larger one is RESOURCE_EXHAUSTED naming this flag (default ${DEFAULT-VALUE}: a"
+          + " Renew of 1000 ids of 128 bytes is about 135 KB).")
   int maxMessageBytes;
 
   @Option(names = "--max-id-bytes", paramLabel = "BYTES", defaultValue = "128",
       description = "Longest org, call, agent or login id or caller number accepted, in bytes, up"
-          + " to the API's 128; a longer one is INVALID_ARGUMENT naming the field"
-          + " (default ${DEFAULT-VALUE}).")
+          + " to the API's 128, over gRPC and in the web API's paths and bodies; a longer one is"
+          + " INVALID_ARGUMENT naming the field and this flag (default ${DEFAULT-VALUE}).")
   int maxIdBytes;
 
   @Option(names = "--max-orgs", paramLabel = "N", defaultValue = "100000",
@@ -284,7 +285,7 @@ public final class Main implements Callable<Integer> {
           "--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS");
     }
     checkBound("--max-message-bytes", maxMessageBytes, MIN_MESSAGE_BYTES, Integer.MAX_VALUE);
-    checkBound("--max-id-bytes", maxIdBytes, 1, API_MAX_ID_BYTES);
+    checkBound("--max-id-bytes", maxIdBytes, 1, IdLengths.API_MAX_BYTES);
     checkBound("--max-orgs", maxOrgs, 1, Integer.MAX_VALUE);
     checkBound("--max-held-calls-per-org", maxHeldCallsPerOrg, 1, Integer.MAX_VALUE);
     checkBound("--max-streams-per-connection", maxStreamsPerConnection, 1, Integer.MAX_VALUE);
@@ -292,8 +293,6 @@ public final class Main implements Callable<Integer> {
 
   /** The smallest --max-message-bytes that still lets every request of the API through. */
   private static final int MIN_MESSAGE_BYTES = 4096;
-  /** Ids are 1 to 128 bytes in the API: a bound can only be tighter. */
-  private static final int API_MAX_ID_BYTES = 128;
 
   private void checkBound(String option, int value, int min, int max) {
     if (value < min || value > max) {
@@ -303,16 +302,24 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /**
+   * How far over --max-message-bytes the transport still reads a message, so that the server's
+   * own refusal, which names the flag, answers it: gRPC's default inbound limit. Beyond that the
+   * transport refuses in its own words without buffering more.
+   */
+  private static final int TRANSPORT_MARGIN_BYTES = 4 << 20;
+
   /** The bounds that the transport enforces, on {@code builder}. */
   private void bound(NettyServerBuilder builder) {
     builder
-        .maxInboundMessageSize(maxMessageBytes)
+        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE,
+            (long) maxMessageBytes + TRANSPORT_MARGIN_BYTES))
         .maxConcurrentCallsPerConnection(maxStreamsPerConnection)
         .keepAliveTime(keepaliveTime.toNanos(), TimeUnit.NANOSECONDS)
         .keepAliveTimeout(keepaliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
         .permitKeepAliveTime(minClientKeepalive.toNanos(), TimeUnit.NANOSECONDS)
         .permitKeepAliveWithoutCalls(clientKeepaliveWithoutCalls);
-    if (maxIdBytes < API_MAX_ID_BYTES) {
+    if (maxIdBytes < IdLengths.API_MAX_BYTES) {
       builder.intercept(new IdBound(maxIdBytes));
     }
   }
@@ -437,7 +444,7 @@ public final class Main implements Callable<Integer> {
     running.sessions.start();
     Server server = running.telemetry
         .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access,
-            running.sessions, view))
+            running.sessions, view, maxMessageBytes))
         .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);
@@ -446,7 +453,8 @@ public final class Main implements Callable<Integer> {
     }
     if (httpAddress != null) {
       running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, view, running.access,
-          running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates())));
+          running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates()),
+          new WebServer.Bounds(maxMessageBytes, maxIdBytes)));
     }
     announce(running);
   }

@@ -172,7 +172,7 @@ class DurabilityKillIT {
     }
   }
 
-  private static Check checkAfterRestart(
+  static Check checkAfterRestart(
       ServerProcess server, CallLedger ledger, GetOrgResponse org, List<String> heldOrder)
       throws InterruptedException {
     Check check = new Check(ledger, verifiedChannel(server, ledger), org, heldOrder);
@@ -217,13 +217,18 @@ class DurabilityKillIT {
 
   /** The org every client uses: limit 8, two reservations, seat limits on, one rated seat, one capped number. */
   static GetOrgResponse setUpOrg(ManagedChannel channel) {
+    return setUpOrg(channel, 100_000);
+  }
+
+  /** The same with a daily cap of {@code dailyCap} (a long soak places more calls in a day). */
+  static GetOrgResponse setUpOrg(ManagedChannel channel, int dailyCap) {
     AdmissionAdminServiceBlockingStub admin =
         AdmissionAdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     Duration hour = Duration.newBuilder().setSeconds(3600).build();
     admin.putOrg(PutOrgRequest.newBuilder().setOrg(Org.newBuilder()
         .setOrgId(CallLedger.ORG)
         .setConcurrencyLimit(CallLedger.LIMIT)
-        .setDailyCap(DailyCap.newBuilder().setCap(100_000))
+        .setDailyCap(DailyCap.newBuilder().setCap(dailyCap))
         .setTimeZone("UTC")
         .setDefaultLeaseTtl(CallLedger.LEASE_TTL)
         // Seats keep the product's 2 concurrent; their hourly limit is on but out of reach here.
@@ -520,7 +525,7 @@ class DurabilityKillIT {
     return s.toString();
   }
 
-  private static ManagedChannel channel(ServerProcess server) {
+  static ManagedChannel channel(ServerProcess server) {
     return Grpc.newChannelBuilder(server.target(), InsecureChannelCredentials.create()).build();
   }
 

@@ -35,6 +35,9 @@ final class LedgerClient implements Runnable {
   private final Channel channel;
   private final Random random;
   private volatile boolean stop;
+  /** The soak's pace and latency record; null for DurabilityKillIT, which runs flat out. */
+  private SoakIT.Pacer pacer;
+  private java.util.function.LongConsumer latencies;
   /** Against a cluster the client goes on through a node's kill (its channel fails over). */
   private final boolean throughKills;
   int operations;
@@ -55,12 +58,26 @@ final class LedgerClient implements Runnable {
     stop = true;
   }
 
+  /** Paces each step with {@code pacer} (null: none) and reports its time, in ns, to {@code latencies}. */
+  LedgerClient paced(SoakIT.Pacer pacer, java.util.function.LongConsumer latencies) {
+    this.pacer = pacer;
+    this.latencies = latencies;
+    return this;
+  }
+
   @Override
   public void run() {
     try {
       while (!stop && (throughKills || !ledger.killing())) {
+        if (pacer != null && !pacer.await()) {
+          break;
+        }
+        long started = System.nanoTime();
         step();
         operations++;
+        if (latencies != null) {
+          latencies.accept(System.nanoTime() - started);
+        }
       }
     } catch (RuntimeException e) {
       ledger.problem("client " + owner.index + " crashed: " + e);

@@ -87,8 +87,46 @@ class ServerBoundsTest {
         () -> calls.renew(big.build()));
 
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
-    assertTrue(e.getStatus().getDescription().contains("exceeds maximum size 8192"),
+    assertEquals("the request is larger than 8192 bytes (server bound --max-message-bytes)",
         e.getStatus().getDescription());
+    assertEquals(before, lease("c1"), "the lease was not renewed");
+  }
+
+  @Test
+  void aCompressedMessageIsBoundedByItsInflatedSize() {
+    grant("c1");
+    var before = lease("c1");
+    RenewRequest.Builder big = RenewRequest.newBuilder().setOrgId("acme");
+    for (int i = 0; i < 3000; i++) {
+      big.addCallIds("c1"); // 12,000 bytes inflated, a few hundred on the wire
+    }
+
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> calls.withCompression("gzip").renew(big.build()));
+
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().endsWith("(server bound --max-message-bytes)"),
+        e.getStatus().getDescription());
+    assertEquals(before, lease("c1"), "the lease was not renewed");
+    // Under the bound a compressed request is served (held: c1 has the org's one slot).
+    assertEquals(Outcome.OUTCOME_HELD,
+        calls.withCompression("gzip").acquire(acquire("c2").build()).getOutcome());
+  }
+
+  @Test
+  void aMessageFarOverTheBoundIsCutOffByTheTransportAndChangesNothing() {
+    grant("c1");
+    var before = lease("c1");
+    RenewRequest.Builder huge = RenewRequest.newBuilder().setOrgId("acme");
+    String id = "x".repeat(16);
+    for (int i = 0; i < 300_000; i++) {
+      huge.addCallIds(id); // ~5.4 MB: past the transport's own limit, 4 MiB over the bound
+    }
+
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> calls.renew(huge.build()));
+
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
     assertEquals(before, lease("c1"), "the lease was not renewed");
   }
 

@@ -181,6 +181,25 @@ class TlsTest {
         .listEvents(ListEventsRequest.newBuilder().setOrgId("acme").build()).getEventsList();
     assertEquals("CN=switch-7,O=acme", events.get(0).getActor(), events::toString);
 
+    // The CLI: --tls-cert and --tls-key present the client certificate; without them it is refused.
+    String server = "127.0.0.1:" + r.port();
+    String ca = certs.resolve("ca.pem").toString();
+    String cert = certs.resolve("client.pem").toString();
+    String key = certs.resolve("client.key").toString();
+    Cli withCertificate = cli("--server", server, "--tls-ca", ca, "--tls-cert", cert, "--tls-key", key,
+        "get-org", "--org", "acme");
+    assertEquals(0, withCertificate.code(), withCertificate.err());
+    assertTrue(withCertificate.out().contains("\"orgId\":\"acme\""), withCertificate.out());
+    Cli noCertificate = cli("--server", server, "--tls-ca", ca, "get-org", "--org", "acme");
+    assertEquals(1, noCertificate.code(), noCertificate.out());
+    assertTrue(noCertificate.err().contains("UNAVAILABLE"), noCertificate.err());
+    Cli keyMissing = cli("--server", server, "--tls-ca", ca, "--tls-cert", cert, "get-org", "--org", "acme");
+    assertEquals(2, keyMissing.code(), keyMissing.err());
+    assertTrue(keyMissing.err().contains("--tls-cert and --tls-key go together"), keyMissing.err());
+    Cli caMissing = cli("--server", server, "--tls-cert", cert, "--tls-key", key, "get-org", "--org", "acme");
+    assertEquals(2, caMissing.code(), caMissing.err());
+    assertTrue(caMissing.err().contains("--tls-cert needs --tls-ca"), caMissing.err());
+
     // The web page asks for the certificate too.
     String url = "https://127.0.0.1:" + r.web.address().getPort() + "/api/orgs";
     HttpClient noCert = HttpClient.newBuilder().sslContext(sslContext(false)).build();
@@ -190,6 +209,21 @@ class TlsTest {
     HttpResponse<String> orgs = withCert.send(HttpRequest.newBuilder(URI.create(url)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, orgs.statusCode(), orgs.body());
+  }
+
+  private record Cli(int code, String out, String err) {}
+
+  /** Runs the CLI once, on a channel of its own. */
+  private static Cli cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    AdmissionCli cli = new AdmissionCli();
+    try {
+      int code = cli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
+      return new Cli(code, out.toString(), err.toString());
+    } finally {
+      cli.shutdown();
+    }
   }
 
   /** Trusts the test CA; presents the client certificate if asked to. */

@@ -88,6 +88,15 @@ public final class AdmissionCli {
           + " (a private CA); without it the connection is plaintext.")
   private java.nio.file.Path tlsCa;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", scope = ScopeType.INHERIT,
+      description = "With --tls-key: present this PEM client certificate, for a server started with"
+          + " --tls-client-ca (mutual TLS); needs --tls-ca.")
+  private java.nio.file.Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", scope = ScopeType.INHERIT,
+      description = "The PEM private key (unencrypted PKCS#8) of --tls-cert.")
+  private java.nio.file.Path tlsKey;
+
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s",
       scope = ScopeType.INHERIT, converter = DurationConverter.class,
       description = "Deadline of each call, not of acquire's --wait (default: ${DEFAULT-VALUE}).")
@@ -250,18 +259,39 @@ public final class AdmissionCli {
     return ownChannel;
   }
 
-  /** Plaintext or TLS (--tls-ca), carrying the token (--token, ADMISSION_TOKEN) if there is one. */
+  /**
+   * Plaintext or TLS (--tls-ca), with a client certificate (--tls-cert, --tls-key) if one is
+   * given, carrying the token (--token, ADMISSION_TOKEN) if there is one.
+   */
   private ChannelCredentials credentials() {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--tls-cert and --tls-key go together: the certificate and its private key");
+    }
+    if (tlsCert != null && tlsCa == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--tls-cert needs --tls-ca: a client certificate is presented over TLS");
+    }
     ChannelCredentials channel;
     if (tlsCa == null) {
       channel = InsecureChannelCredentials.create();
     } else {
+      TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
       try {
-        channel = TlsChannelCredentials.newBuilder().trustManager(tlsCa.toFile()).build();
-      } catch (java.io.IOException e) {
+        tls.trustManager(tlsCa.toFile());
+      } catch (java.io.IOException | IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--tls-ca " + tlsCa + ": " + e.getMessage());
       }
+      if (tlsCert != null) {
+        try {
+          tls.keyManager(tlsCert.toFile(), tlsKey.toFile());
+        } catch (java.io.IOException | IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              "--tls-cert " + tlsCert + " / --tls-key " + tlsKey + ": " + e.getMessage());
+        }
+      }
+      channel = tls.build();
     }
     return token == null || token.isBlank()
         ? channel : CompositeChannelCredentials.create(channel, new BearerToken(token));

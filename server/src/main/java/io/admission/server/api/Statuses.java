@@ -20,7 +20,8 @@ public final class Statuses {
 
   /** The detail types a status may carry, for printing them as JSON. */
   public static final List<Descriptor> DETAIL_TYPES =
-      List.of(BadRequest.getDescriptor(), PreconditionFailure.getDescriptor());
+      List.of(BadRequest.getDescriptor(), PreconditionFailure.getDescriptor(),
+          QuotaFailure.getDescriptor());
 
   public static Status invalid(InvalidRequest e) {
     return invalid(e.field(), e.getMessage());
@@ -58,6 +59,23 @@ public final class Statuses {
                   .setDescription(r.message()))
               .build()));
     };
+  }
+
+  /** The flag that bounds a request's size, as refusals name it. */
+  public static final String MESSAGE_BOUND_FLAG = "--max-message-bytes";
+
+  /**
+   * A request (a gRPC message, a web API body) larger than the server's bound: named with its
+   * flag and value, for the operator who may raise it, as the other bounds are.
+   */
+  public static Status tooLarge(int maxBytes) {
+    String message = "the request is larger than " + maxBytes + " bytes";
+    return of(Code.RESOURCE_EXHAUSTED, message + " (server bound " + MESSAGE_BOUND_FLAG + ")",
+        Any.pack(QuotaFailure.newBuilder()
+            .addViolations(QuotaFailure.Violation.newBuilder()
+                .setSubject(MESSAGE_BOUND_FLAG)
+                .setDescription(message))
+            .build()));
   }
 
   /** {@code code} and {@code message}, with {@code details} when not null. */

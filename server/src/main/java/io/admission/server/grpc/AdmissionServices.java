@@ -60,23 +60,36 @@ public final class AdmissionServices {
    * The same, as a node of {@code cluster}: GetClusterStatus reports it, and while the node has no
    * quorum every call but health, reflection and GetClusterStatus is refused UNAVAILABLE.
    */
-  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
       HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
       ClusterView cluster) {
+    return addTo(builder, loop, health, audit, access, sessions, cluster, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The same, a request larger than {@code maxMessageBytes} refused RESOURCE_EXHAUSTED naming
+   * {@code --max-message-bytes}; the builder's own inbound limit must be above it, or the
+   * transport refuses first in its own words.
+   */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
+  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+      HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
+      ClusterView cluster, int maxMessageBytes) {
     // Interceptors run last-added first: access is checked before the quorum, so an unknown
     // caller learns nothing about the cluster's state.
     builder.intercept(new QuorumGate(cluster));
     if (access != null) {
       builder.intercept(new AccessInterceptor(access));
     }
-    // Each guarded: a request that is not its method's message is INVALID_ARGUMENT, not UNKNOWN.
+    // Each guarded: a request that is not its method's message is INVALID_ARGUMENT, not UNKNOWN,
+    // and one over the size bound names the bound.
+    int max = maxMessageBytes;
     return builder
-        .addService(MalformedRequests.guard(new AdmissionGrpcService(loop, sessions).bindService()))
-        .addService(MalformedRequests.guard(new AdminGrpcService(loop).bindService()))
-        .addService(MalformedRequests.guard(new MonitorGrpcService(loop, audit, cluster).bindService()))
-        .addService(MalformedRequests.guard(health.getHealthService().bindService()))
-        .addService(MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService()))
-        .addService(MalformedRequests.guard(ProtoReflectionService.newInstance().bindService()));
+        .addService(MalformedRequests.guard(new AdmissionGrpcService(loop, sessions).bindService(), max))
+        .addService(MalformedRequests.guard(new AdminGrpcService(loop).bindService(), max))
+        .addService(MalformedRequests.guard(new MonitorGrpcService(loop, audit, cluster).bindService(), max))
+        .addService(MalformedRequests.guard(health.getHealthService().bindService(), max))
+        .addService(MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService(), max))
+        .addService(MalformedRequests.guard(ProtoReflectionService.newInstance().bindService(), max));
   }
 }

@@ -61,6 +61,11 @@ final class StatusMapper {
     return status(Code.UNAVAILABLE, "the audit log could not be read; retry", null);
   }
 
+  /** A request over the server's size bound, {@code maxBytes}. */
+  static StatusRuntimeException tooLarge(int maxBytes) {
+    return StatusProto.toStatusRuntimeException(Statuses.tooLarge(maxBytes));
+  }
+
   static StatusRuntimeException busy() {
     return status(Code.RESOURCE_EXHAUSTED,
         "server busy: too many requests waiting for the admission loop; retry shortly", null);

@@ -1,5 +1,6 @@
 package io.admission.server.http;
 
+import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
@@ -21,6 +22,7 @@ import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
 import io.admission.server.api.ClusterView;
 import io.admission.server.api.Failures;
+import io.admission.server.api.IdLengths;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.api.Requests;
 import io.admission.server.api.Responses;
@@ -107,7 +109,6 @@ public final class WebServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(WebServer.class.getName());
   static final int MAX_STREAMS = 32;
   private static final int SPARE_THREADS = 8;
-  private static final int MAX_BODY_BYTES = 64 * 1024;
   private static final int MAX_ORGS_LISTED = 10_000;
   private static final int ORG_PAGE = 1000;
   private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(15);
@@ -124,12 +125,24 @@ public final class WebServer implements AutoCloseable {
   private final Set<OrgEventStream> streams = ConcurrentHashMap.newKeySet();
   private final AccessControl access;
   private final String scheme;
+  private final int maxBodyBytes;
+  private final IdLengths ids;
 
   /** HTTPS: the server's context and whether a client must present a certificate. */
   public record Tls(SSLContext context, boolean clientCertificates) {}
 
+  /**
+   * The server's bounds on requests, as gRPC applies them: a body larger than {@code
+   * maxMessageBytes} is 413 RESOURCE_EXHAUSTED, an id (in the path or the body) longer than
+   * {@code maxIdBytes} 400 INVALID_ARGUMENT, each naming its flag.
+   */
+  public record Bounds(int maxMessageBytes, int maxIdBytes) {
+    /** The server's defaults: a body of 1 MiB, ids of the API's 128 bytes. */
+    public static final Bounds DEFAULT = new Bounds(1 << 20, IdLengths.API_MAX_BYTES);
+  }
+
   private WebServer(EventLoop loop, ClusterView cluster, HttpServer server, ExecutorService threads, String boundHost,
-      Page page, AccessControl access, String scheme) {
+      Page page, AccessControl access, String scheme, Bounds bounds) {
     this.loop = loop;
     this.cluster = cluster;
     this.server = server;
@@ -138,6 +151,8 @@ public final class WebServer implements AutoCloseable {
     this.page = page;
     this.access = access;
     this.scheme = scheme;
+    this.maxBodyBytes = bounds.maxMessageBytes();
+    this.ids = new IdLengths(bounds.maxIdBytes());
   }
 
   /**
@@ -154,6 +169,12 @@ public final class WebServer implements AutoCloseable {
    */
   public static WebServer start(InetSocketAddress address, EventLoop loop, ClusterView cluster,
       AccessControl access, Tls tls) throws IOException {
+    return start(address, loop, cluster, access, tls, Bounds.DEFAULT);
+  }
+
+  /** The same, refusing requests over {@code bounds}. */
+  public static WebServer start(InetSocketAddress address, EventLoop loop, ClusterView cluster,
+      AccessControl access, Tls tls, Bounds bounds) throws IOException {
     Page page = Page.load();
     HttpServer server = tls == null ? HttpServer.create(address, 0) : https(address, tls);
     AtomicInteger n = new AtomicInteger();
@@ -166,7 +187,7 @@ public final class WebServer implements AutoCloseable {
         });
     server.setExecutor(threads);
     WebServer web = new WebServer(loop, cluster, server, threads, address.getHostString(), page, access,
-        tls == null ? "http" : "https");
+        tls == null ? "http" : "https", bounds);
     server.createContext("/", web::handle);
     server.start();
     return web;
@@ -227,6 +248,8 @@ public final class WebServer implements AutoCloseable {
       route(ex, path, caller);
     } catch (InvalidRequest e) {
       quietly(() -> sendJson(ex, 400, Json.print(Statuses.invalid(e))));
+    } catch (TooLarge e) {
+      quietly(() -> sendJson(ex, 413, Json.print(Statuses.tooLarge(maxBodyBytes))));
     } catch (LoopCall.Unavailable e) {
       quietly(() -> sendError(ex, e.bug ? 500 : 503, e.bug ? Code.INTERNAL : Code.UNAVAILABLE, e.getMessage()));
     } catch (IOException e) {
@@ -241,7 +264,7 @@ public final class WebServer implements AutoCloseable {
   }
 
   private void route(HttpExchange ex, List<String> path, Caller caller)
-      throws IOException, InvalidRequest, LoopCall.Unavailable {
+      throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
     int n = path.size();
     if (n == 0 || (n == 1 && path.get(0).equals("index.html"))) {
       if (allow(ex, "GET")) {
@@ -276,7 +299,7 @@ public final class WebServer implements AutoCloseable {
       }
       return;
     }
-    String orgId = Requests.id("org_id", path.get(2));
+    String orgId = id("org_id", path.get(2));
     List<String> rest = path.subList(3, n);
     boolean removeAgent = rest.size() == 3 && rest.get(0).equals("agents") && rest.get(2).equals("remove");
     String action = rest.size() == 1 ? rest.get(0) : removeAgent ? "remove" : "";
@@ -308,7 +331,7 @@ public final class WebServer implements AutoCloseable {
       }
       case "remove" -> {
         if (allow(ex, "POST") && jsonPost(ex)) {
-          removeAgent(ex, orgId, Requests.id("agent_id", rest.get(1)), actor);
+          removeAgent(ex, orgId, id("agent_id", rest.get(1)), actor);
         }
       }
       case "settings" -> {
@@ -403,8 +426,8 @@ public final class WebServer implements AutoCloseable {
   }
 
   private void setReservation(HttpExchange ex, String orgId, String actor)
-      throws IOException, InvalidRequest, LoopCall.Unavailable {
-    SetReservationRequest.Builder request = Json.parse(body(ex), SetReservationRequest.newBuilder());
+      throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
+    SetReservationRequest.Builder request = body(ex, SetReservationRequest.newBuilder());
     request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
     Results.AdminResult result =
         LoopCall.command(loop, Requests.setReservation(request.build()), actor);
@@ -421,8 +444,8 @@ public final class WebServer implements AutoCloseable {
   }
 
   private void removeAgent(HttpExchange ex, String orgId, String agentId, String actor)
-      throws IOException, InvalidRequest, LoopCall.Unavailable {
-    RemoveAgentRequest.Builder request = Json.parse(body(ex), RemoveAgentRequest.newBuilder());
+      throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
+    RemoveAgentRequest.Builder request = body(ex, RemoveAgentRequest.newBuilder());
     request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId))
         .setAgentId(fromUrl("agent_id", request.getAgentId(), agentId));
     Results.AdminResult result = LoopCall.command(loop,
@@ -450,8 +473,8 @@ public final class WebServer implements AutoCloseable {
 
   /** The page sends only the fields the operator changed; the loop merges them at apply time. */
   private void updateOrg(HttpExchange ex, String orgId, String actor)
-      throws IOException, InvalidRequest, LoopCall.Unavailable {
-    UpdateOrgRequest.Builder request = Json.parse(body(ex), UpdateOrgRequest.newBuilder());
+      throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
+    UpdateOrgRequest.Builder request = body(ex, UpdateOrgRequest.newBuilder());
     request.getOrgBuilder().setOrgId(fromUrl("org.org_id", request.getOrg().getOrgId(), orgId));
     Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()), actor);
     if (result instanceof Rejection r) {
@@ -463,8 +486,8 @@ public final class WebServer implements AutoCloseable {
   }
 
   private void deleteOrg(HttpExchange ex, String orgId, String actor)
-      throws IOException, InvalidRequest, LoopCall.Unavailable {
-    DeleteOrgRequest.Builder request = Json.parse(body(ex), DeleteOrgRequest.newBuilder());
+      throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
+    DeleteOrgRequest.Builder request = body(ex, DeleteOrgRequest.newBuilder());
     request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
     Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(request.getOrgId()), actor);
     if (result instanceof Rejection r) {
@@ -563,14 +586,46 @@ public final class WebServer implements AutoCloseable {
         || host.equalsIgnoreCase("localhost") || host.equalsIgnoreCase(boundHost);
   }
 
-  private static String body(HttpExchange ex) throws IOException, InvalidRequest {
-    try (InputStream in = ex.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-      if (bytes.length > MAX_BODY_BYTES) {
-        throw new InvalidRequest("body", "must be at most " + MAX_BODY_BYTES + " bytes");
-      }
-      return new String(bytes, StandardCharsets.UTF_8);
+  /** A body over --max-message-bytes: answered 413 RESOURCE_EXHAUSTED naming the flag. */
+  private static final class TooLarge extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge() {
+      super(null, null, false, false); // an answer, not a bug: no stack trace
     }
+  }
+
+  /**
+   * The request's body parsed into {@code builder}, refused when it is larger than the server's
+   * bound (told by Content-Length before anything is read, else by reading one byte past it) or
+   * names an id over the id bound.
+   */
+  private <B extends Message.Builder> B body(HttpExchange ex, B builder)
+      throws IOException, InvalidRequest, TooLarge {
+    String length = ex.getRequestHeaders().getFirst("Content-Length");
+    if (length != null && length.length() > 0 && length.chars().allMatch(Character::isDigit)
+        && (length.length() > 10 || Long.parseLong(length) > maxBodyBytes)) {
+      throw new TooLarge();
+    }
+    byte[] bytes;
+    try (InputStream in = ex.getRequestBody()) {
+      bytes = in.readNBytes(maxBodyBytes + 1);
+    }
+    if (bytes.length > maxBodyBytes) {
+      throw new TooLarge();
+    }
+    Json.parse(new String(bytes, StandardCharsets.UTF_8), builder);
+    if (ids.tighterThanApi()) {
+      ids.check("", builder.build());
+    }
+    return builder;
+  }
+
+  /** An id from the path: the API's rules, then the server's bound. */
+  private String id(String field, String value) throws InvalidRequest {
+    String id = Requests.id(field, value);
+    ids.check(field, id);
+    return id;
   }
 
   /** The path's segments, percent-decoded ('+' stays '+': it is a path, not a form). */

@@ -1,0 +1,345 @@
+package io.admission.server;
+
+import io.admission.server.CallLedger.Owner;
+import io.admission.v1.GetOrgResponse;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The soak ({@code make soak}, scripts/soak.sh; never part of {@code make test}): the durable
+ * server (the jar on a {@code --data-dir}, a 256 MB heap) under the clients of {@link
+ * DurabilityKillIT} for {@code -Dsoak.minutes} (30 by default). First it measures the most those
+ * clients get through unpaced, briefly; then it paces them at 70 % of that and runs, killing the
+ * server with SIGKILL every {@code -Dsoak.killEveryMinutes} (5) and restarting it on the same
+ * directory, with the same checks after every restart as DurabilityKillIT: no acknowledged grant,
+ * held call or counted start missing, nothing granted twice.
+ *
+ * <p>Every minute it records the operations done, their p99 as the clients saw it, and the
+ * server's heap after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}), and at the end
+ * writes a report ({@code -Dsoak.report}, docs/SOAK.md from the script): the table, the kills,
+ * and three verdicts — is the heap flat, is p99 stable, was nothing lost.
+ */
+@Tag("soak")
+class SoakIT {
+  private static final int CLIENTS = 8;
+  private static final List<String> SERVER_JVM = List.of("-Xmx256m", "-XX:+UseG1GC");
+  private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+
+  @TempDir
+  Path dataDir;
+
+  /** One minute of the paced run. */
+  record Minute(int index, long operations, double p99Millis, double heapMb, List<String> kills) {}
+
+  @Test
+  void pacedLoadWithKillsKeepsHeapAndLatencyAndLosesNothing() throws Exception {
+    int minutes = Integer.getInteger("soak.minutes", 30);
+    double killEvery = Double.parseDouble(System.getProperty("soak.killEveryMinutes", "5"));
+    int warmUpSeconds = Integer.getInteger("soak.warmUpSeconds", 20);
+    int measureSeconds = Integer.getInteger("soak.measureSeconds", 20);
+    Path report = Path.of(System.getProperty("soak.report", "target/soak-report.md"));
+    long seed = Long.getLong("soak.seed", System.nanoTime());
+    System.out.println("SoakIT " + minutes + " min, a kill every " + killEvery + " min, seed " + seed);
+
+    CallLedger ledger = new CallLedger(seed, CLIENTS);
+    List<Minute> rows = new ArrayList<>();
+    Instant began = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    double maxRate = 0;
+    String lost = null;
+    int checks = 0;
+    ServerProcess server = ServerProcess.startWith(SERVER_JVM, "--data-dir", dataDir.toString());
+    try {
+      GetOrgResponse org;
+      ManagedChannel setup = DurabilityKillIT.channel(server);
+      try {
+        org = DurabilityKillIT.setUpOrg(setup, 100_000_000);
+      } finally {
+        setup.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      maxRate = measureMaxRate(server, ledger, warmUpSeconds, measureSeconds);
+      System.out.printf("unpaced: %.0f operations/s; pacing at %.0f%n", maxRate, 0.7 * maxRate);
+
+      Pacer pacer = new Pacer(0.7 * maxRate);
+      Latencies latencies = new Latencies();
+      Life life = Life.start(server, ledger, pacer, latencies);
+      long start = System.nanoTime();
+      long minuteNanos = TimeUnit.MINUTES.toNanos(1);
+      long killNanos = (long) (killEvery * minuteNanos);
+      long nextKill = start + killNanos;
+      List<String> kills = new ArrayList<>();
+      List<String> heldOrder = List.of();
+      try {
+        for (int minute = 1; minute <= minutes; ) {
+          long boundary = start + minute * minuteNanos;
+          if (nextKill < boundary && nextKill < start + minutes * minuteNanos) {
+            sleepUntil(nextKill);
+            nextKill += killNanos;
+            String at = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 6e10);
+            life.kill(ledger, server);
+            long restarting = System.nanoTime();
+            server = server.restart();
+            long restartMillis = (System.nanoTime() - restarting) / 1_000_000;
+            ledger.life++;
+            DurabilityKillIT.Check check =
+                DurabilityKillIT.checkAfterRestart(server, ledger, org, heldOrder);
+            heldOrder = check.heldOrder;
+            checks++;
+            kills.add("kill -9 at min " + at + ", restarted in " + restartMillis + " ms (JVM start"
+                + " and recovery), checked: " + check.summary);
+            System.out.println("kill at " + kills.get(kills.size() - 1));
+            life = Life.start(server, ledger, pacer, latencies);
+            continue;
+          }
+          sleepUntil(boundary);
+          long[] taken = latencies.drain();
+          double heap = heapAfterGcMb(server);
+          rows.add(new Minute(minute, taken.length, p99Millis(taken), heap, List.copyOf(kills)));
+          System.out.println(rows.get(rows.size() - 1));
+          kills.clear();
+          minute++;
+        }
+      } finally {
+        life.stop();
+      }
+      ledger.failIfProblems();
+      // A last kill-free look, with the clients stopped.
+      server = server.restart();
+      ledger.life++;
+      DurabilityKillIT.checkAfterRestart(server, ledger, org, heldOrder);
+      checks++;
+    } catch (AssertionError | RuntimeException e) {
+      lost = ledger.where() + " " + e.getMessage();
+      throw e;
+    } finally {
+      server.close();
+      writeReport(report, began, minutes, killEvery, maxRate, rows, lost, checks, ledger);
+    }
+  }
+
+  /** Operations per second of the clients unpaced, over {@code measure} s after {@code warmUp} s. */
+  private static double measureMaxRate(ServerProcess server, CallLedger ledger, int warmUp, int measure)
+      throws InterruptedException {
+    Latencies latencies = new Latencies();
+    Life life = Life.start(server, ledger, null, latencies);
+    try {
+      Thread.sleep(TimeUnit.SECONDS.toMillis(warmUp));
+      latencies.drain();
+      long from = System.nanoTime();
+      Thread.sleep(TimeUnit.SECONDS.toMillis(measure));
+      long done = latencies.drain().length;
+      return done / ((System.nanoTime() - from) / 1e9);
+    } finally {
+      life.stop();
+      ledger.failIfProblems();
+    }
+  }
+
+  /** The clients of one life of the server, on one channel. */
+  private record Life(ManagedChannel channel, List<LedgerClient> clients, List<Thread> threads) {
+    static Life start(ServerProcess server, CallLedger ledger, Pacer pacer, Latencies latencies) {
+      ManagedChannel channel = DurabilityKillIT.channel(server);
+      List<LedgerClient> clients = new ArrayList<>();
+      List<Thread> threads = new ArrayList<>();
+      for (Owner owner : ledger.owners) {
+        LedgerClient client = new LedgerClient(ledger, owner, channel).paced(pacer, latencies::record);
+        Thread t = new Thread(client, "soak-client-" + owner.index);
+        clients.add(client);
+        threads.add(t);
+        t.start();
+      }
+      return new Life(channel, clients, threads);
+    }
+
+    /** SIGKILL of {@code server} with the clients' requests in flight; returns once they stopped. */
+    void kill(CallLedger ledger, ServerProcess server) throws InterruptedException {
+      ledger.killing(true);
+      try {
+        server.kill9();
+      } finally {
+        stop();
+        ledger.killing(false);
+      }
+      ledger.failIfProblems();
+    }
+
+    void stop() throws InterruptedException {
+      clients.forEach(LedgerClient::stop);
+      for (Thread t : threads) {
+        t.join(30_000);
+        if (t.isAlive()) {
+          throw new IllegalStateException(t.getName() + " did not stop within 30 s");
+        }
+      }
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Spaces the clients' operations {@code 1/rate} apart, all clients together; a client that falls
+   * behind does not catch up in a burst.
+   */
+  static final class Pacer {
+    private final long intervalNanos;
+    private final AtomicLong next = new AtomicLong(System.nanoTime());
+
+    Pacer(double rate) {
+      this.intervalNanos = (long) (1e9 / rate);
+    }
+
+    /** Waits for this client's next turn; false when interrupted. */
+    boolean await() {
+      long now = System.nanoTime();
+      long slot = next.getAndUpdate(prev -> Math.max(prev, now) + intervalNanos);
+      long wait = Math.max(slot, now) - now;
+      if (wait > 0) {
+        try {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Every operation's time since the last drain, from all clients. */
+  static final class Latencies {
+    private long[] times = new long[1 << 16];
+    private int n;
+
+    synchronized void record(long nanos) {
+      if (n == times.length) {
+        times = Arrays.copyOf(times, n * 2);
+      }
+      times[n++] = nanos;
+    }
+
+    synchronized long[] drain() {
+      long[] out = Arrays.copyOf(times, n);
+      n = 0;
+      return out;
+    }
+  }
+
+  private static double p99Millis(long[] nanos) {
+    if (nanos.length == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    return sorted[(int) Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] / 1e6;
+  }
+
+  /** The server's heap in use right after a full GC, in MB; NaN when jcmd could not tell. */
+  static double heapAfterGcMb(ServerProcess server) throws IOException, InterruptedException {
+    if (jcmd(server.pid(), "GC.run") == null) {
+      return Double.NaN;
+    }
+    String info = jcmd(server.pid(), "GC.heap_info");
+    Matcher m = info == null ? null : HEAP_USED.matcher(info);
+    return m != null && m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+  }
+
+  private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), command)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
+  }
+
+  private static void sleepUntil(long nanoTime) throws InterruptedException {
+    long wait = nanoTime - System.nanoTime();
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+  }
+
+  // ---- The report -----------------------------------------------------------------------------
+
+  static void writeReport(Path path, Instant began, int minutes, double killEvery, double maxRate,
+      List<Minute> rows, String lost, int checks, CallLedger ledger) throws IOException {
+    StringBuilder s = new StringBuilder("# Soak\n\n");
+    if (minutes < 30) {
+      s.append("**Short validation run (").append(minutes).append(" min), not the full soak:** it shows")
+          .append(" that `make soak` works; the figures say little about a long run.\n\n");
+    }
+    s.append(String.format(Locale.ROOT, "Started %s; %d min paced at 70 %% of %.0f operations/s"
+        + " (the clients unpaced, measured first), a `kill -9` and restart every %s min; %d clients,"
+        + " the server durable (`--data-dir`) with `%s`. Written by `make soak` (scripts/soak.sh,"
+        + " SoakIT); the machine was %s.%n%n", began, minutes, maxRate, fmt(killEvery), CLIENTS,
+        String.join(" ", SERVER_JVM), "shared with other work, so absolute figures are rough"));
+    s.append("An operation is one step of a client (Acquire, Release, Renew or a retried Acquire to"
+        + " poll a held call), timed as the client saw it; the heap is the server's after a full"
+        + " GC at the end of the minute. A minute with a kill has fewer operations: the clients"
+        + " stop for the restart and the checks.\n\n");
+    s.append("| minute | operations/s | p99 ms | heap after GC MB | kills |\n|---:|---:|---:|---:|---|\n");
+    for (Minute m : rows) {
+      s.append(String.format(Locale.ROOT, "| %d | %.0f | %.1f | %.1f | %s |%n", m.index(),
+          m.operations() / 60.0, m.p99Millis(), m.heapMb(),
+          m.kills().isEmpty() ? "" : String.join("<br>", m.kills())));
+    }
+    s.append('\n');
+    s.append("- heap flat? ").append(heapVerdict(rows)).append('\n');
+    s.append("- p99 stable? ").append(p99Verdict(rows)).append('\n');
+    long placed = ledger.owners.stream().mapToLong(o -> o.all.size()).sum();
+    s.append("- nothing lost? ").append(lost == null
+        ? "yes: " + checks + " checks after restarts found every acknowledged grant, held call and"
+            + " counted start, nothing granted twice (" + placed + " calls placed)"
+        : "NO: " + lost).append('\n');
+    Files.createDirectories(path.toAbsolutePath().getParent());
+    Files.writeString(path, s);
+    System.out.println("report: " + path.toAbsolutePath());
+  }
+
+  /**
+   * Flat when the last third of the minutes never needs more than the first third's most plus a
+   * quarter (and 8 MB for noise): a leak grows without bound, a steady state does not.
+   */
+  static String heapVerdict(List<Minute> rows) {
+    double[] heap = rows.stream().mapToDouble(Minute::heapMb).filter(h -> !Double.isNaN(h)).toArray();
+    if (heap.length < 3) {
+      return "cannot tell: fewer than 3 samples";
+    }
+    int third = Math.max(1, heap.length / 3);
+    double first = Arrays.stream(heap, 0, third).max().orElseThrow();
+    double last = Arrays.stream(heap, heap.length - third, heap.length).max().orElseThrow();
+    boolean flat = last <= first * 1.25 + 8;
+    return String.format(Locale.ROOT, "%s: the first third of the minutes at most %.1f MB, the last"
+        + " third at most %.1f MB (flat: no more than +25 %% + 8 MB)", flat ? "yes" : "NO", first, last);
+  }
+
+  /** Stable when no minute without a kill has a p99 over 3× their median. */
+  static String p99Verdict(List<Minute> rows) {
+    double[] p99 = rows.stream().filter(m -> m.kills().isEmpty()).mapToDouble(Minute::p99Millis)
+        .filter(p -> !Double.isNaN(p)).sorted().toArray();
+    if (p99.length < 2) {
+      return "cannot tell: fewer than 2 minutes without a kill";
+    }
+    double median = p99[p99.length / 2];
+    double max = p99[p99.length - 1];
+    boolean stable = max <= 3 * median;
+    return String.format(Locale.ROOT, "%s: minutes without a kill have a median p99 of %.1f ms and"
+        + " at most %.1f ms (stable: at most 3× the median)", stable ? "yes" : "NO", median, max);
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+}
