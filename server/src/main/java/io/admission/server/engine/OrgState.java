@@ -35,8 +35,8 @@ final class OrgState {
   /** The figures of the latest hold: calls held for the same reason share one copy. */
   private Results.Figures lastHoldFigures;
   private Day day;
-  long dailyDay = Long.MIN_VALUE;
-  int dailyUsed;
+  /** Each limit's own state in this org (see {@link OrgSlot}). */
+  final Object[] slots = Limits.freshSlots();
 
   OrgState(Engine engine, OrgConfig config, int serial) {
     this.engine = engine;
@@ -56,10 +56,6 @@ final class OrgState {
       day = new Day(date, date.toEpochDay(), start, end);
     }
     return day;
-  }
-
-  int dailyUsed(Day d) {
-    return dailyDay == d.epochDay() ? dailyUsed : 0;
   }
 
   void reconfigure(OrgConfig newConfig) {
@@ -345,9 +341,7 @@ final class OrgState {
     heldByReason[reason.ordinal()]++;
     call.queue = (WaitQueue) blocker.waiters(); // a hold names a login, number or the pool
     call.queue.offer(call);
-    if (reason == HoldReason.ORG_POOL_FULL && call.pair.reserved > 0) {
-      call.pair.waiters.offer(call); // also served by its own reserved slots
-    }
+    Limits.holding(reason).queuedAlso(this, call);
   }
 
   /**
@@ -386,9 +380,7 @@ final class OrgState {
       heldByReason[reason.ordinal()]++;
       call.queue = (WaitQueue) blocker.waiters();
       call.queue.offer(call);
-      if (reason == HoldReason.ORG_POOL_FULL && call.pair.reserved > 0) {
-        call.pair.waiters.offer(call);
-      }
+      Limits.holding(reason).queuedAlso(this, call);
       return;
     }
     enqueue(call, reason, figures, readyAt, blocker);
@@ -464,9 +456,7 @@ final class OrgState {
   /** Takes a held call out of its queues; it stays HELD until re-placed or ended. */
   private void unqueue(Call call) {
     call.queue.remove(call);
-    if (call.holdReason == HoldReason.ORG_POOL_FULL) {
-      call.pair.waiters.remove(call);
-    }
+    Limits.holding(call.holdReason).unqueuedAlso(this, call);
     heldByReason[call.holdReason.ordinal()]--;
     call.queue = null;
   }
