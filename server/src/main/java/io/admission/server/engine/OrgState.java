@@ -171,9 +171,7 @@ final class OrgState {
       return null;
     }
     return new Rejection(Rejection.Kind.RESOURCE_EXHAUSTED, Engine.Bounds.MAX_HELD_PER_ORG,
-        "call " + c.callId() + " would be held, but org " + config.orgId() + " already holds "
-            + held.size() + " calls, its bound of " + max + "; retry once held calls have been"
-            + " dispatched or cancelled");
+        new Rejection.HeldBound(config.orgId(), c.callId(), held.size(), max));
   }
 
   /** Decides a new call: grant, hold or deny. */
