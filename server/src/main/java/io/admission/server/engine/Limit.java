@@ -12,19 +12,27 @@ import java.util.List;
  * happens in {@link #count}, for every limit, only after every check passed, so no call is ever
  * half-granted and a held or denied call costs nothing.
  *
- * <p>A new limit is its class, its line in {@link Limits#ORDER}, and, outside the engine, the
- * mapping of its settings and its status to and from the public proto. What stays outside a
- * limit, and why:
+ * <p>A limit keeps its own per-org counts in an {@link OrgSlot} of its class, writes and reads its
+ * own keyed part of a snapshot ({@link #capture}, {@link #restore}) and adds its own part of the
+ * org's status ({@link #status}). A new limit is therefore its class, its line in {@link
+ * Limits#ORDER}, and, outside the engine, the mapping of its settings and of its status part to
+ * and from the public proto, and its tests. What stays outside a limit, and why:
  *
  * <ul>
  *   <li>Its settings are fields of {@link OrgConfig} (and {@link OrgField}, for changing one at a
  *       time): an org's settings are one value, validated, journaled and compared whole, and the
  *       public proto names each field.
- *   <li>Why a call was held or denied is a {@link HoldReason} or {@link DenialReason} with {@link
- *       Results.Figures}: those reach clients as proto enum values, so each is named there, and
- *       the edge renders each reason into its sentence.
- *   <li>Its status part is a {@link StatusView.Part} of its own type; the edge maps that type to
- *       its proto message.
+ *   <li>Why it holds or denies is a {@link HoldReason} or {@link DenialReason} value with {@link
+ *       Results.Figures}: they reach clients as proto enum values and the edge puts each reason
+ *       in its own sentence, so both name it. Figures are one flat record, kept with every ended
+ *       call in a few bytes ({@link EndedCalls}) and in the journal; a limit whose figures need a
+ *       field the record lacks adds it there.
+ *   <li>Its status part is a public record implementing {@link StatusView.Part} (beside its
+ *       settings type, as {@link CallingHours.Now}, or in {@link StatusView}): the edge maps it to
+ *       its proto message, so it must be visible outside the engine, where limits are not.
+ *   <li>Logins and numbers are shared by two limits each (concurrency and window, and a number's
+ *       daily cap), so they stay maps of the org ({@link OrgState#logins}, {@link
+ *       OrgState#numbers}), not slots of one limit.
  * </ul>
  */
 interface Limit {

@@ -418,6 +418,9 @@ final class OrgState {
       }
       case CALLING_HOURS -> Results.Figures.callingHours(config.orgId(),
           config.timeZone().getId(), request.callType(), deniedAt, config.callingHours());
+      // A reason that came after snapshots kept figures never comes here without them.
+      default -> throw new IllegalArgumentException(
+          "snapshot: a " + d.reason() + " denial without its figures");
     };
     return new Results.Denial(d.reason(), f, d.retryAt());
   }
