@@ -84,7 +84,8 @@ final class CallerNumber extends ConcurrencyWindow {
    * Its window timer, the local day and its count, then its starts in the rolling hour, oldest
    * first; also for older snapshots.
    */
-  static EngineSnapshot.Entry entry(String id, long wakeAt, long day, int today, List<Long> starts) {
+  static EngineSnapshot.Entry entry(
+      String id, long wakeAt, long day, int today, List<Long> starts) {
     List<Long> values = new ArrayList<>(3 + starts.size());
     values.add(wakeAt);
     values.add(day);

@@ -85,7 +85,8 @@ class ApplyConfigTest {
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("orgs[1].reservations[1].slots", r.field());
     assertEquals("reserving 3 chat slots for agent Y would make 6 reserved in org beta, over its"
-        + " concurrency limit of 5 (0 of them by reservations this config does not list)", Refusals.text(r));
+        + " concurrency limit of 5 (0 of them by reservations this config does not list)",
+        Refusals.text(r));
     assertEquals(r, f.engine.configRefusal(config), "the check alone says the same");
     assertEquals(1, f.engine.orgCount(), "beta was not created");
     assertEquals(10, view("acme").config().concurrencyLimit(), "acme, listed first, is unchanged");

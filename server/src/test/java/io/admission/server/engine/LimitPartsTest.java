@@ -102,8 +102,9 @@ class LimitPartsTest {
     List<EngineSnapshot.LimitPart> parts = new ArrayList<>(o.limits());
     parts.add(new EngineSnapshot.LimitPart(
         "surge_guard", List.of(new EngineSnapshot.Entry("", List.of(1L)))));
-    EngineSnapshot newer = new EngineSnapshot(s.nextSeq(), s.lastNow(), List.of(new EngineSnapshot.Org(
-        o.config(), o.reservations(), o.loginOverrides(), o.numberOverrides(), parts, o.calls())));
+    EngineSnapshot newer = new EngineSnapshot(s.nextSeq(), s.lastNow(),
+        List.of(new EngineSnapshot.Org(o.config(), o.reservations(), o.loginOverrides(),
+            o.numberOverrides(), parts, o.calls())));
     IllegalArgumentException e = assertThrows(
         IllegalArgumentException.class, () -> Snapshots.restore(newer, IdHashKey.PUBLIC));
     assertEquals("snapshot: org acme has parts for [surge_guard], limits this server does not"
@@ -129,7 +130,8 @@ class LimitPartsTest {
     assertInstanceOf(Results.OrgView.class, engine.putOrg(new Commands.PutOrg(new OrgConfig(
         SeatFixture.ORG, 5, Optional.empty(), java.time.ZoneId.of("UTC"), OptionalLong.empty(),
         LoginLimits.INHERIT, NumberLimits.INHERIT, hours)), T0 + 7));
-    StatusView.Org open = assertInstanceOf(StatusView.Org.class, engine.status(SeatFixture.ORG, T0 + 8));
+    StatusView.Org open =
+        assertInstanceOf(StatusView.Org.class, engine.status(SeatFixture.ORG, T0 + 8));
     // 16 June 2026 is a Tuesday; 09:30 UTC is inside 09:00-17:00, which closes at 17:00.
     assertEquals(new CallingHours.Now(true, T0 + 7 * HOUR + 30 * 60_000, Set.of(CallType.OUTBOUND)),
         open.part(CallingHours.Now.class));

@@ -184,7 +184,8 @@ class OrgChangesTest {
 
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("org.concurrency_limit", r.field());
-    assertTrue(Refusals.text(r).contains("concurrency_limit 5 is below the 6 slots reserved"), Refusals.text(r));
+    assertTrue(Refusals.text(r).contains("concurrency_limit 5 is below the 6 slots reserved"),
+        Refusals.text(r));
     assertEquals(FULL, stored(ORG), "the time zone did not change either");
   }
 
@@ -216,7 +217,8 @@ class OrgChangesTest {
 
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("org_id", r.field());
-    assertEquals("org acme has 3 active and 2 held calls; release or cancel them first", Refusals.text(r));
+    assertEquals("org acme has 3 active and 2 held calls; release or cancel them first",
+        Refusals.text(r));
     f.assertPool(ORG, 3, 2, 2, 2);
     assertEquals(1, assertInstanceOf(Results.OrgView.class, f.engine.getOrg(ORG)).reservations().size());
 
