@@ -2,6 +2,7 @@ package io.admission.server;
 
 import io.admission.server.api.ClusterView;
 import io.admission.server.api.IdLengths;
+import io.admission.server.api.Refusals;
 import io.admission.server.audit.AuditLog;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.Tokens;
@@ -647,7 +648,7 @@ public final class Main implements Callable<Integer> {
   }
 
   private CannotStart refused(Rejection r) {
-    return new CannotStart("--config " + config + ": " + r.field() + ": " + r.message()
+    return new CannotStart("--config " + config + ": " + r.field() + ": " + Refusals.text(r)
         + " (refused over the state in --data-dir " + dataDir + "; nothing was changed)", null);
   }
 

@@ -307,13 +307,14 @@ public final class Responses {
           .setMaxPerDay(n.maxPerDay())
           .setWindow(duration(NumberLimits.HOUR_MILLIS)));
     }
-    if (s.callingHours() != null) {
-      var h = io.admission.v1.CallingHoursStatus.newBuilder().setOpen(s.callingHours().open());
-      if (s.callingHours().changesAt() != Long.MAX_VALUE) {
-        h.setChangesAt(timestamp(s.callingHours().changesAt()));
+    CallingHours.Now hours = s.part(CallingHours.Now.class);
+    if (hours != null) {
+      var h = io.admission.v1.CallingHoursStatus.newBuilder().setOpen(hours.open());
+      if (hours.changesAt() != Long.MAX_VALUE) {
+        h.setChangesAt(timestamp(hours.changesAt()));
       }
       for (CallType t : CallType.values()) {
-        if (s.callingHours().restrictedTypes().contains(t)) {
+        if (hours.restrictedTypes().contains(t)) {
           h.addRestrictedCallTypes(callType(t));
         }
       }

@@ -2,6 +2,7 @@ package io.admission.server.api;
 
 import io.admission.server.engine.CallType;
 import io.admission.server.engine.CallingHours;
+import io.admission.server.engine.EndReason;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.StatusView;
 import java.time.DayOfWeek;
@@ -162,8 +163,19 @@ public final class Sentences {
       case WAIT_EXPIRED -> "not started: max_wait of " + window(e.maxWaitMillis())
           + " passed before a slot freed; place the call again if still wanted";
       case CANCELLED -> "not started: the call was released while held";
-      default -> "call " + e.callId() + " was " + e.reason().words() + " at "
+      default -> "call " + e.callId() + " was " + words(e.reason()) + " at "
           + dateTime(e.endedAt()) + "; a call_id is never granted twice: use a new call_id";
+    };
+  }
+
+  /** How an end reads in a sentence: "call c-1 was {words} at ...". */
+  public static String words(EndReason reason) {
+    return switch (reason) {
+      case RELEASED -> "released";
+      case EXPIRED -> "expired (lease not renewed)";
+      case CANCELLED -> "cancelled while held";
+      case DENIED -> "denied";
+      case WAIT_EXPIRED -> "expired while held (max_wait passed)";
     };
   }
 
@@ -200,7 +212,7 @@ public final class Sentences {
         : dateTime(at);
   }
 
-  private static String dateTime(long at) {
+  static String dateTime(long at) {
     return DATE_CLOCK.format(Instant.ofEpochMilli(at));
   }
 }

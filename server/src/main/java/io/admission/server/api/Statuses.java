@@ -36,27 +36,28 @@ public final class Statuses {
   }
 
   public static Status rejected(Rejection r) {
+    String message = Refusals.text(r);
     return switch (r.kind()) {
-      case INVALID_ARGUMENT -> invalid(r.field(), r.message());
-      case NOT_FOUND -> of(Code.NOT_FOUND, r.message(), null);
-      case ALREADY_EXISTS -> of(Code.ALREADY_EXISTS, r.message(), null);
+      case INVALID_ARGUMENT -> invalid(r.field(), message);
+      case NOT_FOUND -> of(Code.NOT_FOUND, message, null);
+      case ALREADY_EXISTS -> of(Code.ALREADY_EXISTS, message, null);
       case FAILED_PRECONDITION -> of(
           Code.FAILED_PRECONDITION,
-          r.message(),
+          message,
           Any.pack(PreconditionFailure.newBuilder()
               .addViolations(PreconditionFailure.Violation.newBuilder()
                   .setType("ADMISSION")
                   .setSubject(r.field())
-                  .setDescription(r.message()))
+                  .setDescription(message))
               .build()));
       // A server bound: the refusal names its flag, for the operator who may raise it.
       case RESOURCE_EXHAUSTED -> of(
           Code.RESOURCE_EXHAUSTED,
-          r.message() + " (server bound --" + r.field() + ")",
+          message + " (server bound --" + r.field() + ")",
           Any.pack(QuotaFailure.newBuilder()
               .addViolations(QuotaFailure.Violation.newBuilder()
                   .setSubject("--" + r.field())
-                  .setDescription(r.message()))
+                  .setDescription(message))
               .build()));
     };
   }

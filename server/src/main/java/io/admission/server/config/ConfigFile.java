@@ -7,6 +7,7 @@ import io.admission.server.engine.Engine;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.api.InvalidRequest;
+import io.admission.server.api.Refusals;
 import io.admission.server.api.Requests;
 import io.admission.v1.LoginOverride;
 import io.admission.v1.NumberOverride;
@@ -54,7 +55,7 @@ public final class ConfigFile {
     // Applied to an empty engine, the file meets every rule that needs state; over a server's
     // existing state the engine checks again (Engine#configRefusal).
     if (new Engine().applyConfig(apply, 0) instanceof Rejection r) {
-      throw new Invalid(r.field() + ": " + r.message(), null);
+      throw new Invalid(r.field() + ": " + Refusals.text(r), null);
     }
     return apply;
   }

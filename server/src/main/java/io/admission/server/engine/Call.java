@@ -119,15 +119,4 @@ final class Call {
         org.config.orgId(), callId, agentId, type, loginId(), fromNumber(), slotKind, grantedAt,
         expiresAt, ttlMillis);
   }
-
-  /** The request as a sentence, for ALREADY_EXISTS: what this call_id already stands for. */
-  String describe() {
-    return describe(request());
-  }
-
-  static String describe(Commands.Acquire r) {
-    return "agent_id=\"" + r.agentId() + "\" call_type=" + r.callType() + " login_id=\""
-        + r.loginId() + "\" from_number=\"" + r.fromNumber() + "\" lease_ttl="
-        + r.leaseTtlMillis() + "ms max_wait=" + r.maxWaitMillis() + "ms";
-  }
 }

@@ -30,6 +30,15 @@ public final class CallingHours {
   /** A window of local time on one weekday: minutes {@code [startMinute, endMinute)}. */
   public record Window(DayOfWeek day, int startMinute, int endMinute) {}
 
+  /**
+   * The org's calling hours at a moment: its part of the org's status (none when it has no
+   * calling hours).
+   *
+   * @param changesAt when they next open or close; Long.MAX_VALUE for never
+   */
+  public record Now(boolean open, long changesAt, Set<CallType> restrictedTypes)
+      implements StatusView.Part {}
+
   /** Outbound calls only, unless the org says otherwise. */
   public static final Set<CallType> DEFAULT_RESTRICTED = EnumSet.of(CallType.OUTBOUND);
 

@@ -33,8 +33,14 @@ abstract class ConcurrencyWindow implements Blocker {
   /** Its limits in {@code org}: its own, else the org's defaults, else the product's. */
   abstract Bounds bounds(OrgState org);
 
-  /** Its part of a snapshot, when it has anything to keep. */
-  abstract void capture(OrgState org, long now, Snapshots.Parts out);
+  /**
+   * Its entry in its limit's snapshot part, keyed by its id, or null when it has nothing to keep:
+   * its window timer ({@code -1} for none) first, then what the subclass keeps.
+   */
+  abstract EngineSnapshot.Entry capture(OrgState org, long now);
+
+  /** Puts back what {@link #capture} wrote; its window timer is set by the caller. */
+  abstract void restore(java.util.List<Long> values);
 
   /** "login alice", "number +1555…": names its timer among the org's, in a stable order. */
   abstract String timerName();

@@ -2,7 +2,7 @@ package io.admission.server.engine;
 
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -12,41 +12,42 @@ import java.util.function.Function;
 final class ConcurrencyWindowLimit implements Limit {
   /** Each login can run up to 2 calls at once and start 250 calls an hour, an exact rolling window. */
   static final ConcurrencyWindowLimit LOGINS = new ConcurrencyWindowLimit(
-      HoldReason.LOGIN_CONCURRENCY, HoldReason.LOGIN_RATE, c -> c.login, org -> org.logins,
-      (org, in) -> in.loginWindows().forEach(w -> {
-        Login login = org.login(w.loginId());
-        w.starts().forEach(login.starts::add);
-        org.restoreWake(login, w.wakeAt());
-      }));
+      "logins", HoldReason.LOGIN_CONCURRENCY, HoldReason.LOGIN_RATE, c -> c.login,
+      org -> org.logins, OrgState::login, Login::status);
 
   /** A number's own caps: calls at once and calls per rolling hour. */
   static final ConcurrencyWindowLimit NUMBERS = new ConcurrencyWindowLimit(
-      HoldReason.NUMBER_CONCURRENCY, HoldReason.NUMBER_RATE, c -> c.number, org -> org.numbers,
-      (org, in) -> in.numberCounts().forEach(n -> {
-        CallerNumber number = org.number(n.number());
-        n.starts().forEach(number.starts::add);
-        number.day = n.day();
-        number.today = n.today();
-        org.restoreWake(number, n.wakeAt());
-      }));
+      "numbers", HoldReason.NUMBER_CONCURRENCY, HoldReason.NUMBER_RATE, c -> c.number,
+      org -> org.numbers, OrgState::number, CallerNumber::status);
 
+  private final String name;
   private final HoldReason concurrency;
   private final HoldReason window;
   private final Function<Call, ConcurrencyWindow> of;
   private final Function<OrgState, Map<String, ? extends ConcurrencyWindow>> all;
-  private final BiConsumer<OrgState, EngineSnapshot.Org> restore;
+  private final BiFunction<OrgState, String, ? extends ConcurrencyWindow> byId;
+  private final BiFunction<OrgState, Long, StatusView.Part> status;
 
   private ConcurrencyWindowLimit(
+      String name,
       HoldReason concurrency,
       HoldReason window,
       Function<Call, ConcurrencyWindow> of,
       Function<OrgState, Map<String, ? extends ConcurrencyWindow>> all,
-      BiConsumer<OrgState, EngineSnapshot.Org> restore) {
+      BiFunction<OrgState, String, ? extends ConcurrencyWindow> byId,
+      BiFunction<OrgState, Long, StatusView.Part> status) {
+    this.name = name;
     this.concurrency = concurrency;
     this.window = window;
     this.of = of;
     this.all = all;
-    this.restore = restore;
+    this.byId = byId;
+    this.status = status;
+  }
+
+  @Override
+  public String name() {
+    return name;
   }
 
   @Override
@@ -123,15 +124,28 @@ final class ConcurrencyWindowLimit implements Limit {
     }
   }
 
+  /** One entry per login or number with starts, a day's count or a window timer to keep. */
   @Override
-  public void capture(OrgState org, long now, Snapshots.Parts out) {
+  public void capture(OrgState org, long now, List<EngineSnapshot.Entry> out) {
     for (ConcurrencyWindow w : all.apply(org).values()) {
-      w.capture(org, now, out);
+      EngineSnapshot.Entry e = w.capture(org, now);
+      if (e != null) {
+        out.add(e);
+      }
     }
   }
 
   @Override
-  public void restore(OrgState org, EngineSnapshot.Org in) {
-    restore.accept(org, in);
+  public void restore(OrgState org, List<EngineSnapshot.Entry> in) {
+    for (EngineSnapshot.Entry e : in) {
+      ConcurrencyWindow w = byId.apply(org, e.key());
+      w.restore(e.values());
+      org.restoreWake(w, e.values().get(0));
+    }
+  }
+
+  @Override
+  public void status(OrgState org, long now, List<StatusView.Part> out) {
+    out.add(status.apply(org, now));
   }
 }

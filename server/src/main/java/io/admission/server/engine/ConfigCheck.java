@@ -2,7 +2,6 @@ package io.admission.server.engine;
 
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -16,30 +15,30 @@ final class ConfigCheck {
 
   /** Why {@code setup} cannot be applied over {@code org} (null if it does not exist yet), or null. */
   static Rejection refusal(Commands.OrgSetup setup, OrgState org, String at) {
-    Rejection r = repeat(setup.reservations(), at + ".reservations",
-        x -> x.agentId() + "\u0000" + x.callType(),
-        x -> "agent " + x.agentId() + "'s " + name(x.callType()) + " reservation");
+    Rejection r = repeat(setup.reservations(), at, "reservations",
+        x -> x.agentId() + "\u0000" + x.callType(), Results.Reservation::agentId,
+        Results.Reservation::callType);
     if (r == null) {
-      r = repeat(setup.loginOverrides(), at + ".login_limits", Results.LoginOverride::loginId,
-          x -> "login \"" + x.loginId() + "\"");
+      r = repeat(setup.loginOverrides(), at, "login_limits", Results.LoginOverride::loginId,
+          Results.LoginOverride::loginId, x -> null);
     }
     if (r == null) {
-      r = repeat(setup.numberOverrides(), at + ".number_limits", Results.NumberOverride::number,
-          x -> "number \"" + x.number() + "\"");
+      r = repeat(setup.numberOverrides(), at, "number_limits", Results.NumberOverride::number,
+          Results.NumberOverride::number, x -> null);
     }
     return r == null ? overLimit(setup, org, at) : r;
   }
 
   /** A second entry for the same thing: which one the file meant is not for the engine to guess. */
-  private static <T> Rejection repeat(
-      List<T> entries, String at, Function<T, String> key, Function<T, String> what) {
+  private static <T> Rejection repeat(List<T> entries, String at, String list,
+      Function<T, String> key, Function<T, String> id, Function<T, CallType> type) {
     Map<String, Integer> seen = new HashMap<>(); // looked up only, never iterated
     for (int j = 0; j < entries.size(); j++) {
-      Integer first = seen.putIfAbsent(key.apply(entries.get(j)), j);
+      T entry = entries.get(j);
+      Integer first = seen.putIfAbsent(key.apply(entry), j);
       if (first != null) {
-        return Rejection.invalid(at + "[" + j + "]",
-            what.apply(entries.get(j)) + " repeats " + at.substring(at.lastIndexOf('.') + 1)
-                + "[" + first + "]");
+        return Rejection.invalid(at + "." + list + "[" + j + "]",
+            new Rejection.Repeated(list, id.apply(entry), type.apply(entry), first));
       }
     }
     return null;
@@ -59,9 +58,7 @@ final class ConfigCheck {
     int limit = config.concurrencyLimit();
     if (kept > limit) {
       return new Rejection(Rejection.Kind.FAILED_PRECONDITION, at + ".org.concurrency_limit",
-          "concurrency_limit " + limit + " is below the " + kept + " slots reserved for agents in"
-              + " org " + config.orgId() + " by reservations this config does not list; lower or"
-              + " remove those first");
+          new Rejection.LimitBelowReserved(config.orgId(), limit, kept, true));
     }
     long total = kept; // a long: a million slots each, thousands of reservations
     for (int j = 0; j < setup.reservations().size(); j++) {
@@ -69,10 +66,8 @@ final class ConfigCheck {
       total += r.slots();
       if (total > limit) {
         return new Rejection(Rejection.Kind.FAILED_PRECONDITION, at + ".reservations[" + j + "].slots",
-            "reserving " + r.slots() + " " + name(r.callType()) + " slots for agent " + r.agentId()
-                + " would make " + total + " reserved in org " + config.orgId()
-                + ", over its concurrency limit of " + limit + " (" + kept
-                + " of them by reservations this config does not list)");
+            new Rejection.ReservedOverLimit(config.orgId(), r.agentId(), r.callType(), r.slots(),
+                total, limit, kept, -1));
       }
     }
     return null;
@@ -81,9 +76,5 @@ final class ConfigCheck {
   private static int reservedNow(OrgState org, String agentId, CallType type) {
     Pool.Agent agent = org == null ? null : org.pool.agents.get(agentId);
     return agent == null ? 0 : agent.pair(type).reserved;
-  }
-
-  private static String name(CallType type) {
-    return type.name().toLowerCase(Locale.ROOT);
   }
 }

@@ -161,7 +161,7 @@ public final class Engine {
   /** call_id is the idempotency key: the same request gets the call's current state. */
   private AcquireResult retry(OrgState org, Call call, Commands.Acquire c, long now) {
     if (!call.sameRequest(c)) {
-      return alreadyUsed(c, call.describe());
+      return alreadyUsed(c, call.request());
     }
     return call.state == Call.State.ACTIVE
         ? new Results.Granted(call.lease(), true)
@@ -171,26 +171,15 @@ public final class Engine {
   /** A retry of a call that has ended: a call_id is never granted twice. */
   private static AcquireResult retry(EndedCall call, Commands.Acquire c) {
     if (!call.sameRequest(c)) {
-      return alreadyUsed(c, Call.describe(call.request()));
+      return alreadyUsed(c, call.request());
     }
-    return new Rejection(
-        Rejection.Kind.FAILED_PRECONDITION,
-        "call_id",
-        "call " + c.callId() + " was " + call.reason().words() + " at "
-            + ENDED_AT.format(java.time.Instant.ofEpochMilli(call.endedAt()))
-            + "; a call_id is never granted twice: use a new call_id");
+    return new Rejection(Rejection.Kind.FAILED_PRECONDITION, "call_id",
+        new Rejection.CallEnded(c.callId(), call.reason(), call.endedAt()));
   }
 
-  private static final java.time.format.DateTimeFormatter ENDED_AT =
-      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", java.util.Locale.ROOT)
-          .withZone(java.time.ZoneOffset.UTC);
-
-  private static Rejection alreadyUsed(Commands.Acquire c, String existing) {
-    return new Rejection(
-        Rejection.Kind.ALREADY_EXISTS,
-        "call_id",
-        "call_id " + c.callId() + " is already used in org " + c.orgId() + " by a call with "
-            + existing + "; use a new call_id for a different call");
+  private static Rejection alreadyUsed(Commands.Acquire c, Commands.Acquire existing) {
+    return new Rejection(Rejection.Kind.ALREADY_EXISTS, "call_id",
+        new Rejection.CallIdUsed(c.orgId(), c.callId(), existing));
   }
 
   public ReleaseResult release(Commands.Release c, long now) {
@@ -251,10 +240,7 @@ public final class Engine {
       return endedCall.view();
     }
     return new Rejection(
-        Rejection.Kind.NOT_FOUND,
-        "call_id",
-        "call " + callId + " is not known in org " + orgId
-            + " (never acquired, or ended more than 10 minutes ago)");
+        Rejection.Kind.NOT_FOUND, "call_id", new Rejection.UnknownCall(orgId, callId));
   }
 
   // ---- Configuration ----------------------------------------------------------------------
@@ -273,9 +259,7 @@ public final class Engine {
 
   private Rejection tooManyOrgs(String orgId, int adding) {
     return new Rejection(Rejection.Kind.RESOURCE_EXHAUSTED, Bounds.MAX_ORGS,
-        "org " + orgId + " is not created: the server holds " + orgs.size() + " orgs and "
-            + (adding == 1 ? "one more" : adding + " more") + " would be over its bound of "
-            + bounds.maxOrgs() + "; delete unused orgs first");
+        new Rejection.OrgBound(orgId, adding, orgs.size(), bounds.maxOrgs()));
   }
 
   /** Changes only the named settings, merged onto the org as it is now (never creates it). */
@@ -306,9 +290,8 @@ public final class Engine {
       return new Rejection(
           Rejection.Kind.FAILED_PRECONDITION,
           "org.concurrency_limit",
-          "concurrency_limit " + config.concurrencyLimit() + " is below the "
-              + org.pool.reservedTotal + " slots reserved for agents in org " + config.orgId()
-              + "; lower or remove reservations first");
+          new Rejection.LimitBelowReserved(
+              config.orgId(), config.concurrencyLimit(), org.pool.reservedTotal, false));
     }
     forgetLeftStarts(org, now);
     org.reconfigure(config);
@@ -335,8 +318,7 @@ public final class Engine {
       return new Rejection(
           Rejection.Kind.FAILED_PRECONDITION,
           "org_id",
-          "org " + c.orgId() + " has " + active + " active and " + held
-              + " held calls; release or cancel them first");
+          new Rejection.OrgHasCalls(c.orgId(), active, held));
     }
     removeOrg(org);
     return new Results.OrgDeleted(c.orgId(), true);
@@ -374,11 +356,8 @@ public final class Engine {
       return new Rejection(
           Rejection.Kind.FAILED_PRECONDITION,
           "slots",
-          "reserving " + c.slots() + " " + c.callType().name().toLowerCase(java.util.Locale.ROOT)
-              + " slots for agent " + c.agentId() + " would make " + total
-              + " reserved in org " + c.orgId() + ", over its concurrency limit of " + pool.limit
-              + " (" + pool.reservedTotal + " reserved now, " + pair.reserved
-              + " of them by this agent and call type)");
+          new Rejection.ReservedOverLimit(c.orgId(), c.agentId(), c.callType(), c.slots(), total,
+              pool.limit, pool.reservedTotal, pair.reserved));
     }
     org.setReserved(pair, c.slots());
     org.settle(List.of(pair, pool), now);
@@ -474,7 +453,7 @@ public final class Engine {
       if (first != null) {
         // Two entries for one org would make the result depend on their order: say so instead.
         return Rejection.invalid(at + ".org.org_id",
-            "\"" + setup.org().orgId() + "\" repeats orgs[" + first + "]");
+            new Rejection.Repeated("orgs", setup.org().orgId(), null, first));
       }
       Rejection r = ConfigCheck.refusal(setup, orgs.get(setup.org().orgId()), at);
       if (r != null) {
@@ -485,7 +464,7 @@ public final class Engine {
       }
     }
     if (adding > 0 && orgs.size() + (long) adding > bounds.maxOrgs()) {
-      return tooManyOrgs(adding == 1 ? firstNew : firstNew + " and the other new ones", adding);
+      return tooManyOrgs(firstNew, adding);
     }
     return null;
   }

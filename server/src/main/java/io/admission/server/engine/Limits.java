@@ -42,4 +42,12 @@ final class Limits {
   static Limit holding(HoldReason reason) {
     return BY_HOLD_REASON[reason.ordinal()];
   }
+
+  /**
+   * A fresh value for each limit's {@link OrgSlot}, for a new org. Here, so that every limit in
+   * {@link #ORDER} (and with it its slot) is made before the first org.
+   */
+  static Object[] freshSlots() {
+    return OrgSlot.freshValues();
+  }
 }

@@ -1,5 +1,9 @@
 package io.admission.server.engine;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
 /**
  * One login (seat): its running calls and counted starts ({@link ConcurrencyWindow}) and its own
  * limits, if any. Ten agents sharing a login share this one budget.
@@ -52,10 +56,45 @@ final class Login extends ConcurrencyWindow {
   }
 
   @Override
-  void capture(OrgState org, long now, Snapshots.Parts out) {
+  EngineSnapshot.Entry capture(OrgState org, long now) {
     long[] counted = countedStarts(org, now);
-    if (counted.length > 0 || wakeAt() >= 0) {
-      out.loginWindows.add(new EngineSnapshot.LoginWindow(id, Snapshots.boxed(counted), wakeAt()));
+    return counted.length == 0 && wakeAt() < 0
+        ? null : entry(id, wakeAt(), Snapshots.boxed(counted));
+  }
+
+  /** Its window timer, then its counted starts, oldest first; also for older snapshots. */
+  static EngineSnapshot.Entry entry(String id, long wakeAt, List<Long> starts) {
+    List<Long> values = new ArrayList<>(1 + starts.size());
+    values.add(wakeAt);
+    values.addAll(starts);
+    return new EngineSnapshot.Entry(id, values);
+  }
+
+  @Override
+  void restore(List<Long> values) {
+    values.subList(1, values.size()).forEach(starts::add);
+  }
+
+  /** The logins with something to show: running or held calls, starts in the window, own limits. */
+  static StatusView.Logins status(OrgState org, long now) {
+    List<StatusView.LoginLine> out = new ArrayList<>();
+    for (Login login : org.logins.values()) {
+      LoginLimits.Effective limits = login.limits(org);
+      int last = login.starts.countAt(now, limits.windowMillis());
+      if (login.active == 0 && last == 0 && login.override.isEmpty() && login.waiters.isEmpty()) {
+        continue;
+      }
+      out.add(new StatusView.LoginLine(
+          login.id,
+          login.active,
+          limits.maxConcurrent(),
+          last,
+          limits.maxPerWindow(),
+          limits.windowMillis(),
+          StatusView.level(login.active, limits.maxConcurrent(), last, limits.maxPerWindow()),
+          login.waiters.size()));
     }
+    out.sort(Comparator.comparing(StatusView.LoginLine::loginId));
+    return new StatusView.Logins(out);
   }
 }

@@ -2,12 +2,18 @@ package io.admission.server.engine;
 
 /**
  * A number's calls per local day: denied. Its count lives on the {@link CallerNumber} and is kept
- * in a snapshot with the number's window (see {@link CallerNumber#capture}).
+ * in a snapshot with the number's window (see {@link CallerNumber#capture}), and shown on
+ * the number's status line.
  */
 final class NumberDailyCapLimit implements Limit {
   static final NumberDailyCapLimit INSTANCE = new NumberDailyCapLimit();
 
   private NumberDailyCapLimit() {}
+
+  @Override
+  public String name() {
+    return "number_daily_cap";
+  }
 
   @Override
   public Verdict check(OrgState org, Call call, long now) {

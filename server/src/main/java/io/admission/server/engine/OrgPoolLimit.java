@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -10,6 +12,11 @@ final class OrgPoolLimit implements Limit {
   static final OrgPoolLimit INSTANCE = new OrgPoolLimit();
 
   private OrgPoolLimit() {}
+
+  @Override
+  public String name() {
+    return "pool";
+  }
 
   @Override
   public Verdict check(OrgState org, Call call, long now) {
@@ -53,6 +60,19 @@ final class OrgPoolLimit implements Limit {
     return org.pool;
   }
 
+  /** A call held by a full pool is also served by its agent's reserved slots, if it has any. */
+  @Override
+  public void queuedAlso(OrgState org, Call call) {
+    if (call.pair.reserved > 0) {
+      call.pair.waiters.offer(call);
+    }
+  }
+
+  @Override
+  public void unqueuedAlso(OrgState org, Call call) {
+    call.pair.waiters.remove(call);
+  }
+
   @Override
   public void blockersWithWaiters(OrgState org, List<Blocker> out) {
     out.add(org.pool);
@@ -63,5 +83,38 @@ final class OrgPoolLimit implements Limit {
         }
       }
     }
+  }
+
+  /** Its limit and use, and each agent with reserved slots or running calls, by id. */
+  @Override
+  public void status(OrgState org, long now, List<StatusView.Part> out) {
+    Pool pool = org.pool;
+    out.add(new StatusView.Pool(
+        pool.limit, pool.inUse, pool.sharedCapacity(), pool.sharedInUse, agents(pool)));
+  }
+
+  private static List<StatusView.Agent> agents(Pool pool) {
+    List<StatusView.Agent> out = new ArrayList<>();
+    for (Pool.Agent agent : pool.agents.values()) {
+      if (agent.id.isEmpty()) {
+        continue; // calls that name no agent use the shared pool only
+      }
+      List<StatusView.AgentType> types = new ArrayList<>();
+      int usingReserved = 0;
+      int usingShared = 0;
+      for (Pool.Pair p : agent.byType) {
+        if (p.reserved > 0 || p.active > 0) {
+          types.add(new StatusView.AgentType(
+              p.type, p.reserved, p.active, p.usingReserved(), p.usingShared()));
+          usingReserved += p.usingReserved();
+          usingShared += p.usingShared();
+        }
+      }
+      if (!types.isEmpty()) {
+        out.add(new StatusView.Agent(agent.id, types, usingReserved, usingShared, agent.reservedTotal()));
+      }
+    }
+    out.sort(Comparator.comparing(StatusView.Agent::agentId));
+    return out;
   }
 }

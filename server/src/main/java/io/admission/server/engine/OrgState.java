@@ -35,8 +35,8 @@ final class OrgState {
   /** The figures of the latest hold: calls held for the same reason share one copy. */
   private Results.Figures lastHoldFigures;
   private Day day;
-  long dailyDay = Long.MIN_VALUE;
-  int dailyUsed;
+  /** Each limit's own state in this org (see {@link OrgSlot}). */
+  final Object[] slots = Limits.freshSlots();
 
   OrgState(Engine engine, OrgConfig config, int serial) {
     this.engine = engine;
@@ -56,10 +56,6 @@ final class OrgState {
       day = new Day(date, date.toEpochDay(), start, end);
     }
     return day;
-  }
-
-  int dailyUsed(Day d) {
-    return dailyDay == d.epochDay() ? dailyUsed : 0;
   }
 
   void reconfigure(OrgConfig newConfig) {
@@ -175,9 +171,7 @@ final class OrgState {
       return null;
     }
     return new Rejection(Rejection.Kind.RESOURCE_EXHAUSTED, Engine.Bounds.MAX_HELD_PER_ORG,
-        "call " + c.callId() + " would be held, but org " + config.orgId() + " already holds "
-            + held.size() + " calls, its bound of " + max + "; retry once held calls have been"
-            + " dispatched or cancelled");
+        new Rejection.HeldBound(config.orgId(), c.callId(), held.size(), max));
   }
 
   /** Decides a new call: grant, hold or deny. */
@@ -345,9 +339,7 @@ final class OrgState {
     heldByReason[reason.ordinal()]++;
     call.queue = (WaitQueue) blocker.waiters(); // a hold names a login, number or the pool
     call.queue.offer(call);
-    if (reason == HoldReason.ORG_POOL_FULL && call.pair.reserved > 0) {
-      call.pair.waiters.offer(call); // also served by its own reserved slots
-    }
+    Limits.holding(reason).queuedAlso(this, call);
   }
 
   /**
@@ -386,9 +378,7 @@ final class OrgState {
       heldByReason[reason.ordinal()]++;
       call.queue = (WaitQueue) blocker.waiters();
       call.queue.offer(call);
-      if (reason == HoldReason.ORG_POOL_FULL && call.pair.reserved > 0) {
-        call.pair.waiters.offer(call);
-      }
+      Limits.holding(reason).queuedAlso(this, call);
       return;
     }
     enqueue(call, reason, figures, readyAt, blocker);
@@ -428,6 +418,9 @@ final class OrgState {
       }
       case CALLING_HOURS -> Results.Figures.callingHours(config.orgId(),
           config.timeZone().getId(), request.callType(), deniedAt, config.callingHours());
+      // A reason that came after snapshots kept figures never comes here without them.
+      default -> throw new IllegalArgumentException(
+          "snapshot: a " + d.reason() + " denial without its figures");
     };
     return new Results.Denial(d.reason(), f, d.retryAt());
   }
@@ -464,9 +457,7 @@ final class OrgState {
   /** Takes a held call out of its queues; it stays HELD until re-placed or ended. */
   private void unqueue(Call call) {
     call.queue.remove(call);
-    if (call.holdReason == HoldReason.ORG_POOL_FULL) {
-      call.pair.waiters.remove(call);
-    }
+    Limits.holding(call.holdReason).unqueuedAlso(this, call);
     heldByReason[call.holdReason.ordinal()]--;
     call.queue = null;
   }

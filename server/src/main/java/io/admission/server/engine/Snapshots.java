@@ -23,14 +23,6 @@ import java.util.Map;
 public final class Snapshots {
   private Snapshots() {}
 
-  /** An org's snapshot as its limits fill it in (see {@link Limit#capture}). */
-  static final class Parts {
-    final List<EngineSnapshot.LoginWindow> loginWindows = new ArrayList<>();
-    final List<EngineSnapshot.NumberCounts> numberCounts = new ArrayList<>();
-    long dailyDay;
-    int dailyUsed;
-  }
-
   public static EngineSnapshot capture(Engine engine) {
     long now = engine.lastNow();
     Map<OrgState, List<EngineSnapshot.CallState>> ended = new HashMap<>();
@@ -47,12 +39,15 @@ public final class Snapshots {
   private static EngineSnapshot.Org capture(
       OrgState org, List<EngineSnapshot.CallState> ended, long now) {
     Results.OrgView view = Engine.orgView(org, false);
-    Parts parts = new Parts();
+    List<EngineSnapshot.LimitPart> parts = new ArrayList<>();
     for (Limit limit : Limits.ALL) {
-      limit.capture(org, now, parts);
+      List<EngineSnapshot.Entry> entries = new ArrayList<>();
+      limit.capture(org, now, entries);
+      if (!entries.isEmpty()) {
+        entries.sort(Comparator.comparing(EngineSnapshot.Entry::key));
+        parts.add(new EngineSnapshot.LimitPart(limit.name(), entries));
+      }
     }
-    parts.loginWindows.sort(Comparator.comparing(EngineSnapshot.LoginWindow::loginId));
-    parts.numberCounts.sort(Comparator.comparing(EngineSnapshot.NumberCounts::number));
     List<EngineSnapshot.CallState> calls = new ArrayList<>(org.calls.size() + ended.size());
     for (Call c : org.calls.values()) {
       calls.add(capture(c));
@@ -60,8 +55,8 @@ public final class Snapshots {
     calls.addAll(ended);
     calls.sort(Comparator.comparingLong(EngineSnapshot.CallState::seq));
     return new EngineSnapshot.Org(
-        org.config, view.reservations(), view.loginOverrides(), view.numberOverrides(),
-        parts.loginWindows, parts.numberCounts, parts.dailyDay, parts.dailyUsed, calls);
+        org.config, view.reservations(), view.loginOverrides(), view.numberOverrides(), parts,
+        calls);
   }
 
   private static EngineSnapshot.CallState capture(Call c) {
@@ -101,9 +96,7 @@ public final class Snapshots {
       }
       o.loginOverrides().forEach(l -> org.login(l.loginId()).override = l.limits());
       o.numberOverrides().forEach(n -> org.number(n.number()).override = n.limits());
-      for (Limit limit : Limits.ALL) {
-        limit.restore(org, o);
-      }
+      restoreParts(org, o.limits());
       List<Call> wordsOnly = new ArrayList<>();
       for (EngineSnapshot.CallState cs : o.calls()) {
         if (cs.phase() == EngineSnapshot.Phase.ENDED) {
@@ -133,6 +126,61 @@ public final class Snapshots {
     ended.sort(Comparator.comparingLong(EndedCall::endedAt).thenComparingLong(EndedCall::seq));
     ended.forEach(engine::remember);
     return engine;
+  }
+
+  /**
+   * Each limit's part back to it, in {@link Limits#ORDER}; a limit the snapshot kept nothing of
+   * gets none. A part no limit of this server names is refused rather than dropped: the counts
+   * in it would be lost without a word.
+   */
+  private static void restoreParts(OrgState org, List<EngineSnapshot.LimitPart> parts) {
+    Map<String, List<EngineSnapshot.Entry>> byName = new HashMap<>(); // looked up only
+    for (EngineSnapshot.LimitPart p : parts) {
+      if (byName.put(p.limit(), p.entries()) != null) {
+        throw new IllegalArgumentException("snapshot: org " + org.config.orgId()
+            + " has two parts for limit " + p.limit());
+      }
+    }
+    for (Limit limit : Limits.ALL) {
+      List<EngineSnapshot.Entry> entries = byName.remove(limit.name());
+      limit.restore(org, entries == null ? List.of() : entries);
+    }
+    if (!byName.isEmpty()) {
+      throw new IllegalArgumentException("snapshot: org " + org.config.orgId() + " has parts for "
+          + new java.util.TreeSet<>(byName.keySet()) + ", limits this server does not have");
+    }
+  }
+
+  /**
+   * The parts of an org of a snapshot written when a login's window, a number's counts and the
+   * org's daily count were fixed fields of the org (see {@link
+   * EngineSnapshot.Org#withFixedFields}): each as its limit now writes it.
+   */
+  static List<EngineSnapshot.LimitPart> fromFixedFields(
+      List<EngineSnapshot.LoginWindow> loginWindows,
+      List<EngineSnapshot.NumberCounts> numberCounts,
+      long dailyDay,
+      int dailyUsed) {
+    List<EngineSnapshot.LimitPart> parts = new ArrayList<>();
+    if (!loginWindows.isEmpty()) {
+      parts.add(part(ConcurrencyWindowLimit.LOGINS, loginWindows.stream()
+          .map(w -> Login.entry(w.loginId(), w.wakeAt(), w.starts())).toList()));
+    }
+    if (!numberCounts.isEmpty()) {
+      parts.add(part(ConcurrencyWindowLimit.NUMBERS, numberCounts.stream()
+          .map(n -> CallerNumber.entry(n.number(), n.wakeAt(), n.day(), n.today(), n.starts()))
+          .toList()));
+    }
+    if (dailyUsed != 0) { // without a count, the day it was of changes nothing
+      parts.add(part(DailyCapLimit.INSTANCE, List.of(DailyCapLimit.entry(dailyDay, dailyUsed))));
+    }
+    return parts;
+  }
+
+  private static EngineSnapshot.LimitPart part(Limit limit, List<EngineSnapshot.Entry> entries) {
+    entries = new ArrayList<>(entries);
+    entries.sort(Comparator.comparing(EngineSnapshot.Entry::key));
+    return new EngineSnapshot.LimitPart(limit.name(), entries);
   }
 
   private static Call restore(OrgState org, EngineSnapshot.CallState cs) {

@@ -14,33 +14,84 @@ public final class StatusView {
   }
 
   /**
-   * The whole org. {@code heldByReason} is indexed by {@link HoldReason#ordinal()}; {@code
-   * oldestHeldSince} is -1 when nothing is held.
+   * The whole org: what it holds, and each of its limits' own part. {@code heldByReason} is
+   * indexed by {@link HoldReason#ordinal()}; {@code oldestHeldSince} is -1 when nothing is held.
+   *
+   * @param parts its limits' parts, in {@link Limits#ORDER}; a limit with nothing to show has none
    */
   public record Org(
       String orgId,
-      int limit,
-      int inUse,
-      int sharedCapacity,
-      int sharedInUse,
       int queued,
-      List<Agent> agents,
-      List<LoginLine> logins,
-      Daily daily,
-      List<NumberLine> numbers,
       long asOf,
       int[] heldByReason,
       long oldestHeldSince,
-      CallingHoursNow callingHours)
-      implements Results.StatusResult {}
+      List<Part> parts)
+      implements Results.StatusResult {
+    public Org {
+      parts = List.copyOf(parts);
+    }
 
-  /**
-   * The org's calling hours now, or null when it has none.
-   *
-   * @param changesAt when they next open or close; Long.MAX_VALUE for never
-   */
-  public record CallingHoursNow(
-      boolean open, long changesAt, java.util.Set<CallType> restrictedTypes) {}
+    /** The part of type {@code type}, or null when no limit of the org shows one. */
+    public <T extends Part> T part(Class<T> type) {
+      for (Part p : parts) {
+        if (type.isInstance(p)) {
+          return type.cast(p);
+        }
+      }
+      return null;
+    }
+
+    // The parts every org has, by name, for the many readers of each.
+
+    public Pool pool() {
+      return part(Pool.class);
+    }
+
+    public int limit() {
+      return pool().limit();
+    }
+
+    public int inUse() {
+      return pool().inUse();
+    }
+
+    public int sharedCapacity() {
+      return pool().sharedCapacity();
+    }
+
+    public int sharedInUse() {
+      return pool().sharedInUse();
+    }
+
+    public List<Agent> agents() {
+      return pool().agents();
+    }
+
+    public List<LoginLine> logins() {
+      return part(Logins.class).lines();
+    }
+
+    public Daily daily() {
+      return part(Daily.class);
+    }
+
+    public List<NumberLine> numbers() {
+      return part(Numbers.class).lines();
+    }
+  }
+
+  /** One limit's part of the org's status: a value of the limit's own type. */
+  public interface Part {}
+
+  /** The org's pool: its limit, how much of it is in use, and its agents. */
+  public record Pool(int limit, int inUse, int sharedCapacity, int sharedInUse, List<Agent> agents)
+      implements Part {}
+
+  /** The logins with something to show, by id. */
+  public record Logins(List<LoginLine> lines) implements Part {}
+
+  /** The numbers with something to show, by number. */
+  public record Numbers(List<NumberLine> lines) implements Part {}
 
   /** One agent: reservations and use per call type, and totals. */
   public record Agent(
@@ -62,7 +113,7 @@ public final class StatusView {
       int queued) {}
 
   /** The daily cap today; {@code cap} 0 means no cap. */
-  public record Daily(int used, int cap, long resetsAt, int rampDay) {}
+  public record Daily(int used, int cap, long resetsAt, int rampDay) implements Part {}
 
   /** One number's usage and caps; 0 caps mean none. */
   public record NumberLine(

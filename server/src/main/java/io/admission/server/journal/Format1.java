@@ -99,7 +99,7 @@ final class Format1 {
       for (CallState c : o.getCallsList()) {
         calls.add(call(c));
       }
-      orgs.add(new EngineSnapshot.Org(
+      orgs.add(EngineSnapshot.Org.withFixedFields(
           Requests.putOrg(o.getConfig(), "org").org(), reservations, logins, numbers, windows, counts,
           o.getDailyDay(), o.getDailyUsed(), calls));
     }

@@ -21,8 +21,8 @@ import io.admission.server.journal.proto.CallState;
 import io.admission.server.journal.proto.Denial;
 import io.admission.server.journal.proto.Figures;
 import io.admission.server.journal.proto.LoginOverride;
-import io.admission.server.journal.proto.LoginWindow;
-import io.admission.server.journal.proto.NumberCounts;
+import io.admission.server.journal.proto.LimitEntry;
+import io.admission.server.journal.proto.LimitPart;
 import io.admission.server.journal.proto.NumberOverride;
 import io.admission.server.journal.proto.OrgSettings;
 import io.admission.server.journal.proto.OrgState;
@@ -496,20 +496,17 @@ final class JournalCodec {
     Snapshot.Builder b = Snapshot.newBuilder()
         .setNextEntry(nextEntry).setNextSeq(s.nextSeq()).setLastNowMillis(s.lastNow());
     for (EngineSnapshot.Org o : s.orgs()) {
-      OrgState.Builder ob = OrgState.newBuilder()
-          .setConfig(org(o.config()))
-          .setDailyDay(o.dailyDay())
-          .setDailyUsed(o.dailyUsed());
+      OrgState.Builder ob = OrgState.newBuilder().setConfig(org(o.config()));
       o.reservations().forEach(r -> ob.addReservations(reservation(r)));
       o.loginOverrides().forEach(l -> ob.addLoginLimits(LoginOverride.newBuilder()
           .setLoginId(l.loginId()).setLimits(loginLimits(l.limits()))));
       o.numberOverrides().forEach(n -> ob.addNumberLimits(NumberOverride.newBuilder()
           .setNumber(n.number()).setLimits(numberLimits(n.limits()))));
-      o.loginWindows().forEach(w -> ob.addLoginWindows(LoginWindow.newBuilder()
-          .setLoginId(w.loginId()).addAllStarts(w.starts()).setWakeAt(w.wakeAt())));
-      o.numberCounts().forEach(n -> ob.addNumberCounts(NumberCounts.newBuilder()
-          .setNumber(n.number()).addAllStarts(n.starts()).setDay(n.day()).setToday(n.today())
-          .setWakeAt(n.wakeAt())));
+      o.limits().forEach(p -> {
+        LimitPart.Builder pb = ob.addLimitsBuilder().setLimit(p.limit());
+        p.entries().forEach(e -> pb.addEntries(
+            LimitEntry.newBuilder().setKey(e.key()).addAllValues(e.values())));
+      });
       o.calls().forEach(c -> ob.addCalls(call(c)));
       b.addOrgs(ob);
     }
@@ -596,8 +593,17 @@ final class JournalCodec {
       for (CallState c : o.getCallsList()) {
         calls.add(call(c));
       }
-      orgs.add(new EngineSnapshot.Org(org(o.getConfig()), reservations, logins, numbers, windows,
-          counts, o.getDailyDay(), o.getDailyUsed(), calls));
+      if (o.getLimitsCount() == 0) {
+        orgs.add(EngineSnapshot.Org.withFixedFields(org(o.getConfig()), reservations, logins,
+            numbers, windows, counts, o.getDailyDay(), o.getDailyUsed(), calls));
+      } else {
+        List<EngineSnapshot.LimitPart> parts = new ArrayList<>(o.getLimitsCount());
+        o.getLimitsList().forEach(p -> parts.add(new EngineSnapshot.LimitPart(p.getLimit(),
+            p.getEntriesList().stream()
+                .map(e -> new EngineSnapshot.Entry(e.getKey(), e.getValuesList())).toList())));
+        orgs.add(new EngineSnapshot.Org(
+            org(o.getConfig()), reservations, logins, numbers, parts, calls));
+      }
     }
     return new EngineSnapshot(s.getNextSeq(), s.getLastNowMillis(), orgs);
   }

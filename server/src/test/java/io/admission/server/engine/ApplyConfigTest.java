@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.INBOUND;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
@@ -83,7 +85,8 @@ class ApplyConfigTest {
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("orgs[1].reservations[1].slots", r.field());
     assertEquals("reserving 3 chat slots for agent Y would make 6 reserved in org beta, over its"
-        + " concurrency limit of 5 (0 of them by reservations this config does not list)", r.message());
+        + " concurrency limit of 5 (0 of them by reservations this config does not list)",
+        Refusals.text(r));
     assertEquals(r, f.engine.configRefusal(config), "the check alone says the same");
     assertEquals(1, f.engine.orgCount(), "beta was not created");
     assertEquals(10, view("acme").config().concurrencyLimit(), "acme, listed first, is unchanged");
@@ -101,7 +104,7 @@ class ApplyConfigTest {
 
     assertEquals("orgs[0].org.concurrency_limit", r.field());
     assertEquals("concurrency_limit 3 is below the 4 slots reserved for agents in org acme by"
-        + " reservations this config does not list; lower or remove those first", r.message());
+        + " reservations this config does not list; lower or remove those first", Refusals.text(r));
     assertEquals(10, view("acme").config().concurrencyLimit());
     // Listing B's lower reservation too makes the same limit fit: the listed values replace.
     applied(setup("acme", 3, List.of(reservation("A", INBOUND, 0), reservation("B", CHAT, 3))));
@@ -114,7 +117,7 @@ class ApplyConfigTest {
         setup("acme", 10, List.of()), setup("beta", 10, List.of()), setup("acme", 5, List.of()))), f.now));
     assertEquals(Rejection.Kind.INVALID_ARGUMENT, r.kind());
     assertEquals("orgs[2].org.org_id", r.field());
-    assertEquals("\"acme\" repeats orgs[0]", r.message());
+    assertEquals("\"acme\" repeats orgs[0]", Refusals.text(r));
     assertEquals(0, f.engine.orgCount());
   }
 
@@ -123,18 +126,18 @@ class ApplyConfigTest {
     Rejection r = refused(setup("acme", 10, List.of(
         reservation("A", INBOUND, 1), reservation("A", CHAT, 1), reservation("A", INBOUND, 2))));
     assertEquals("orgs[0].reservations[2]", r.field());
-    assertEquals("agent A's inbound reservation repeats reservations[0]", r.message());
+    assertEquals("agent A's inbound reservation repeats reservations[0]", Refusals.text(r));
 
     r = refused(setup("acme", 10, List.of(), List.of(
         new Results.LoginOverride("alice", ONE_AT_A_TIME),
         new Results.LoginOverride("alice", LoginLimits.INHERIT)), List.of()));
     assertEquals("orgs[0].login_limits[1]", r.field());
-    assertEquals("login \"alice\" repeats login_limits[0]", r.message());
+    assertEquals("login \"alice\" repeats login_limits[0]", Refusals.text(r));
 
     r = refused(setup("acme", 10, List.of(), List.of(), List.of(
         new Results.NumberOverride("+1", TEN_A_DAY), new Results.NumberOverride("+1", TEN_A_DAY))));
     assertEquals("orgs[0].number_limits[1]", r.field());
-    assertEquals("number \"+1\" repeats number_limits[0]", r.message());
+    assertEquals("number \"+1\" repeats number_limits[0]", Refusals.text(r));
     assertEquals(0, f.engine.orgCount());
   }
 

@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import static io.admission.server.engine.SeatFixture.HOUR;
 import static io.admission.server.engine.SeatFixture.ORG;
 import static io.admission.server.engine.SeatFixture.T0;
@@ -40,7 +42,7 @@ class EngineBoundsTest {
     assertEquals(Rejection.Kind.RESOURCE_EXHAUSTED, r.kind());
     assertEquals("max-held-calls-per-org", r.field());
     assertEquals("call c4 would be held, but org acme already holds 2 calls, its bound of 2;"
-        + " retry once held calls have been dispatched or cancelled", r.message());
+        + " retry once held calls have been dispatched or cancelled", Refusals.text(r));
     EngineSnapshot after = Snapshots.capture(f.engine);
     assertEquals(before, after, "nothing changed, not even the next sequence number");
     assertEquals(List.of(), f.engine.drainEvents());
@@ -77,7 +79,7 @@ class EngineBoundsTest {
     assertEquals(Rejection.Kind.RESOURCE_EXHAUSTED, r.kind());
     assertEquals("max-orgs", r.field());
     assertEquals("org c is not created: the server holds 2 orgs and one more would be over its"
-        + " bound of 2; delete unused orgs first", r.message());
+        + " bound of 2; delete unused orgs first", Refusals.text(r));
     assertEquals(2, engine.orgCount());
     assertInstanceOf(Results.OrgView.class, engine.putOrg(put("a"), T0), "existing orgs change");
     assertInstanceOf(Results.OrgDeleted.class, engine.deleteOrg(new Commands.DeleteOrg("b"), T0));
@@ -95,7 +97,7 @@ class EngineBoundsTest {
     Rejection r = assertInstanceOf(Rejection.class, engine.applyConfig(config, T0));
 
     assertEquals("max-orgs", r.field());
-    assertTrue(r.message().contains("2 more would be over its bound of 2"), r.message());
+    assertTrue(Refusals.text(r).contains("2 more would be over its bound of 2"), Refusals.text(r));
     assertEquals(1, engine.orgCount());
   }
 

@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import io.admission.server.api.Sentences;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -749,14 +751,14 @@ class EngineModelTest {
     /** Holds and rejections say something; FAILED_PRECONDITION says how the call ended. */
     void checkMessages(Commands.Acquire a, Results.AcquireResult result) {
       if (result instanceof Rejection r) {
-        check(!r.message().isBlank(), () -> "empty rejection message", "a message", r);
+        check(!Refusals.text(r).isBlank(), () -> "empty rejection message", "a message", r);
         ReferenceModel.MCall c = model.orgs.containsKey(a.orgId())
             ? model.lookup(model.orgs.get(a.orgId()), a.callId()) : null;
         if (r.kind() == Rejection.Kind.FAILED_PRECONDITION && c != null && c.endReason != null
             && !INVARIANTS_ONLY) {
-          String words = c.endReason.words();
-          check(r.message().contains(words), () -> "rejection does not say how the call ended",
-              words, r.message());
+          String words = Sentences.words(c.endReason);
+          check(Refusals.text(r).contains(words), () -> "rejection does not say how the call ended",
+              words, Refusals.text(r));
         }
       } else if (result instanceof Results.Held h) {
         check(!Sentences.hold(h.hold()).isBlank(), () -> "empty hold message", "a message", h);

@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import static io.admission.server.engine.PoolFixture.HOUR;
 import static io.admission.server.engine.PoolFixture.MINUTE;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
@@ -168,7 +170,7 @@ class OrgChangesTest {
     Rejection r = assertInstanceOf(Rejection.class,
         update(with(OTHER, "ghost", 30), EnumSet.of(OrgField.CONCURRENCY_LIMIT)));
     assertEquals(Rejection.Kind.NOT_FOUND, r.kind());
-    assertEquals("org ghost does not exist", r.message());
+    assertEquals("org ghost does not exist", Refusals.text(r));
     assertEquals(0, f.engine.orgCount());
   }
 
@@ -182,7 +184,8 @@ class OrgChangesTest {
 
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("org.concurrency_limit", r.field());
-    assertTrue(r.message().contains("concurrency_limit 5 is below the 6 slots reserved"), r.message());
+    assertTrue(Refusals.text(r).contains("concurrency_limit 5 is below the 6 slots reserved"),
+        Refusals.text(r));
     assertEquals(FULL, stored(ORG), "the time zone did not change either");
   }
 
@@ -214,7 +217,8 @@ class OrgChangesTest {
 
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("org_id", r.field());
-    assertEquals("org acme has 3 active and 2 held calls; release or cancel them first", r.message());
+    assertEquals("org acme has 3 active and 2 held calls; release or cancel them first",
+        Refusals.text(r));
     f.assertPool(ORG, 3, 2, 2, 2);
     assertEquals(1, assertInstanceOf(Results.OrgView.class, f.engine.getOrg(ORG)).reservations().size());
 
@@ -223,7 +227,7 @@ class OrgChangesTest {
       f.release(ORG, "a" + i);
     }
     assertEquals("org acme has 2 active and 0 held calls; release or cancel them first",
-        assertInstanceOf(Rejection.class, delete(ORG)).message());
+        Refusals.text(assertInstanceOf(Rejection.class, delete(ORG))));
     f.release(ORG, "h1");
     f.release(ORG, "h2");
     assertEquals(new Results.OrgDeleted(ORG, true), delete(ORG));

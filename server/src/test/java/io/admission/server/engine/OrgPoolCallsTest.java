@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.INBOUND;
@@ -96,7 +98,7 @@ class OrgPoolCallsTest {
           f.acquire(request(ORG, id, agent, type, ttl, maxWait)), what + " on ended " + id);
       assertEquals(Rejection.Kind.ALREADY_EXISTS, r.kind());
       assertEquals("call_id", r.field());
-      assertTrue(r.message().contains("call_id " + id + " is already used"), r.message());
+      assertTrue(Refusals.text(r).contains("call_id " + id + " is already used"), Refusals.text(r));
     }
     f.held(ORG, "h2", "A", OUTBOUND);
     for (String id : List.of("e1", "h2")) { // active and held
@@ -123,9 +125,9 @@ class OrgPoolCallsTest {
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, released.kind());
     assertEquals("call_id", released.field());
     assertEquals("call c1 was released at 2026-03-03 14:07:06 UTC; a call_id is never granted"
-        + " twice: use a new call_id", released.message());
+        + " twice: use a new call_id", Refusals.text(released));
     Rejection cancelled = assertInstanceOf(Rejection.class, f.acquire(ORG, "h1", "A", OUTBOUND));
-    assertTrue(cancelled.message().contains("cancelled while held"), cancelled.message());
+    assertTrue(Refusals.text(cancelled).contains("cancelled while held"), Refusals.text(cancelled));
     f.assertPool(ORG, 0, 1, 0, 0);
 
     f.advance(1); // ten minutes after the end: forgotten
@@ -261,7 +263,7 @@ class OrgPoolCallsTest {
       Rejection r = assertInstanceOf(Rejection.class, result);
       assertEquals(Rejection.Kind.NOT_FOUND, r.kind());
       assertEquals("org_id", r.field());
-      assertEquals("org ghost does not exist", r.message());
+      assertEquals("org ghost does not exist", Refusals.text(r));
     }
     assertEquals(1, f.engine.orgCount());
   }

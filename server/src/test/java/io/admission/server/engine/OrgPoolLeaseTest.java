@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.HOUR;
 import static io.admission.server.engine.PoolFixture.MINUTE;
@@ -145,7 +147,7 @@ class OrgPoolLeaseTest {
     Rejection retried = assertInstanceOf(Rejection.class,
         f.acquire(request(ORG, "c1", "A", OUTBOUND, 30 * SECOND, 0)));
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, retried.kind());
-    assertTrue(retried.message().contains("expired"), retried.message());
+    assertTrue(Refusals.text(retried).contains("expired"), Refusals.text(retried));
   }
 
   @Test

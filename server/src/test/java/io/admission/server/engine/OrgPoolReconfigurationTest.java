@@ -1,5 +1,7 @@
 package io.admission.server.engine;
 
+import io.admission.server.api.Refusals;
+
 import io.admission.server.api.Sentences;
 import static io.admission.server.engine.PoolFixture.CHAT;
 import static io.admission.server.engine.PoolFixture.OUTBOUND;
@@ -38,7 +40,7 @@ class OrgPoolReconfigurationTest {
     assertEquals(
         "reserving 2 chat slots for agent A would make 11 reserved in org acme, over its"
             + " concurrency limit of 10 (9 reserved now, 0 of them by this agent and call type)",
-        r.message());
+        Refusals.text(r));
     assertEquals(
         List.of(new Results.Reservation("A", WEBCALL, 4), new Results.Reservation("B", CHAT, 5)),
         assertInstanceOf(Results.OrgView.class, f.engine.getOrg(ORG)).reservations());
@@ -49,8 +51,8 @@ class OrgPoolReconfigurationTest {
     assertEquals(10, ok.reservedTotal());
     assertEquals(0, ok.sharedCapacity());
     Rejection over = assertInstanceOf(Rejection.class, f.setReservation(ORG, "A", WEBCALL, 6));
-    assertTrue(over.message().contains("would make 11 reserved"), over.message());
-    assertTrue(over.message().contains("5 of them by this agent"), over.message());
+    assertTrue(Refusals.text(over).contains("would make 11 reserved"), Refusals.text(over));
+    assertTrue(Refusals.text(over).contains("5 of them by this agent"), Refusals.text(over));
   }
 
   @Test
@@ -73,8 +75,8 @@ class OrgPoolReconfigurationTest {
 
     assertEquals(Rejection.Kind.FAILED_PRECONDITION, r.kind());
     assertEquals("org.concurrency_limit", r.field());
-    assertTrue(r.message().contains("concurrency_limit 8 is below the 9 slots reserved"),
-        r.message());
+    assertTrue(Refusals.text(r).contains("concurrency_limit 8 is below the 9 slots reserved"),
+        Refusals.text(r));
     Results.OrgView view = assertInstanceOf(Results.OrgView.class, f.engine.getOrg(ORG));
     assertEquals(10, view.config().concurrencyLimit());
     assertEquals(OptionalLong.empty(), view.config().defaultLeaseTtlMillis(), "nothing changed");

@@ -89,9 +89,14 @@ class SnapshotReadsOnlyTest {
     return engine.org(ORG).numbers.get(NUMBER);
   }
 
+  /** The login's entry in the logins part: its window timer, then its counted starts. */
   private static EngineSnapshot.LoginWindow window(EngineSnapshot s, String login) {
-    return s.orgs().get(0).loginWindows().stream()
-        .filter(w -> w.loginId().equals(login)).findFirst().orElseThrow();
+    EngineSnapshot.Entry e = s.orgs().get(0).limits().stream()
+        .filter(p -> p.limit().equals(ConcurrencyWindowLimit.LOGINS.name()))
+        .flatMap(p -> p.entries().stream())
+        .filter(x -> x.key().equals(login)).findFirst().orElseThrow();
+    return new EngineSnapshot.LoginWindow(
+        e.key(), e.values().subList(1, e.values().size()), e.values().get(0));
   }
 
   @Test
