@@ -5,6 +5,7 @@ import io.admission.server.audit.AuditReader;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc;
@@ -60,8 +61,15 @@ public final class AdmissionServices {
    * The same, as a node of {@code cluster}: GetClusterStatus reports it, and while the node has no
    * quorum every call but health, reflection and GetClusterStatus is refused UNAVAILABLE.
    */
-  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+      HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
+      ClusterView cluster) {
+    return addTo(builder, Loops.of(loop), health, audit, access, sessions, cluster);
+  }
+
+  /** The same, with orgs spread over several groups' loops ({@code --groups}). */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
+  public static <T extends ServerBuilder<T>> T addTo(T builder, Loops loops,
       HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
       ClusterView cluster) {
     // Interceptors run last-added first: access is checked before the quorum, so an unknown
@@ -72,9 +80,9 @@ public final class AdmissionServices {
     }
     // Each guarded: a request that is not its method's message is INVALID_ARGUMENT, not UNKNOWN.
     return builder
-        .addService(MalformedRequests.guard(new AdmissionGrpcService(loop, sessions).bindService()))
-        .addService(MalformedRequests.guard(new AdminGrpcService(loop).bindService()))
-        .addService(MalformedRequests.guard(new MonitorGrpcService(loop, audit, cluster).bindService()))
+        .addService(MalformedRequests.guard(new AdmissionGrpcService(loops, sessions).bindService()))
+        .addService(MalformedRequests.guard(new AdminGrpcService(loops).bindService()))
+        .addService(MalformedRequests.guard(new MonitorGrpcService(loops, audit, cluster).bindService()))
         .addService(MalformedRequests.guard(health.getHealthService().bindService()))
         .addService(MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService()))
         .addService(MalformedRequests.guard(ProtoReflectionService.newInstance().bindService()));
