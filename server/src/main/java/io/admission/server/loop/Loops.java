@@ -1,5 +1,6 @@
 package io.admission.server.loop;
 
+import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
@@ -80,6 +81,21 @@ public final class Loops {
   public static Engine.Bounds share(Engine.Bounds node, int groups) {
     int orgs = (int) Math.min(Integer.MAX_VALUE, ((long) node.maxOrgs() + groups - 1) / groups);
     return new Engine.Bounds(orgs, node.maxHeldPerOrg());
+  }
+
+  /**
+   * {@code config}'s orgs by group: part {@code g} holds those {@link #group} puts in group
+   * {@code g}, in the file's order (a part may be empty).
+   */
+  public static List<Commands.ApplyConfig> split(Commands.ApplyConfig config, int groups) {
+    List<List<Commands.OrgSetup>> parts = new ArrayList<>();
+    for (int g = 0; g < groups; g++) {
+      parts.add(new ArrayList<>());
+    }
+    for (Commands.OrgSetup org : config.orgs()) {
+      parts.get(group(org.org().orgId(), groups)).add(org);
+    }
+    return parts.stream().map(Commands.ApplyConfig::new).toList();
   }
 
   /**
