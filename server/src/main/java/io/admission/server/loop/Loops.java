@@ -79,6 +79,9 @@ public final class Loops {
    * the node may hold up to {@code groups - 1} more than it.
    */
   public static Engine.Bounds share(Engine.Bounds node, int groups) {
+    if (node.maxOrgs() == Integer.MAX_VALUE) {
+      return node; // no bound stays no bound
+    }
     int orgs = (int) Math.min(Integer.MAX_VALUE, ((long) node.maxOrgs() + groups - 1) / groups);
     return new Engine.Bounds(orgs, node.maxHeldPerOrg());
   }
