@@ -22,6 +22,7 @@ import io.admission.server.journal.Journal;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Loops;
+import io.admission.server.loop.NotHere;
 import io.admission.server.loop.Reply;
 import io.admission.server.metrics.AdmissionMetrics;
 import io.admission.server.metrics.Telemetry;
@@ -524,7 +525,7 @@ public final class Main implements Callable<Integer> {
    * seeded by its first node of --peers only (the others would apply the same file again), and
    * only if no org exists by then; --config-apply applies it from whichever node is given it.
    */
-  private void applyOnceServing(Loops loops, RaftGroups replicas, List<Commands.ApplyConfig> setup,
+  private void applyOnceServing(Loops loops, RaftGroups replicas, List<Commands.ApplyConfig> parts,
       boolean fresh) {
     if (!configApply && !(fresh && cluster.ids().get(0).equals(cluster.self()))) {
       PrintWriter out = spec.commandLine().getOut();
@@ -536,19 +537,22 @@ public final class Main implements Callable<Integer> {
     }
     Thread t = new Thread(() -> {
       try {
-        while (!replicas.serving()) {
-          Thread.sleep(100);
-        }
-        if (!configApply) {
-          for (EventLoop loop : loops.all()) {
-            CompletableFuture<Integer> orgs = new CompletableFuture<>();
-            loop.readNow((engine, now) -> engine.orgCount(), Reply.into(orgs));
-            if (orgs.get(APPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS) > 0) {
-              return; // another start seeded it already
-            }
+        // Group by group, each once it has a leader here: on a busy machine the groups' elections
+        // need not all settle at the same moment.
+        for (int g = 0; g < parts.size() && !configApply; g++) {
+          if (orgCount(loops.group(g), replicas.group(g)) > 0) {
+            return; // another start seeded it already
           }
         }
-        apply(loops, setup);
+        List<String> orgIds = new ArrayList<>();
+        for (int g = 0; g < parts.size(); g++) {
+          if (!parts.get(g).orgs().isEmpty()) {
+            orgIds.addAll(applyWhenServing(loops.group(g), replicas.group(g), parts.get(g)));
+          }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("admission: --config " + config + " applied: " + orgIds.size() + " orgs " + orgIds);
+        out.flush();
       } catch (CannotStart e) {
         LOG.log(Level.ERROR, "admission-server: " + e.getMessage());
       } catch (InterruptedException e) {
@@ -559,6 +563,38 @@ public final class Main implements Callable<Integer> {
     }, "admission-config");
     t.setDaemon(true);
     t.start();
+  }
+
+  /** The orgs a group holds, read once its replica here serves. */
+  private static int orgCount(EventLoop loop, RaftReplica replica)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    while (replica.unavailable() != null) {
+      Thread.sleep(100);
+    }
+    CompletableFuture<Integer> orgs = new CompletableFuture<>();
+    loop.readNow((engine, now) -> engine.orgCount(), Reply.into(orgs));
+    return orgs.get(APPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * A group's part of the config through its log once the group serves here; sent again while the
+   * group cannot commit it (an election under way), at most {@link #APPLY_TIMEOUT_SECONDS}. Sent
+   * again it changes nothing more: it sets the same values.
+   */
+  private List<String> applyWhenServing(EventLoop loop, RaftReplica replica, Commands.ApplyConfig part)
+      throws CannotStart, InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(APPLY_TIMEOUT_SECONDS);
+    while (true) {
+      orgCount(loop, replica); // waits until the group serves
+      try {
+        return apply(loop, part);
+      } catch (CannotStart e) {
+        if (!(e.getCause() instanceof NotHere) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   /**
