@@ -68,7 +68,7 @@ final class Running implements AutoCloseable {
     if (web != null) {
       web.close();
     }
-    // Before the loop: Ratis snapshots the state machine as it stops, through the loop.
+    // Before the loops: Ratis snapshots each group's state machine as it stops, through its loop.
     closeQuietly(replicas, "the cluster's replicas");
     replicas = null;
     loops.forEach(EventLoop::close);

@@ -4,6 +4,7 @@ import io.admission.server.api.InvalidRequest;
 import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
@@ -50,7 +51,7 @@ final class Answers {
 
   /** A page of orgs across every group's loop. */
   static <T> void listOrgs(Loops loops, String afterOrgId, int pageSize, StreamObserver<T> observer,
-      Function<io.admission.server.engine.Results.AdminResult, T> map) {
+      Function<Results.AdminResult, T> map) {
     if (!loops.listOrgs(afterOrgId, pageSize, reply(observer, map))) {
       observer.onError(StatusMapper.busy());
     }
