@@ -7,6 +7,7 @@ import io.admission.server.audit.AuditLog;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.Tokens;
 import io.admission.server.cluster.Peers;
+import io.admission.server.cluster.RaftGroups;
 import io.admission.server.cluster.RaftReplica;
 import io.admission.server.config.ConfigFile;
 import io.admission.server.engine.Commands;
@@ -22,6 +23,8 @@ import io.admission.server.http.WebServer;
 import io.admission.server.journal.Journal;
 import io.admission.server.loop.CommandLog;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
+import io.admission.server.loop.NotHere;
 import io.admission.server.loop.Reply;
 import io.admission.server.metrics.AdmissionMetrics;
 import io.admission.server.metrics.Telemetry;
@@ -40,6 +43,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
@@ -136,6 +140,13 @@ public final class Main implements Callable<Integer> {
           + " keeps its own --data-dir and serves gRPC on its own --listen. Without it the server"
           + " runs alone on its local journal.")
   String peers;
+
+  @Option(names = "--groups", paramLabel = "G", defaultValue = "1",
+      description = "With --peers: spread orgs over G Raft groups (by a CRC-32 of the org id), each"
+          + " with its own log, leader and loop, so that orgs in different groups commit"
+          + " independently. Every node gets the same G, and a node keeps the G it was first"
+          + " started with (default ${DEFAULT-VALUE}; docs/OPERATIONS.md has the measured effect).")
+  int groups;
 
   @Option(names = "--audit-retention", paramLabel = "DURATION", defaultValue = "7d",
       converter = DurationOption.class,
@@ -281,6 +292,13 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--node-id needs --peers: the cluster's nodes and their Raft addresses");
     }
+    checkBound("--groups", groups, 1, RaftGroups.MAX_GROUPS);
+    if (groups != 1 && peers == null) {
+      // Groups spread orgs over Raft logs; a server alone has one journal and one loop.
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--groups needs --peers: groups spread orgs over a cluster's Raft logs; a server alone"
+              + " keeps one journal");
+    }
     if (tlsClientCa != null && tlsCert == null) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS");
@@ -406,9 +424,10 @@ public final class Main implements Callable<Integer> {
         ? Telemetry.off()
         : bind("--metrics", metrics, () -> Telemetry.prometheus(metricsAddress));
     State state = openState(running);
-    // After recovery: a replay runs unbounded (see Engine.Bounds).
-    state.engine().bound(new Engine.Bounds(maxOrgs, maxHeldCallsPerOrg));
-    Commands.ApplyConfig apply = configToApply(setup, state);
+    // After recovery: a replay runs unbounded (see Engine.Bounds). Each group holds its share.
+    Engine.Bounds bounds = Loops.share(new Engine.Bounds(maxOrgs, maxHeldCallsPerOrg), state.engines().size());
+    state.engines().forEach(e -> e.bound(bounds));
+    List<Commands.ApplyConfig> apply = configToApply(setup, state);
     running.audit = openAudit();
     NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
     bound(builder);
@@ -417,51 +436,51 @@ public final class Main implements Callable<Integer> {
     }
     // Without --auth the interceptor is still needed with client certificates: it names the actor.
     AccessControl access = running.access.enabled() || tlsClientCa != null ? running.access : null;
-    EventLoop loop = startLoop(running, state.engine(), builder);
+    Loops loops = startLoops(running, state.engines(), builder);
     ClusterView view;
-    if (running.replica == null) {
+    if (running.replicas == null) {
       if (apply != null) {
-        apply(loop, apply); // before the port opens: no client sees the state without it
+        apply(loops, apply); // before the port opens: no client sees the state without it
       }
       view = ClusterView.alone("local", listen);
     } else {
-      RaftReplica replica = running.replica;
+      RaftGroups replicas = running.replicas;
       view = new ClusterView() {
         @Override
         public GetClusterStatusResponse status() {
-          return replica.status();
+          return replicas.status();
         }
 
         @Override
         public String unavailable() {
-          return replica.unavailable();
+          return replicas.unavailable();
         }
       };
       if (apply != null) {
-        applyOnceServing(loop, replica, apply, state.empty());
+        applyOnceServing(loops, replicas, apply, state.empty());
       }
     }
-    running.sessions = new BoundSessions(loop, Clock.systemUTC(), sessionGrace);
+    running.sessions = new BoundSessions(loops, Clock.systemUTC(), sessionGrace);
     running.sessions.start();
     Server server = running.telemetry
-        .instrument(AdmissionServices.addTo(builder, loop, running.health, running.audit, access,
+        .instrument(AdmissionServices.addTo(builder, loops, running.health, running.audit, access,
             running.sessions, view, maxMessageBytes))
         .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);
-    if (running.replica == null || running.replica.unavailable() == null) {
+    if (running.replicas == null || running.replicas.serving()) {
       setServing(running.health, true);
     }
     if (httpAddress != null) {
-      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loop, view, running.access,
+      running.web = bind("--http", http, () -> WebServer.start(httpAddress, loops, view, running.access,
           running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates()),
           new WebServer.Bounds(maxMessageBytes, maxIdBytes)));
     }
     announce(running);
   }
 
-  /** The engine to start from, and whether it holds nothing yet (a config may seed it). */
-  private record State(Engine engine, boolean empty) {}
+  /** The engines to start from, one per group, and whether they hold nothing yet (a config may seed them). */
+  private record State(List<Engine> engines, boolean empty) {}
 
   private static void setServing(HealthStatusManager health, boolean serving) {
     ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
@@ -479,31 +498,35 @@ public final class Main implements Callable<Integer> {
       running.log = CommandLog.NONE;
       // Secret, so that clients cannot choose call_ids that collide in the ended-call index (the
       // journal makes its own when it recovers an engine).
-      return new State(new Engine(IdHashKey.from(new SecureRandom())), true);
+      return new State(List.of(new Engine(IdHashKey.from(new SecureRandom()))), true);
     }
     Journal journal = openJournal();
     running.log = journal;
     Engine engine = journal.engine();
     // Nothing ever journaled and no org: a data directory that a config may seed.
-    return new State(engine, journal.nextEntry() == 0 && engine.orgCount() == 0);
+    return new State(List.of(engine), journal.nextEntry() == 0 && engine.orgCount() == 0);
   }
 
-  /** This node's replica of the cluster: its Raft server recovers the snapshot and log it holds. */
+  /** This node's replicas of the cluster's groups: its Raft server recovers what each holds. */
   private State openReplica(Running running) throws CannotStart {
     Path raft = dataDir.resolve("raft");
     boolean fresh = !Files.exists(raft);
     checkFree("--peers", cluster.addresses().get(cluster.self()), parseAddress("--peers",
         cluster.addresses().get(cluster.self())));
+    Engine.Bounds bounds = Loops.share(new Engine.Bounds(maxOrgs, maxHeldCallsPerOrg), groups);
     try {
-      running.replica = RaftReplica.start(cluster, dataDir,
-          new RaftReplica.Options(snapshotEveryEntries, new Engine.Bounds(maxOrgs, maxHeldCallsPerOrg)),
-          Clock.systemUTC());
+      running.replicas = RaftGroups.start(cluster, dataDir,
+          new RaftReplica.Options(snapshotEveryEntries, bounds), Clock.systemUTC(), groups);
+    } catch (RaftGroups.Mismatch e) {
+      throw new CannotStart("--groups " + groups + ": --data-dir " + dataDir + " " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       throw CannotStart.file("--data-dir", dataDir, e instanceof IOException io ? io
           : new IOException(e.getMessage(), e));
     }
     running.log = CommandLog.NONE;
-    return new State(running.replica.engine(), fresh);
+    List<Engine> engines = new ArrayList<>();
+    running.replicas.replicas().forEach(r -> engines.add(r.engine()));
+    return new State(engines, fresh);
   }
 
   /**
@@ -511,7 +534,7 @@ public final class Main implements Callable<Integer> {
    * seeded by its first node of --peers only (the others would apply the same file again), and
    * only if no org exists by then; --config-apply applies it from whichever node is given it.
    */
-  private void applyOnceServing(EventLoop loop, RaftReplica replica, Commands.ApplyConfig setup,
+  private void applyOnceServing(Loops loops, RaftGroups replicas, List<Commands.ApplyConfig> parts,
       boolean fresh) {
     if (!configApply && !(fresh && cluster.ids().get(0).equals(cluster.self()))) {
       PrintWriter out = spec.commandLine().getOut();
@@ -523,17 +546,22 @@ public final class Main implements Callable<Integer> {
     }
     Thread t = new Thread(() -> {
       try {
-        while (replica.unavailable() != null) {
-          Thread.sleep(100);
-        }
-        if (!configApply) {
-          CompletableFuture<Integer> orgs = new CompletableFuture<>();
-          loop.readNow((engine, now) -> engine.orgCount(), Reply.into(orgs));
-          if (orgs.get(APPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS) > 0) {
+        // Group by group, each once it has a leader here: on a busy machine the groups' elections
+        // need not all settle at the same moment.
+        for (int g = 0; g < parts.size() && !configApply; g++) {
+          if (orgCount(loops.group(g), replicas.group(g)) > 0) {
             return; // another start seeded it already
           }
         }
-        apply(loop, setup);
+        List<String> orgIds = new ArrayList<>();
+        for (int g = 0; g < parts.size(); g++) {
+          if (!parts.get(g).orgs().isEmpty()) {
+            orgIds.addAll(applyWhenServing(loops.group(g), replicas.group(g), parts.get(g)));
+          }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("admission: --config " + config + " applied: " + orgIds.size() + " orgs " + orgIds);
+        out.flush();
       } catch (CannotStart e) {
         LOG.log(Level.ERROR, "admission-server: " + e.getMessage());
       } catch (InterruptedException e) {
@@ -546,42 +574,89 @@ public final class Main implements Callable<Integer> {
     t.start();
   }
 
-  /** The loop with its observers, running on the gRPC transport's one I/O thread. */
-  private EventLoop startLoop(Running running, Engine engine, NettyServerBuilder builder) {
-    AdmissionMetrics admissionMetrics = new AdmissionMetrics(running.telemetry.openTelemetry());
-    admissionMetrics.seed(engine, Clock.systemUTC().millis());
-    if (running.log instanceof Journal journal) {
-      admissionMetrics.snapshotFailures(journal::snapshotFailures);
+  /** The orgs a group holds, read once its replica here serves. */
+  private static int orgCount(EventLoop loop, RaftReplica replica)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    while (replica.unavailable() != null) {
+      Thread.sleep(100);
     }
-    EventLoop loop = running.replica == null
-        ? new EventLoop(engine, running.log, Clock.systemUTC(), inbox)
-        : new EventLoop(engine, running.replica, Clock.systemUTC(), inbox);
-    running.loop = loop;
-    loop.observe(running.audit.recorder());
-    loop.observe(admissionMetrics);
+    CompletableFuture<Integer> orgs = new CompletableFuture<>();
+    loop.readNow((engine, now) -> engine.orgCount(), Reply.into(orgs));
+    return orgs.get(APPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * A group's part of the config through its log once the group serves here; sent again while the
+   * group cannot commit it (an election under way), at most {@link #APPLY_TIMEOUT_SECONDS}. Sent
+   * again it changes nothing more: it sets the same values.
+   */
+  private List<String> applyWhenServing(EventLoop loop, RaftReplica replica, Commands.ApplyConfig part)
+      throws CannotStart, InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(APPLY_TIMEOUT_SECONDS);
+    while (true) {
+      orgCount(loop, replica); // waits until the group serves
+      try {
+        return apply(loop, part);
+      } catch (CannotStart e) {
+        if (!(e.getCause() instanceof NotHere) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /**
+   * The loops with their observers, one per engine (group), each running on an I/O thread of the
+   * gRPC transport: the one thread there is with one group.
+   */
+  private Loops startLoops(Running running, List<Engine> engines, NettyServerBuilder builder) {
+    AdmissionMetrics admissionMetrics = new AdmissionMetrics(running.telemetry.openTelemetry());
     HealthStatusManager health = new HealthStatusManager();
     running.health = health;
     health.setStatus("", ServingStatus.NOT_SERVING);
-    loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
-    if (running.replica != null) {
-      RaftReplica replica = running.replica;
-      replica.onServing(serving -> {
-        setServing(health, serving);
-        if (!serving) {
-          // Streams from a replica that may fall behind would go quiet without saying so: end
-          // them, and their clients reopen on a node that has a quorum.
-          loop.closeStreams("this node lost contact with the cluster's majority; reopen the stream"
-              + " on another node");
-        }
-      });
-      admissionMetrics.clusterNode(replica::status);
-      replica.onCommitted(admissionMetrics::committed);
-      replica.attach(loop);
-    }
-    running.transport = new Transport();
+    running.transport = new Transport(engines.size());
     running.transport.configure(builder);
-    loop.startOn(running.transport.ioThread());
-    return loop;
+    for (int g = 0; g < engines.size(); g++) {
+      Engine engine = engines.get(g);
+      // Orgs are in one group each, so the per-org values are moved by one loop thread each.
+      admissionMetrics.seed(engine, Clock.systemUTC().millis());
+      EventLoop loop = running.replicas == null
+          ? new EventLoop(engine, running.log, Clock.systemUTC(), inbox)
+          : new EventLoop(engine, running.replicas.group(g), Clock.systemUTC(), inbox);
+      running.loops.add(loop);
+      loop.observe(running.audit.recorder());
+      loop.observe(admissionMetrics);
+      loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
+    }
+    if (running.log instanceof Journal journal) {
+      admissionMetrics.snapshotFailures(journal::snapshotFailures);
+    }
+    if (running.replicas != null) {
+      RaftGroups replicas = running.replicas;
+      for (int g = 0; g < engines.size(); g++) {
+        RaftReplica replica = replicas.group(g);
+        EventLoop loop = running.loops.get(g);
+        replica.onServing(serving -> {
+          // Health says whether every group can serve here: a balancer that sends a node all
+          // orgs' requests should not send them to a node that refuses some.
+          setServing(health, replicas.serving());
+          if (!serving) {
+            // Streams from a replica that may fall behind would go quiet without saying so: end
+            // them, and their clients reopen on a node that has a quorum.
+            loop.closeStreams("this node lost contact with the cluster's majority; reopen the stream"
+                + " on another node");
+          }
+        });
+        replica.onCommitted(admissionMetrics::committed);
+        replica.attach(loop);
+      }
+      admissionMetrics.clusterNode(replicas::status);
+    }
+    for (EventLoop loop : running.loops) {
+      loop.startOn(running.transport.ioThread());
+    }
+    return Loops.of(running.loops);
   }
 
   private void announce(Running running) {
@@ -628,7 +703,7 @@ public final class Main implements Callable<Integer> {
    * changed since, so it is applied only when asked for. Checked against that state here, before
    * the loop starts, so that a refused file never reaches the journal.
    */
-  private Commands.ApplyConfig configToApply(Commands.ApplyConfig setup, State state)
+  private List<Commands.ApplyConfig> configToApply(Commands.ApplyConfig setup, State state)
       throws CannotStart {
     if (setup == null) {
       return null;
@@ -640,11 +715,15 @@ public final class Main implements Callable<Integer> {
       out.flush();
       return null;
     }
-    Rejection refusal = state.engine().configRefusal(setup);
-    if (refusal != null) {
-      throw refused(refusal);
+    List<Commands.ApplyConfig> parts = Loops.split(setup, state.engines().size());
+    for (int g = 0; g < parts.size(); g++) {
+      Rejection refusal = parts.get(g).orgs().isEmpty() ? null
+          : state.engines().get(g).configRefusal(parts.get(g));
+      if (refusal != null) {
+        throw refused(refusal);
+      }
     }
-    return setup;
+    return parts;
   }
 
   private CannotStart refused(Rejection r) {
@@ -652,8 +731,27 @@ public final class Main implements Callable<Integer> {
         + " (refused over the state in --data-dir " + dataDir + "; nothing was changed)", null);
   }
 
-  /** Through the loop, as one command, and waits until it is durable. */
-  private void apply(EventLoop loop, Commands.ApplyConfig setup) throws CannotStart, InterruptedException {
+  /**
+   * Each group's part through its loop, as one command per group, and waits until each is
+   * durable. One group's part is all or nothing; across groups the parts are applied one after
+   * the other, each checked before any was applied (a part refused after another was applied
+   * can only come from a change made in between, on a cluster).
+   */
+  private void apply(Loops loops, List<Commands.ApplyConfig> parts) throws CannotStart, InterruptedException {
+    List<String> orgIds = new ArrayList<>();
+    for (int g = 0; g < parts.size(); g++) {
+      if (!parts.get(g).orgs().isEmpty()) {
+        orgIds.addAll(apply(loops.group(g), parts.get(g)));
+      }
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("admission: --config " + config + " applied: " + orgIds.size() + " orgs "
+        + orgIds);
+    out.flush();
+  }
+
+  /** Through the loop, as one command, and waits until it is durable: the orgs it applied. */
+  private List<String> apply(EventLoop loop, Commands.ApplyConfig setup) throws CannotStart, InterruptedException {
     CompletableFuture<Results.AdminResult> done = new CompletableFuture<>();
     if (!loop.submit(setup, Reply.into(done))) {
       throw new CannotStart("--config " + config + ": not applied: the loop's inbox is full", null);
@@ -669,12 +767,7 @@ public final class Main implements Callable<Integer> {
     if (result instanceof Rejection r) {
       throw refused(r);
     }
-    List<String> orgIds = ((Results.ConfigApplied) result).orgs().stream()
-        .map(v -> v.config().orgId()).toList();
-    PrintWriter out = spec.commandLine().getOut();
-    out.println("admission: --config " + config + " applied: " + orgIds.size() + " orgs "
-        + orgIds);
-    out.flush();
+    return ((Results.ConfigApplied) result).orgs().stream().map(v -> v.config().orgId()).toList();
   }
 
   // ---- Ports and directories --------------------------------------------------------------

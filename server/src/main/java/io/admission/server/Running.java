@@ -1,7 +1,7 @@
 package io.admission.server;
 
 import io.admission.server.audit.AuditLog;
-import io.admission.server.cluster.RaftReplica;
+import io.admission.server.cluster.RaftGroups;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.grpc.BoundSessions;
 import io.admission.server.http.WebServer;
@@ -10,6 +10,8 @@ import io.admission.server.loop.EventLoop;
 import io.admission.server.metrics.Telemetry;
 import io.grpc.Server;
 import io.grpc.protobuf.services.HealthStatusManager;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,10 +24,11 @@ import java.util.concurrent.TimeUnit;
 final class Running implements AutoCloseable {
   Telemetry telemetry;
   CommandLog log;
-  /** This node's replica of the cluster, or null on a server that runs alone. */
-  RaftReplica replica;
+  /** This node's replicas of the cluster's groups, or null on a server that runs alone. */
+  RaftGroups replicas;
   AuditLog audit;
-  EventLoop loop;
+  /** One loop per group; one on a server that runs alone. */
+  final List<EventLoop> loops = new ArrayList<>();
   Transport transport;
   HealthStatusManager health;
   Server server;
@@ -65,12 +68,10 @@ final class Running implements AutoCloseable {
     if (web != null) {
       web.close();
     }
-    // Before the loop: Ratis snapshots the state machine as it stops, through the loop.
-    closeQuietly(replica, "the cluster's replica");
-    replica = null;
-    if (loop != null) {
-      loop.close();
-    }
+    // Before the loops: Ratis snapshots each group's state machine as it stops, through its loop.
+    closeQuietly(replicas, "the cluster's replicas");
+    replicas = null;
+    loops.forEach(EventLoop::close);
     if (transport != null) {
       transport.close();
     }

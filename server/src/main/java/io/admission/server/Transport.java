@@ -19,26 +19,35 @@ import java.util.concurrent.TimeUnit;
  * reads and writes every connection and, between reads, runs the loop's turns. gRPC creates such
  * threads itself otherwise; here they are ours so the loop can be handed the one that does the
  * I/O. Epoll where the platform has it, as gRPC's defaults choose, NIO elsewhere.
+ *
+ * <p>With several groups of orgs (--groups) there is one such thread per group's loop; Netty
+ * spreads connections over them, so a request read on one thread may be for another's loop (it
+ * is queued there, as from any thread).
  */
 final class Transport implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup worker;
   private final Class<? extends ServerChannel> channelType;
 
+  /** One I/O thread; {@code ioThreads} of them for as many loops (one per group). */
   Transport() {
+    this(1);
+  }
+
+  Transport(int ioThreads) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("admission-accept", true), io);
-    worker = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("admission-io", true), io);
+    worker = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("admission-io", true), io);
     channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }
 
-  /** Serves every connection on the one I/O thread. */
+  /** Serves every connection on the I/O threads. */
   NettyServerBuilder configure(NettyServerBuilder builder) {
     return builder.bossEventLoopGroup(boss).workerEventLoopGroup(worker).channelType(channelType);
   }
 
-  /** The I/O thread, to run the loop on. */
+  /** The next I/O thread, to run a loop on: each in turn, so loops get threads of their own. */
   ScheduledExecutorService ioThread() {
     return worker.next();
   }

@@ -31,6 +31,14 @@ class MainArgumentsTest {
   }
 
   @Test
+  void groupsNeedACluster() {
+    String err = refused("--in-memory", "--listen", "127.0.0.1:0", "--groups", "2");
+    assertTrue(err.startsWith("--groups needs --peers:"), err);
+    String none = refused("--in-memory", "--listen", "127.0.0.1:0", "--groups", "0");
+    assertTrue(none.startsWith("--groups must be from 1 to 64, got 0"), none);
+  }
+
+  @Test
   void versionPrintsTheBuildsVersionAndStartsNothing() {
     StringWriter out = new StringWriter();
     CommandLine cli = new CommandLine(new Main()).setOut(new PrintWriter(out));

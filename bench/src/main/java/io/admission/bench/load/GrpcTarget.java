@@ -25,18 +25,30 @@ public final class GrpcTarget implements LoadTarget {
 
   private final ClientChannel client;
   private final AdmissionServiceGrpc.AdmissionServiceStub stub;
-  private final String orgId;
+  /** The orgs the calls are spread over (one, usually). */
+  private final String[] orgIds;
 
-  public GrpcTarget(String host, int port, String orgId) {
+  /** {@code orgIds}: one org id, or several separated by commas, the calls spread over them. */
+  public GrpcTarget(String host, int port, String orgIds) {
     this.client = new ClientChannel(host, port);
     this.stub = AdmissionServiceGrpc.newStub(client.channel);
-    this.orgId = orgId;
+    this.orgIds = orgIds.split(",");
+  }
+
+  /**
+   * A call's org, by its id: the same for its Acquire and its Release. The bits are reversed so
+   * that the choice does not follow {@link ClusterTarget}'s choice of node, which takes the hash
+   * modulo the nodes.
+   */
+  private String orgOf(String callId) {
+    return orgIds.length == 1 ? orgIds[0]
+        : orgIds[Math.floorMod(Integer.reverse(callId.hashCode()), orgIds.length)];
   }
 
   @Override
   public void acquire(String callId, Callback<Outcome> callback) {
     AcquireRequest request = AcquireRequest.newBuilder()
-        .setOrgId(orgId)
+        .setOrgId(orgOf(callId))
         .setCallId(callId)
         .setCallType(CallType.CALL_TYPE_OUTBOUND)
         .setLeaseTtl(LEASE_TTL)
@@ -51,7 +63,7 @@ public final class GrpcTarget implements LoadTarget {
 
   @Override
   public void release(String callId, Callback<Void> callback) {
-    ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId).build();
+    ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
     inRootContext(() -> stub.release(request, unary(callback, (ReleaseResponse response) -> null)));
   }
 
@@ -69,7 +81,7 @@ public final class GrpcTarget implements LoadTarget {
 
   @Override
   public void waitForSlot(String callId, Callback<Void> callback) {
-    WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(orgId).setCallId(callId).build();
+    WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
     stub.waitForSlot(request, new StreamObserver<WaitForSlotResponse>() {
       private boolean dispatched;
 

@@ -43,7 +43,8 @@ public final class LoadCommand implements Callable<Integer> {
   long[] targetPid;
   @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.")
   long[] versusPid;
-  @Option(names = "--org", defaultValue = "bench", description = "Org id (default ${DEFAULT-VALUE}).")
+  @Option(names = "--org", defaultValue = "bench",
+      description = "Org id, or several separated by commas that gRPC targets spread their calls over (default ${DEFAULT-VALUE}).")
   String org;
   @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
   int callers;

@@ -61,6 +61,11 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
+  @Option(names = "--groups", split = ",", defaultValue = "1",
+      description = "The cluster stage's --groups, one cluster per value, e.g. 1,2,4 (default ${DEFAULT-VALUE}). With"
+          + " any value but 1 the load of every cluster run spreads over " + SPREAD_ORGS + " orgs, evenly over up to 4"
+          + " groups; the first value's clusters also take the leader kills.")
+  List<Integer> groups;
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,contended,cluster (default all).")
   List<String> only;
 
@@ -115,8 +120,13 @@ public final class RunCommand implements Callable<Integer> {
   final Map<String, Properties> heap = new LinkedHashMap<>();
   final Map<String, List<Properties>> load = new LinkedHashMap<>();
   final List<Contended> contended = new ArrayList<>();
-  /** The cluster stage's paired runs (cluster ÷ durable single node), one per repetition. */
+  /**
+   * The cluster stage's paired runs (cluster ÷ durable single node), one per repetition and
+   * --groups value, each with its "groups".
+   */
   final List<Properties> cluster = new ArrayList<>();
+  /** Orgs the cluster load spreads over when groups are compared: enough for 4 groups to share. */
+  static final int SPREAD_ORGS = 8;
   final List<Failover> failovers = new ArrayList<>();
 
   @Override
@@ -291,13 +301,42 @@ public final class RunCommand implements Callable<Integer> {
    * then, on the same cluster under load from a client of all three nodes, kills of the leader.
    */
   private void cluster(Path config) throws IOException, InterruptedException {
+    String orgs = groups.equals(List.of(1)) ? "bench" : String.join(",", spreadOrgs());
+    for (int g : groups) {
+      cluster(config, g, orgs, g == groups.get(0));
+    }
+  }
+
+  /**
+   * {@link #SPREAD_ORGS} org ids that the server's placement (CRC-32 of the id modulo the groups)
+   * spreads evenly over 1, 2 or 4 groups: as many in each residue modulo 4.
+   */
+  static List<String> spreadOrgs() {
+    List<String> out = new ArrayList<>();
+    int[] per = new int[4];
+    for (int i = 0; out.size() < SPREAD_ORGS; i++) {
+      String id = "bench-" + i;
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      crc.update(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      int r = (int) (crc.getValue() % 4);
+      if (per[r] < SPREAD_ORGS / 4) {
+        per[r]++;
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  private void cluster(Path config, int groupCount, String orgs, boolean failovers)
+      throws IOException, InterruptedException {
     Windows w = quick ? QUICK : FULL;
     List<String> serverJvm = heap("512m");
     List<String> node = new ArrayList<>(List.of(java()));
     node.addAll(serverJvm);
-    node.addAll(List.of("-jar", serverJar.toString(), "--config", config.toString()));
+    node.addAll(List.of("-jar", serverJar.toString(), "--config", config.toString(),
+        "--groups", Integer.toString(groupCount)));
     for (int rep = 1; rep <= reps; rep++) {
-      String name = "cluster-rep" + rep;
+      String name = "cluster" + (groups.size() > 1 ? "-g" + groupCount : "") + "-rep" + rep;
       Path data = work.resolve("data-" + name);
       deleteTree(data);
       Files.createDirectories(data);
@@ -312,7 +351,7 @@ public final class RunCommand implements Callable<Integer> {
             nodes.awaitOrg(i, "bench", 60); // the first node seeds the config once it leads or follows
           }
           List<String> command = bench(CLIENT_JVM, "load",
-              "--target", "cluster@" + nodes.addresses(), "--versus", singleSpec,
+              "--target", "cluster@" + nodes.addresses(), "--versus", singleSpec, "--org", orgs,
               "--target-pid", nodes.pids(), "--versus-pid", Long.toString(single.process().pid()),
               "--callers", Integer.toString(CALLERS), "--warmup", fmt(w.warmup()),
               "--windows", Integer.toString(w.windows()), "--window", fmt(w.window()), "--settle", fmt(w.settle()),
@@ -320,10 +359,14 @@ public final class RunCommand implements Callable<Integer> {
           long timeout = (long) (2 * (w.warmup() + w.windows() * (w.window() + w.settle())) + 120);
           p = Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
         }
+        p.setProperty("groups", Integer.toString(groupCount));
         cluster.add(p);
-        progress(String.format(Locale.ROOT, "cluster %d/%d: 3-node cluster %.0f ÷ durable single node %.0f pairs/s, ratio %s",
-            rep, reps, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median")));
-        failover(nodes, name, rep);
+        progress(String.format(Locale.ROOT, "cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node %.0f"
+            + " pairs/s, ratio %s", rep, reps, groupCount, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"),
+            p.getProperty("ratio.median")));
+        if (failovers) {
+          failover(nodes, name, rep);
+        }
       } finally {
         deleteTree(data);
         deleteTree(work.resolve("data-" + name + "-single"));
@@ -427,6 +470,9 @@ public final class RunCommand implements Callable<Integer> {
     r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
     // The worst kill of the run, not a typical one: what a client must be ready to ride out.
     r.put("ratio_cluster_vs_durable", f(3, clusterMedian("ratio.median")));
+    for (int g : groups.subList(1, groups.size())) {
+      r.put("ratio_cluster_groups" + g + "_vs_durable", f(3, clusterMedian(g, "ratio.median")));
+    }
     r.put("failover_gap_s", f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), 100)));
     r.put("failover_catchup_s", f(3, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), 100)));
     return r;
@@ -480,11 +526,15 @@ public final class RunCommand implements Callable<Integer> {
     }
     if (!cluster.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
-      for (int i = 0; i < cluster.size(); i++) {
-        Properties p = cluster.get(i);
-        rows.add(clusterRow(Integer.toString(i + 1), key -> d(p, key)));
+      for (int g : groups) {
+        String label = groups.size() > 1 ? "--groups " + g + ": " : "";
+        List<Properties> runs = cluster.stream().filter(p -> p.getProperty("groups").equals(Integer.toString(g))).toList();
+        for (int i = 0; i < runs.size(); i++) {
+          Properties p = runs.get(i);
+          rows.add(clusterRow(label + (i + 1), key -> d(p, key)));
+        }
+        rows.add(clusterRow("**" + label + "median**", key -> clusterMedian(g, key)));
       }
-      rows.add(clusterRow("**median**", this::clusterMedian));
       t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio",
           "cluster p50 / p99 ms", "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
           rows);
@@ -517,8 +567,14 @@ public final class RunCommand implements Callable<Integer> {
         f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")));
   }
 
+  /** Over the first --groups value's runs: the cluster as configured by default. */
   private double clusterMedian(String key) {
-    return LoadCommand.median(cluster.stream().map(p -> d(p, key)).toList());
+    return clusterMedian(groups.get(0), key);
+  }
+
+  private double clusterMedian(int groupCount, String key) {
+    return LoadCommand.median(cluster.stream()
+        .filter(p -> p.getProperty("groups").equals(Integer.toString(groupCount))).map(p -> d(p, key)).toList());
   }
 
   /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
@@ -579,6 +635,9 @@ public final class RunCommand implements Callable<Integer> {
   private Path writeAdmissionConfig() throws IOException {
     StringBuilder json = new StringBuilder("{\"orgs\": [\n  " + org("bench", 1_000_000));
     slots.forEach(s -> json.append(",\n  ").append(org("contended-" + s, s)));
+    if (!groups.equals(List.of(1))) {
+      spreadOrgs().forEach(id -> json.append(",\n  ").append(org(id, 1_000_000)));
+    }
     Path file = work.resolve("admission-config.json");
     Files.writeString(file, json.append("\n]}\n"));
     return file;

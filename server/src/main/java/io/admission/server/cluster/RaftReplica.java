@@ -6,19 +6,18 @@ import io.admission.server.journal.ReplicatedEntries;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.NotHere;
 import io.admission.server.loop.ReplicatedLog;
+import io.admission.v1.ClusterGroup;
 import io.admission.v1.ClusterNode;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.NodeRole;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,7 +33,6 @@ import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
@@ -90,6 +88,10 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   private final Peers peers;
   private final RaftGroup group;
+  /** "" with one group; " (group N)" in what this replica says with several. */
+  private final String label;
+  /** Closes the Raft server when this replica has it alone; the node's groups share theirs. */
+  private final AutoCloseable ownServer;
   private final RaftPeerId self;
   private final ReplicaStateMachine stateMachine;
   private final RaftServer server;
@@ -112,10 +114,12 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private final CommitTimes commitTimes = new CommitTimes(4096);
   private volatile LongConsumer onCommitted = nanos -> { };
 
-  private RaftReplica(Peers peers, RaftGroup group, ReplicaStateMachine stateMachine,
-      RaftServer server, RaftClient client) {
+  private RaftReplica(Peers peers, RaftGroup group, String label, ReplicaStateMachine stateMachine,
+      RaftServer server, RaftClient client, AutoCloseable ownServer) {
     this.peers = peers;
     this.group = group;
+    this.label = label;
+    this.ownServer = ownServer;
     this.self = RaftPeerId.valueOf(peers.self());
     this.stateMachine = stateMachine;
     this.server = server;
@@ -127,13 +131,12 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   /**
    * Starts this node's Raft server over {@code dataDir}/raft (recovering what it holds: the
-   * latest snapshot, then the log after it) and a client to the group for its proposals.
+   * latest snapshot, then the log after it) and a client to the group for its proposals: a node
+   * of one group ({@link RaftGroups} hosts several on one server).
    */
   public static RaftReplica start(Peers peers, Path dataDir, Options options, InstantSource clock)
       throws IOException {
-    RaftGroupId groupId = RaftGroupId.valueOf(
-        UUID.nameUUIDFromBytes("admission-cluster-group-0".getBytes(StandardCharsets.UTF_8)));
-    RaftGroup group = RaftGroup.valueOf(groupId, peers.raftPeers());
+    RaftGroup group = RaftGroup.valueOf(RaftGroups.groupId(0), peers.raftPeers());
     RaftProperties properties = properties(peers, dataDir, options);
     Files.createDirectories(dataDir.resolve("raft"));
     ReplicaStateMachine stateMachine = new ReplicaStateMachine(clock, options.bounds());
@@ -145,6 +148,17 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
     server.start();
+    return join(peers, group, "", stateMachine, server, properties, server);
+  }
+
+  /**
+   * This node's replica of {@code group}, hosted by {@code server} (started, with {@code
+   * stateMachine} as the group's): a client to the group for its proposals and the checks of its
+   * state. {@code ownServer} is closed with the replica (null: the server outlives it).
+   */
+  static RaftReplica join(Peers peers, RaftGroup group, String label,
+      ReplicaStateMachine stateMachine, RaftServer server, RaftProperties properties,
+      AutoCloseable ownServer) {
     RaftClient client = RaftClient.newBuilder()
         .setProperties(properties)
         .setRaftGroup(group)
@@ -154,14 +168,14 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             30, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
-    RaftReplica replica = new RaftReplica(peers, group, stateMachine, server, client);
+    RaftReplica replica = new RaftReplica(peers, group, label, stateMachine, server, client, ownServer);
     stateMachine.onLeaderChange(replica::check);
     stateMachine.onApplied(replica::applied);
     replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     return replica;
   }
 
-  private static RaftProperties properties(Peers peers, Path dataDir, Options options) {
+  static RaftProperties properties(Peers peers, Path dataDir, Options options) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(dataDir.resolve("raft").toFile()));
     String address = peers.selfAddress();
@@ -368,7 +382,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       String was = unavailable;
       unavailable = why;
       if ((was == null) != (why == null)) {
-        LOG.log(Level.INFO, why == null ? "serving: the cluster's leader is " + leaderId : why);
+        LOG.log(Level.INFO, (why == null ? "serving: the cluster's leader is " + leaderId : why) + label);
         onServing.accept(why == null);
       }
       EventLoop l = loop;
@@ -376,7 +390,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
         l.wake(); // a new leader may owe the replicas a tick
       }
     } catch (IOException | RuntimeException e) {
-      LOG.log(Level.WARNING, "checking the cluster's state failed", e);
+      LOG.log(Level.WARNING, "checking the cluster's state failed" + label, e);
     }
   }
 
@@ -419,6 +433,22 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     return b.build();
   }
 
+  /** This group as this node sees it: its leader (while this node serves) and applied index. */
+  ClusterGroup groupStatus(int g) {
+    ClusterGroup.Builder b = ClusterGroup.newBuilder().setGroup(g);
+    try {
+      RaftPeerId leaderId = unavailable == null
+          ? server.getDivision(group.getGroupId()).getInfo().getLeaderId() : null;
+      if (leaderId != null) {
+        b.setLeaderId(leaderId.toString());
+      }
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "reading the cluster's state failed" + label, e);
+    }
+    var applied = stateMachine.getLastAppliedTermIndex();
+    return b.setAppliedIndex(applied == null ? 0 : applied.getIndex()).build();
+  }
+
   @Override
   public void close() {
     checker.shutdownNow();
@@ -427,9 +457,12 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     } catch (IOException e) {
       LOG.log(Level.WARNING, "closing the Raft client failed", e);
     }
+    if (ownServer == null) {
+      return;
+    }
     try {
-      server.close();
-    } catch (IOException e) {
+      ownServer.close();
+    } catch (Exception e) {
       LOG.log(Level.WARNING, "closing the Raft server failed", e);
     }
   }

@@ -5,6 +5,7 @@ import io.admission.server.api.Responses;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.DeleteOrgRequest;
 import io.admission.v1.DeleteOrgResponse;
@@ -34,10 +35,15 @@ import java.util.Base64;
 public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionAdminServiceImplBase {
   private static final int DEFAULT_PAGE = 100;
   private static final int MAX_PAGE = 1000;
-  private final EventLoop loop;
+  private final Loops loops;
 
   public AdminGrpcService(EventLoop loop) {
-    this.loop = loop;
+    this(Loops.of(loop));
+  }
+
+  /** Each org's requests go to its group's loop; ListOrgs merges every group's. */
+  public AdminGrpcService(Loops loops) {
+    this.loops = loops;
   }
 
   @Override
@@ -46,7 +52,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
       observer.onError(StatusMapper.invalid("org", "is required"));
       return;
     }
-    Answers.command(loop, () -> Requests.putOrg(request.getOrg(), "org"), observer, result -> {
+    Answers.command(loops, () -> Requests.putOrg(request.getOrg(), "org"), observer, result -> {
       Results.OrgView v = (Results.OrgView) result;
       return PutOrgResponse.newBuilder()
           .setOrg(Responses.org(v.config())).setCreated(v.created()).build();
@@ -56,14 +62,14 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
   /** The mask is merged onto the stored org in the loop, at apply time: no read-then-write here. */
   @Override
   public void updateOrg(UpdateOrgRequest request, StreamObserver<UpdateOrgResponse> observer) {
-    Answers.command(loop, () -> Requests.updateOrg(request), observer, result ->
+    Answers.command(loops, () -> Requests.updateOrg(request), observer, result ->
         UpdateOrgResponse.newBuilder()
             .setOrg(Responses.org(((Results.OrgUpdated) result).after())).build());
   }
 
   @Override
   public void deleteOrg(DeleteOrgRequest request, StreamObserver<DeleteOrgResponse> observer) {
-    Answers.command(loop, () -> Requests.deleteOrg(request.getOrgId()), observer, result ->
+    Answers.command(loops, () -> Requests.deleteOrg(request.getOrgId()), observer, result ->
         DeleteOrgResponse.newBuilder().setDeleted(((Results.OrgDeleted) result).existed()).build());
   }
 
@@ -71,7 +77,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
   public void getOrg(GetOrgRequest request, StreamObserver<GetOrgResponse> observer) {
     try {
       String orgId = Requests.id("org_id", request.getOrgId());
-      Answers.read(loop, (engine, now) -> engine.getOrg(orgId), observer, result -> {
+      Answers.read(loops.of(orgId), (engine, now) -> engine.getOrg(orgId), observer, result -> {
         Results.OrgView v = (Results.OrgView) result;
         GetOrgResponse.Builder b = GetOrgResponse.newBuilder().setOrg(Responses.org(v.config()));
         v.reservations().forEach(r -> b.addReservations(Responses.reservation(r)));
@@ -100,7 +106,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
       observer.onError(StatusMapper.invalid("page_token", "is not a token from a ListOrgs response"));
       return;
     }
-    Answers.read(loop, (engine, now) -> engine.listOrgs(after, size), observer, result -> {
+    Answers.listOrgs(loops, after, size, observer, result -> {
       Results.OrgPage page = (Results.OrgPage) result;
       ListOrgsResponse.Builder b = ListOrgsResponse.newBuilder();
       page.orgs().forEach(o -> b.addOrgs(Responses.org(o)));
@@ -114,7 +120,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
 
   @Override
   public void setReservation(SetReservationRequest request, StreamObserver<SetReservationResponse> observer) {
-    Answers.command(loop, () -> Requests.setReservation(request), observer, result -> {
+    Answers.command(loops, () -> Requests.setReservation(request), observer, result -> {
       Results.ReservationChanged c = (Results.ReservationChanged) result;
       return SetReservationResponse.newBuilder()
           .setReservation(Responses.reservation(c.reservation()))
@@ -126,7 +132,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
 
   @Override
   public void removeAgent(RemoveAgentRequest request, StreamObserver<RemoveAgentResponse> observer) {
-    Answers.command(loop, () -> Requests.removeAgent(request.getOrgId(), request.getAgentId()), observer,
+    Answers.command(loops, () -> Requests.removeAgent(request.getOrgId(), request.getAgentId()), observer,
         result -> {
           Results.AgentRemoved r = (Results.AgentRemoved) result;
           return RemoveAgentResponse.newBuilder()
@@ -136,7 +142,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
 
   @Override
   public void setLoginLimits(SetLoginLimitsRequest request, StreamObserver<SetLoginLimitsResponse> observer) {
-    Answers.command(loop, () -> Requests.setLoginLimits(request), observer, result -> {
+    Answers.command(loops, () -> Requests.setLoginLimits(request), observer, result -> {
       Results.LoginLimitsChanged c = (Results.LoginLimitsChanged) result;
       return SetLoginLimitsResponse.newBuilder()
           .setLimits(Responses.loginLimits(c.stored()))
@@ -147,7 +153,7 @@ public final class AdminGrpcService extends AdmissionAdminServiceGrpc.AdmissionA
 
   @Override
   public void setNumberLimits(SetNumberLimitsRequest request, StreamObserver<SetNumberLimitsResponse> observer) {
-    Answers.command(loop, () -> Requests.setNumberLimits(request), observer, result -> {
+    Answers.command(loops, () -> Requests.setNumberLimits(request), observer, result -> {
       Results.NumberLimitsChanged c = (Results.NumberLimitsChanged) result;
       return SetNumberLimitsResponse.newBuilder()
           .setLimits(Responses.numberLimits(c.stored()))

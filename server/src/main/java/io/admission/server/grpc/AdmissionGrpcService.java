@@ -4,6 +4,7 @@ import io.admission.server.api.Requests;
 import io.admission.server.api.Responses;
 import io.admission.server.api.InvalidRequest;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
@@ -20,18 +21,23 @@ import io.grpc.stub.StreamObserver;
 
 /** AdmissionService: Acquire, WaitForSlot, Release, Renew, Session — translate, enqueue, answer. */
 public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
-  private final EventLoop loop;
+  private final Loops loops;
   private final BoundSessions sessions;
 
   /** @param sessions the sessions calls may be bound to; null: none */
   public AdmissionGrpcService(EventLoop loop, BoundSessions sessions) {
-    this.loop = loop;
+    this(Loops.of(loop), sessions);
+  }
+
+  /** Each org's requests go to its group's loop. */
+  public AdmissionGrpcService(Loops loops, BoundSessions sessions) {
+    this.loops = loops;
     this.sessions = sessions;
   }
 
   @Override
   public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
-    Answers.command(loop, () -> Requests.acquire(request), observer, Responses::acquired);
+    Answers.command(loops, () -> Requests.acquire(request), observer, Responses::acquired);
   }
 
   @Override
@@ -47,6 +53,7 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
     }
     var serverObserver = (ServerCallStreamObserver<WaitForSlotResponse>) observer;
     WaitForSlotStream stream = new WaitForSlotStream(serverObserver);
+    EventLoop loop = loops.of(orgId);
     serverObserver.setOnCancelHandler(() -> loop.unwatch(orgId, callId, stream));
     if (!loop.watch(orgId, callId, stream)) {
       observer.onError(StatusMapper.busy());
@@ -56,16 +63,16 @@ public final class AdmissionGrpcService extends AdmissionServiceGrpc.AdmissionSe
   /** One stream for many calls' requests and their held calls' events: see {@link SessionStream}. */
   @Override
   public StreamObserver<SessionRequest> session(StreamObserver<SessionResponse> observer) {
-    return SessionStream.open(loop, sessions, (ServerCallStreamObserver<SessionResponse>) observer);
+    return SessionStream.open(loops, sessions, (ServerCallStreamObserver<SessionResponse>) observer);
   }
 
   @Override
   public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
-    Answers.command(loop, () -> Requests.release(request), observer, Responses::released);
+    Answers.command(loops, () -> Requests.release(request), observer, Responses::released);
   }
 
   @Override
   public void renew(RenewRequest request, StreamObserver<RenewResponse> observer) {
-    Answers.command(loop, () -> Requests.renew(request), observer, Responses::renewed);
+    Answers.command(loops, () -> Requests.renew(request), observer, Responses::renewed);
   }
 }

@@ -5,6 +5,7 @@ import io.admission.server.audit.AuditReader;
 import io.admission.server.auth.AccessControl;
 import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc;
@@ -63,16 +64,16 @@ public final class AdmissionServices {
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
       HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
       ClusterView cluster) {
-    return addTo(builder, loop, health, audit, access, sessions, cluster, Integer.MAX_VALUE);
+    return addTo(builder, Loops.of(loop), health, audit, access, sessions, cluster, Integer.MAX_VALUE);
   }
 
   /**
-   * The same, a request larger than {@code maxMessageBytes} refused RESOURCE_EXHAUSTED naming
-   * {@code --max-message-bytes}; the builder's own inbound limit must be above it, or the
-   * transport refuses first in its own words.
+   * The same, with orgs spread over several groups' loops ({@code --groups}), and a request larger
+   * than {@code maxMessageBytes} refused RESOURCE_EXHAUSTED naming {@code --max-message-bytes}; the
+   * builder's own inbound limit must be above it, or the transport refuses first in its own words.
    */
   @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc-js clients ask for it
-  public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop,
+  public static <T extends ServerBuilder<T>> T addTo(T builder, Loops loops,
       HealthStatusManager health, AuditReader audit, AccessControl access, BoundSessions sessions,
       ClusterView cluster, int maxMessageBytes) {
     // Interceptors run last-added first: access is checked before the quorum, so an unknown
@@ -85,9 +86,9 @@ public final class AdmissionServices {
     // and one over the size bound names the bound.
     int max = maxMessageBytes;
     return builder
-        .addService(MalformedRequests.guard(new AdmissionGrpcService(loop, sessions).bindService(), max))
-        .addService(MalformedRequests.guard(new AdminGrpcService(loop).bindService(), max))
-        .addService(MalformedRequests.guard(new MonitorGrpcService(loop, audit, cluster).bindService(), max))
+        .addService(MalformedRequests.guard(new AdmissionGrpcService(loops, sessions).bindService(), max))
+        .addService(MalformedRequests.guard(new AdminGrpcService(loops).bindService(), max))
+        .addService(MalformedRequests.guard(new MonitorGrpcService(loops, audit, cluster).bindService(), max))
         .addService(MalformedRequests.guard(health.getHealthService().bindService(), max))
         .addService(MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService(), max))
         .addService(MalformedRequests.guard(ProtoReflectionService.newInstance().bindService(), max));

@@ -4,7 +4,9 @@ import io.admission.server.api.InvalidRequest;
 import io.admission.server.auth.AccessInterceptor;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Rejection;
+import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
@@ -22,9 +24,12 @@ final class Answers {
     Commands.Command<R> command() throws InvalidRequest;
   }
 
-  /** Translates, then runs the command; bad input is answered at once and changes nothing. */
+  /**
+   * Translates, then runs the command in its org's loop; bad input is answered at once and changes
+   * nothing.
+   */
   static <R, T> void command(
-      EventLoop loop, Translation<R> translation, StreamObserver<T> observer, Function<R, T> map) {
+      Loops loops, Translation<R> translation, StreamObserver<T> observer, Function<R, T> map) {
     Commands.Command<R> command;
     try {
       command = translation.command();
@@ -32,7 +37,7 @@ final class Answers {
       observer.onError(StatusMapper.invalid(e));
       return;
     }
-    if (!loop.submit(command, AccessInterceptor.actor(), reply(observer, map))) {
+    if (!loops.of(command.orgId()).submit(command, AccessInterceptor.actor(), reply(observer, map))) {
       observer.onError(StatusMapper.busy());
     }
   }
@@ -40,6 +45,14 @@ final class Answers {
   static <R, T> void read(
       EventLoop loop, EventLoop.Query<R> query, StreamObserver<T> observer, Function<R, T> map) {
     if (!loop.read(query, reply(observer, map))) {
+      observer.onError(StatusMapper.busy());
+    }
+  }
+
+  /** A page of orgs across every group's loop. */
+  static <T> void listOrgs(Loops loops, String afterOrgId, int pageSize, StreamObserver<T> observer,
+      Function<Results.AdminResult, T> map) {
+    if (!loops.listOrgs(afterOrgId, pageSize, reply(observer, map))) {
       observer.onError(StatusMapper.busy());
     }
   }

@@ -4,6 +4,7 @@ import io.admission.server.auth.Caller;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
 import java.lang.System.Logger.Level;
 import java.security.SecureRandom;
@@ -48,7 +49,7 @@ public final class BoundSessions implements AutoCloseable {
   /** A call, by the ids its Acquire gave. */
   record Call(String orgId, String callId) {}
 
-  private final EventLoop loop;
+  private final Loops loops;
   private final InstantSource clock;
   private final Duration grace;
   private final SecureRandom random = new SecureRandom();
@@ -106,10 +107,15 @@ public final class BoundSessions implements AutoCloseable {
   }
 
   public BoundSessions(EventLoop loop, InstantSource clock, Duration grace) {
+    this(Loops.of(loop), clock, grace);
+  }
+
+  /** Bound calls are released through their org's loop. */
+  public BoundSessions(Loops loops, InstantSource clock, Duration grace) {
     if (grace.isNegative() || grace.isZero()) {
       throw new IllegalArgumentException("the grace period must be positive, got " + grace);
     }
-    this.loop = loop;
+    this.loops = loops;
     this.clock = clock;
     this.grace = grace;
   }
@@ -263,7 +269,7 @@ public final class BoundSessions implements AutoCloseable {
         retries.add(new Release(call, actor));
       }
     };
-    if (!loop.submit(new Commands.Release(call.orgId(), call.callId()), actor, reply)) {
+    if (!loops.of(call.orgId()).submit(new Commands.Release(call.orgId(), call.callId()), actor, reply)) {
       retries.add(new Release(call, actor)); // the loop is saturated: next sweep
     }
   }

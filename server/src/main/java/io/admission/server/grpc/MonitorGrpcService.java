@@ -9,6 +9,7 @@ import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
 import io.admission.server.engine.StatusView;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.GetClusterStatusRequest;
 import io.admission.v1.GetClusterStatusResponse;
@@ -30,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 
 /** AdmissionMonitorService: the live status dashboards read, and the audit log (ListEvents). */
 public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.AdmissionMonitorServiceImplBase {
-  private final EventLoop loop;
+  private final Loops loops;
   /** Converts and writes WatchOrg statuses, so that neither the loop nor gRPC threads do. */
   private final Executor watchSender = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "admission-watch");
@@ -61,7 +62,12 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
   }
 
   public MonitorGrpcService(EventLoop loop, AuditReader audit, ClusterView cluster) {
-    this.loop = loop;
+    this(Loops.of(loop), audit, cluster);
+  }
+
+  /** Each org's reads and streams go to its group's loop. */
+  public MonitorGrpcService(Loops loops, AuditReader audit, ClusterView cluster) {
+    this.loops = loops;
     this.audit = audit;
     this.cluster = cluster;
   }
@@ -84,6 +90,7 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
     }
     var serverObserver = (ServerCallStreamObserver<WatchOrgResponse>) observer;
     WatchOrgStream stream = new WatchOrgStream(serverObserver, watchSender);
+    EventLoop loop = loops.of(orgId);
     serverObserver.setOnCancelHandler(() -> loop.unwatchOrg(orgId, stream));
     if (!loop.watchOrg(orgId, stream)) {
       observer.onError(StatusMapper.busy());
@@ -94,7 +101,7 @@ public final class MonitorGrpcService extends AdmissionMonitorServiceGrpc.Admiss
   public void getOrgStatus(GetOrgStatusRequest request, StreamObserver<GetOrgStatusResponse> observer) {
     try {
       String orgId = Requests.id("org_id", request.getOrgId());
-      Answers.read(loop, (engine, now) -> engine.status(orgId, now), observer,
+      Answers.read(loops.of(orgId), (engine, now) -> engine.status(orgId, now), observer,
           result -> GetOrgStatusResponse.newBuilder()
               .setStatus(Responses.status((StatusView.Org) result)).build());
     } catch (InvalidRequest e) {

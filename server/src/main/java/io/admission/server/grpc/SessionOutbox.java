@@ -3,9 +3,9 @@ package io.admission.server.grpc;
 import io.admission.v1.SessionResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,8 +34,11 @@ final class SessionOutbox {
   private final AtomicBoolean ending = new AtomicBoolean();
   /** Drainer only (the CAS orders it): the stream has ended, nothing more may be written. */
   private boolean ended;
-  /** Loop thread only: each watched call's latest hold change, emptied once written. */
-  private final Map<Object, AtomicReference<SessionResponse>> holds = new HashMap<>();
+  /**
+   * Each watched call's latest hold change, emptied once written; a call's entry is touched only
+   * by its org's loop thread, one of several with --groups.
+   */
+  private final Map<Object, AtomicReference<SessionResponse>> holds = new ConcurrentHashMap<>();
 
   SessionOutbox(ServerCallStreamObserver<SessionResponse> observer) {
     this.observer = observer;

@@ -8,7 +8,7 @@ import io.admission.server.engine.Event;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.auth.AccessInterceptor;
-import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
 import io.admission.server.loop.Watcher;
 import com.google.protobuf.util.Durations;
@@ -24,7 +24,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,7 +38,7 @@ import java.util.function.Function;
  * loop thread once the turn is durable and written by the {@link SessionOutbox}. A bad request is
  * answered with an error and changes nothing; it never ends the stream.
  *
- * <p>Events: an Acquire goes in with {@link EventLoop#submitWatching}, so a held call is watched
+ * <p>Events: an Acquire goes in with {@link io.admission.server.loop.EventLoop#submitWatching}, so a held call is watched
  * from the very task that held it (the loop's own WaitForSlot registry) and no event can fall
  * between answer and watch; its answer always leaves before its events.
  *
@@ -58,7 +57,8 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
   /** Requests read but not yet answered, per session: bounds the outbox and the loop's share. */
   static final int MAX_IN_FLIGHT = 1024;
 
-  private final EventLoop loop;
+  /** A request goes to its org's loop; events come from each group's loop thread. */
+  private final Loops loops;
   private final SessionOutbox outbox;
   /** Where calls can be bound; null: this server binds none. */
   private final BoundSessions sessions;
@@ -74,25 +74,28 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
    * comes later on that same thread) sees it and its unwatch runs after the watch.
    */
   private final ConcurrentHashMap<Call, Integer> mayWatch = new ConcurrentHashMap<>();
-  /** Loop thread only: the calls this session watches now. */
-  private final Set<Call> watching = new HashSet<>();
+  /**
+   * The calls this session watches now. Each call is touched only by its org's loop thread, but
+   * with several groups (--groups) those are several threads.
+   */
+  private final Set<Call> watching = ConcurrentHashMap.newKeySet();
   /** Requests read and not yet answered; with {@link #halfClosed}, says when to complete. */
   private final AtomicInteger unanswered = new AtomicInteger();
   private volatile boolean halfClosed;
   private volatile boolean closed;
 
-  private SessionStream(EventLoop loop, BoundSessions sessions,
+  private SessionStream(Loops loops, BoundSessions sessions,
       ServerCallStreamObserver<SessionResponse> observer) {
-    this.loop = loop;
+    this.loops = loops;
     this.sessions = sessions;
     this.outbox = new SessionOutbox(observer);
   }
 
   /** Opens a session on a new Session call; must run inside the service method. */
-  static SessionStream open(EventLoop loop, BoundSessions sessions,
+  static SessionStream open(Loops loops, BoundSessions sessions,
       ServerCallStreamObserver<SessionResponse> observer) {
     observer.disableAutoRequest();
-    SessionStream session = new SessionStream(loop, sessions, observer);
+    SessionStream session = new SessionStream(loops, sessions, observer);
     observer.setOnCancelHandler(session::close);
     observer.request(MAX_IN_FLIGHT);
     return session;
@@ -197,7 +200,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
         }
       }
     };
-    if (!loop.submitWatching(command, AccessInterceptor.actor(), reply, this)) {
+    if (!loops.of(command.orgId()).submitWatching(command, AccessInterceptor.actor(), reply, this)) {
       forget(call);
       answer(id, StatusMapper.busy(), "");
     }
@@ -212,7 +215,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       answer(id, StatusMapper.invalid(e), e.field());
       return;
     }
-    if (!loop.submit(command, AccessInterceptor.actor(), new Answer<>(id, map))) {
+    if (!loops.of(command.orgId()).submit(command, AccessInterceptor.actor(), new Answer<>(id, map))) {
       answer(id, StatusMapper.busy(), "");
     }
   }
@@ -244,7 +247,7 @@ final class SessionStream implements StreamObserver<SessionRequest>, Watcher {
       sessions.ended(bound, this);
     }
     for (Call call : mayWatch.keySet()) {
-      loop.unwatch(call.orgId(), call.callId(), this);
+      loops.of(call.orgId()).unwatch(call.orgId(), call.callId(), this);
     }
   }
 

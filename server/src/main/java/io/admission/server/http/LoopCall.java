@@ -3,7 +3,9 @@ package io.admission.server.http;
 import io.admission.server.api.Failures;
 import io.admission.server.loop.NotHere;
 import io.admission.server.engine.Commands;
+import io.admission.server.engine.Results;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -32,10 +34,10 @@ final class LoopCall {
     }
   }
 
-  /** Runs {@code command} on behalf of {@code actor} (whom the audit log names). */
-  static <R> R command(EventLoop loop, Commands.Command<R> command, String actor) throws Unavailable {
+  /** Runs {@code command} in its org's loop on behalf of {@code actor} (whom the audit log names). */
+  static <R> R command(Loops loops, Commands.Command<R> command, String actor) throws Unavailable {
     CompletableFuture<R> answer = new CompletableFuture<>();
-    if (!loop.submit(command, actor, Reply.into(answer))) {
+    if (!loops.of(command.orgId()).submit(command, actor, Reply.into(answer))) {
       throw busy();
     }
     return await(answer);
@@ -44,6 +46,15 @@ final class LoopCall {
   static <R> R read(EventLoop loop, EventLoop.Query<R> query) throws Unavailable {
     CompletableFuture<R> answer = new CompletableFuture<>();
     if (!loop.read(query, Reply.into(answer))) {
+      throw busy();
+    }
+    return await(answer);
+  }
+
+  /** A page of orgs across every group's loop. */
+  static Results.AdminResult listOrgs(Loops loops, String afterOrgId, int pageSize) throws Unavailable {
+    CompletableFuture<Results.AdminResult> answer = new CompletableFuture<>();
+    if (!loops.listOrgs(afterOrgId, pageSize, Reply.into(answer))) {
       throw busy();
     }
     return await(answer);

@@ -29,6 +29,7 @@ import io.admission.server.api.Responses;
 import io.admission.server.api.Statuses;
 import io.admission.server.http.proto.Me;
 import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Loops;
 import io.admission.v1.DeleteOrgRequest;
 import io.admission.v1.DeleteOrgResponse;
 import io.admission.v1.GetOrgResponse;
@@ -115,7 +116,8 @@ public final class WebServer implements AutoCloseable {
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
   private static final String PAGE_RESOURCE = "monitor.html";
 
-  private final EventLoop loop;
+  /** Each org's requests go to its group's loop. */
+  private final Loops loops;
   private final ClusterView cluster;
   private final HttpServer server;
   private final ExecutorService threads;
@@ -141,9 +143,9 @@ public final class WebServer implements AutoCloseable {
     public static final Bounds DEFAULT = new Bounds(1 << 20, IdLengths.API_MAX_BYTES);
   }
 
-  private WebServer(EventLoop loop, ClusterView cluster, HttpServer server, ExecutorService threads, String boundHost,
+  private WebServer(Loops loops, ClusterView cluster, HttpServer server, ExecutorService threads, String boundHost,
       Page page, AccessControl access, String scheme, Bounds bounds) {
-    this.loop = loop;
+    this.loops = loops;
     this.cluster = cluster;
     this.server = server;
     this.threads = threads;
@@ -169,11 +171,14 @@ public final class WebServer implements AutoCloseable {
    */
   public static WebServer start(InetSocketAddress address, EventLoop loop, ClusterView cluster,
       AccessControl access, Tls tls) throws IOException {
-    return start(address, loop, cluster, access, tls, Bounds.DEFAULT);
+    return start(address, Loops.of(loop), cluster, access, tls, Bounds.DEFAULT);
   }
 
-  /** The same, refusing requests over {@code bounds}. */
-  public static WebServer start(InetSocketAddress address, EventLoop loop, ClusterView cluster,
+  /**
+   * The same with orgs spread over several groups' loops ({@code --groups}), refusing requests
+   * over {@code bounds}.
+   */
+  public static WebServer start(InetSocketAddress address, Loops loops, ClusterView cluster,
       AccessControl access, Tls tls, Bounds bounds) throws IOException {
     Page page = Page.load();
     HttpServer server = tls == null ? HttpServer.create(address, 0) : https(address, tls);
@@ -186,7 +191,7 @@ public final class WebServer implements AutoCloseable {
           return t;
         });
     server.setExecutor(threads);
-    WebServer web = new WebServer(loop, cluster, server, threads, address.getHostString(), page, access,
+    WebServer web = new WebServer(loops, cluster, server, threads, address.getHostString(), page, access,
         tls == null ? "http" : "https", bounds);
     server.createContext("/", web::handle);
     server.start();
@@ -372,7 +377,7 @@ public final class WebServer implements AutoCloseable {
     String after = "";
     do {
       String from = after;
-      Results.AdminResult result = LoopCall.read(loop, (engine, now) -> engine.listOrgs(from, ORG_PAGE));
+      Results.AdminResult result = LoopCall.listOrgs(loops, from, ORG_PAGE);
       Results.OrgPage page = (Results.OrgPage) result;
       page.orgs().stream().filter(o -> Access.MONITOR.allows(caller.role(), o.orgId()))
           .forEach(o -> b.addOrgs(Responses.org(o)));
@@ -382,7 +387,7 @@ public final class WebServer implements AutoCloseable {
   }
 
   private void status(HttpExchange ex, String orgId) throws IOException, LoopCall.Unavailable {
-    Results.StatusResult result = LoopCall.read(loop, (engine, now) -> engine.status(orgId, now));
+    Results.StatusResult result = LoopCall.read(loops.of(orgId), (engine, now) -> engine.status(orgId, now));
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -400,6 +405,7 @@ public final class WebServer implements AutoCloseable {
     }
     try {
       OrgEventStream stream = new OrgEventStream(Thread.currentThread());
+      EventLoop loop = loops.of(orgId);
       if (!loop.watchOrg(orgId, stream)) {
         sendError(ex, 503, Code.UNAVAILABLE,
             "server busy: too many requests waiting for the admission loop; retry shortly");
@@ -430,7 +436,7 @@ public final class WebServer implements AutoCloseable {
     SetReservationRequest.Builder request = body(ex, SetReservationRequest.newBuilder());
     request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
     Results.AdminResult result =
-        LoopCall.command(loop, Requests.setReservation(request.build()), actor);
+        LoopCall.command(loops, Requests.setReservation(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -448,7 +454,7 @@ public final class WebServer implements AutoCloseable {
     RemoveAgentRequest.Builder request = body(ex, RemoveAgentRequest.newBuilder());
     request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId))
         .setAgentId(fromUrl("agent_id", request.getAgentId(), agentId));
-    Results.AdminResult result = LoopCall.command(loop,
+    Results.AdminResult result = LoopCall.command(loops,
         Requests.removeAgent(request.getOrgId(), request.getAgentId()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
@@ -460,7 +466,7 @@ public final class WebServer implements AutoCloseable {
   }
 
   private void settings(HttpExchange ex, String orgId) throws IOException, LoopCall.Unavailable {
-    Results.AdminResult result = LoopCall.read(loop, (engine, now) -> engine.getOrg(orgId));
+    Results.AdminResult result = LoopCall.read(loops.of(orgId), (engine, now) -> engine.getOrg(orgId));
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -476,7 +482,7 @@ public final class WebServer implements AutoCloseable {
       throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
     UpdateOrgRequest.Builder request = body(ex, UpdateOrgRequest.newBuilder());
     request.getOrgBuilder().setOrgId(fromUrl("org.org_id", request.getOrg().getOrgId(), orgId));
-    Results.AdminResult result = LoopCall.command(loop, Requests.updateOrg(request.build()), actor);
+    Results.AdminResult result = LoopCall.command(loops, Requests.updateOrg(request.build()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;
@@ -489,7 +495,7 @@ public final class WebServer implements AutoCloseable {
       throws IOException, InvalidRequest, TooLarge, LoopCall.Unavailable {
     DeleteOrgRequest.Builder request = body(ex, DeleteOrgRequest.newBuilder());
     request.setOrgId(fromUrl("org_id", request.getOrgId(), orgId));
-    Results.AdminResult result = LoopCall.command(loop, Requests.deleteOrg(request.getOrgId()), actor);
+    Results.AdminResult result = LoopCall.command(loops, Requests.deleteOrg(request.getOrgId()), actor);
     if (result instanceof Rejection r) {
       sendRejection(ex, r);
       return;

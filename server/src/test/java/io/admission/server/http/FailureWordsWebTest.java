@@ -76,7 +76,7 @@ class FailureWordsWebTest {
       assertTrue(bug.getMessage().matches("internal error; the server logged it as [0-9a-f]{8}"),
           bug.getMessage());
 
-      LoopCall.Unavailable log = assertThrows(LoopCall.Unavailable.class, () -> LoopCall.command(loop,
+      LoopCall.Unavailable log = assertThrows(LoopCall.Unavailable.class, () -> LoopCall.command(io.admission.server.loop.Loops.of(loop),
           new Commands.PutOrg(new OrgConfig("acme", 3, Optional.empty(), ZoneOffset.UTC,
               OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT)), "test"));
       assertFalse(log.bug);
