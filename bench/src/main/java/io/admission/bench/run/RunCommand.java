@@ -61,7 +61,7 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
-  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,contended,cluster (default all).")
+  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
   /**
@@ -84,7 +84,9 @@ public final class RunCommand implements Callable<Integer> {
 
   /** The systems compared; each repetition starts fresh servers (Redis runs once, from the script). */
   enum Server {
-    IN_MEMORY, SESSION, DURABLE, NOOP, REDIS;
+    IN_MEMORY, SESSION, DURABLE, NOOP, REDIS,
+    /** In-memory Admission with {@code --metrics} on: the Prometheus exporter and every instrument live. */
+    METRICS;
 
     /** The load client's name for how it talks to this system. */
     String client() {
@@ -100,6 +102,13 @@ public final class RunCommand implements Callable<Integer> {
       new Pair("noop", "Admission ÷ no-op gRPC service", Server.IN_MEMORY, Server.NOOP),
       new Pair("session-redis", "Admission Session stream ÷ Redis peer", Server.SESSION, Server.REDIS),
       new Pair("unary-redis", "Admission unary calls ÷ Redis peer", Server.IN_MEMORY, Server.REDIS));
+
+  /**
+   * What metrics cost: unary calls against in-memory Admission with {@code --metrics} on and off,
+   * every other flag the same. Its own stage, so it can be run alone while metrics are worked on.
+   */
+  static final Pair METRICS_PAIR = new Pair("metrics", "`--metrics` on ÷ off (in-memory, unary)", Server.METRICS,
+      Server.IN_MEMORY);
 
   /** One repetition of the contended run: both clients' results and the Admission server's pauses. */
   record Contended(int slots, Properties admission, Properties peer, Pauses pauses) {
@@ -123,7 +132,7 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     reps = reps != null ? reps : quick ? 1 : 5;
     slots = slots != null ? slots : quick ? List.of(20) : List.of(20, 2);
-    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "contended", "cluster");
+    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "metrics", "contended", "cluster");
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
@@ -134,7 +143,10 @@ public final class RunCommand implements Callable<Integer> {
       heap();
     }
     if (stages.contains("load")) {
-      load(config);
+      load(config, PAIRS);
+    }
+    if (stages.contains("metrics")) {
+      load(config, List.of(METRICS_PAIR));
     }
     if (stages.contains("contended")) {
       contended(config);
@@ -203,13 +215,13 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /** Every pair in each repetition, in turn: fresh servers A and B, one client alternating between them. */
-  private void load(Path config) throws IOException, InterruptedException {
+  private void load(Path config, List<Pair> pairs) throws IOException, InterruptedException {
     Windows w = quick ? QUICK : FULL;
     // A loaded server remembers every ended call for 10 minutes, ~115 bytes each: at up to ~170 k
     // pairs/s (the Session stream) for a paired run's 40 s of load on it, under 1 GB.
     List<String> serverJvm = heap(quick ? "512m" : "2g");
     for (int rep = 1; rep <= reps; rep++) {
-      for (Pair pair : PAIRS) {
+      for (Pair pair : pairs) {
         String name = "load-" + pair.key() + "-rep" + rep;
         Path out = work.resolve(name + ".properties");
         try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
@@ -429,12 +441,13 @@ public final class RunCommand implements Callable<Integer> {
     r.put("ratio_cluster_vs_durable", f(3, clusterMedian("ratio.median")));
     r.put("failover_gap_s", f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), 100)));
     r.put("failover_catchup_s", f(3, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), 100)));
+    r.put("ratio_metrics_on_vs_off", f(3, loadMedian(METRICS_PAIR.key(), "ratio.median")));
     return r;
   }
 
   /** The targets of the figures that have one, by RESULT name. */
   static final Map<String, String> TARGETS = Map.of("ratio_durable_vs_memory", "≥ 0.80",
-      "ratio_cluster_vs_durable", "≥ 0.50",
+      "ratio_cluster_vs_durable", "≥ 0.50", "ratio_metrics_on_vs_off", "≥ 0.90",
       "engine_decisions_per_s", "≥ 3,000,000", "ratio_admission_vs_noop", "≥ 0.85", "ratio_admission_vs_redis", "≥ 1.00",
       "dispatch_p99_ms", "≤ 2", "dispatch_p99_ms_polling_peer", "≥ 10 × dispatch_p99_ms", "heap_bytes_per_lease", "≤ 300");
 
@@ -463,6 +476,18 @@ public final class RunCommand implements Callable<Integer> {
               f(1, loadMedian(p.key(), "a.server_cpu_us_per_pair")) + " / "
                   + f(1, loadMedian(p.key(), "b.server_cpu_us_per_pair"))))
           .toList());
+    }
+    if (load.containsKey(METRICS_PAIR.key())) {
+      List<Properties> runs = load.get(METRICS_PAIR.key());
+      List<List<String>> rows = new ArrayList<>();
+      for (int i = 0; i < runs.size(); i++) {
+        Properties p = runs.get(i);
+        rows.add(metricsRow(Integer.toString(i + 1), key -> d(p, key),
+            f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
+      }
+      rows.add(metricsRow("**median**", key -> loadMedian(METRICS_PAIR.key(), key), ""));
+      t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
+          "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"), rows);
     }
     if (!contended.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
@@ -507,6 +532,14 @@ public final class RunCommand implements Callable<Integer> {
           "requests failed after retries (repetition)"), rows);
     }
     return t;
+  }
+
+  private static List<String> metricsRow(String label, Function<String, Double> v, String spread) {
+    return List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
+        "**" + f(3, v.apply("ratio.median")) + "**", spread,
+        f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
+        f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
+        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")));
   }
 
   private static List<String> clusterRow(String label, Function<String, Double> v) {
@@ -561,6 +594,9 @@ public final class RunCommand implements Callable<Integer> {
     List<String> command = new ArrayList<>(List.of(java()));
     command.addAll(jvm);
     command.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config", config.toString()));
+    if (s == Server.METRICS) {
+      command.addAll(List.of("--metrics", "127.0.0.1:" + freePort())); // the exporter needs a fixed port
+    }
     if (s == Server.DURABLE) {
       Path data = work.resolve("data-" + name);
       deleteTree(data);
@@ -569,6 +605,13 @@ public final class RunCommand implements Callable<Integer> {
       command.add("--in-memory");
     }
     return Proc.Server.start(command, work.resolve(name + "-server.log"));
+  }
+
+  /** A port nothing listens on now; another process could take it before the server binds it, which then fails loudly. */
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
   }
 
   private String spec(Server s, Proc.Server started) throws IOException, InterruptedException {
