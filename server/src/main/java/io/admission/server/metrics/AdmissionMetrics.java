@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  *       call_id decide nothing and are not counted.</td></tr>
  *   <tr><td>admission.dispatches</td><td>counter: held calls granted, by call type and slot kind</td></tr>
  *   <tr><td>admission.lease.expiries</td><td>counter: leases that expired without Renew, by
- *       {@code admission.org_id} — a leak indicator (a client that loses its calls)</td></tr>
+ *       {@code admission.org_id} — a leak indicator (a client that loses its calls); observed,
+ *       so a deleted org's series ends</td></tr>
  *   <tr><td>admission.queue.waiters</td><td>up-down counter: held calls now, by org (observed;
  *       a deleted org's series ends)</td></tr>
  *   <tr><td>admission.pool.in_use</td><td>up-down counter: granted calls running now, by org
@@ -75,11 +76,11 @@ import java.util.function.Supplier;
  * config file set them as they happen, so an org is reported before its first call.
  *
  * <p>Cost: the loop decides every call, so what it counts must cost next to nothing. Decisions,
- * dispatches and expiries are plain counts that only the loop thread writes (an ordered store, no
- * lock, no map, no SDK call), read by the metrics reader when it collects; the per-org values
- * likewise. Only the histograms go through the SDK, once per dispatch and once per loop turn, never
- * per request. Attribute sets are built once (per org: on first sight), so recording allocates
- * nothing.
+ * dispatches and expiries are plain counts that only the loop thread writes (an ordered store: no
+ * lock, no SDK call), read by the metrics reader when it collects; the per-org values likewise,
+ * after one lookup of the org. Only the histograms go through the SDK, once per dispatch and once
+ * per loop turn, never per request. Attribute sets are built once (per org: on first sight), so
+ * recording allocates nothing.
  */
 public final class AdmissionMetrics implements LoopObserver {
   /** The instrumentation scope. */
