@@ -66,7 +66,7 @@ public final class RunCommand implements Callable<Integer> {
           + " any value but 1 the load of every cluster run spreads over " + SPREAD_ORGS + " orgs, evenly over up to 4"
           + " groups; the first value's clusters also take the leader kills.")
   List<Integer> groups;
-  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,contended,cluster (default all).")
+  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
   /**
@@ -89,7 +89,9 @@ public final class RunCommand implements Callable<Integer> {
 
   /** The systems compared; each repetition starts fresh servers (Redis runs once, from the script). */
   enum Server {
-    IN_MEMORY, SESSION, DURABLE, NOOP, REDIS;
+    IN_MEMORY, SESSION, DURABLE, NOOP, REDIS,
+    /** In-memory Admission with {@code --metrics} on: the Prometheus exporter and every instrument live. */
+    METRICS;
 
     /** The load client's name for how it talks to this system. */
     String client() {
@@ -105,6 +107,13 @@ public final class RunCommand implements Callable<Integer> {
       new Pair("noop", "Admission ÷ no-op gRPC service", Server.IN_MEMORY, Server.NOOP),
       new Pair("session-redis", "Admission Session stream ÷ Redis peer", Server.SESSION, Server.REDIS),
       new Pair("unary-redis", "Admission unary calls ÷ Redis peer", Server.IN_MEMORY, Server.REDIS));
+
+  /**
+   * What metrics cost: unary calls against in-memory Admission with {@code --metrics} on and off,
+   * every other flag the same. Its own stage, so it can be run alone while metrics are worked on.
+   */
+  static final Pair METRICS_PAIR = new Pair("metrics", "`--metrics` on ÷ off (in-memory, unary)", Server.METRICS,
+      Server.IN_MEMORY);
 
   /** One repetition of the contended run: both clients' results and the Admission server's pauses. */
   record Contended(int slots, Properties admission, Properties peer, Pauses pauses) {
@@ -133,7 +142,7 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     reps = reps != null ? reps : quick ? 1 : 5;
     slots = slots != null ? slots : quick ? List.of(20) : List.of(20, 2);
-    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "contended", "cluster");
+    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "metrics", "contended", "cluster");
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
@@ -144,7 +153,10 @@ public final class RunCommand implements Callable<Integer> {
       heap();
     }
     if (stages.contains("load")) {
-      load(config);
+      load(config, PAIRS);
+    }
+    if (stages.contains("metrics")) {
+      load(config, List.of(METRICS_PAIR));
     }
     if (stages.contains("contended")) {
       contended(config);
@@ -213,13 +225,13 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /** Every pair in each repetition, in turn: fresh servers A and B, one client alternating between them. */
-  private void load(Path config) throws IOException, InterruptedException {
+  private void load(Path config, List<Pair> pairs) throws IOException, InterruptedException {
     Windows w = quick ? QUICK : FULL;
     // A loaded server remembers every ended call for 10 minutes, ~115 bytes each: at up to ~170 k
     // pairs/s (the Session stream) for a paired run's 40 s of load on it, under 1 GB.
     List<String> serverJvm = heap(quick ? "512m" : "2g");
     for (int rep = 1; rep <= reps; rep++) {
-      for (Pair pair : PAIRS) {
+      for (Pair pair : pairs) {
         String name = "load-" + pair.key() + "-rep" + rep;
         Path out = work.resolve(name + ".properties");
         try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
@@ -475,12 +487,13 @@ public final class RunCommand implements Callable<Integer> {
     }
     r.put("failover_gap_s", f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), 100)));
     r.put("failover_catchup_s", f(3, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), 100)));
+    r.put("ratio_metrics_on_vs_off", f(3, loadMedian(METRICS_PAIR.key(), "ratio.median")));
     return r;
   }
 
   /** The targets of the figures that have one, by RESULT name. */
   static final Map<String, String> TARGETS = Map.of("ratio_durable_vs_memory", "≥ 0.80",
-      "ratio_cluster_vs_durable", "≥ 0.50",
+      "ratio_cluster_vs_durable", "≥ 0.50", "ratio_metrics_on_vs_off", "≥ 0.90",
       "engine_decisions_per_s", "≥ 3,000,000", "ratio_admission_vs_noop", "≥ 0.85", "ratio_admission_vs_redis", "≥ 1.00",
       "dispatch_p99_ms", "≤ 2", "dispatch_p99_ms_polling_peer", "≥ 10 × dispatch_p99_ms", "heap_bytes_per_lease", "≤ 300");
 
@@ -497,7 +510,7 @@ public final class RunCommand implements Callable<Integer> {
           .map(e -> List.of(e.getKey().equals("lease") ? "live lease" : "held call", e.getValue().getProperty("count"),
               e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
     }
-    if (!load.isEmpty()) {
+    if (PAIRS.stream().anyMatch(p -> load.containsKey(p.key()))) { // not for the metrics stage alone
       t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
           "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream().filter(p -> load.containsKey(p.key()))
           .map(p -> List.of(p.label(), f(0, loadMedian(p.key(), "a.pairs_per_s")),
@@ -509,6 +522,18 @@ public final class RunCommand implements Callable<Integer> {
               f(1, loadMedian(p.key(), "a.server_cpu_us_per_pair")) + " / "
                   + f(1, loadMedian(p.key(), "b.server_cpu_us_per_pair"))))
           .toList());
+    }
+    if (load.containsKey(METRICS_PAIR.key())) {
+      List<Properties> runs = load.get(METRICS_PAIR.key());
+      List<List<String>> rows = new ArrayList<>();
+      for (int i = 0; i < runs.size(); i++) {
+        Properties p = runs.get(i);
+        rows.add(metricsRow(Integer.toString(i + 1), key -> d(p, key),
+            f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
+      }
+      rows.add(metricsRow("**median**", key -> loadMedian(METRICS_PAIR.key(), key), ""));
+      t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
+          "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"), rows);
     }
     if (!contended.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
@@ -557,6 +582,14 @@ public final class RunCommand implements Callable<Integer> {
           "requests failed after retries (repetition)"), rows);
     }
     return t;
+  }
+
+  private static List<String> metricsRow(String label, Function<String, Double> v, String spread) {
+    return List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
+        "**" + f(3, v.apply("ratio.median")) + "**", spread,
+        f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
+        f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
+        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")));
   }
 
   private static List<String> clusterRow(String label, Function<String, Double> v) {
@@ -617,6 +650,9 @@ public final class RunCommand implements Callable<Integer> {
     List<String> command = new ArrayList<>(List.of(java()));
     command.addAll(jvm);
     command.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config", config.toString()));
+    if (s == Server.METRICS) {
+      command.addAll(List.of("--metrics", "127.0.0.1:" + freePort())); // the exporter needs a fixed port
+    }
     if (s == Server.DURABLE) {
       Path data = work.resolve("data-" + name);
       deleteTree(data);
@@ -625,6 +661,13 @@ public final class RunCommand implements Callable<Integer> {
       command.add("--in-memory");
     }
     return Proc.Server.start(command, work.resolve(name + "-server.log"));
+  }
+
+  /** A port nothing listens on now; another process could take it before the server binds it, which then fails loudly. */
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
   }
 
   private String spec(Server s, Proc.Server started) throws IOException, InterruptedException {

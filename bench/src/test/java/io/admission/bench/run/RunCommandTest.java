@@ -39,6 +39,10 @@ class RunCommandTest {
     r.load.put("noop", List.of(props("ratio.median", "0.81")));
     r.load.put("session-redis", List.of(props("ratio.median", "2.5")));
     r.load.put("unary-redis", List.of(props("ratio.median", "1.1")));
+    // Metrics on ÷ off, two repetitions: each with its window pairs' spread, then the median.
+    r.load.put("metrics", List.of(
+        props("ratio.median", "0.95", "ratio.min", "0.9", "ratio.max", "1.02", "a.pairs_per_s", "57000", "b.pairs_per_s", "60000"),
+        props("ratio.median", "0.85", "ratio.min", "0.8", "ratio.max", "0.88", "a.pairs_per_s", "51000", "b.pairs_per_s", "60000")));
     Pauses.Sum gc = Pauses.Sum.NONE.plus(Duration.ofMillis(3));
     for (String[] p99 : new String[][] {{"0.4", "4.0"}, {"0.3", "4.5"}, {"0.9", "6.0"}}) {
       r.contended.add(new RunCommand.Contended(20, props("dispatch.p99_ms", p99[0]), props("dispatch.p99_ms", p99[1]),
@@ -60,7 +64,7 @@ class RunCommandTest {
     assertEquals(List.of("ratio_durable_vs_memory", "p99_durable_ms", "p99_memory_ms", "ratio_admission_unary_vs_redis",
         "engine_decisions_per_s", "ratio_admission_vs_noop", "ratio_admission_vs_redis", "dispatch_p99_ms",
         "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease", "ratio_cluster_vs_durable", "failover_gap_s",
-        "failover_catchup_s"), List.copyOf(r.keySet()));
+        "failover_catchup_s", "ratio_metrics_on_vs_off"), List.copyOf(r.keySet()));
     assertEquals("0.700", r.get("ratio_durable_vs_memory"));
     assertEquals("9.000", r.get("p99_durable_ms"));
     assertEquals("5.000", r.get("p99_memory_ms"));
@@ -74,6 +78,7 @@ class RunCommandTest {
     assertEquals("0.600", r.get("ratio_cluster_vs_durable"));
     assertEquals("1.400", r.get("failover_gap_s"));
     assertEquals("9.000", r.get("failover_catchup_s"));
+    assertEquals("0.900", r.get("ratio_metrics_on_vs_off"));
   }
 
   @Test
@@ -116,7 +121,9 @@ class RunCommandTest {
         "<!-- bench:heap -->", "| live lease | 200000 | 282.2 |",
         "<!-- bench:cluster -->", "| **median** | 6,000 | 10,000 | **0.600** |",
         "<!-- bench:failover -->", "| 2: n2 | 1.400 | 6.00 | 9.00 | 200 | 0 |", "| **p50** | **0.900** | 5.00 | 7.50 |",
-        "| **max** | **1.400** | 6.00 | 9.00 |", "| `ratio_cluster_vs_durable` | 0.600 | ≥ 0.50 |")) {
+        "| **max** | **1.400** | 6.00 | 9.00 |", "| `ratio_cluster_vs_durable` | 0.600 | ≥ 0.50 |",
+        "<!-- bench:metrics -->", "| 1 | 57,000 | 60,000 | **0.950** | 0.900 – 1.020 |",
+        "| **median** | 54,000 | 60,000 | **0.900** |", "| `ratio_metrics_on_vs_off` | 0.900 | ≥ 0.90 |")) {
       assertTrue(md.contains(s), s + "\n" + md);
     }
   }

@@ -19,15 +19,16 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
-import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -44,11 +45,15 @@ import java.util.function.Supplier;
  *       call_id decide nothing and are not counted.</td></tr>
  *   <tr><td>admission.dispatches</td><td>counter: held calls granted, by call type and slot kind</td></tr>
  *   <tr><td>admission.lease.expiries</td><td>counter: leases that expired without Renew, by
- *       {@code admission.org_id} — a leak indicator (a client that loses its calls)</td></tr>
+ *       {@code admission.org_id} — a leak indicator (a client that loses its calls); observed,
+ *       so a deleted org's series ends</td></tr>
  *   <tr><td>admission.queue.waiters</td><td>up-down counter: held calls now, by org (observed;
  *       a deleted org's series ends)</td></tr>
  *   <tr><td>admission.pool.in_use</td><td>up-down counter: granted calls running now, by org
  *       (observed; a deleted org's series ends)</td></tr>
+ *   <tr><td>admission.pool.limit</td><td>gauge: the org's concurrency limit, by org</td></tr>
+ *   <tr><td>admission.pool.reserved</td><td>gauge: slots reserved for agents, by org (the
+ *       limit less what is shared)</td></tr>
  *   <tr><td>admission.wait.duration</td><td>histogram, s: how long dispatched calls were held</td></tr>
  *   <tr><td>admission.loop.batch.size</td><td>histogram: tasks per loop turn (0: a turn
  *       that only fired timers)</td></tr>
@@ -65,10 +70,17 @@ import java.util.function.Supplier;
  * </table>
  *
  * <p>Threads: every method runs on the loop thread (a {@link LoopObserver}), except {@link
- * #seed}, which Main calls before the loop starts, and the callbacks of the per-org values, which
- * the metrics reader runs. The per-org values are counts that this observer moves as calls are
- * held, granted and end, so the metrics reader never looks at engine state; {@link #seed} sets their starting point after a restart. Attribute sets are built
- * once (per org: on first sight), so recording allocates nothing.
+ * #seed}, which Main calls before the loop starts, and the callbacks, which the metrics reader
+ * runs. Every org the engine holds has its four per-org values from the start: {@link #seed} reads
+ * them from a recovered engine, and the results of PutOrg, UpdateOrg, reservation changes and a
+ * config file set them as they happen, so an org is reported before its first call.
+ *
+ * <p>Cost: the loop decides every call, so what it counts must cost next to nothing. Decisions,
+ * dispatches and expiries are plain counts that only the loop thread writes (an ordered store: no
+ * lock, no SDK call), read by the metrics reader when it collects; the per-org values likewise,
+ * after one lookup of the org. Only the histograms go through the SDK, once per dispatch and once
+ * per loop turn, never per request. Attribute sets are built once (per org: on first sight), so
+ * recording allocates nothing.
  */
 public final class AdmissionMetrics implements LoopObserver {
   /** The instrumentation scope. */
@@ -93,55 +105,136 @@ public final class AdmissionMetrics implements LoopObserver {
   private static final List<Long> BATCH_BUCKETS = List.of(
       0L, 1L, 2L, 4L, 8L, 16L, 32L, 64L, 128L, 256L, 512L, 1024L);
 
-  private final LongCounter decisions;
-  private final LongCounter dispatches;
-  private final LongCounter leaseExpiries;
+  private static final int TYPES = CallType.values().length;
+
   private final DoubleHistogram waitDuration;
   private final LongHistogram batchSize;
   private final DoubleHistogram turnDuration;
   private final DoubleHistogram commitDuration;
 
-  // Attribute sets, built once.
-  private final Attributes[][] granted = new Attributes[CallType.values().length][SlotKind.values().length];
-  private final Attributes[][] held = new Attributes[CallType.values().length][HoldReason.values().length];
-  private final Attributes[][] denied = new Attributes[CallType.values().length][DenialReason.values().length];
-  private final Attributes[] rejected = new Attributes[Rejection.Kind.values().length];
-  private final Attributes[][] dispatched = new Attributes[CallType.values().length][SlotKind.values().length];
-  private final Attributes[] byCallType = new Attributes[CallType.values().length];
+  /** First answers to Acquire, one count per attribute set of {@link #decisionAttributes}. */
+  private final Counts decisions;
+  private final Attributes[] decisionAttributes;
+  /** Where each outcome's attribute sets start in {@link #decisions}. */
+  private final int heldAt;
+  private final int deniedAt;
+  private final int rejectedAt;
+  private final Counts dispatches;
+  private final Attributes[] dispatchAttributes;
+  private final Attributes[] byCallType = new Attributes[TYPES];
+
   /**
    * The per-org values, moved by the loop thread and read by the metrics reader's callbacks. An
    * org's entry goes when DeleteOrg deletes it, so its series stop being reported: they are
-   * observed values (asynchronous instruments), which a synchronous counter could never drop.
+   * observed values (asynchronous instruments), which a synchronous instrument could never drop.
    */
   private final Map<String, OrgValues> byOrg = new ConcurrentHashMap<>();
 
-  /** One org's attributes (built once) and its held and running calls now. */
+  /** One org's attributes (built once) and its values now; only the loop thread writes them. */
   private static final class OrgValues {
     final Attributes attributes;
     final AtomicLong waiters = new AtomicLong();
     final AtomicLong inUse = new AtomicLong();
+    final AtomicLong limit = new AtomicLong();
+    final AtomicLong reserved = new AtomicLong();
+    final AtomicLong expiries = new AtomicLong();
 
     OrgValues(String orgId) {
       attributes = Attributes.of(ORG, orgId);
     }
   }
 
+  /**
+   * Counts that one thread (the loop) moves and another (the metrics reader) reads: a plain read
+   * and an ordered store, since no other thread writes; no lock, no read-modify-write.
+   */
+  private static final class Counts {
+    private final AtomicLongArray values;
+
+    Counts(int size) {
+      values = new AtomicLongArray(size);
+    }
+
+    void add(int i) {
+      values.lazySet(i, values.getPlain(i) + 1);
+    }
+
+    /** Every count above 0 (a set never counted has no series, as with a synchronous counter). */
+    void report(Attributes[] attributes, ObservableLongMeasurement m) {
+      for (int i = 0; i < attributes.length; i++) {
+        long v = values.get(i);
+        if (v > 0) {
+          m.record(v, attributes[i]);
+        }
+      }
+    }
+  }
+
+  private static void add(AtomicLong value, long delta) {
+    value.lazySet(value.get() + delta);
+  }
+
   private final Meter meter;
 
   public AdmissionMetrics(OpenTelemetry openTelemetry) {
     meter = openTelemetry.getMeter(SCOPE);
-    decisions = meter.counterBuilder("admission.decisions").setUnit("{decision}")
-        .setDescription("First answers to Acquire, by outcome and reason").build();
-    dispatches = meter.counterBuilder("admission.dispatches").setUnit("{call}")
-        .setDescription("Held calls granted when capacity freed").build();
-    leaseExpiries = meter.counterBuilder("admission.lease.expiries").setUnit("{lease}")
-        .setDescription("Leases that expired without Renew (their slots were freed)").build();
+    List<Attributes> d = new ArrayList<>();
+    Attributes[] dispatched = new Attributes[TYPES * SlotKind.values().length];
+    for (CallType type : CallType.values()) {
+      String t = name(type);
+      byCallType[type.ordinal()] = Attributes.of(CALL_TYPE, t);
+      for (SlotKind kind : SlotKind.values()) {
+        d.add(Attributes.of(OUTCOME, "granted", CALL_TYPE, t, SLOT_KIND, name(kind)));
+        dispatched[type.ordinal() * SlotKind.values().length + kind.ordinal()] =
+            Attributes.of(CALL_TYPE, t, SLOT_KIND, name(kind));
+      }
+    }
+    heldAt = d.size();
+    for (CallType type : CallType.values()) {
+      for (HoldReason reason : HoldReason.values()) {
+        d.add(Attributes.of(OUTCOME, "held", REASON, name(reason), CALL_TYPE, name(type)));
+      }
+    }
+    deniedAt = d.size();
+    for (CallType type : CallType.values()) {
+      for (DenialReason reason : DenialReason.values()) {
+        d.add(Attributes.of(OUTCOME, "denied", REASON, name(reason), CALL_TYPE, name(type)));
+      }
+    }
+    rejectedAt = d.size();
+    for (Rejection.Kind kind : Rejection.Kind.values()) {
+      d.add(Attributes.of(OUTCOME, "rejected", REASON, name(kind)));
+    }
+    decisionAttributes = d.toArray(Attributes[]::new);
+    decisions = new Counts(decisionAttributes.length);
+    dispatchAttributes = dispatched;
+    dispatches = new Counts(dispatched.length);
+
+    meter.counterBuilder("admission.decisions").setUnit("{decision}")
+        .setDescription("First answers to Acquire, by outcome and reason")
+        .buildWithCallback(m -> decisions.report(decisionAttributes, m));
+    meter.counterBuilder("admission.dispatches").setUnit("{call}")
+        .setDescription("Held calls granted when capacity freed")
+        .buildWithCallback(m -> dispatches.report(dispatchAttributes, m));
+    meter.counterBuilder("admission.lease.expiries").setUnit("{lease}")
+        .setDescription("Leases that expired without Renew (their slots were freed)")
+        .buildWithCallback(m -> byOrg.values().forEach(o -> {
+          if (o.expiries.get() > 0) {
+            m.record(o.expiries.get(), o.attributes);
+          }
+        }));
     meter.upDownCounterBuilder("admission.queue.waiters").setUnit("{call}")
         .setDescription("Held calls waiting now, per org")
         .buildWithCallback(m -> byOrg.values().forEach(o -> m.record(o.waiters.get(), o.attributes)));
     meter.upDownCounterBuilder("admission.pool.in_use").setUnit("{call}")
         .setDescription("Granted calls running now, per org")
         .buildWithCallback(m -> byOrg.values().forEach(o -> m.record(o.inUse.get(), o.attributes)));
+    meter.gaugeBuilder("admission.pool.limit").ofLongs().setUnit("{slot}")
+        .setDescription("The org's concurrency limit")
+        .buildWithCallback(m -> byOrg.values().forEach(o -> m.record(o.limit.get(), o.attributes)));
+    meter.gaugeBuilder("admission.pool.reserved").ofLongs().setUnit("{slot}")
+        .setDescription("Slots of the org's limit reserved for agents")
+        .buildWithCallback(m -> byOrg.values().forEach(o -> m.record(o.reserved.get(), o.attributes)));
     waitDuration = meter.histogramBuilder("admission.wait.duration").setUnit("s")
         .setDescription("How long dispatched calls were held")
         .setExplicitBucketBoundariesAdvice(WAIT_BUCKETS).build();
@@ -154,28 +247,6 @@ public final class AdmissionMetrics implements LoopObserver {
     commitDuration = meter.histogramBuilder("admission.cluster.commit.duration").setUnit("s")
         .setDescription("From a proposal handed to the cluster's log until this node applied it")
         .setExplicitBucketBoundariesAdvice(COMMIT_BUCKETS).build();
-
-    for (CallType type : CallType.values()) {
-      String t = name(type);
-      byCallType[type.ordinal()] = Attributes.of(CALL_TYPE, t);
-      for (SlotKind kind : SlotKind.values()) {
-        granted[type.ordinal()][kind.ordinal()] =
-            Attributes.of(OUTCOME, "granted", CALL_TYPE, t, SLOT_KIND, name(kind));
-        dispatched[type.ordinal()][kind.ordinal()] =
-            Attributes.of(CALL_TYPE, t, SLOT_KIND, name(kind));
-      }
-      for (HoldReason reason : HoldReason.values()) {
-        held[type.ordinal()][reason.ordinal()] =
-            Attributes.of(OUTCOME, "held", REASON, name(reason), CALL_TYPE, t);
-      }
-      for (DenialReason reason : DenialReason.values()) {
-        denied[type.ordinal()][reason.ordinal()] =
-            Attributes.of(OUTCOME, "denied", REASON, name(reason), CALL_TYPE, t);
-      }
-    }
-    for (Rejection.Kind kind : Rejection.Kind.values()) {
-      rejected[kind.ordinal()] = Attributes.of(OUTCOME, "rejected", REASON, name(kind));
-    }
   }
 
   /**
@@ -238,8 +309,11 @@ public final class AdmissionMetrics implements LoopObserver {
       Results.OrgPage page = (Results.OrgPage) engine.listOrgs(after, 1000);
       for (var config : page.orgs()) {
         if (engine.status(config.orgId(), now) instanceof StatusView.Org s) {
-          org(s.orgId()).inUse.addAndGet(s.inUse());
-          org(s.orgId()).waiters.addAndGet(s.queued());
+          OrgValues org = org(s.orgId());
+          add(org.inUse, s.inUse());
+          add(org.waiters, s.queued());
+          org.limit.set(s.limit());
+          org.reserved.set(s.limit() - s.sharedCapacity());
         }
       }
       if (page.nextPageToken().isEmpty()) {
@@ -253,29 +327,54 @@ public final class AdmissionMetrics implements LoopObserver {
 
   @Override
   public void applied(Commands.Command<?> command, Object result, long now) {
-    if (result instanceof Results.OrgDeleted d && d.existed()) {
+    if (command instanceof Commands.Acquire a) {
+      decided(a, result);
+    } else if (result instanceof Results.OrgView v) {
+      configured(v);
+    } else if (result instanceof Results.ConfigApplied c) {
+      c.orgs().forEach(this::configured);
+    } else if (result instanceof Results.OrgUpdated u) {
+      org(u.after().orgId()).limit.set(u.after().concurrencyLimit());
+    } else if (result instanceof Results.ReservationChanged r
+        && command instanceof Commands.SetReservation s) {
+      org(s.orgId()).reserved.set(r.reservedTotal());
+    } else if (result instanceof Results.AgentRemoved r
+        && command instanceof Commands.RemoveAgent c) {
+      OrgValues org = org(c.orgId());
+      org.reserved.set(org.limit.get() - r.sharedCapacity());
+    } else if (result instanceof Results.OrgDeleted d && d.existed()) {
       byOrg.remove(d.orgId()); // no live calls (DeleteOrg refuses then): its values were 0
-      return;
     }
-    if (!(command instanceof Commands.Acquire a)) {
-      return;
-    }
+  }
+
+  private void decided(Commands.Acquire a, Object result) {
     int type = a.callType().ordinal();
     if (result instanceof Results.Granted g) {
       if (!g.retry()) {
-        decisions.add(1, granted[type][g.lease().slotKind().ordinal()]);
-        org(a.orgId()).inUse.incrementAndGet();
+        decisions.add(type * SlotKind.values().length + g.lease().slotKind().ordinal());
+        add(org(a.orgId()).inUse, 1);
       }
     } else if (result instanceof Results.Held h) {
       if (!h.retry()) {
-        decisions.add(1, held[type][h.hold().reason().ordinal()]);
-        org(a.orgId()).waiters.incrementAndGet();
+        decisions.add(heldAt + type * HoldReason.values().length + h.hold().reason().ordinal());
+        add(org(a.orgId()).waiters, 1);
       }
     } else if (result instanceof Results.Denied d) {
-      decisions.add(1, denied[type][d.denial().reason().ordinal()]);
+      decisions.add(deniedAt + type * DenialReason.values().length + d.denial().reason().ordinal());
     } else if (result instanceof Rejection r) {
-      decisions.add(1, rejected[r.kind().ordinal()]);
+      decisions.add(rejectedAt + r.kind().ordinal());
     }
+  }
+
+  /** An org as PutOrg or a config file left it: its limit, and what its reservations add up to. */
+  private void configured(Results.OrgView v) {
+    OrgValues org = org(v.config().orgId());
+    org.limit.set(v.config().concurrencyLimit());
+    long reserved = 0;
+    for (Results.Reservation r : v.reservations()) {
+      reserved += r.slots();
+    }
+    org.reserved.set(reserved);
   }
 
   @Override
@@ -283,18 +382,18 @@ public final class AdmissionMetrics implements LoopObserver {
     if (event instanceof Event.Dispatched d) {
       Results.Lease lease = d.lease();
       int type = lease.callType().ordinal();
-      dispatches.add(1, dispatched[type][lease.slotKind().ordinal()]);
+      dispatches.add(type * SlotKind.values().length + lease.slotKind().ordinal());
       waitDuration.record((lease.grantedAt() - d.heldSince()) / 1000.0, byCallType[type]);
       OrgValues org = org(d.orgId());
-      org.waiters.decrementAndGet();
-      org.inUse.incrementAndGet();
+      add(org.waiters, -1);
+      add(org.inUse, 1);
     } else if (event instanceof Event.WaitEnded w) {
-      org(w.orgId()).waiters.decrementAndGet();
+      add(org(w.orgId()).waiters, -1);
     } else if (event instanceof Event.LeaseEnded l) {
       OrgValues org = org(l.orgId());
-      org.inUse.decrementAndGet();
+      add(org.inUse, -1);
       if (l.reason() == EndReason.EXPIRED) {
-        leaseExpiries.add(1, org.attributes);
+        add(org.expiries, 1);
       }
     }
   }

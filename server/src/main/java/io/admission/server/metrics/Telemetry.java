@@ -5,7 +5,6 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.exporter.prometheus.PrometheusHttpServer;
-import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.ExemplarFilter;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -16,7 +15,7 @@ import java.net.InetSocketAddress;
  * The OpenTelemetry behind the server's metrics. {@link #off()} is the API's no-op: instruments
  * record nothing and nothing else is installed. {@link #prometheus} wires the SDK with a
  * Prometheus exporter serving {@code http://HOST:PORT/metrics} and adds gRPC's server metrics
- * (the opentelemetry-grpc-1.6 interceptor: rpc durations by method and status).
+ * ({@link RpcMetrics}: rpc durations by method and status).
  */
 public final class Telemetry implements AutoCloseable {
   private final OpenTelemetry openTelemetry;
@@ -60,9 +59,7 @@ public final class Telemetry implements AutoCloseable {
 
   /** Adds the gRPC server metrics interceptor when metrics are on; else leaves the builder be. */
   public <T extends ServerBuilder<T>> T instrument(T builder) {
-    return enabled()
-        ? builder.intercept(GrpcTelemetry.create(openTelemetry).createServerInterceptor())
-        : builder;
+    return enabled() ? builder.intercept(new RpcMetrics(openTelemetry)) : builder;
   }
 
   /** Stops the exporter's HTTP server. */

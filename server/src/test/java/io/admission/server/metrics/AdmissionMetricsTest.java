@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.server.engine.CallType;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.OrgField;
+import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.SteppedLoop;
 import io.opentelemetry.api.OpenTelemetry;
@@ -24,6 +27,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -68,6 +72,8 @@ class AdmissionMetricsTest {
         "admission.lease.expiries", "{lease}",
         "admission.queue.waiters", "{call}",
         "admission.pool.in_use", "{call}",
+        "admission.pool.limit", "{slot}",
+        "admission.pool.reserved", "{slot}",
         "admission.wait.duration", "s",
         "admission.loop.batch.size", "{task}",
         "admission.loop.turn.duration", "s"), units);
@@ -200,7 +206,52 @@ class AdmissionMetricsTest {
       Collection<MetricData> data = restarted.collectAllMetrics();
       assertEquals(Map.of(org("acme"), 2L, org("idle"), 0L), sums(data, "admission.pool.in_use"));
       assertEquals(Map.of(org("acme"), 1L, org("idle"), 0L), sums(data, "admission.queue.waiters"));
+      assertEquals(Map.of(org("acme"), 2L, org("idle"), 2L), gauges(data, "admission.pool.limit"));
+      assertEquals(Map.of(org("acme"), 0L, org("idle"), 0L), gauges(data, "admission.pool.reserved"));
     }
+  }
+
+  @Test
+  void anOrgIsReportedFromItsCreationWithItsLimitAndReservations() {
+    loop.run(putOrg("acme", 10));
+    assertEquals(Map.of(org("acme"), 10L), gauges("admission.pool.limit"), "before any call");
+    assertEquals(Map.of(org("acme"), 0L), gauges("admission.pool.reserved"));
+    assertEquals(Map.of(org("acme"), 0L), sums("admission.pool.in_use"));
+    assertEquals(Map.of(org("acme"), 0L), sums("admission.queue.waiters"));
+
+    loop.run(new Commands.SetReservation("acme", "support", CallType.INBOUND, 4));
+    loop.run(new Commands.SetReservation("acme", "sales", CallType.OUTBOUND, 3));
+    assertEquals(Map.of(org("acme"), 7L), gauges("admission.pool.reserved"));
+    assertInstanceOf(Rejection.class, loop.run(new Commands.SetReservation("acme", "sales", CallType.OUTBOUND, 30)),
+        "over the limit: refused, nothing changes");
+    assertEquals(Map.of(org("acme"), 7L), gauges("admission.pool.reserved"));
+    loop.run(new Commands.RemoveAgent("acme", "support"));
+    assertEquals(Map.of(org("acme"), 3L), gauges("admission.pool.reserved"));
+
+    loop.run(new Commands.UpdateOrg(putOrg("acme", 12).org(), Set.of(OrgField.CONCURRENCY_LIMIT)));
+    assertEquals(Map.of(org("acme"), 12L), gauges("admission.pool.limit"));
+    assertEquals(Map.of(org("acme"), 3L), gauges("admission.pool.reserved"), "a new limit keeps the reservations");
+
+    loop.run(putOrg("acme", 5)); // PutOrg replaces the settings; reservations stay
+    assertEquals(Map.of(org("acme"), 5L), gauges("admission.pool.limit"));
+    assertEquals(Map.of(org("acme"), 3L), gauges("admission.pool.reserved"));
+  }
+
+  @Test
+  void everyOrgOfAConfigFileIsReportedOnceItIsApplied() {
+    loop.run(new Commands.ApplyConfig(List.of(
+        new Commands.OrgSetup(putOrg("acme", 20).org(),
+            List.of(new Results.Reservation("support", CallType.INBOUND, 8),
+                new Results.Reservation("payments", CallType.OUTBOUND, 4)), List.of(), List.of()),
+        new Commands.OrgSetup(putOrg("tiny", 2).org(), List.of(), List.of(), List.of()))));
+    assertEquals(Map.of(org("acme"), 20L, org("tiny"), 2L), gauges("admission.pool.limit"));
+    assertEquals(Map.of(org("acme"), 12L, org("tiny"), 0L), gauges("admission.pool.reserved"));
+    assertEquals(Map.of(org("acme"), 0L, org("tiny"), 0L), sums("admission.pool.in_use"));
+    assertEquals(Map.of(org("acme"), 0L, org("tiny"), 0L), sums("admission.queue.waiters"));
+
+    loop.run(new Commands.DeleteOrg("tiny"));
+    assertEquals(Map.of(org("acme"), 20L), gauges("admission.pool.limit"), "a deleted org's series end");
+    assertEquals(Map.of(org("acme"), 12L), gauges("admission.pool.reserved"));
   }
 
   @Test
@@ -224,6 +275,15 @@ class AdmissionMetricsTest {
   private static Map<Attributes, Long> sums(Collection<MetricData> data, String name) {
     MetricData metric = find(data, name);
     return metric.getLongSumData().getPoints().stream()
+        .collect(Collectors.toMap(LongPointData::getAttributes, LongPointData::getValue));
+  }
+
+  private Map<Attributes, Long> gauges(String name) {
+    return gauges(reader.collectAllMetrics(), name);
+  }
+
+  private static Map<Attributes, Long> gauges(Collection<MetricData> data, String name) {
+    return find(data, name).getLongGaugeData().getPoints().stream()
         .collect(Collectors.toMap(LongPointData::getAttributes, LongPointData::getValue));
   }
 
