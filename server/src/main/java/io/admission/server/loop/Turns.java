@@ -104,11 +104,13 @@ final class Turns {
    * This node's proposals in the log's pipeline at once; commands that arrive meanwhile wait in
    * {@link #proposing} and leave together as the next entry when one is applied. Every entry costs
    * each replica a fixed price (a Ratis request, an append, an fsync, an apply) whatever it holds,
-   * so under load it is the entries' number that has to stay small, not their size: proposing each
-   * turn at once gave entries of about 10 commands at 256 callers, and the cores went to entries.
-   * Measured in docs/BENCHMARKS.md (the cluster section).
+   * so when the cores are short it is the number of entries that has to give: with each turn
+   * proposed at once, 256 callers made entries of about 10 commands. Measured on two cores (three
+   * nodes and the load, docs/BENCHMARKS.md): while the JIT compilers still held the cores, 2 in
+   * flight gave 1.6-2.3 k pairs/s against 0.9-1.4 k unbounded; once they were done, 3.9 k against
+   * 4.3 k, with a lower p99 (83 against 108 ms).
    */
-  static final int PROPOSALS_IN_FLIGHT = Integer.getInteger("admission.inflight", 2);
+  static final int PROPOSALS_IN_FLIGHT = 2;
   /** At most this many commands in one entry: an entry stays well below Ratis' message sizes. */
   static final int COMMANDS_PER_ENTRY = 4096;
   /** Where the log committed this node's proposals that wait to be applied here, by number. */
