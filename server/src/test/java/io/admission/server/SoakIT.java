@@ -129,6 +129,11 @@ class SoakIT {
       server.close();
       writeReport(report, began, minutes, killEvery, maxRate, rows, lost, checks, ledger);
     }
+    // Nothing was lost (else the checks threw above); a leak or a tail that grows fails the run too.
+    if (heapVerdict(rows).startsWith("NO") || p99Verdict(rows).startsWith("NO")) {
+      throw new AssertionError("the soak's verdicts say no: " + heapVerdict(rows) + "; "
+          + p99Verdict(rows) + " (report: " + report + ")");
+    }
   }
 
   /** Operations per second of the clients unpaced, over {@code measure} s after {@code warmUp} s. */

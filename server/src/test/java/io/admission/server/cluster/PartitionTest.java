@@ -12,23 +12,16 @@ import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
-import io.admission.server.engine.Snapshots;
-import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.NotHere;
 import io.admission.server.loop.Reply;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.time.ZoneId;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.util.CodeInjectionForTesting;
 import org.junit.jupiter.api.AfterEach;
@@ -55,58 +48,13 @@ class PartitionTest {
   @TempDir
   Path dir;
 
-  private final List<Node> nodes = new ArrayList<>();
-
-  private static final class Node {
-    final Peers peers;
-    final Path dataDir;
-    RaftReplica replica;
-    EventLoop loop;
-    ScheduledExecutorService thread;
-
-    Node(Peers peers, Path dataDir) {
-      this.peers = peers;
-      this.dataDir = dataDir;
-    }
-
-    String id() {
-      return peers.self();
-    }
-
-    void start() throws IOException {
-      replica = RaftReplica.start(peers, dataDir, RaftReplica.Options.DEFAULT, InstantSource.system());
-      loop = new EventLoop(replica.engine(), replica, InstantSource.system(), 10_000);
-      replica.attach(loop);
-      thread = Executors.newSingleThreadScheduledExecutor();
-      loop.startOn(thread);
-    }
-
-    void stop() {
-      replica.close();
-      loop.close();
-      thread.shutdownNow();
-    }
-
-    <R> CompletableFuture<R> submit(Commands.Command<R> command) {
-      CompletableFuture<R> answer = new CompletableFuture<>();
-      if (!loop.submit(command, Reply.into(answer))) {
-        answer.completeExceptionally(new AssertionError("the loop's inbox is full"));
-      }
-      return answer;
-    }
-
-    EngineSnapshot state() throws Exception {
-      CompletableFuture<EngineSnapshot> s = new CompletableFuture<>();
-      loop.readNow((engine, now) -> Snapshots.capture(engine), Reply.into(s));
-      return s.get(10, TimeUnit.SECONDS);
-    }
-  }
+  private List<TestReplica> nodes = List.of();
 
   @AfterEach
   void heal() {
     SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
-    for (Node n : nodes) {
-      if (n.replica != null) {
+    for (TestReplica n : nodes) {
+      if (n.running()) {
         n.stop();
       }
     }
@@ -114,22 +62,18 @@ class PartitionTest {
 
   @Test
   void theCutOffLeaderRefusesWritesWhileTheMajorityGoesOnAndCatchesUpAfter() throws Exception {
-    String peerList = "p1=127.0.0.1:" + freePort() + ",p2=127.0.0.1:" + freePort()
-        + ",p3=127.0.0.1:" + freePort();
-    for (String id : List.of("p1", "p2", "p3")) {
-      nodes.add(new Node(Peers.parse(id, peerList), dir.resolve(id)));
+    nodes = TestReplica.three("p", dir, RaftReplica.Options.DEFAULT);
+    for (TestReplica n : nodes) {
+      n.start(InstantSource.system());
     }
-    for (Node n : nodes) {
-      n.start();
-    }
-    awaitServing(nodes);
+    TestReplica.awaitServing(nodes, "");
     assertInstanceOf(Results.OrgView.class, granted(nodes.get(0), new Commands.PutOrg(org())));
     for (int i = 0; i < 10; i++) {
       assertInstanceOf(Results.Granted.class, granted(nodes.get(i % 3), acquire("before-" + i)));
     }
 
-    Node cut = leader();
-    List<Node> majority = nodes.stream().filter(n -> n != cut).toList();
+    TestReplica cut = leader();
+    List<TestReplica> majority = nodes.stream().filter(n -> n != cut).toList();
     String cutId = cut.id();
     for (String point : SERVER_REQUESTS) {
       CodeInjectionForTesting.put(point, (local, remote, args) -> {
@@ -157,7 +101,7 @@ class PartitionTest {
     }
 
     // The majority side elects a leader of its own and goes on granting.
-    awaitServing(majority);
+    TestReplica.awaitServing(majority, "the majority: ");
     for (int i = 0; i < 20; i++) {
       assertInstanceOf(Results.Granted.class, granted(majority.get(i % 2), acquire("during-" + i)));
     }
@@ -165,13 +109,13 @@ class PartitionTest {
 
     // Healed: the old leader follows, catches up, and holds what the majority decided.
     SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
-    awaitServing(nodes);
+    TestReplica.awaitServing(nodes, "healed: ");
     for (int i = 0; i < 5; i++) {
       assertInstanceOf(Results.Granted.class, granted(cut, acquire("after-" + i)));
     }
     EngineSnapshot want = majority.get(0).state();
     deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    for (Node n : nodes) {
+    for (TestReplica n : nodes) {
       EngineSnapshot got = n.state();
       while (!want.equals(got) && System.nanoTime() < deadline) {
         Thread.sleep(100);
@@ -182,7 +126,7 @@ class PartitionTest {
     }
     // Every write the cluster granted holds its lease everywhere; the minority's refused ones are
     // nowhere.
-    for (Node n : nodes) {
+    for (TestReplica n : nodes) {
       for (String prefix : List.of("before-", "during-", "after-")) {
         for (int i = 0; i < 5; i++) {
           assertInstanceOf(Results.Granted.class, watch(n, prefix + i), n.id() + " " + prefix + i);
@@ -194,16 +138,16 @@ class PartitionTest {
     }
   }
 
-  private static Results.WatchResult watch(Node n, String callId) throws Exception {
+  private static Results.WatchResult watch(TestReplica n, String callId) throws Exception {
     CompletableFuture<Results.WatchResult> s = new CompletableFuture<>();
     n.loop.readNow((engine, now) -> engine.watch(ORG, callId, now), Reply.into(s));
     return s.get(10, TimeUnit.SECONDS);
   }
 
-  private Node leader() throws InterruptedException {
+  private TestReplica leader() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
-      for (Node n : nodes) {
+      for (TestReplica n : nodes) {
         if (n.replica.leading()) {
           return n;
         }
@@ -214,7 +158,7 @@ class PartitionTest {
   }
 
   /** The answer of {@code node} to a write, retried while the group elects. */
-  private static <R> R granted(Node node, Commands.Command<R> command) throws Exception {
+  private static <R> R granted(TestReplica node, Commands.Command<R> command) throws Exception {
     for (int attempt = 0; ; attempt++) {
       try {
         return node.submit(command).get(20, TimeUnit.SECONDS);
@@ -235,22 +179,5 @@ class PartitionTest {
 
   private static Commands.Acquire acquire(String callId) {
     return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
-  }
-
-  private static void awaitServing(List<Node> nodes) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      if (nodes.stream().allMatch(n -> n.replica.unavailable() == null)) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no leader within 30 s for " + nodes.stream().map(Node::id).toList());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.RandomCommands;
-import io.admission.server.engine.Snapshots;
-import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -17,8 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -37,40 +31,6 @@ class ReplicatedEngineTest {
 
   @TempDir
   Path dir;
-
-  /** One replica: its Raft server and its loop on a thread of its own. */
-  private static final class Node {
-    final Peers peers;
-    final Path dataDir;
-    RaftReplica replica;
-    EventLoop loop;
-    ScheduledExecutorService thread;
-
-    Node(Peers peers, Path dataDir) {
-      this.peers = peers;
-      this.dataDir = dataDir;
-    }
-
-    void start(InstantSource clock) throws IOException {
-      replica = RaftReplica.start(peers, dataDir, new RaftReplica.Options(50, Engine.Bounds.NONE), clock);
-      loop = new EventLoop(replica.engine(), replica, clock, 10_000);
-      replica.attach(loop);
-      thread = Executors.newSingleThreadScheduledExecutor();
-      loop.startOn(thread);
-    }
-
-    void stop() {
-      replica.close();
-      loop.close();
-      thread.shutdownNow();
-    }
-
-    EngineSnapshot state() throws Exception {
-      CompletableFuture<EngineSnapshot> s = new CompletableFuture<>();
-      loop.readNow((engine, now) -> Snapshots.capture(engine), Reply.into(s));
-      return s.get(10, TimeUnit.SECONDS);
-    }
-  }
 
   @Test
   void threeReplicasAnswerAndEndLikeOneEngine() throws Exception {
@@ -95,33 +55,28 @@ class ReplicatedEngineTest {
         return time.get();
       }
     };
-    String peerList = "r1=127.0.0.1:" + freePort() + ",r2=127.0.0.1:" + freePort()
-        + ",r3=127.0.0.1:" + freePort();
-    List<Node> nodes = new ArrayList<>();
-    for (String id : List.of("r1", "r2", "r3")) {
-      nodes.add(new Node(Peers.parse(id, peerList), dir.resolve(id)));
-    }
+    List<TestReplica> nodes = TestReplica.three("r", dir, new RaftReplica.Options(50, Engine.Bounds.NONE));
     Engine alone = new Engine();
     try {
-      for (Node n : nodes) {
+      for (TestReplica n : nodes) {
         n.start(clock);
       }
-      awaitServing(nodes, where);
-      Node stopped = null;
+      TestReplica.awaitServing(nodes, where);
+      TestReplica stopped = null;
       for (int i = 0; i < commands.size(); i++) {
         RandomCommands.Stamped c = commands.get(i);
         if (i == COMMANDS / 3) {
           stopped = nodes.get(random.nextInt(3));
           stopped.stop();
-          Node gone = stopped;
-          awaitServing(nodes.stream().filter(n -> n != gone).toList(), where);
+          TestReplica gone = stopped;
+          TestReplica.awaitServing(nodes.stream().filter(n -> n != gone).toList(), where);
         } else if (i == 2 * COMMANDS / 3) {
           stopped.start(clock);
           stopped = null;
-          awaitServing(nodes, where);
+          TestReplica.awaitServing(nodes, where);
         }
         time.set(c.at());
-        Node to;
+        TestReplica to;
         do {
           to = nodes.get(random.nextInt(3));
         } while (to == stopped);
@@ -132,19 +87,19 @@ class ReplicatedEngineTest {
             + to.peers.self() + (refusals.isEmpty() ? "" : " after refusals " + refusals));
       }
       EngineSnapshot want = Snapshots.capture(alone);
-      for (Node n : nodes) {
+      for (TestReplica n : nodes) {
         awaitState(n, want, where);
       }
     } finally {
-      for (Node n : nodes) {
-        if (n.replica != null) {
+      for (TestReplica n : nodes) {
+        if (n.running()) {
           n.stop();
         }
       }
     }
   }
 
-  private static Object submit(Node to, RandomCommands.Stamped c, String what, List<String> refusals)
+  private static Object submit(TestReplica to, RandomCommands.Stamped c, String what, List<String> refusals)
       throws Exception {
     for (int attempt = 0; ; attempt++) {
       CompletableFuture<Object> answer = new CompletableFuture<>();
@@ -168,7 +123,7 @@ class ReplicatedEngineTest {
     }
   }
 
-  private static void awaitState(Node n, EngineSnapshot want, String where) throws Exception {
+  private static void awaitState(TestReplica n, EngineSnapshot want, String where) throws Exception {
     long deadline = System.nanoTime() + 30_000_000_000L;
     EngineSnapshot got = n.state();
     while (!want.equals(got) && System.nanoTime() < deadline) {
@@ -176,22 +131,5 @@ class ReplicatedEngineTest {
       got = n.state();
     }
     assertEquals(want, got, where + "replica " + n.peers.self() + " ended in another state");
-  }
-
-  private static void awaitServing(List<Node> nodes, String where) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      if (nodes.stream().allMatch(n -> n.replica.unavailable() == null)) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(where + "no leader within 30 s");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -1,0 +1,105 @@
+package io.admission.server.cluster;
+
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.EngineSnapshot;
+import io.admission.server.engine.Snapshots;
+import io.admission.server.loop.EventLoop;
+import io.admission.server.loop.Reply;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One replica of a group of three in a test's JVM (real Ratis on loopback): its Raft server and
+ * its loop on a thread of its own, stopped and started again as a test pleases.
+ */
+final class TestReplica {
+  final Peers peers;
+  final Path dataDir;
+  final RaftReplica.Options options;
+  RaftReplica replica;
+  EventLoop loop;
+  private ScheduledExecutorService thread;
+
+  private TestReplica(Peers peers, Path dataDir, RaftReplica.Options options) {
+    this.peers = peers;
+    this.dataDir = dataDir;
+    this.options = options;
+  }
+
+  /** Three replicas with ids {@code prefix}1..3 on free loopback ports, data under {@code dir}; not started. */
+  static List<TestReplica> three(String prefix, Path dir, RaftReplica.Options options) throws IOException {
+    String peerList = prefix + "1=127.0.0.1:" + freePort() + "," + prefix + "2=127.0.0.1:" + freePort()
+        + "," + prefix + "3=127.0.0.1:" + freePort();
+    List<TestReplica> out = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      String id = prefix + i;
+      out.add(new TestReplica(Peers.parse(id, peerList), dir.resolve(id), options));
+    }
+    return out;
+  }
+
+  String id() {
+    return peers.self();
+  }
+
+  void start(InstantSource clock) throws IOException {
+    replica = RaftReplica.start(peers, dataDir, options, clock);
+    loop = new EventLoop(replica.engine(), replica, clock, 10_000);
+    replica.attach(loop);
+    thread = Executors.newSingleThreadScheduledExecutor();
+    loop.startOn(thread);
+  }
+
+  boolean running() {
+    return replica != null;
+  }
+
+  void stop() {
+    replica.close();
+    loop.close();
+    thread.shutdownNow();
+    replica = null;
+  }
+
+  /** Hands {@code command} to this replica's loop; the answer completes the future. */
+  <R> CompletableFuture<R> submit(Commands.Command<R> command) {
+    CompletableFuture<R> answer = new CompletableFuture<>();
+    if (!loop.submit(command, Reply.into(answer))) {
+      answer.completeExceptionally(new AssertionError(id() + ": the loop's inbox is full"));
+    }
+    return answer;
+  }
+
+  EngineSnapshot state() throws Exception {
+    CompletableFuture<EngineSnapshot> s = new CompletableFuture<>();
+    loop.readNow((engine, now) -> Snapshots.capture(engine), Reply.into(s));
+    return s.get(10, TimeUnit.SECONDS);
+  }
+
+  /** Waits until every one of {@code replicas} serves (knows a leader that has a majority). */
+  static void awaitServing(List<TestReplica> replicas, String where) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      if (replicas.stream().allMatch(n -> n.replica.unavailable() == null)) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError(where + "no leader within 30 s for "
+        + replicas.stream().map(TestReplica::id).toList());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
