@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.RandomCommands;
+import io.admission.server.engine.Snapshots;
 import io.admission.server.loop.Reply;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -35,7 +35,7 @@ final class TestReplica {
   }
 
   /** Three replicas with ids {@code prefix}1..3 on free loopback ports, data under {@code dir}; not started. */
-  static List<TestReplica> three(String prefix, Path dir, RaftReplica.Options options) throws IOException {
+  static List<TestReplica> three(String prefix, Path dir, RaftReplica.Options options) throws Exception {
     String peerList = prefix + "1=127.0.0.1:" + freePort() + "," + prefix + "2=127.0.0.1:" + freePort()
         + "," + prefix + "3=127.0.0.1:" + freePort();
     List<TestReplica> out = new ArrayList<>();
