@@ -65,7 +65,7 @@ public final class RunCommand implements Callable<Integer> {
       description = "The cluster stage's --groups, one cluster per value, e.g. 1,2,4 (default ${DEFAULT-VALUE}). With"
           + " any value but 1 the load of every cluster run spreads over " + SPREAD_ORGS + " orgs, evenly over up to 4"
           + " groups; the first value's clusters also take the leader kills.")
-  List<Integer> groups;
+  List<Integer> groups = List.of(1);
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
@@ -560,7 +560,7 @@ public final class RunCommand implements Callable<Integer> {
       List<List<String>> rows = new ArrayList<>();
       for (int g : groups) {
         String label = groups.size() > 1 ? "--groups " + g + ": " : "";
-        List<Properties> runs = cluster.stream().filter(p -> p.getProperty("groups").equals(Integer.toString(g))).toList();
+        List<Properties> runs = cluster.stream().filter(p -> p.getProperty("groups", "1").equals(Integer.toString(g))).toList();
         for (int i = 0; i < runs.size(); i++) {
           Properties p = runs.get(i);
           rows.add(clusterRow(label + (i + 1), key -> d(p, key)));
@@ -614,7 +614,7 @@ public final class RunCommand implements Callable<Integer> {
 
   private double clusterMedian(int groupCount, String key) {
     return LoadCommand.median(cluster.stream()
-        .filter(p -> p.getProperty("groups").equals(Integer.toString(groupCount))).map(p -> d(p, key)).toList());
+        .filter(p -> p.getProperty("groups", "1").equals(Integer.toString(groupCount))).map(p -> d(p, key)).toList());
   }
 
   /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
