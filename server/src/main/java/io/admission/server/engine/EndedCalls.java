@@ -168,6 +168,66 @@ final class EndedCalls {
     }
   }
 
+  /**
+   * A copy of the log's bytes from its oldest remembered call on, for a snapshot: a copy of a few
+   * arrays, with nothing per call, so that the loop thread spends a memcpy on it and the copy
+   * can be read on another thread while the loop goes on. {@code orgIds} names the orgs by serial;
+   * a call of a serial it names null (an org deleted since) is left out of the copy's reading.
+   */
+  Copy copy(String[] orgIds) {
+    if (size == 0) {
+      return new Copy(new byte[0][], 0, 0, orgIds);
+    }
+    long headChunk = headPosition >>> 32;
+    byte[][] chunks = new byte[(int) (tailChunk - headChunk) + 1][];
+    for (long c = headChunk; c <= tailChunk; c++) {
+      byte[] chunk = chunk(c);
+      // The tail chunk only as far as it is written; the others whole (their end is marked).
+      chunks[(int) (c - headChunk)] = Arrays.copyOf(chunk, c == tailChunk ? tailOffset : chunk.length);
+    }
+    return new Copy(chunks, (int) headPosition, size, orgIds);
+  }
+
+  /**
+   * Remembered calls copied by {@link #copy}: read-only, and read on any one thread. Reading
+   * turns them into snapshot calls one at a time, so no more than one is an object at once.
+   */
+  static final class Copy {
+    private final byte[][] chunks;
+    private final int headOffset;
+    private final int size;
+    private final String[] orgIds;
+
+    private Copy(byte[][] chunks, int headOffset, int size, String[] orgIds) {
+      this.chunks = chunks;
+      this.headOffset = headOffset;
+      this.size = size;
+      this.orgIds = orgIds;
+    }
+
+    /** Each call of an org still in the engine, in the order they ended. */
+    void forEach(Consumer<EndedCall> action) {
+      int chunkNo = 0;
+      int offset = headOffset;
+      for (int n = 0; n < size; n++) {
+        byte[] chunk = chunks[chunkNo];
+        if (offset + 4 > chunk.length || readInt(chunk, offset) == 0) {
+          chunk = chunks[++chunkNo]; // this chunk ended here: the record is the next one's first
+          offset = 0;
+        }
+        Reader in = new Reader(chunk, offset);
+        long endedAt = readLong(chunk, offset + 8);
+        in.offset += HEADER_BYTES;
+        int serial = (int) in.varint();
+        String orgId = serial < orgIds.length ? orgIds[serial] : null;
+        if (orgId != null) {
+          action.accept(decodeBody(in, null, orgId, endedAt));
+        }
+        offset += readInt(chunk, offset);
+      }
+    }
+  }
+
   // ---- The log ------------------------------------------------------------------------------
 
   private byte[] chunk(long chunkNo) {
@@ -507,6 +567,11 @@ final class EndedCalls {
     long endedAt = readLong(in.chunk, in.offset + 8);
     in.offset += HEADER_BYTES;
     OrgState org = orgsBySerial.get((int) in.varint());
+    return decodeBody(in, org, org.config.orgId(), endedAt);
+  }
+
+  /** The rest of a record, after its header and its org's serial. */
+  private static EndedCall decodeBody(Reader in, OrgState org, String orgId, long endedAt) {
     String callId = in.string();
     String agentId = in.string();
     CallType type = CALL_TYPES[in.unsignedByte()];
@@ -515,7 +580,7 @@ final class EndedCalls {
     long ttl = in.zigzag();
     long maxWait = in.zigzag();
     Commands.Acquire request = new Commands.Acquire(
-        org.config.orgId(), callId, agentId, type, loginId, fromNumber, ttl, maxWait);
+        orgId, callId, agentId, type, loginId, fromNumber, ttl, maxWait);
     long seq = in.zigzag();
     long heldSince = in.zigzag();
     EndReason reason = END_REASONS[in.unsignedByte()];

@@ -671,6 +671,11 @@ public final class Engine {
     return ended;
   }
 
+  /** Every org ever added, by serial; a deleted one's serial holds a stand-in (see removeOrg). */
+  List<OrgState> orgsBySerial() {
+    return orgsBySerial;
+  }
+
   OrgState addOrg(OrgConfig config) {
     OrgState org = new OrgState(this, config, orgsBySerial.size());
     orgsBySerial.add(org);

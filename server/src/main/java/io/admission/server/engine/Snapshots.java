@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Takes an {@link EngineSnapshot} of an engine and builds an engine from one. Restoring rebuilds
@@ -81,51 +82,175 @@ public final class Snapshots {
   }
 
   /**
+   * The engine's state taken for a snapshot that is written on another thread: the orgs with
+   * their live calls as values (a bounded number: the live calls are bounded), and the remembered
+   * calls as a copy of their bytes ({@link #take}). Its reading allocates one call at a time.
+   *
+   * @param orgs each org, with its live calls only, in {@link EngineSnapshot} order
+   */
+  public record Taken(long nextSeq, long lastNow, List<EngineSnapshot.Org> orgs, Remembered remembered) {
+    public Taken {
+      orgs = List.copyOf(orgs);
+    }
+  }
+
+  /** The remembered calls of a {@link Taken}: copied bytes, read on any one thread. */
+  public static final class Remembered {
+    private final EndedCalls.Copy copy;
+
+    private Remembered(EndedCalls.Copy copy) {
+      this.copy = copy;
+    }
+
+    /** Each remembered call of an org in the engine, in the order they ended. */
+    public void forEach(Consumer<EngineSnapshot.CallState> action) {
+      copy.forEach(e -> action.accept(capture(e)));
+    }
+  }
+
+  /**
+   * The engine's state for a snapshot, taken on the engine's thread at the cost of copying the
+   * remembered calls' bytes: no object per remembered call. It changes nothing, as {@link
+   * #capture} does not; what {@link #capture} would give is {@link #expand}ed from it.
+   */
+  public static Taken take(Engine engine) {
+    long now = engine.lastNow();
+    List<EngineSnapshot.Org> orgs = new ArrayList<>();
+    for (String orgId : engine.orgIds()) {
+      orgs.add(capture(engine.org(orgId), List.of(), now));
+    }
+    List<OrgState> bySerial = engine.orgsBySerial();
+    String[] orgIds = new String[bySerial.size()];
+    for (int serial = 0; serial < orgIds.length; serial++) {
+      String orgId = bySerial.get(serial).config.orgId();
+      // Only an org still in the engine: a deleted one's calls stay until they age out, unread.
+      orgIds[serial] = engine.org(orgId) == bySerial.get(serial) ? orgId : null;
+    }
+    return new Taken(engine.nextSeq(), now, orgs,
+        new Remembered(engine.endedCalls().copy(orgIds)));
+  }
+
+  /** The same state as one value, every call an object: {@link #capture}'s value, for tests. */
+  public static EngineSnapshot expand(Taken taken) {
+    Map<String, List<EngineSnapshot.CallState>> ended = new HashMap<>();
+    taken.remembered().forEach(
+        c -> ended.computeIfAbsent(c.request().orgId(), k -> new ArrayList<>()).add(c));
+    List<EngineSnapshot.Org> orgs = new ArrayList<>();
+    for (EngineSnapshot.Org o : taken.orgs()) {
+      List<EngineSnapshot.CallState> calls = new ArrayList<>(o.calls());
+      calls.addAll(ended.getOrDefault(o.config().orgId(), List.of()));
+      calls.sort(Comparator.comparingLong(EngineSnapshot.CallState::seq));
+      orgs.add(new EngineSnapshot.Org(o.config(), o.reservations(), o.loginOverrides(),
+          o.numberOverrides(), o.limits(), calls));
+    }
+    return new EngineSnapshot(taken.nextSeq(), taken.lastNow(), orgs);
+  }
+
+  /**
    * An engine in exactly the captured state, filing ended calls under {@code idHashKey}; its
-   * events start empty.
+   * events start empty. Ended calls are remembered in the order they ended.
    */
   public static Engine restore(EngineSnapshot s, IdHashKey idHashKey) {
-    Engine engine = new Engine(idHashKey);
-    engine.restoreClock(s.nextSeq(), s.lastNow());
-    List<EndedCall> ended = new ArrayList<>();
-    List<Call> timed = new ArrayList<>();
+    Restoring restoring = new Restoring(s.nextSeq(), s.lastNow(), idHashKey);
+    List<EngineSnapshot.CallState> ended = new ArrayList<>();
     for (EngineSnapshot.Org o : s.orgs()) {
+      List<EngineSnapshot.CallState> live = new ArrayList<>(o.calls().size());
+      for (EngineSnapshot.CallState c : o.calls()) {
+        (c.phase() == EngineSnapshot.Phase.ENDED ? ended : live).add(c);
+      }
+      restoring.org(new EngineSnapshot.Org(o.config(), o.reservations(), o.loginOverrides(),
+          o.numberOverrides(), o.limits(), live));
+    }
+    ended.sort(Comparator.comparingLong(EngineSnapshot.CallState::endedAt)
+        .thenComparingLong(EngineSnapshot.CallState::seq));
+    ended.forEach(restoring::call);
+    return restoring.finish();
+  }
+
+  /**
+   * An engine built from a snapshot read piece by piece, so that no more of the snapshot than one
+   * piece is ever in memory: first {@link #org} for each org, in snapshot order, then {@link
+   * #call} for each call of an org given before — live calls in sequence order, remembered ones
+   * in the order they ended — then {@link #finish}. Whatever the order of the pieces, the engine
+   * is the one {@link #restore} builds from the same state.
+   */
+  public static final class Restoring {
+    private final Engine engine;
+    private final long lastNow;
+    private final Map<String, OrgState> orgs = new HashMap<>(); // looked up only
+    private final List<OrgState> inOrder = new ArrayList<>();
+    /** Held calls of a snapshot written before holds kept figures, by org. */
+    private final Map<OrgState, List<Call>> wordsOnly = new HashMap<>();
+    private final List<Call> timed = new ArrayList<>();
+    private boolean finished;
+
+    public Restoring(long nextSeq, long lastNow, IdHashKey idHashKey) {
+      engine = new Engine(idHashKey);
+      engine.restoreClock(nextSeq, lastNow);
+      this.lastNow = lastNow;
+    }
+
+    /** An org's settings, reservations, overrides and limits' parts, and any calls it holds. */
+    public void org(EngineSnapshot.Org o) {
+      String orgId = o.config().orgId();
+      if (finished || orgs.containsKey(orgId)) {
+        throw new IllegalArgumentException("snapshot: org " + orgId
+            + (finished ? " comes after the end" : " comes twice"));
+      }
       OrgState org = engine.addOrg(o.config());
+      orgs.put(orgId, org);
+      inOrder.add(org);
       for (Results.Reservation r : o.reservations()) {
         org.setReserved(org.pool.pair(r.agentId(), r.callType()), r.slots());
       }
       o.loginOverrides().forEach(l -> org.login(l.loginId()).override = l.limits());
       o.numberOverrides().forEach(n -> org.number(n.number()).override = n.limits());
       restoreParts(org, o.limits());
-      List<Call> wordsOnly = new ArrayList<>();
-      for (EngineSnapshot.CallState cs : o.calls()) {
-        if (cs.phase() == EngineSnapshot.Phase.ENDED) {
-          Results.Denial denial = cs.denial() == null || cs.denial().figures() != null
-              ? cs.denial()
-              : org.restoreFigures(cs.denial(), cs.request(), cs.endedAt());
-          ended.add(new EndedCall(
-              org, cs.request(), cs.seq(), cs.heldSince(), cs.slotKind(), cs.grantedAt(),
-              cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), denial));
-        } else {
-          Call call = restore(org, cs);
-          timed.add(call);
-          if (call.state == Call.State.HELD && cs.holdFigures() == null) {
-            wordsOnly.add(call);
-          }
+      o.calls().forEach(this::call);
+    }
+
+    /** One call of an org given before. */
+    public void call(EngineSnapshot.CallState cs) {
+      String orgId = cs.request().orgId();
+      OrgState org = orgs.get(orgId);
+      if (org == null || finished) {
+        throw new IllegalArgumentException("snapshot: call " + cs.request().callId() + " of org "
+            + orgId + (finished ? " comes after the end" : ", an org the snapshot has not given"));
+      }
+      if (cs.phase() == EngineSnapshot.Phase.ENDED) {
+        Results.Denial denial = cs.denial() == null || cs.denial().figures() != null
+            ? cs.denial()
+            : org.restoreFigures(cs.denial(), cs.request(), cs.endedAt());
+        engine.remember(new EndedCall(
+            org, cs.request(), cs.seq(), cs.heldSince(), cs.slotKind(), cs.grantedAt(),
+            cs.ttlMillis(), cs.expiresAt(), cs.endReason(), cs.endedAt(), denial));
+      } else {
+        Call call = restore(org, cs);
+        timed.add(call);
+        if (call.state == Call.State.HELD && cs.holdFigures() == null) {
+          wordsOnly.computeIfAbsent(org, k -> new ArrayList<>()).add(call);
         }
       }
-      // A snapshot written before holds kept figures: derive them now that the org is whole.
-      wordsOnly.forEach(c -> org.restoreFigures(c, s.lastNow()));
-      // Only now are the live calls that keep logins and numbers back: set their forget timers
-      // (and drop any that a snapshot of an older server kept with nothing to keep).
-      org.forgetIdle(s.lastNow());
     }
-    // Timers in deadline order, so that each lands at its lane's tail (see TimerQueue).
-    timed.sort(Comparator.<Call>comparingLong(Snapshots::deadline).thenComparingLong(c -> c.seq));
-    timed.forEach(c -> c.org.restoreTimer(c));
-    ended.sort(Comparator.comparingLong(EndedCall::endedAt).thenComparingLong(EndedCall::seq));
-    ended.forEach(engine::remember);
-    return engine;
+
+    /** The engine, with every derived structure rebuilt; the Restoring is then spent. */
+    public Engine finish() {
+      if (finished) {
+        throw new IllegalStateException("already finished");
+      }
+      finished = true;
+      for (OrgState org : inOrder) {
+        // A snapshot written before holds kept figures: derive them now that the org is whole.
+        wordsOnly.getOrDefault(org, List.of()).forEach(c -> org.restoreFigures(c, lastNow));
+        // Only now are the live calls that keep logins and numbers back: set their forget timers
+        // (and drop any that a snapshot of an older server kept with nothing to keep).
+        org.forgetIdle(lastNow);
+      }
+      // Timers in deadline order, so that each lands at its lane's tail (see TimerQueue).
+      timed.sort(Comparator.<Call>comparingLong(Snapshots::deadline).thenComparingLong(c -> c.seq));
+      timed.forEach(c -> c.org.restoreTimer(c));
+      return engine;
+    }
   }
 
   /**
