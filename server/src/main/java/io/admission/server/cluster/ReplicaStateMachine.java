@@ -1,7 +1,6 @@
 package io.admission.server.cluster;
 
 import io.admission.server.engine.Engine;
-import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Snapshots;
 import io.admission.server.journal.ReplicatedEntries;
@@ -176,10 +175,9 @@ final class ReplicaStateMachine extends BaseStateMachine {
     }
     Path file = latest.getFile().getPath();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-      EngineSnapshot snapshot = ReplicatedEntries.readSnapshot(in);
+      Engine engine = ReplicatedEntries.readSnapshot(in, idHashKey);
       setLastAppliedTermIndex(latest.getTermIndex());
       LOG.log(Level.INFO, "restored the engine from " + file + " (entry " + latest.getIndex() + ")");
-      Engine engine = Snapshots.restore(snapshot, idHashKey);
       engine.bound(bounds); // from the first entry on: replicas refuse alike
       return engine;
     }
@@ -277,7 +275,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
 
   // ---- Snapshots --------------------------------------------------------------------------
 
-  private record Captured(EngineSnapshot state, TermIndex at) {}
+  private record Captured(Snapshots.Taken state, TermIndex at) {}
 
   /**
    * Called by Ratis once every entry handed to the loop so far is applied: captures the engine on
@@ -290,7 +288,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
       return RaftLog.INVALID_LOG_INDEX;
     }
     CompletableFuture<Captured> capture = new CompletableFuture<>();
-    l.readNow((engine, now) -> new Captured(Snapshots.capture(engine), getLastAppliedTermIndex()),
+    l.readNow((engine, now) -> new Captured(Snapshots.take(engine), getLastAppliedTermIndex()),
         Reply.into(capture));
     Captured captured = await(capture, "capturing the engine for a snapshot");
     TermIndex at = captured.at();

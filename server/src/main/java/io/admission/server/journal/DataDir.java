@@ -1,7 +1,12 @@
 package io.admission.server.journal;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -13,6 +18,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * The layout of {@code --data-dir}: {@code LOCK}, {@code FORMAT} (the format's number), journal
@@ -91,22 +98,44 @@ final class DataDir {
     return channel;
   }
 
-  /** Written to a temporary file, synced, renamed into place, directory synced. */
-  void writeSnapshot(byte[] payload, long nextEntry) throws IOException {
+  /** What writes a snapshot's payload. */
+  interface Payload {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  /**
+   * Written to a temporary file, synced, renamed into place, directory synced. The payload is
+   * streamed into the file and its checksum computed on the way, so that no more of it than a
+   * buffer is in memory; the record header goes in front once its length and checksum are
+   * known. Returns the payload's size.
+   */
+  long writeSnapshot(Payload payload, long nextEntry) throws IOException {
     Path target = root.resolve(name(snapshotPrefix, nextEntry, ".snap"));
     Path temp = root.resolve(target.getFileName() + ".tmp");
-    ByteBuffer buf = ByteBuffer.allocate(Records.HEADER + payload.length);
-    Records.write(buf, payload);
-    buf.flip();
     try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      while (buf.hasRemaining()) {
-        out.write(buf);
+      out.position(Records.HEADER);
+      CRC32C crc = new CRC32C();
+      // Closing the stream would close the channel: flushed instead.
+      OutputStream stream = new BufferedOutputStream(
+          new CheckedOutputStream(Channels.newOutputStream(out), crc), 1 << 16);
+      payload.writeTo(stream);
+      stream.flush();
+      long length = out.position() - Records.HEADER;
+      if (length > Integer.MAX_VALUE) {
+        throw new IOException("the snapshot at entry " + nextEntry + " is " + length
+            + " bytes; a record holds at most " + Integer.MAX_VALUE);
+      }
+      ByteBuffer header = ByteBuffer.allocate(Records.HEADER);
+      header.putInt((int) length).putInt((int) crc.getValue()).flip();
+      while (header.hasRemaining()) {
+        out.write(header, header.position());
       }
       out.force(true);
+      move(temp, target);
+      syncDirectory();
+      return length;
     }
-    move(temp, target);
-    syncDirectory();
   }
 
   private static void move(Path temp, Path target) throws IOException {
@@ -117,24 +146,45 @@ final class DataDir {
     }
   }
 
-  /** The payload of a snapshot file, or an IOException naming the file and what is wrong. */
-  byte[] readSnapshot(Path file) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    ByteBuffer buf = ByteBuffer.wrap(bytes);
-    if (bytes.length < Records.HEADER) {
-      throw damaged(file, 0, "shorter than a record header");
+  /**
+   * The payload of a snapshot file as a stream (the caller closes it), once its length and
+   * checksum are right; else an IOException naming the file and what is wrong. The checksum is
+   * checked over the whole file first, streamed through a buffer, so that damage is reported as
+   * damage rather than as whatever parsing damaged bytes runs into.
+   */
+  InputStream openSnapshot(Path file) throws IOException {
+    FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
+    try {
+      long size = in.size();
+      if (size < Records.HEADER) {
+        throw damaged(file, 0, "shorter than a record header");
+      }
+      ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+      buf.limit(Records.HEADER);
+      while (buf.hasRemaining() && in.read(buf) >= 0) {
+        // reads the header
+      }
+      int length = buf.getInt(0);
+      int crc = buf.getInt(4);
+      if (length < 0 || length != size - Records.HEADER) {
+        throw damaged(file, 0, "length field " + length + " does not match the file size " + size);
+      }
+      CRC32C computed = new CRC32C();
+      buf.clear();
+      while (in.read(buf) > 0) {
+        buf.flip();
+        computed.update(buf);
+        buf.clear();
+      }
+      if ((int) computed.getValue() != crc) {
+        throw damaged(file, Records.HEADER, "checksum mismatch");
+      }
+      in.position(Records.HEADER);
+      return new BufferedInputStream(Channels.newInputStream(in), 1 << 16);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
     }
-    int length = buf.getInt();
-    int crc = buf.getInt();
-    if (length < 0 || length != bytes.length - Records.HEADER) {
-      throw damaged(file, 0, "length field " + length + " does not match the file size " + bytes.length);
-    }
-    if (Records.crc(bytes, Records.HEADER, length) != crc) {
-      throw damaged(file, Records.HEADER, "checksum mismatch");
-    }
-    byte[] payload = new byte[length];
-    buf.get(payload);
-    return payload;
   }
 
   /** After a snapshot at {@code nextEntry}: older segments and snapshots are no longer needed. */

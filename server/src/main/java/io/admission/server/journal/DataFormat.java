@@ -62,7 +62,8 @@ final class DataFormat {
     }
     Recovery.Result old = Recovery.run(format1, Format1.DECODER, Applier.ENGINE, idHashKey);
     Engine engine = old.engine();
-    dir.writeSnapshot(JournalCodec.encode(Snapshots.capture(engine), 0).toByteArray(), 0);
+    Snapshots.Taken state = Snapshots.take(engine);
+    dir.writeSnapshot(out -> JournalCodec.writeSnapshot(state, 0, out), 0);
     dir.writeAtomically(FILE, CURRENT + "\n");
     for (Path done : format1.files()) {
       Files.deleteIfExists(done);

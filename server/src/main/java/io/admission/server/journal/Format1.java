@@ -5,6 +5,8 @@ import io.admission.server.engine.DenialReason;
 import io.admission.server.engine.EndReason;
 import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.HoldReason;
+import io.admission.server.engine.IdHashKey;
+import io.admission.server.engine.Snapshots;
 import io.admission.server.engine.Results;
 import io.admission.server.engine.SlotKind;
 import io.admission.server.api.InvalidRequest;
@@ -31,9 +33,12 @@ final class Format1 {
 
   static final Recovery.Decoder DECODER = new Recovery.Decoder() {
     @Override
-    public Recovery.SnapshotAt snapshot(byte[] payload) throws Exception {
+    public Recovery.SnapshotAt snapshot(java.io.InputStream payload, IdHashKey idHashKey)
+        throws Exception {
       Snapshot s = Snapshot.parseFrom(payload);
-      return new Recovery.SnapshotAt(checked(() -> decode(s)), s.getNextEntry());
+      EngineSnapshot state = checked(() -> decode(s));
+      return new Recovery.SnapshotAt(
+          Snapshots.restore(state, idHashKey), s.getNextEntry(), state.lastNow());
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.admission.server.journal;
 
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
-import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.IdHashKey;
 import io.admission.server.engine.Snapshots;
 import io.admission.server.journal.proto.Record;
@@ -291,14 +290,16 @@ public final class Journal implements CommandLog {
       wakeSyncer();
     }
     long covered = nextEntry;
-    EngineSnapshot snapshot = Snapshots.capture(live);
+    // On the loop thread only a copy: the orgs and live calls as values, the remembered calls as
+    // their bytes. Turning those into the snapshot's messages happens on the snapshot thread.
+    Snapshots.Taken snapshot = Snapshots.take(live);
     entriesSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
     lastSnapshotAt = now;
     snapshotWriter.execute(() -> writeSnapshot(snapshot, covered));
   }
 
-  private void writeSnapshot(EngineSnapshot snapshot, long covered) {
+  private void writeSnapshot(Snapshots.Taken snapshot, long covered) {
     try {
       while (durable < covered) {
         if (failure != null || closing && !syncer.isAlive()) {
@@ -306,9 +307,8 @@ public final class Journal implements CommandLog {
         }
         LockSupport.parkNanos(1_000_000);
       }
-      byte[] bytes = JournalCodec.encode(snapshot, covered).toByteArray();
-      dir.writeSnapshot(bytes, covered);
-      lastSnapshotBytes = bytes.length;
+      lastSnapshotBytes =
+          dir.writeSnapshot(out -> JournalCodec.writeSnapshot(snapshot, covered, out), covered);
       dir.deleteCoveredBy(covered);
     } catch (IOException | RuntimeException e) {
       // The journal still holds everything: a failed snapshot costs replay time, not data.

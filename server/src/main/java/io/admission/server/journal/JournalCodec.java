@@ -37,6 +37,16 @@ import io.admission.server.journal.proto.SetLoginLimits;
 import io.admission.server.journal.proto.SetNumberLimits;
 import io.admission.server.journal.proto.SetReservation;
 import io.admission.server.journal.proto.Snapshot;
+import io.admission.server.journal.proto.CallChunk;
+import io.admission.server.journal.proto.SnapshotEnd;
+import io.admission.server.journal.proto.SnapshotPart;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.IdHashKey;
+import io.admission.server.engine.Snapshots;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -492,25 +502,161 @@ final class JournalCodec {
 
   // ---- Snapshots --------------------------------------------------------------------------
 
+  /** The snapshot as one message: the form written before the streamed one; tests write it. */
   static Snapshot encode(EngineSnapshot s, long nextEntry) {
     Snapshot.Builder b = Snapshot.newBuilder()
         .setNextEntry(nextEntry).setNextSeq(s.nextSeq()).setLastNowMillis(s.lastNow());
     for (EngineSnapshot.Org o : s.orgs()) {
-      OrgState.Builder ob = OrgState.newBuilder().setConfig(org(o.config()));
-      o.reservations().forEach(r -> ob.addReservations(reservation(r)));
-      o.loginOverrides().forEach(l -> ob.addLoginLimits(LoginOverride.newBuilder()
-          .setLoginId(l.loginId()).setLimits(loginLimits(l.limits()))));
-      o.numberOverrides().forEach(n -> ob.addNumberLimits(NumberOverride.newBuilder()
-          .setNumber(n.number()).setLimits(numberLimits(n.limits()))));
-      o.limits().forEach(p -> {
-        LimitPart.Builder pb = ob.addLimitsBuilder().setLimit(p.limit());
-        p.entries().forEach(e -> pb.addEntries(
-            LimitEntry.newBuilder().setKey(e.key()).addAllValues(e.values())));
-      });
+      OrgState.Builder ob = orgState(o);
       o.calls().forEach(c -> ob.addCalls(call(c)));
       b.addOrgs(ob);
     }
     return b.build();
+  }
+
+  /** An org without its calls. */
+  private static OrgState.Builder orgState(EngineSnapshot.Org o) {
+    OrgState.Builder ob = OrgState.newBuilder().setConfig(org(o.config()));
+    o.reservations().forEach(r -> ob.addReservations(reservation(r)));
+    o.loginOverrides().forEach(l -> ob.addLoginLimits(LoginOverride.newBuilder()
+        .setLoginId(l.loginId()).setLimits(loginLimits(l.limits()))));
+    o.numberOverrides().forEach(n -> ob.addNumberLimits(NumberOverride.newBuilder()
+        .setNumber(n.number()).setLimits(numberLimits(n.limits()))));
+    o.limits().forEach(p -> {
+      LimitPart.Builder pb = ob.addLimitsBuilder().setLimit(p.limit());
+      p.entries().forEach(e -> pb.addEntries(
+          LimitEntry.newBuilder().setKey(e.key()).addAllValues(e.values())));
+    });
+    return ob;
+  }
+
+  // ---- Snapshots as a stream of parts (SnapshotPart) ---------------------------------------
+
+  /** The first byte of a streamed snapshot; a Snapshot message never starts with it (field 0). */
+  private static final int STREAMED = 0;
+  /** Calls per CallChunk part: ~100 bytes each, so a part is some hundred KB at most. */
+  static final int CALLS_PER_CHUNK = 2048;
+
+  /**
+   * Writes {@code t} as a stream of parts to {@code out} (buffered by the caller): a part at a
+   * time, so that writing holds one part's messages and bytes, never the whole snapshot's.
+   */
+  static void writeSnapshot(Snapshots.Taken t, long nextEntry, OutputStream out) throws IOException {
+    out.write(STREAMED);
+    part(out, SnapshotPart.newBuilder().setHeader(Snapshot.newBuilder().setNextEntry(nextEntry)
+        .setNextSeq(t.nextSeq()).setLastNowMillis(t.lastNow())));
+    Chunks chunks = new Chunks(out);
+    for (EngineSnapshot.Org o : t.orgs()) {
+      chunks.flush();
+      part(out, SnapshotPart.newBuilder().setOrg(orgState(o)));
+      o.calls().forEach(chunks::add);
+    }
+    try {
+      t.remembered().forEach(chunks::add);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    chunks.flush();
+    part(out, SnapshotPart.newBuilder().setEnd(
+        SnapshotEnd.newBuilder().setOrgs(t.orgs().size()).setCalls(chunks.written)));
+  }
+
+  /** Calls gathered into CallChunk parts. */
+  private static final class Chunks {
+    private final OutputStream out;
+    private final CallChunk.Builder chunk = CallChunk.newBuilder();
+    long written;
+
+    Chunks(OutputStream out) {
+      this.out = out;
+    }
+
+    void add(EngineSnapshot.CallState c) {
+      chunk.addCalls(call(c));
+      written++;
+      if (chunk.getCallsCount() == CALLS_PER_CHUNK) {
+        try {
+          flush();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+
+    void flush() throws IOException {
+      if (chunk.getCallsCount() > 0) {
+        part(out, SnapshotPart.newBuilder().setCalls(chunk));
+        chunk.clear();
+      }
+    }
+  }
+
+  private static void part(OutputStream out, SnapshotPart.Builder part) throws IOException {
+    part.build().writeDelimitedTo(out);
+  }
+
+  /** A snapshot read back: the engine, the journal entry it covers up to, the engine's time. */
+  record ReadSnapshot(Engine engine, long nextEntry, long lastNow) {}
+
+  /**
+   * Reads a snapshot, streamed ({@link #writeSnapshot}) or written as one message (before the
+   * streamed form), into an engine filing ended calls under {@code idHashKey}. A streamed one is
+   * read a part at a time into the engine. Refuses one that is cut short, has parts out of order
+   * or holds what this server does not know.
+   */
+  static ReadSnapshot readSnapshot(InputStream in, IdHashKey idHashKey)
+      throws IOException, Undecodable {
+    in = in.markSupported() ? in : new BufferedInputStream(in, 1 << 16);
+    in.mark(1);
+    if (in.read() != STREAMED) {
+      in.reset();
+      Snapshot whole = Snapshot.parseFrom(in);
+      EngineSnapshot state = decode(whole);
+      return new ReadSnapshot(
+          Snapshots.restore(state, idHashKey), whole.getNextEntry(), state.lastNow());
+    }
+    SnapshotPart first = SnapshotPart.parseDelimitedFrom(in);
+    if (first == null || !first.hasHeader()) {
+      throw new Undecodable("the snapshot does not start with its header");
+    }
+    Snapshot header = first.getHeader();
+    Snapshots.Restoring restoring =
+        new Snapshots.Restoring(header.getNextSeq(), header.getLastNowMillis(), idHashKey);
+    long orgs = 0;
+    long calls = 0;
+    while (true) {
+      SnapshotPart part = SnapshotPart.parseDelimitedFrom(in);
+      if (part == null) {
+        throw new Undecodable("the snapshot ends after " + orgs + " orgs and " + calls
+            + " calls without its end part: it was cut short");
+      }
+      switch (part.getPartCase()) {
+        case ORG -> {
+          restoring.org(org(part.getOrg()));
+          orgs++;
+        }
+        case CALLS -> {
+          for (CallState c : part.getCalls().getCallsList()) {
+            restoring.call(call(c));
+          }
+          calls += part.getCalls().getCallsCount();
+        }
+        case END -> {
+          SnapshotEnd end = part.getEnd();
+          if (end.getOrgs() != orgs || end.getCalls() != calls) {
+            throw new Undecodable("the snapshot's end counts " + end.getOrgs() + " orgs and "
+                + end.getCalls() + " calls, but " + orgs + " and " + calls + " came before it");
+          }
+          if (in.read() != -1) {
+            throw new Undecodable("the snapshot goes on after its end part");
+          }
+          return new ReadSnapshot(restoring.finish(), header.getNextEntry(), header.getLastNowMillis());
+        }
+        case HEADER -> throw new Undecodable("the snapshot has a second header");
+        case PART_NOT_SET -> throw new Undecodable(
+            "the snapshot holds a part this server does not know (written by a newer version?)");
+      }
+    }
   }
 
   private static CallState call(EngineSnapshot.CallState c) {
@@ -573,39 +719,43 @@ final class JournalCodec {
   static EngineSnapshot decode(Snapshot s) throws Undecodable {
     List<EngineSnapshot.Org> orgs = new ArrayList<>(s.getOrgsCount());
     for (OrgState o : s.getOrgsList()) {
-      List<Results.Reservation> reservations = new ArrayList<>();
-      for (Reservation r : o.getReservationsList()) {
-        reservations.add(reservation(r));
-      }
-      List<Results.LoginOverride> logins = new ArrayList<>();
-      o.getLoginLimitsList().forEach(l ->
-          logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
-      List<Results.NumberOverride> numbers = new ArrayList<>();
-      o.getNumberLimitsList().forEach(n ->
-          numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
-      List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
-      o.getLoginWindowsList().forEach(w -> windows.add(
-          new EngineSnapshot.LoginWindow(w.getLoginId(), w.getStartsList(), w.getWakeAt())));
-      List<EngineSnapshot.NumberCounts> counts = new ArrayList<>();
-      o.getNumberCountsList().forEach(n -> counts.add(new EngineSnapshot.NumberCounts(
-          n.getNumber(), n.getStartsList(), n.getDay(), n.getToday(), n.getWakeAt())));
-      List<EngineSnapshot.CallState> calls = new ArrayList<>(o.getCallsCount());
-      for (CallState c : o.getCallsList()) {
-        calls.add(call(c));
-      }
-      if (o.getLimitsCount() == 0) {
-        orgs.add(EngineSnapshot.Org.withFixedFields(org(o.getConfig()), reservations, logins,
-            numbers, windows, counts, o.getDailyDay(), o.getDailyUsed(), calls));
-      } else {
-        List<EngineSnapshot.LimitPart> parts = new ArrayList<>(o.getLimitsCount());
-        o.getLimitsList().forEach(p -> parts.add(new EngineSnapshot.LimitPart(p.getLimit(),
-            p.getEntriesList().stream()
-                .map(e -> new EngineSnapshot.Entry(e.getKey(), e.getValuesList())).toList())));
-        orgs.add(new EngineSnapshot.Org(
-            org(o.getConfig()), reservations, logins, numbers, parts, calls));
-      }
+      orgs.add(org(o));
     }
     return new EngineSnapshot(s.getNextSeq(), s.getLastNowMillis(), orgs);
+  }
+
+  /** An org with the calls it holds (none, in a streamed snapshot). */
+  private static EngineSnapshot.Org org(OrgState o) throws Undecodable {
+    List<Results.Reservation> reservations = new ArrayList<>();
+    for (Reservation r : o.getReservationsList()) {
+      reservations.add(reservation(r));
+    }
+    List<Results.LoginOverride> logins = new ArrayList<>();
+    o.getLoginLimitsList().forEach(l ->
+        logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
+    List<Results.NumberOverride> numbers = new ArrayList<>();
+    o.getNumberLimitsList().forEach(n ->
+        numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
+    List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
+    o.getLoginWindowsList().forEach(w -> windows.add(
+        new EngineSnapshot.LoginWindow(w.getLoginId(), w.getStartsList(), w.getWakeAt())));
+    List<EngineSnapshot.NumberCounts> counts = new ArrayList<>();
+    o.getNumberCountsList().forEach(n -> counts.add(new EngineSnapshot.NumberCounts(
+        n.getNumber(), n.getStartsList(), n.getDay(), n.getToday(), n.getWakeAt())));
+    List<EngineSnapshot.CallState> calls = new ArrayList<>(o.getCallsCount());
+    for (CallState c : o.getCallsList()) {
+      calls.add(call(c));
+    }
+    if (o.getLimitsCount() == 0) {
+      return EngineSnapshot.Org.withFixedFields(org(o.getConfig()), reservations, logins,
+          numbers, windows, counts, o.getDailyDay(), o.getDailyUsed(), calls);
+    }
+    List<EngineSnapshot.LimitPart> parts = new ArrayList<>(o.getLimitsCount());
+    o.getLimitsList().forEach(p -> parts.add(new EngineSnapshot.LimitPart(p.getLimit(),
+        p.getEntriesList().stream()
+            .map(e -> new EngineSnapshot.Entry(e.getKey(), e.getValuesList())).toList())));
+    return new EngineSnapshot.Org(
+        org(o.getConfig()), reservations, logins, numbers, parts, calls);
   }
 
   private static EngineSnapshot.CallState call(CallState c) throws Undecodable {

@@ -3,11 +3,10 @@ package io.admission.server.journal;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
-import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.IdHashKey;
-import io.admission.server.engine.Snapshots;
 import io.admission.server.loop.Applier;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -35,12 +34,13 @@ final class Recovery {
   /** A decoded record: the command and the loop's time for it. */
   record Stamped(Commands.Command<?> command, long stampedAt) {}
 
-  /** A decoded snapshot file. */
-  record SnapshotAt(EngineSnapshot state, long nextEntry) {}
+  /** A decoded snapshot file: its engine, where the journal goes on, the engine's time. */
+  record SnapshotAt(Engine engine, long nextEntry, long lastNow) {}
 
   /** How one format's payloads decode; each failure's message says what is wrong. */
   interface Decoder {
-    SnapshotAt snapshot(byte[] payload) throws Exception;
+    /** The engine a snapshot's payload holds, its ended calls filed under {@code idHashKey}. */
+    SnapshotAt snapshot(InputStream payload, IdHashKey idHashKey) throws Exception;
 
     Stamped record(ByteBuffer payload) throws Exception;
   }
@@ -48,9 +48,9 @@ final class Recovery {
   /** Format 2: trusts the records, runs no API validation. */
   static final Decoder FORMAT2 = new Decoder() {
     @Override
-    public SnapshotAt snapshot(byte[] payload) throws Exception {
-      var s = io.admission.server.journal.proto.Snapshot.parseFrom(payload);
-      return new SnapshotAt(JournalCodec.decode(s), s.getNextEntry());
+    public SnapshotAt snapshot(InputStream payload, IdHashKey idHashKey) throws Exception {
+      JournalCodec.ReadSnapshot read = JournalCodec.readSnapshot(payload, idHashKey);
+      return new SnapshotAt(read.engine(), read.nextEntry(), read.lastNow());
     }
 
     @Override
@@ -72,16 +72,16 @@ final class Recovery {
     if (!snapshots.isEmpty()) {
       Path newest = snapshots.get(0);
       SnapshotAt snapshot;
-      try {
-        snapshot = decoder.snapshot(dir.readSnapshot(newest));
-        engine = Snapshots.restore(snapshot.state(), idHashKey);
-      } catch (IOException e) {
-        throw e;
-      } catch (Exception e) {
-        throw DataDir.damaged(newest, Records.HEADER, "not a valid snapshot: " + reason(e));
+      try (InputStream payload = dir.openSnapshot(newest)) { // damage to the frame: thrown here
+        try {
+          snapshot = decoder.snapshot(payload, idHashKey);
+        } catch (Exception e) {
+          throw DataDir.damaged(newest, Records.HEADER, "not a valid snapshot: " + reason(e));
+        }
       }
+      engine = snapshot.engine();
       from = snapshot.nextEntry();
-      lastNow = snapshot.state().lastNow();
+      lastNow = snapshot.lastNow();
       if (from != DataDir.index(newest)) {
         throw DataDir.damaged(newest, Records.HEADER, "it says it covers " + from
             + " entries but is named for " + DataDir.index(newest));

@@ -3,10 +3,11 @@ package io.admission.server.journal;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.admission.server.engine.Commands;
-import io.admission.server.engine.EngineSnapshot;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.IdHashKey;
+import io.admission.server.engine.Snapshots;
 import io.admission.server.journal.proto.Record;
 import io.admission.server.journal.proto.ReplicatedEntry;
-import io.admission.server.journal.proto.Snapshot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -86,17 +87,23 @@ public final class ReplicatedEntries {
     return new Entry(e.getOrigin(), e.getProposal(), e.getStampedAtMillis(), commands, actors);
   }
 
-  /** Writes {@code snapshot} (format 2) to {@code out}. */
-  public static void writeSnapshot(EngineSnapshot snapshot, OutputStream out) throws IOException {
-    JournalCodec.encode(snapshot, 0).writeTo(out);
+  /**
+   * Writes {@code snapshot} (format 2, streamed: see JournalCodec#writeSnapshot) to {@code out},
+   * which the caller buffers; a part at a time, never the whole snapshot in memory.
+   */
+  public static void writeSnapshot(Snapshots.Taken snapshot, OutputStream out) throws IOException {
+    JournalCodec.writeSnapshot(snapshot, 0, out);
   }
 
-  /** Reads a snapshot written by {@link #writeSnapshot}. */
-  public static EngineSnapshot readSnapshot(InputStream in) throws IOException {
+  /**
+   * Reads a snapshot written by {@link #writeSnapshot} (or by a server before the streamed form)
+   * into an engine filing ended calls under {@code idHashKey}, a part at a time.
+   */
+  public static Engine readSnapshot(InputStream in, IdHashKey idHashKey) throws IOException {
     try {
-      return JournalCodec.decode(Snapshot.parseFrom(in));
-    } catch (JournalCodec.Undecodable e) {
-      throw new IOException("the snapshot holds a value the engine does not know: " + e.getMessage(), e);
+      return JournalCodec.readSnapshot(in, idHashKey).engine();
+    } catch (JournalCodec.Undecodable | IllegalArgumentException e) {
+      throw new IOException("the snapshot is not one this server can read: " + e.getMessage(), e);
     }
   }
 }
