@@ -38,6 +38,11 @@ import org.junit.jupiter.api.io.TempDir;
 class SoakIT {
   private static final int CLIENTS = 8;
   private static final List<String> SERVER_JVM = List.of("-Xmx256m", "-XX:+UseG1GC");
+  /** Where a server that runs out of heap leaves its heap dump (java_pid<pid>.hprof). */
+  private static final Path HEAP_DUMPS = Path.of("target", "soak-heap-dumps");
+  /** Not in the report's words: they say how it ran, not how it is watched. */
+  private static final List<String> SERVER_DIAGNOSTICS = List.of(
+      "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=" + HEAP_DUMPS);
   private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
 
   @TempDir
@@ -45,6 +50,14 @@ class SoakIT {
 
   /** One minute of the paced run. */
   record Minute(int index, long operations, double p99Millis, double heapMb, List<String> kills) {}
+
+  /** The server's flags: the ones the report names, then the heap dump on an out-of-memory. */
+  private static List<String> serverJvm() throws IOException {
+    Files.createDirectories(HEAP_DUMPS); // a directory: each dump names its pid
+    List<String> flags = new ArrayList<>(SERVER_JVM);
+    flags.addAll(SERVER_DIAGNOSTICS);
+    return flags;
+  }
 
   @Test
   void pacedLoadWithKillsKeepsHeapAndLatencyAndLosesNothing() throws Exception {
@@ -62,7 +75,7 @@ class SoakIT {
     double maxRate = 0;
     String lost = null;
     int checks = 0;
-    ServerProcess server = ServerProcess.startWith(SERVER_JVM, "--data-dir", dataDir.toString());
+    ServerProcess server = ServerProcess.startWith(serverJvm(), "--data-dir", dataDir.toString());
     try {
       GetOrgResponse org;
       ManagedChannel setup = DurabilityKillIT.channel(server);
