@@ -20,6 +20,13 @@ public final class Records {
     buf.put(payload);
   }
 
+  /** The CRC32C of {@code bytes}' remaining bytes; moves their position to the limit. */
+  static int crc(ByteBuffer bytes) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    return (int) crc.getValue();
+  }
+
   public static int crc(byte[] bytes, int offset, int length) {
     CRC32C crc = new CRC32C();
     crc.update(bytes, offset, length);

@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -124,33 +123,38 @@ final class Recovery {
 
   private static Replayed replay(Path segment, long first, long from, Engine engine, boolean newest,
       Decoder decoder, Applier applier) throws IOException {
-    byte[] bytes = Files.readAllBytes(segment);
-    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    // Mapped, not read into the heap: a segment can be as large as a snapshot (see
+    // Journal#checkpoint), and the heap at start-up is the restored engine's.
+    ByteBuffer buf;
+    try (FileChannel in = FileChannel.open(segment, StandardOpenOption.READ)) {
+      buf = in.map(FileChannel.MapMode.READ_ONLY, 0, in.size());
+    }
+    int size = buf.capacity();
     long index = first;
     long applied = 0;
     long lastStamp = 0;
     int offset = 0;
-    while (offset < bytes.length) {
+    while (offset < size) {
       String damage = null;
       int length = 0;
-      if (bytes.length - offset < Records.HEADER) {
+      if (size - offset < Records.HEADER) {
         damage = "a record header is cut short";
       } else {
         length = buf.getInt(offset);
         int crc = buf.getInt(offset + 4);
         if (length <= 0 || length > Records.MAX_PAYLOAD) {
           damage = "impossible record length " + length;
-        } else if ((long) offset + Records.HEADER + length > bytes.length) {
+        } else if ((long) offset + Records.HEADER + length > size) {
           damage = "the record runs past the end of the file";
-        } else if (Records.crc(bytes, offset + Records.HEADER, length) != crc) {
+        } else if (Records.crc(buf.slice(offset + Records.HEADER, length)) != crc) {
           damage = "checksum mismatch";
         }
       }
       if (damage != null) {
         boolean reachesEnd = damage.contains("past the end") || damage.contains("cut short")
-            || (long) offset + Records.HEADER + length == bytes.length;
+            || (long) offset + Records.HEADER + length == size;
         if (newest && reachesEnd) {
-          cutTornTail(segment, offset, bytes.length - offset, damage);
+          cutTornTail(segment, offset, size - offset, damage);
           return new Replayed(index - first, applied, lastStamp, offset);
         }
         throw DataDir.damaged(segment, offset, damage + " (entry " + index + ")");
@@ -158,7 +162,7 @@ final class Recovery {
       if (index >= from) {
         Stamped record;
         try {
-          record = decoder.record(ByteBuffer.wrap(bytes, offset + Records.HEADER, length));
+          record = decoder.record(buf.slice(offset + Records.HEADER, length));
         } catch (Exception e) {
           throw DataDir.damaged(segment, offset, "entry " + index + " is not a command: " + reason(e));
         }
