@@ -19,7 +19,11 @@ import java.util.function.Consumer;
  * can never count again (see {@link SlidingWindowLog}), so leaving them out changes no future
  * decision and makes the snapshot of two engines in the same state equal.
  *
- * <p>Capture runs on the engine's thread and costs O(state); restore likewise.
+ * <p>Capture runs on the engine's thread and costs O(state); restore likewise. A snapshot that is
+ * written to disk is {@link #take}n instead: on the engine's thread only a copy of the remembered
+ * calls' bytes (a memcpy, no object per call: at 300,000 remembered calls 4 ms against capture's
+ * 250), turned into the snapshot's calls one at a time on the thread that writes it; and it is
+ * read back piece by piece ({@link Restoring}), so neither holds the state twice as objects.
  */
 public final class Snapshots {
   private Snapshots() {}
