@@ -112,6 +112,7 @@ final class DataDir {
   long writeSnapshot(Payload payload, long nextEntry) throws IOException {
     Path target = root.resolve(name(snapshotPrefix, nextEntry, ".snap"));
     Path temp = root.resolve(target.getFileName() + ".tmp");
+    long length;
     try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       out.position(Records.HEADER);
@@ -121,7 +122,7 @@ final class DataDir {
           new CheckedOutputStream(Channels.newOutputStream(out), crc), 1 << 16);
       payload.writeTo(stream);
       stream.flush();
-      long length = out.position() - Records.HEADER;
+      length = out.position() - Records.HEADER;
       if (length > Integer.MAX_VALUE) {
         throw new IOException("the snapshot at entry " + nextEntry + " is " + length
             + " bytes; a record holds at most " + Integer.MAX_VALUE);
@@ -132,10 +133,10 @@ final class DataDir {
         out.write(header, header.position());
       }
       out.force(true);
-      move(temp, target);
-      syncDirectory();
-      return length;
     }
+    move(temp, target);
+    syncDirectory();
+    return length;
   }
 
   private static void move(Path temp, Path target) throws IOException {
