@@ -264,9 +264,10 @@ public final class Journal implements CommandLog {
   }
 
   /**
-   * After a turn: if enough records or time went by, start a new segment, capture the engine (on
-   * the loop thread; O(state); it changes nothing) and write the snapshot in the background once
-   * the records it covers are durable. Only one is written at a time.
+   * After a turn: if enough records or time went by, start a new segment, take the engine's state
+   * (on the loop thread; it changes nothing; a memcpy for the remembered calls, objects only for
+   * orgs and live calls) and write the snapshot in the background, streamed, once the records it
+   * covers are durable. Only one is written at a time.
    */
   @Override
   public void checkpoint(Engine live, long now) throws IOException {
