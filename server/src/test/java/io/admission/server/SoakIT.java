@@ -44,12 +44,21 @@ class SoakIT {
   private static final List<String> SERVER_DIAGNOSTICS = List.of(
       "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=" + HEAP_DUMPS);
   private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+  /** The server's own line once it has read its snapshot and replayed its journal. */
+  private static final Pattern RECOVERED =
+      Pattern.compile("admission: recovered .* in (\\d+) ms \\(journal at entry (\\d+)\\)");
 
   @TempDir
   Path dataDir;
 
   /** One minute of the paced run. */
   record Minute(int index, long operations, double p99Millis, double heapMb, List<String> kills) {}
+
+  /** "; recovery N ms to entry E" from what the server printed, or nothing if it did not say. */
+  private static String recovery(ServerProcess server) {
+    Matcher m = RECOVERED.matcher(server.output());
+    return m.find() ? "; recovery " + m.group(1) + " ms to entry " + m.group(2) : "";
+  }
 
   /** The server's flags: the ones the report names, then the heap dump on an out-of-memory. */
   private static List<String> serverJvm() throws IOException {
@@ -113,7 +122,7 @@ class SoakIT {
             heldOrder = check.heldOrder;
             checks++;
             kills.add("kill -9 at min " + at + ", restarted in " + restartMillis + " ms (JVM start"
-                + " and recovery), checked: " + check.summary);
+                + " and recovery" + recovery(server) + "), checked: " + check.summary);
             System.out.println("kill at " + kills.get(kills.size() - 1));
             life = Life.start(server, ledger, pacer, latencies);
             continue;
