@@ -66,6 +66,31 @@ class StreamedSnapshotTest {
     }
   }
 
+  /**
+   * format2/one-message-200-calls.snap: written by the server before the streamed form, at entry
+   * 401, after {@link RememberedCallsProcess} put an org and acquired and released 200 calls.
+   */
+  @Test
+  void aSnapshotFileWrittenBeforeTheStreamedFormRestoresEveryCall() throws Exception {
+    Path dir = tmp.resolve("written-before");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("FORMAT"), "2\n");
+    try (var in = getClass().getResourceAsStream("format2/one-message-200-calls.snap")) {
+      Files.copy(in, dir.resolve(String.format("state-%020d.snap", 401)));
+    }
+    try (Journal journal = Journal.open(dir, NO_SNAPSHOTS)) {
+      assertEquals(401, journal.nextEntry());
+      Engine engine = journal.engine();
+      EngineSnapshot state = Snapshots.capture(engine);
+      assertEquals(200, state.orgs().get(0).calls().size());
+      for (int i = 0; i < 200; i++) {
+        Object answer = RememberedCallsProcess.acquire(i).applyTo(engine, state.lastNow());
+        assertTrue(answer instanceof Rejection r && r.reason() instanceof Rejection.CallEnded,
+            "call " + i + ": " + answer);
+      }
+    }
+  }
+
   @Test
   void aStreamedSnapshotCutShortStopsTheStart() throws Exception {
     Path dir = snapshotted("short");
