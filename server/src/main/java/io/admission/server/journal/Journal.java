@@ -291,7 +291,18 @@ public final class Journal implements CommandLog {
       wakeSyncer();
     }
     long covered = nextEntry;
-    EngineSnapshot snapshot = Snapshots.capture(live);
+    EngineSnapshot snapshot;
+    try {
+      snapshot = Snapshots.capture(live);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // Like a failed write, a failed capture costs replay time, not data: the journal keeps
+      // every record, and the next checkpoint tries again.
+      snapshotFailures.incrementAndGet();
+      snapshotInFlight.set(false);
+      LOG.log(Level.ERROR, "capturing the snapshot at entry " + covered + " failed; the journal"
+          + " keeps every record, so nothing is lost (" + e + ")", e);
+      return;
+    }
     entriesSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
     lastSnapshotAt = now;
@@ -310,7 +321,7 @@ public final class Journal implements CommandLog {
       dir.writeSnapshot(bytes, covered);
       lastSnapshotBytes = bytes.length;
       dir.deleteCoveredBy(covered);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | OutOfMemoryError e) {
       // The journal still holds everything: a failed snapshot costs replay time, not data.
       snapshotFailures.incrementAndGet();
       LOG.log(Level.ERROR, "writing the snapshot at entry " + covered + " in " + dir.root()

@@ -155,12 +155,34 @@ final class Turns {
   }
 
   /**
-   * Runs one turn over {@code batch} at {@code now}. A task that throws is logged and the turn
-   * goes on without it, so the others are still answered.
+   * Runs one turn over {@code batch} at {@code now}. A task that throws an exception is logged
+   * and the turn goes on without it, so the others are still answered. An {@link Error} (the
+   * heap ran out, say) or an exception outside any task leaves the turn half done — commands
+   * applied whose events or answers were never collected — so the loop halts and every request
+   * of the turn is answered UNAVAILABLE: none waits forever, and a retry by call_id after the
+   * restart finds what was applied.
    */
   void run(List<? extends Task> batch, long now) {
     long started = System.nanoTime();
     Outgoing.Turn out = new Outgoing.Turn();
+    try {
+      runTasks(batch, now, out);
+    } catch (RuntimeException | Error e) {
+      failPartWay(e, out);
+    }
+    outgoing.add(out);
+    outgoing.sendDurable(log, this::halt);
+    observers.turn(batch.size(), System.nanoTime() - started);
+  }
+
+  private void failPartWay(Throwable e, Outgoing.Turn out) {
+    IOException failed = new IOException("a turn failed part way (" + e
+        + "); nothing more is applied until the server is restarted", e);
+    halt(failed);
+    out.lose(failed);
+  }
+
+  private void runTasks(List<? extends Task> batch, long now, Outgoing.Turn out) {
     long at = now;
     if (replicated != null) {
       at = engine.lastNow(); // time passes only as the log's entries do
@@ -176,8 +198,14 @@ final class Turns {
         task.run(this, at, out);
       } catch (RuntimeException e) {
         LOG.log(Level.ERROR, "a task of the turn failed; the turn goes on without it", e);
+      } catch (Error e) {
+        failPartWay(e, out); // the tasks after it still run, to be refused and answered
       }
-      collectEvents(now, task.actor(), out);
+      try {
+        collectEvents(now, task.actor(), out);
+      } catch (RuntimeException | Error e) {
+        failPartWay(e, out);
+      }
     }
     orgWatchers.publish(engine, now, out::send);
     if (replicated != null) {
@@ -194,9 +222,6 @@ final class Turns {
       halt(e);
       out.lose(e);
     }
-    outgoing.add(out);
-    outgoing.sendDurable(log, this::halt);
-    observers.turn(batch.size(), System.nanoTime() - started);
   }
 
   /**
