@@ -204,11 +204,16 @@ final class Turns {
    * replica, timers are the leader's to fire (by a tick), one tick at a time.
    */
   long nextDeadline() {
-    long timers = engine.nextDeadline();
-    if (replicated != null && (tickProposal != 0 || halted != null || !replicated.leading())) {
-      timers = Long.MAX_VALUE;
-    }
+    long timers = replicated == null || mayTick() ? engine.nextDeadline() : Long.MAX_VALUE;
     return Math.min(timers, orgWatchers.nextPublish());
+  }
+
+  /**
+   * Whether this replica may propose a tick when a timer is due: only the leader moves the log's
+   * time, one tick at a time, and not once the loop has halted.
+   */
+  private boolean mayTick() {
+    return tickProposal == 0 && halted == null && replicated.leading();
   }
 
   // ---- On a replica -----------------------------------------------------------------------
@@ -229,7 +234,7 @@ final class Turns {
     }
     List<Applying<?>> tasks = proposing;
     if (tasks.isEmpty()) {
-      if (tickProposal != 0 || now < engine.nextDeadline() || !replicated.leading()) {
+      if (!mayTick() || now < engine.nextDeadline()) {
         return;
       }
       tasks = List.of();
