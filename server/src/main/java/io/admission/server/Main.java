@@ -648,7 +648,6 @@ public final class Main implements Callable<Integer> {
                 + " on another node");
           }
         });
-        replica.onCommitted(admissionMetrics::committed);
         replica.attach(loop);
       }
       admissionMetrics.clusterNode(replicas::status);

@@ -23,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.LongConsumer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -107,12 +106,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private volatile String unavailable = "this node is starting and has not yet found the cluster's leader";
   private volatile EventLoop loop;
   private volatile Consumer<Boolean> onServing = serving -> { };
-  /**
-   * Send times of this node's proposals in flight, for the commit latency. Bounded well above
-   * the client's outstanding requests (1000): an entry is dropped only when its time is stale.
-   */
-  private final CommitTimes commitTimes = new CommitTimes(4096);
-  private volatile LongConsumer onCommitted = nanos -> { };
 
   private RaftReplica(Peers peers, RaftGroup group, String label, ReplicaStateMachine stateMachine,
       RaftServer server, RaftClient client, AutoCloseable ownServer) {
@@ -170,7 +163,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
         .build();
     RaftReplica replica = new RaftReplica(peers, group, label, stateMachine, server, client, ownServer);
     stateMachine.onLeaderChange(replica::check);
-    stateMachine.onApplied(replica::applied);
     replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     return replica;
   }
@@ -218,25 +210,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     stateMachine.attach(loop);
   }
 
-  /**
-   * Told, on the loop thread, how long each of this node's proposals took from being handed to
-   * Ratis until this node applied its entry (nanoseconds): what a write's caller waits for.
-   */
-  public void onCommitted(LongConsumer listener) {
-    this.onCommitted = listener;
-  }
-
-  /** On the loop thread, after it applied an entry: ours gives a commit latency. */
-  private void applied(String entryOrigin, long proposal) {
-    if (!entryOrigin.equals(origin)) {
-      return;
-    }
-    long took = commitTimes.applied(proposal, System.nanoTime());
-    if (took >= 0) {
-      onCommitted.accept(took);
-    }
-  }
-
   /** Told true when this node starts serving, false when it stops (on the checker's thread). */
   public void onServing(Consumer<Boolean> listener) {
     this.onServing = listener;
@@ -253,7 +226,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       return;
     }
     byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
-    commitTimes.sent(proposal, System.nanoTime()); // one clock read per proposal (a loop turn)
     client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
         .whenComplete((reply, error) -> {
           if (error != null || !reply.isSuccess()) {

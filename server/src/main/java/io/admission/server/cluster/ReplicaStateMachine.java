@@ -74,12 +74,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
   /** Entries committed before the loop was attached, in order. */
   private final List<ReplicatedLog.Committed> early = new ArrayList<>();
   private volatile Runnable onLeaderChange = () -> { };
-  private volatile Applied onApplied = (origin, proposal) -> { };
-
-  /** Told of each proposal's entry once the loop applied it, on the loop thread. */
-  interface Applied {
-    void applied(String origin, long proposal);
-  }
 
   private final Engine.Bounds bounds;
 
@@ -102,10 +96,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
 
   void onLeaderChange(Runnable listener) {
     this.onLeaderChange = listener;
-  }
-
-  void onApplied(Applied listener) {
-    this.onApplied = listener;
   }
 
   private void hand(ReplicatedLog.Committed entry) {
@@ -231,7 +221,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
         decoded.commands(), decoded.actors(), failure -> {
           if (failure == null) {
             applied(term, index);
-            onApplied.applied(decoded.origin(), decoded.proposal());
             applied.complete(Message.EMPTY);
           } else {
             applied.completeExceptionally(failure);

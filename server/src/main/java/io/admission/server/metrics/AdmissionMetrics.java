@@ -286,6 +286,7 @@ public final class AdmissionMetrics implements LoopObserver {
   }
 
   /** One of this node's proposals applied, {@code nanos} after it was proposed (loop thread). */
+  @Override
   public void committed(long nanos) {
     commitDuration.record(nanos / 1e9);
   }
