@@ -120,7 +120,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     getLifeCycle().startAndTransition(() -> {
       storage.init(raftStorage);
-      initial = load();
+      initial = load(storage.loadLatestSnapshot());
     });
   }
 
@@ -141,11 +141,11 @@ final class ReplicaStateMachine extends BaseStateMachine {
       l.readNow((engine, now) -> Boolean.TRUE, Reply.into(drained));
       await(drained, "applying the entries before the leader's snapshot");
     }
-    Engine engine = load();
+    SingleFileSnapshotInfo installed = storage.loadLatestSnapshot();
+    Engine engine = load(installed);
     if (l == null) {
       initial = engine;
     } else {
-      SingleFileSnapshotInfo installed = storage.getLatestSnapshot();
       long index = installed == null ? 0 : installed.getIndex();
       CompletableFuture<Void> replaced = new CompletableFuture<>();
       l.replaceEngine(engine, index, () -> replaced.complete(null));
@@ -157,8 +157,8 @@ final class ReplicaStateMachine extends BaseStateMachine {
     }
   }
 
-  private Engine load() throws IOException {
-    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+  /** The engine {@code latest} holds (the latest snapshot here), or an empty one if null. */
+  private Engine load(SingleFileSnapshotInfo latest) throws IOException {
     if (latest == null) {
       Engine empty = new Engine(idHashKey);
       empty.bound(bounds);
