@@ -174,6 +174,18 @@ public final class RaftGroups implements AutoCloseable {
   }
 
   /**
+   * Each group as this node sees it, group 0 first: what GetClusterStatus would answer if the
+   * cluster had that group alone (its leader, and each node's role and applied index in it).
+   */
+  public List<GetClusterStatusResponse> statusByGroup() {
+    List<GetClusterStatusResponse> out = new ArrayList<>(replicas.size());
+    for (RaftReplica r : replicas) {
+      out.add(r.status());
+    }
+    return out;
+  }
+
+  /**
    * Why this node refuses every request (no group has a quorum), or null while some group serves;
    * a group that does not refuses its own orgs' requests ({@link RaftReplica#unavailable}).
    */
