@@ -222,7 +222,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       Outcome outcome) {
     String why = unavailable;
     if (why != null) {
-      outcome.refused(new NotHere(why));
+      outcome.refused(new NotHere(toCallers(why)));
       return;
     }
     byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
@@ -265,7 +265,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   public void afterCommitted(Runnable then, Consumer<IOException> failed) {
     String why = unavailable;
     if (why != null) {
-      failed.accept(new NotHere(why));
+      failed.accept(new NotHere(toCallers(why)));
       return;
     }
     synchronized (barrierLock) {
@@ -324,6 +324,15 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /** Why this node refuses requests now (a sentence for callers), or null while it serves. */
   public String unavailable() {
     return unavailable;
+  }
+
+  /**
+   * {@code why} as this group's orgs' callers hear it: with several groups the others may serve,
+   * so the sentence says that it is this org's group that has no quorum here.
+   */
+  private String toCallers(String why) {
+    return label.isEmpty() ? why
+        : "the cluster has no quorum for this org's group" + label + " on this node: " + why;
   }
 
   // ---- What this node knows -----------------------------------------------------------------
