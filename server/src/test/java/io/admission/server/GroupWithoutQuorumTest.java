@@ -137,6 +137,14 @@ class GroupWithoutQuorumTest {
       });
     }
     long cutAt = System.nanoTime();
+    // A write already on its way when the group lost its quorum: it cannot commit, and its caller
+    // still hears so within seconds (the log's client gives up), not at the call's deadline.
+    CompletableFuture<Long> inFlight = CompletableFuture.supplyAsync(() -> {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> admission(0).acquire(acquire(CUT, "in-flight")));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+      return System.nanoTime() - cutAt;
+    });
     await(() -> nodes.stream().allMatch(n -> n.replicas.group(1).unavailable() != null), 15,
         "every node knowing group 1 has no quorum");
     long noticed = System.nanoTime() - cutAt;
@@ -161,8 +169,11 @@ class GroupWithoutQuorumTest {
       assertEquals(Outcome.OUTCOME_GRANTED, admission(i).acquire(acquire(SERVED, "during-" + i)).getOutcome(),
           IDS.get(i) + ": group 0 still grants");
     }
+    long inFlightRefused = inFlight.get(20, TimeUnit.SECONDS);
     System.out.printf("GroupWithoutQuorumTest: every node knew group 1 had no quorum after %d ms;"
-        + " its orgs' writes were refused within %d ms%n", noticed / 1_000_000, slowest / 1_000_000);
+        + " its orgs' writes were refused within %d ms; one in flight at the cut after %d ms%n",
+        noticed / 1_000_000, slowest / 1_000_000, inFlightRefused / 1_000_000);
+    assertTrue(inFlightRefused < TimeUnit.SECONDS.toNanos(15), inFlightRefused / 1_000_000 + " ms");
 
     // Healed: group 1 elects, serves, and every node holds the same state in each group.
     HOOKS.forEach(CodeInjectionForTesting::remove);

@@ -94,7 +94,12 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private final RaftPeerId self;
   private final ReplicaStateMachine stateMachine;
   private final RaftServer server;
-  private final RaftClient client;
+  private final RaftProperties properties;
+  /**
+   * This node's client to the group, for its proposals; replaced when a proposal fails (see
+   * {@link #propose}). Written under {@code this}, read without.
+   */
+  private volatile RaftClient client;
   private final String origin;
   private final ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "admission-cluster-check");
@@ -108,7 +113,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private volatile Consumer<Boolean> onServing = serving -> { };
 
   private RaftReplica(Peers peers, RaftGroup group, String label, ReplicaStateMachine stateMachine,
-      RaftServer server, RaftClient client, AutoCloseable ownServer) {
+      RaftServer server, RaftProperties properties, AutoCloseable ownServer) {
     this.peers = peers;
     this.group = group;
     this.label = label;
@@ -116,7 +121,8 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     this.self = RaftPeerId.valueOf(peers.self());
     this.stateMachine = stateMachine;
     this.server = server;
-    this.client = client;
+    this.properties = properties;
+    this.client = newClient(properties, group);
     byte[] boot = new byte[6];
     new SecureRandom().nextBytes(boot);
     this.origin = peers.self() + "/" + HexFormat.of().formatHex(boot);
@@ -152,7 +158,14 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   static RaftReplica join(Peers peers, RaftGroup group, String label,
       ReplicaStateMachine stateMachine, RaftServer server, RaftProperties properties,
       AutoCloseable ownServer) {
-    RaftClient client = RaftClient.newBuilder()
+    RaftReplica replica = new RaftReplica(peers, group, label, stateMachine, server, properties, ownServer);
+    stateMachine.onLeaderChange(replica::check);
+    replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+    return replica;
+  }
+
+  private static RaftClient newClient(RaftProperties properties, RaftGroup group) {
+    return RaftClient.newBuilder()
         .setProperties(properties)
         .setRaftGroup(group)
         .setClientId(ClientId.randomId())
@@ -161,10 +174,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             30, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
-    RaftReplica replica = new RaftReplica(peers, group, label, stateMachine, server, client, ownServer);
-    stateMachine.onLeaderChange(replica::check);
-    replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
-    return replica;
   }
 
   static RaftProperties properties(Peers peers, Path dataDir, Options options) {
@@ -226,14 +235,41 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       return;
     }
     byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
-    client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
+    RaftClient sender = client;
+    sender.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
         .whenComplete((reply, error) -> {
+          if (error != null) {
+            renew(sender);
+          }
           if (error != null || !reply.isSuccess()) {
             outcome.refused(new NotHere(notCommitted(reply, error)));
           } else {
             outcome.committed(reply.getLogIndex());
           }
         });
+  }
+
+  /**
+   * A proposal failed on {@code failed}: once one of its ordered requests has run out of retries
+   * (the group had no leader for seconds), Ratis' client fails every later one at once, so this
+   * node could never propose to the group again. Later proposals go through a new client; those
+   * still in the old one fail with it, and their callers retry by call_id. Once per client.
+   */
+  private void renew(RaftClient failed) {
+    synchronized (this) {
+      if (client != failed || checker.isShutdown()) {
+        return;
+      }
+      client = newClient(properties, group);
+      checker.execute(() -> { // not on Ratis' thread that completed the proposal
+        try {
+          failed.close();
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "closing the Raft client failed" + label, e);
+        }
+      });
+    }
+    LOG.log(Level.INFO, "a proposal failed; proposing through a new client to the group" + label);
   }
 
   private static String notCommitted(RaftClientReply reply, Throwable error) {
@@ -432,7 +468,11 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   @Override
   public void close() {
-    checker.shutdownNow();
+    synchronized (this) {
+      // Under the lock: no client is renewed after this. The checks stop; a retired client
+      // still waiting to be closed is closed.
+      checker.shutdown();
+    }
     try {
       client.close();
     } catch (IOException e) {
