@@ -97,8 +97,14 @@ final class Turns {
   private Consumer<Task> force = t -> { };
   /** This turn's commands, to propose as one entry at its end (replicated only). */
   private List<Applying<?>> proposing = new ArrayList<>();
-  /** Proposals not yet applied here, by number: their callers wait for the entry. */
-  private final Map<Long, List<Applying<?>>> proposed = new HashMap<>();
+  /**
+   * Proposals not yet applied here, by number: their callers wait for the entry. The one record of
+   * what this node has in flight, and so of its commit latency ({@link LoopObserver#committed}).
+   */
+  private final Map<Long, Proposed> proposed = new HashMap<>();
+
+  /** A proposal's tasks, and when it was handed to the log ({@link System#nanoTime}). */
+  private record Proposed(List<Applying<?>> tasks, long sentAt) {}
   private long nextProposal = 1;
   /**
    * This node's proposals in the log's pipeline at once; commands that arrive meanwhile wait in
@@ -229,11 +235,16 @@ final class Turns {
    * replica, timers are the leader's to fire (by a tick), one tick at a time.
    */
   long nextDeadline() {
-    long timers = engine.nextDeadline();
-    if (replicated != null && (tickProposal != 0 || halted != null || !replicated.leading())) {
-      timers = Long.MAX_VALUE;
-    }
+    long timers = replicated == null || mayTick() ? engine.nextDeadline() : Long.MAX_VALUE;
     return Math.min(timers, orgWatchers.nextPublish());
+  }
+
+  /**
+   * Whether this replica may propose a tick when a timer is due: only the leader moves the log's
+   * time, one tick at a time, and not once the loop has halted.
+   */
+  private boolean mayTick() {
+    return tickProposal == 0 && halted == null && replicated.leading();
   }
 
   // ---- On a replica -----------------------------------------------------------------------
@@ -254,7 +265,7 @@ final class Turns {
     }
     List<Applying<?>> tasks = proposing;
     if (tasks.isEmpty()) {
-      if (tickProposal != 0 || now < engine.nextDeadline() || !replicated.leading()) {
+      if (!mayTick() || now < engine.nextDeadline()) {
         return;
       }
       tasks = List.of();
@@ -270,7 +281,7 @@ final class Turns {
     if (tasks.isEmpty()) {
       tickProposal = proposal;
     }
-    proposed.put(proposal, tasks);
+    proposed.put(proposal, new Proposed(tasks, System.nanoTime())); // one clock read per entry
     List<Commands.Command<?>> commands = new ArrayList<>(tasks.size());
     List<String> actors = new ArrayList<>(tasks.size());
     for (Applying<?> a : tasks) {
@@ -320,9 +331,9 @@ final class Turns {
       tickProposal = 0;
     }
     placedAt.remove(proposal);
-    List<Applying<?>> tasks = proposed.remove(proposal);
-    if (tasks != null) {
-      for (Applying<?> a : tasks) {
+    Proposed refused = proposed.remove(proposal);
+    if (refused != null) {
+      for (Applying<?> a : refused.tasks()) {
         out.send(() -> a.reply().failed(why));
       }
     }
@@ -340,14 +351,15 @@ final class Turns {
     new Commands.Tick().applyTo(engine, c.stampedAt()); // the engine's time never goes back
     long t = engine.lastNow();
     collectEvents(t, "", out);
-    List<Applying<?>> mine = null;
+    Proposed ours = null;
     if (c.origin().equals(replicated.origin())) {
-      mine = proposed.remove(c.proposal());
+      ours = proposed.remove(c.proposal());
       placedAt.remove(c.proposal());
       if (c.proposal() == tickProposal) {
         tickProposal = 0;
       }
     }
+    List<Applying<?>> mine = ours == null ? null : ours.tasks();
     List<Commands.Command<?>> commands = c.commands();
     for (int i = 0; i < commands.size() && halted == null; i++) {
       String actor = c.actors().get(i);
@@ -357,6 +369,9 @@ final class Turns {
         apply(commands.get(i), actor, ELSEWHERE, t, out);
       }
       collectEvents(t, actor, out);
+    }
+    if (ours != null && halted == null) {
+      observers.committed(System.nanoTime() - ours.sentAt()); // what the callers waited for
     }
     c.done().accept(halted);
   }
