@@ -648,10 +648,10 @@ public final class Main implements Callable<Integer> {
                 + " on another node");
           }
         });
-        replica.onCommitted(admissionMetrics::committed);
+        loop.observe(admissionMetrics.commitsOf(g));
         replica.attach(loop);
       }
-      admissionMetrics.clusterNode(replicas::status);
+      admissionMetrics.clusterNode(replicas::statusByGroup);
     }
     for (EventLoop loop : running.loops) {
       loop.startOn(running.transport.ioThread());

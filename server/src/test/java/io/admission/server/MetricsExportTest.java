@@ -279,7 +279,7 @@ class MetricsExportTest {
         .build();
   }
 
-  private static String scrape(int port) throws IOException, InterruptedException {
+  static String scrape(int port) throws IOException, InterruptedException {
     HttpResponse<String> response = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString());

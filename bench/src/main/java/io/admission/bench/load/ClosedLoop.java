@@ -81,6 +81,11 @@ final class ClosedLoop {
     }
   }
 
+  /** Callers whose request in flight has not been answered yet. */
+  int unanswered() {
+    return running.get();
+  }
+
   /** Lets every caller finish its request in flight; false if some did not within the time. */
   boolean stop(long timeoutMillis) throws InterruptedException {
     stopping = true;

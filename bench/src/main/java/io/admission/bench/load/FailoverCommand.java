@@ -178,10 +178,11 @@ public final class FailoverCommand implements Callable<Integer> {
 
       @Override
       public void onError(Throwable t) {
-        failed(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT));
-        if (!stopping) {
-          retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+        if (stopping) {
+          return; // the channel shutting down at the end cancels every caller's request: no failure
         }
+        failed(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT));
+        retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
       }
 
       @Override

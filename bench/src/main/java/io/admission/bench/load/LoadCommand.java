@@ -73,12 +73,12 @@ public final class LoadCommand implements Callable<Integer> {
       }
       int warmWindows = Math.max(1, (int) Math.ceil(warmupSeconds / (settleSeconds + windowSeconds)));
       for (int w = 0; w < n * warmWindows; w++) {
-        window(servers.get(w % n), ids, pids[w % n]);
+        window(servers.get(w % n), specs.get(w % n), ids, pids[w % n]);
       }
       for (int p = 0; p < windows; p++) {
         for (int k = 0; k < n; k++) {
           int side = p % 2 == 0 ? k : n - 1 - k; // A B, then B A: a drift raises either side as often
-          measured.get(side).add(window(servers.get(side), ids, pids[side]));
+          measured.get(side).add(window(servers.get(side), specs.get(side), ids, pids[side]));
         }
         System.err.printf(Locale.ROOT, "load %d/%d: %.0f pairs/s%s%n", p + 1, windows,
             measured.get(0).get(p).pairsPerSecond(),
@@ -106,14 +106,19 @@ public final class LoadCommand implements Callable<Integer> {
   }
 
   /** One window on {@code server}: settle, then measure throughput and both sides' CPU. */
-  private ClosedLoop.Measured window(LoadTarget server, CallIds ids, long[] pids) throws InterruptedException {
+  private ClosedLoop.Measured window(LoadTarget server, String spec, CallIds ids, long[] pids) throws InterruptedException {
     ClosedLoop loop = new ClosedLoop(server, ids, callers);
     loop.start();
     sleep(settleSeconds);
     ClosedLoop.Measured measured = loop.measure(windowSeconds, pids);
-    if (!loop.stop(10_000) || loop.errors.get() > 0) {
-      throw new IllegalStateException(loop.errors.get() + " requests failed or hung; first: "
+    boolean answered = loop.stop(10_000);
+    if (loop.errors.get() > 0) {
+      throw new IllegalStateException(loop.errors.get() + " requests to " + spec + " failed; first: "
           + loop.firstError.get(), loop.firstError.get());
+    }
+    if (!answered) {
+      throw new IllegalStateException(loop.unanswered() + " requests to " + spec
+          + " not answered within 10 s of the window's end (see that server's log)");
     }
     return measured;
   }

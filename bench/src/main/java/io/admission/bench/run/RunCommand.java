@@ -310,8 +310,9 @@ public final class RunCommand implements Callable<Integer> {
       double listeningSeconds, double catchUpSeconds, long entriesMissed, long failedRequests) {}
 
   /**
-   * Per repetition a fresh three-node cluster and a fresh durable single node, all with 512 MB
-   * heaps: first the paired throughput run (the cluster's callers spread over its three nodes),
+   * Per repetition a fresh three-node cluster and a fresh durable single node, all with 1 GB
+   * heaps (as the load stage's single node: each remembers every call that ended in the last 10
+   * minutes, ~115 B each, and the single node ends ~10 k a second): first the paired throughput run (the cluster's callers spread over its three nodes),
    * then, on the same cluster under load from a client of all three nodes, kills of the leader.
    */
   private void cluster(Path config) throws IOException, InterruptedException {
@@ -349,7 +350,7 @@ public final class RunCommand implements Callable<Integer> {
     // only after about two minutes; a few seconds of warm-up measured the compilers, not the
     // cluster (0.9-1.4 k pairs/s then, 3.9-4.3 k after).
     double warmup = Math.max(w.warmup(), CLUSTER_WARMUP_S);
-    List<String> serverJvm = heap("512m");
+    List<String> serverJvm = heap("1g");
     List<String> node = new ArrayList<>(List.of(java()));
     node.addAll(serverJvm);
     node.addAll(List.of("-jar", serverJar.toString(), "--config", config.toString(),

@@ -174,19 +174,32 @@ public final class RaftGroups implements AutoCloseable {
   }
 
   /**
+   * Each group as this node sees it, group 0 first: what GetClusterStatus would answer if the
+   * cluster had that group alone (its leader, and each node's role and applied index in it).
+   */
+  public List<GetClusterStatusResponse> statusByGroup() {
+    List<GetClusterStatusResponse> out = new ArrayList<>(replicas.size());
+    for (RaftReplica r : replicas) {
+      out.add(r.status());
+    }
+    return out;
+  }
+
+  /**
    * Why this node refuses every request (no group has a quorum), or null while some group serves;
-   * a group that does not refuses its own orgs' requests ({@link RaftReplica#unavailable}).
+   * a group that does not refuses its own orgs' requests, saying which group it is.
    */
   public String unavailable() {
     String why = null;
     for (RaftReplica r : replicas) {
-      String its = r.unavailable();
+      String its = r.unavailable(); // read once: it changes on the checkers' threads
       if (its == null) {
         return null;
       }
       why = why == null ? its : why;
     }
-    return why;
+    return replicas.size() == 1 ? why
+        : "the cluster has no quorum for any of its " + replicas.size() + " groups on this node: " + why;
   }
 
   /** Whether every group has a quorum here: health is SERVING only then. */

@@ -23,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.LongConsumer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -95,7 +94,12 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private final RaftPeerId self;
   private final ReplicaStateMachine stateMachine;
   private final RaftServer server;
-  private final RaftClient client;
+  private final RaftProperties properties;
+  /**
+   * This node's client to the group, for its proposals; replaced when a proposal fails (see
+   * {@link #propose}). Written under {@code this}, read without.
+   */
+  private volatile RaftClient client;
   private final String origin;
   private final ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "admission-cluster-check");
@@ -107,15 +111,9 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private volatile String unavailable = "this node is starting and has not yet found the cluster's leader";
   private volatile EventLoop loop;
   private volatile Consumer<Boolean> onServing = serving -> { };
-  /**
-   * Send times of this node's proposals in flight, for the commit latency. Bounded well above
-   * the client's outstanding requests (1000): an entry is dropped only when its time is stale.
-   */
-  private final CommitTimes commitTimes = new CommitTimes(4096);
-  private volatile LongConsumer onCommitted = nanos -> { };
 
   private RaftReplica(Peers peers, RaftGroup group, String label, ReplicaStateMachine stateMachine,
-      RaftServer server, RaftClient client, AutoCloseable ownServer) {
+      RaftServer server, RaftProperties properties, AutoCloseable ownServer) {
     this.peers = peers;
     this.group = group;
     this.label = label;
@@ -123,7 +121,8 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     this.self = RaftPeerId.valueOf(peers.self());
     this.stateMachine = stateMachine;
     this.server = server;
-    this.client = client;
+    this.properties = properties;
+    this.client = newClient(properties, group);
     byte[] boot = new byte[6];
     new SecureRandom().nextBytes(boot);
     this.origin = peers.self() + "/" + HexFormat.of().formatHex(boot);
@@ -159,7 +158,14 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   static RaftReplica join(Peers peers, RaftGroup group, String label,
       ReplicaStateMachine stateMachine, RaftServer server, RaftProperties properties,
       AutoCloseable ownServer) {
-    RaftClient client = RaftClient.newBuilder()
+    RaftReplica replica = new RaftReplica(peers, group, label, stateMachine, server, properties, ownServer);
+    stateMachine.onLeaderChange(replica::check);
+    replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+    return replica;
+  }
+
+  private static RaftClient newClient(RaftProperties properties, RaftGroup group) {
+    return RaftClient.newBuilder()
         .setProperties(properties)
         .setRaftGroup(group)
         .setClientId(ClientId.randomId())
@@ -168,11 +174,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             30, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
-    RaftReplica replica = new RaftReplica(peers, group, label, stateMachine, server, client, ownServer);
-    stateMachine.onLeaderChange(replica::check);
-    stateMachine.onApplied(replica::applied);
-    replica.checker.scheduleWithFixedDelay(replica::check, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
-    return replica;
   }
 
   static RaftProperties properties(Peers peers, Path dataDir, Options options) {
@@ -218,25 +219,6 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     stateMachine.attach(loop);
   }
 
-  /**
-   * Told, on the loop thread, how long each of this node's proposals took from being handed to
-   * Ratis until this node applied its entry (nanoseconds): what a write's caller waits for.
-   */
-  public void onCommitted(LongConsumer listener) {
-    this.onCommitted = listener;
-  }
-
-  /** On the loop thread, after it applied an entry: ours gives a commit latency. */
-  private void applied(String entryOrigin, long proposal) {
-    if (!entryOrigin.equals(origin)) {
-      return;
-    }
-    long took = commitTimes.applied(proposal, System.nanoTime());
-    if (took >= 0) {
-      onCommitted.accept(took);
-    }
-  }
-
   /** Told true when this node starts serving, false when it stops (on the checker's thread). */
   public void onServing(Consumer<Boolean> listener) {
     this.onServing = listener;
@@ -249,19 +231,45 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       Outcome outcome) {
     String why = unavailable;
     if (why != null) {
-      outcome.refused(new NotHere(why));
+      outcome.refused(new NotHere(toCallers(why)));
       return;
     }
     byte[] bytes = ReplicatedEntries.proposal(origin, proposal, commands, actors);
-    commitTimes.sent(proposal, System.nanoTime()); // one clock read per proposal (a loop turn)
-    client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
+    RaftClient sender = client;
+    sender.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
         .whenComplete((reply, error) -> {
+          if (error != null) {
+            renew(sender);
+          }
           if (error != null || !reply.isSuccess()) {
             outcome.refused(new NotHere(notCommitted(reply, error)));
           } else {
             outcome.committed(reply.getLogIndex());
           }
         });
+  }
+
+  /**
+   * A proposal failed on {@code failed}: once one of its ordered requests has run out of retries
+   * (the group had no leader for seconds), Ratis' client fails every later one at once, so this
+   * node could never propose to the group again. Later proposals go through a new client; those
+   * still in the old one fail with it, and their callers retry by call_id. Once per client.
+   */
+  private void renew(RaftClient failed) {
+    synchronized (this) {
+      if (client != failed || checker.isShutdown()) {
+        return;
+      }
+      client = newClient(properties, group);
+      checker.execute(() -> { // not on Ratis' thread that completed the proposal
+        try {
+          failed.close();
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "closing the Raft client failed" + label, e);
+        }
+      });
+    }
+    LOG.log(Level.INFO, "a proposal failed; proposing through a new client to the group" + label);
   }
 
   private static String notCommitted(RaftClientReply reply, Throwable error) {
@@ -293,7 +301,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   public void afterCommitted(Runnable then, Consumer<IOException> failed) {
     String why = unavailable;
     if (why != null) {
-      failed.accept(new NotHere(why));
+      failed.accept(new NotHere(toCallers(why)));
       return;
     }
     synchronized (barrierLock) {
@@ -352,6 +360,15 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /** Why this node refuses requests now (a sentence for callers), or null while it serves. */
   public String unavailable() {
     return unavailable;
+  }
+
+  /**
+   * {@code why} as this group's orgs' callers hear it: with several groups the others may serve,
+   * so the sentence says that it is this org's group that has no quorum here.
+   */
+  private String toCallers(String why) {
+    return label.isEmpty() ? why
+        : "the cluster has no quorum for this org's group" + label + " on this node: " + why;
   }
 
   // ---- What this node knows -----------------------------------------------------------------
@@ -451,7 +468,11 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   @Override
   public void close() {
-    checker.shutdownNow();
+    synchronized (this) {
+      // Under the lock: no client is renewed after this. The checks stop; a retired client
+      // still waiting to be closed is closed.
+      checker.shutdown();
+    }
     try {
       client.close();
     } catch (IOException e) {

@@ -73,12 +73,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
   /** Entries committed before the loop was attached, in order. */
   private final List<ReplicatedLog.Committed> early = new ArrayList<>();
   private volatile Runnable onLeaderChange = () -> { };
-  private volatile Applied onApplied = (origin, proposal) -> { };
-
-  /** Told of each proposal's entry once the loop applied it, on the loop thread. */
-  interface Applied {
-    void applied(String origin, long proposal);
-  }
 
   private final Engine.Bounds bounds;
 
@@ -103,10 +97,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
     this.onLeaderChange = listener;
   }
 
-  void onApplied(Applied listener) {
-    this.onApplied = listener;
-  }
-
   private void hand(ReplicatedLog.Committed entry) {
     EventLoop l = loop;
     if (l == null) {
@@ -129,7 +119,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     getLifeCycle().startAndTransition(() -> {
       storage.init(raftStorage);
-      initial = load();
+      initial = load(storage.loadLatestSnapshot());
     });
   }
 
@@ -150,11 +140,11 @@ final class ReplicaStateMachine extends BaseStateMachine {
       l.readNow((engine, now) -> Boolean.TRUE, Reply.into(drained));
       await(drained, "applying the entries before the leader's snapshot");
     }
-    Engine engine = load();
+    SingleFileSnapshotInfo installed = storage.loadLatestSnapshot();
+    Engine engine = load(installed);
     if (l == null) {
       initial = engine;
     } else {
-      SingleFileSnapshotInfo installed = storage.getLatestSnapshot();
       long index = installed == null ? 0 : installed.getIndex();
       CompletableFuture<Void> replaced = new CompletableFuture<>();
       l.replaceEngine(engine, index, () -> replaced.complete(null));
@@ -166,8 +156,8 @@ final class ReplicaStateMachine extends BaseStateMachine {
     }
   }
 
-  private Engine load() throws IOException {
-    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+  /** The engine {@code latest} holds (the latest snapshot here), or an empty one if null. */
+  private Engine load(SingleFileSnapshotInfo latest) throws IOException {
     if (latest == null) {
       Engine empty = new Engine(idHashKey);
       empty.bound(bounds);
@@ -229,7 +219,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
         decoded.commands(), decoded.actors(), failure -> {
           if (failure == null) {
             applied(term, index);
-            onApplied.applied(decoded.origin(), decoded.proposal());
             applied.complete(Message.EMPTY);
           } else {
             applied.completeExceptionally(failure);

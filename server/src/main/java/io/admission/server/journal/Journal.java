@@ -293,7 +293,18 @@ public final class Journal implements CommandLog {
     long covered = nextEntry;
     // On the loop thread only a copy: the orgs and live calls as values, the remembered calls as
     // their bytes. Turning those into the snapshot's messages happens on the snapshot thread.
-    Snapshots.Taken snapshot = Snapshots.take(live);
+    Snapshots.Taken snapshot;
+    try {
+      snapshot = Snapshots.take(live);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      // Like a failed write, a failed capture costs replay time, not data: the journal keeps
+      // every record, and the next checkpoint tries again.
+      snapshotFailures.incrementAndGet();
+      snapshotInFlight.set(false);
+      LOG.log(Level.ERROR, "capturing the snapshot at entry " + covered + " failed; the journal"
+          + " keeps every record, so nothing is lost (" + e + ")", e);
+      return;
+    }
     entriesSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
     lastSnapshotAt = now;
@@ -311,7 +322,7 @@ public final class Journal implements CommandLog {
       lastSnapshotBytes =
           dir.writeSnapshot(out -> JournalCodec.writeSnapshot(snapshot, covered, out), covered);
       dir.deleteCoveredBy(covered);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | OutOfMemoryError e) {
       // The journal still holds everything: a failed snapshot costs replay time, not data.
       snapshotFailures.incrementAndGet();
       LOG.log(Level.ERROR, "writing the snapshot at entry " + covered + " in " + dir.root()

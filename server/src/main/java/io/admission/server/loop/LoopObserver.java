@@ -29,4 +29,10 @@ public interface LoopObserver {
 
   /** A turn ended: how many tasks it ran and how long it took, sync included. */
   default void turn(int tasks, long nanos) {}
+
+  /**
+   * On a replica of a cluster: one of this node's proposals (a turn's commands, or a tick) was
+   * applied here, {@code nanos} after it was handed to the log — what a write's caller waits for.
+   */
+  default void committed(long nanos) {}
 }

@@ -54,6 +54,17 @@ final class Observers {
     }
   }
 
+  /** One of this node's proposals was applied here; sent at once, like {@link #turn}. */
+  void committed(long nanos) {
+    for (LoopObserver o : observers) {
+      try {
+        o.committed(nanos);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
+  }
+
   private static void failed(LoopObserver o, RuntimeException e) {
     LOG.log(Level.WARNING, "observer " + o + " failed; ignoring", e);
   }

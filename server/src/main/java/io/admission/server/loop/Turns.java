@@ -97,8 +97,14 @@ final class Turns {
   private Consumer<Task> force = t -> { };
   /** This turn's commands, to propose as one entry at its end (replicated only). */
   private List<Applying<?>> proposing = new ArrayList<>();
-  /** Proposals not yet applied here, by number: their callers wait for the entry. */
-  private final Map<Long, List<Applying<?>>> proposed = new HashMap<>();
+  /**
+   * Proposals not yet applied here, by number: their callers wait for the entry. The one record of
+   * what this node has in flight, and so of its commit latency ({@link LoopObserver#committed}).
+   */
+  private final Map<Long, Proposed> proposed = new HashMap<>();
+
+  /** A proposal's tasks, and when it was handed to the log ({@link System#nanoTime}). */
+  private record Proposed(List<Applying<?>> tasks, long sentAt) {}
   private long nextProposal = 1;
   /**
    * This node's proposals in the log's pipeline at once; commands that arrive meanwhile wait in
@@ -155,12 +161,34 @@ final class Turns {
   }
 
   /**
-   * Runs one turn over {@code batch} at {@code now}. A task that throws is logged and the turn
-   * goes on without it, so the others are still answered.
+   * Runs one turn over {@code batch} at {@code now}. A task that throws an exception is logged
+   * and the turn goes on without it, so the others are still answered. An {@link Error} (the
+   * heap ran out, say) or an exception outside any task leaves the turn half done — commands
+   * applied whose events or answers were never collected — so the loop halts and every request
+   * of the turn is answered UNAVAILABLE: none waits forever, and a retry by call_id after the
+   * restart finds what was applied.
    */
   void run(List<? extends Task> batch, long now) {
     long started = System.nanoTime();
     Outgoing.Turn out = new Outgoing.Turn();
+    try {
+      runTasks(batch, now, out);
+    } catch (RuntimeException | Error e) {
+      failPartWay(e, out);
+    }
+    outgoing.add(out);
+    outgoing.sendDurable(log, this::halt);
+    observers.turn(batch.size(), System.nanoTime() - started);
+  }
+
+  private void failPartWay(Throwable e, Outgoing.Turn out) {
+    IOException failed = new IOException("a turn failed part way (" + e
+        + "); nothing more is applied until the server is restarted", e);
+    halt(failed);
+    out.lose(failed);
+  }
+
+  private void runTasks(List<? extends Task> batch, long now, Outgoing.Turn out) {
     long at = now;
     if (replicated != null) {
       at = engine.lastNow(); // time passes only as the log's entries do
@@ -176,8 +204,14 @@ final class Turns {
         task.run(this, at, out);
       } catch (RuntimeException e) {
         LOG.log(Level.ERROR, "a task of the turn failed; the turn goes on without it", e);
+      } catch (Error e) {
+        failPartWay(e, out); // the tasks after it still run, to be refused and answered
       }
-      collectEvents(now, task.actor(), out);
+      try {
+        collectEvents(now, task.actor(), out);
+      } catch (RuntimeException | Error e) {
+        failPartWay(e, out);
+      }
     }
     orgWatchers.publish(engine, now, out::send);
     if (replicated != null) {
@@ -194,9 +228,6 @@ final class Turns {
       halt(e);
       out.lose(e);
     }
-    outgoing.add(out);
-    outgoing.sendDurable(log, this::halt);
-    observers.turn(batch.size(), System.nanoTime() - started);
   }
 
   /**
@@ -204,11 +235,16 @@ final class Turns {
    * replica, timers are the leader's to fire (by a tick), one tick at a time.
    */
   long nextDeadline() {
-    long timers = engine.nextDeadline();
-    if (replicated != null && (tickProposal != 0 || halted != null || !replicated.leading())) {
-      timers = Long.MAX_VALUE;
-    }
+    long timers = replicated == null || mayTick() ? engine.nextDeadline() : Long.MAX_VALUE;
     return Math.min(timers, orgWatchers.nextPublish());
+  }
+
+  /**
+   * Whether this replica may propose a tick when a timer is due: only the leader moves the log's
+   * time, one tick at a time, and not once the loop has halted.
+   */
+  private boolean mayTick() {
+    return tickProposal == 0 && halted == null && replicated.leading();
   }
 
   // ---- On a replica -----------------------------------------------------------------------
@@ -229,7 +265,7 @@ final class Turns {
     }
     List<Applying<?>> tasks = proposing;
     if (tasks.isEmpty()) {
-      if (tickProposal != 0 || now < engine.nextDeadline() || !replicated.leading()) {
+      if (!mayTick() || now < engine.nextDeadline()) {
         return;
       }
       tasks = List.of();
@@ -245,7 +281,7 @@ final class Turns {
     if (tasks.isEmpty()) {
       tickProposal = proposal;
     }
-    proposed.put(proposal, tasks);
+    proposed.put(proposal, new Proposed(tasks, System.nanoTime())); // one clock read per entry
     List<Commands.Command<?>> commands = new ArrayList<>(tasks.size());
     List<String> actors = new ArrayList<>(tasks.size());
     for (Applying<?> a : tasks) {
@@ -295,9 +331,9 @@ final class Turns {
       tickProposal = 0;
     }
     placedAt.remove(proposal);
-    List<Applying<?>> tasks = proposed.remove(proposal);
-    if (tasks != null) {
-      for (Applying<?> a : tasks) {
+    Proposed refused = proposed.remove(proposal);
+    if (refused != null) {
+      for (Applying<?> a : refused.tasks()) {
         out.send(() -> a.reply().failed(why));
       }
     }
@@ -315,14 +351,15 @@ final class Turns {
     new Commands.Tick().applyTo(engine, c.stampedAt()); // the engine's time never goes back
     long t = engine.lastNow();
     collectEvents(t, "", out);
-    List<Applying<?>> mine = null;
+    Proposed ours = null;
     if (c.origin().equals(replicated.origin())) {
-      mine = proposed.remove(c.proposal());
+      ours = proposed.remove(c.proposal());
       placedAt.remove(c.proposal());
       if (c.proposal() == tickProposal) {
         tickProposal = 0;
       }
     }
+    List<Applying<?>> mine = ours == null ? null : ours.tasks();
     List<Commands.Command<?>> commands = c.commands();
     for (int i = 0; i < commands.size() && halted == null; i++) {
       String actor = c.actors().get(i);
@@ -332,6 +369,9 @@ final class Turns {
         apply(commands.get(i), actor, ELSEWHERE, t, out);
       }
       collectEvents(t, actor, out);
+    }
+    if (ours != null && halted == null) {
+      observers.committed(System.nanoTime() - ours.sentAt()); // what the callers waited for
     }
     c.done().accept(halted);
   }

@@ -59,14 +59,16 @@ import java.util.function.Supplier;
  *       that only fired timers)</td></tr>
  *   <tr><td>admission.loop.turn.duration</td><td>histogram, s: one loop turn, journal sync
  *       included</td></tr>
- *   <tr><td>admission.cluster.leader</td><td>gauge, cluster nodes only: 1 while this node leads,
- *       else 0, by {@code admission.node_id} and {@code admission.node.role} (leader, follower,
- *       candidate, unspecified)</td></tr>
- *   <tr><td>admission.cluster.applied_index</td><td>gauge, cluster nodes only: the last log entry
- *       this node applied, by node id (a follower far below the leader is behind)</td></tr>
+ *   <tr><td>admission.cluster.leader</td><td>gauge, cluster nodes only: 1 while this node leads
+ *       the group, else 0, by {@code admission.group} (the Raft group's number, "0" to G-1 with
+ *       {@code --groups G}; "0" alone with one), {@code admission.node_id} and {@code
+ *       admission.node.role} (leader, follower, candidate, unspecified)</td></tr>
+ *   <tr><td>admission.cluster.applied_index</td><td>gauge, cluster nodes only: the last entry of
+ *       the group's log this node applied, by group and node id (a follower far below the
+ *       group's leader is behind)</td></tr>
  *   <tr><td>admission.cluster.commit.duration</td><td>histogram, s, cluster nodes only: from a
  *       proposal (one loop turn's commands) handed to Ratis until this node applied its entry —
- *       what a write's caller waits for</td></tr>
+ *       what a write's caller waits for — by group</td></tr>
  * </table>
  *
  * <p>Threads: every method runs on the loop thread (a {@link LoopObserver}), except {@link
@@ -93,6 +95,7 @@ public final class AdmissionMetrics implements LoopObserver {
   static final AttributeKey<String> SLOT_KIND = AttributeKey.stringKey("admission.slot_kind");
   static final AttributeKey<String> NODE = AttributeKey.stringKey("admission.node_id");
   static final AttributeKey<String> ROLE = AttributeKey.stringKey("admission.node.role");
+  static final AttributeKey<String> GROUP = AttributeKey.stringKey("admission.group");
 
   private static final List<Double> WAIT_BUCKETS = List.of(
       0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0);
@@ -261,33 +264,46 @@ public final class AdmissionMetrics implements LoopObserver {
   }
 
   /**
-   * Reports this cluster node's role and applied index, read from {@code status} (this node's
-   * GetClusterStatus answer; its own entry is the one {@code answered_by} names) once per
-   * collection, on the metrics reader's thread. Only cluster nodes call this: a server alone has
-   * no such series.
+   * Reports this cluster node's role and applied index in each Raft group, read from {@code
+   * groups} once per collection, on the metrics reader's thread: group {@code g}'s entry is the
+   * GetClusterStatus answer group {@code g} alone would give (its own entry is the one {@code
+   * answered_by} names). Only cluster nodes call this: a server alone has no such series.
    */
-  public void clusterNode(Supplier<GetClusterStatusResponse> status) {
+  public void clusterNode(Supplier<List<GetClusterStatusResponse>> groups) {
     ObservableLongMeasurement leader = meter.gaugeBuilder("admission.cluster.leader").ofLongs()
-        .setUnit("1").setDescription("1 while this node leads the cluster, else 0; its role as an attribute")
+        .setUnit("1").setDescription("1 while this node leads the group, else 0; its role as an attribute")
         .buildObserver();
     ObservableLongMeasurement applied = meter.gaugeBuilder("admission.cluster.applied_index").ofLongs()
-        .setUnit("{entry}").setDescription("The last log entry this node applied")
+        .setUnit("{entry}").setDescription("The last entry of the group's log this node applied")
         .buildObserver();
     meter.batchCallback(() -> {
-      GetClusterStatusResponse s = status.get();
-      for (ClusterNode node : s.getNodesList()) {
-        if (node.getNodeId().equals(s.getAnsweredBy())) {
-          leader.record(node.getRole() == NodeRole.NODE_ROLE_LEADER ? 1 : 0,
-              Attributes.of(NODE, node.getNodeId(), ROLE, role(node.getRole())));
-          applied.record(node.getAppliedIndex(), Attributes.of(NODE, node.getNodeId()));
+      List<GetClusterStatusResponse> all = groups.get();
+      for (int g = 0; g < all.size(); g++) {
+        GetClusterStatusResponse s = all.get(g);
+        String group = Integer.toString(g);
+        for (ClusterNode node : s.getNodesList()) {
+          if (node.getNodeId().equals(s.getAnsweredBy())) {
+            leader.record(node.getRole() == NodeRole.NODE_ROLE_LEADER ? 1 : 0, Attributes.of(
+                NODE, node.getNodeId(), ROLE, role(node.getRole()), GROUP, group));
+            applied.record(node.getAppliedIndex(), Attributes.of(NODE, node.getNodeId(), GROUP, group));
+          }
         }
       }
     }, leader, applied);
   }
 
-  /** One of this node's proposals applied, {@code nanos} after it was proposed (loop thread). */
-  public void committed(long nanos) {
-    commitDuration.record(nanos / 1e9);
+  /**
+   * Records the commit latency of Raft group {@code group}: to observe that group's loop (its
+   * {@link LoopObserver#committed} calls, on the loop thread). Attributes built once here.
+   */
+  public LoopObserver commitsOf(int group) {
+    Attributes attributes = Attributes.of(GROUP, Integer.toString(group));
+    return new LoopObserver() {
+      @Override
+      public void committed(long nanos) {
+        commitDuration.record(nanos / 1e9, attributes);
+      }
+    };
   }
 
   private static String role(NodeRole role) {

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The loop stepped by hand against a log whose durability the test controls: answers, events and
- * observers wait for the log; a refused command is taken back; a failed log or a command that
- * throws halts the loop.
+ * observers wait for the log; a refused command is taken back; a failed log, a command that
+ * throws or an error part way through a turn halts the loop.
  */
 class EventLoopTest {
   private static final InstantSource CLOCK = InstantSource.fixed(Instant.ofEpochMilli(1_790_000_000_000L));
@@ -290,26 +290,42 @@ class EventLoopTest {
   }
 
   @Test
-  void aTurnThatFailsOutrightDoesNotRunItsTasksAgain() {
+  void anErrorInATurnHaltsTheLoopAndAnswersEveryRequestOfTheTurn() {
     FakeLog log = new FakeLog();
     EventLoop loop = new EventLoop(new Engine(), log, CLOCK, 16);
-    List<String> runs = new ArrayList<>();
-    loop.offer((turns, now, out) -> {
-      runs.add("thrown");
-      throw new Error("injected error");
-    });
-    try {
-      loop.step();
-    } catch (Error expected) {
-      assertEquals("injected error", expected.getMessage());
-    }
-    Recorded<Object> put = new Recorded<>();
-    loop.submit(putOrg(), put);
+    AtomicBoolean halted = new AtomicBoolean();
+    loop.onLogFailure(() -> halted.set(true));
+    loop.submit(putOrg(), new Recorded<>());
     loop.step();
     log.synced();
     loop.step();
-    assertEquals(List.of("thrown"), runs, "the failed turn's batch was cleared");
-    assertInstanceOf(Results.OrgView.class, put.got.get(0), "the loop goes on");
+
+    List<String> runs = new ArrayList<>();
+    Recorded<Object> before = new Recorded<>();
+    Recorded<Object> read = new Recorded<>();
+    loop.submit(acquire("c1"), before);
+    loop.read((engine, now) -> engine.getOrg("org"), read);
+    loop.offer((turns, now, out) -> {
+      runs.add("thrown");
+      throw new OutOfMemoryError("injected: Java heap space");
+    });
+    Recorded<Object> after = new Recorded<>();
+    loop.submit(acquire("c2"), after);
+    loop.step(); // the error does not escape the loop's thread
+    assertTrue(halted.get(), "health is told at once");
+    log.synced();
+    loop.step();
+    for (Recorded<Object> r : List.of(before, read, after)) {
+      IOException e = assertInstanceOf(IOException.class, r.got.get(0),
+          "answered UNAVAILABLE, not left waiting: the turn's events may be half collected");
+      assertTrue(e.getMessage().contains("Java heap space"), e.getMessage());
+    }
+
+    Recorded<Object> later = new Recorded<>();
+    loop.submit(acquire("c3"), later);
+    loop.step();
+    assertInstanceOf(IOException.class, later.got.get(0), "nothing is applied after the error");
+    assertEquals(List.of("thrown"), runs, "the failed turn's batch was cleared, not run again");
   }
 
   private static Commands.PutOrg putOrg() {

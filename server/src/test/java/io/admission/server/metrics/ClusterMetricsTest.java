@@ -3,6 +3,7 @@ package io.admission.server.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.admission.server.loop.LoopObserver;
 import io.admission.v1.ClusterNode;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.NodeRole;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** A cluster node's own series, read by the SDK's in-memory reader from a fake cluster view. */
 class ClusterMetricsTest {
+  private static final io.opentelemetry.api.common.AttributeKey<String> GROUP = AdmissionMetrics.GROUP;
   private final InMemoryMetricReader reader = InMemoryMetricReader.create();
   private final OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
       .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build())
@@ -51,39 +53,78 @@ class ClusterMetricsTest {
 
   @Test
   void theNodeReportsItsOwnRoleAndAppliedIndexAsTheyChange() {
-    metrics.clusterNode(status::get);
+    metrics.clusterNode(() -> List.of(status.get())); // one group: its series say group "0"
+
     status.set(seenFromN2("n1", NodeRole.NODE_ROLE_FOLLOWER, 120));
     Collection<MetricData> first = reader.collectAllMetrics();
-    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "follower"), 0L),
+    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "follower", GROUP, "0"), 0L),
         gauge(first, "admission.cluster.leader"));
-    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2"), 120L),
+    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", GROUP, "0"), 120L),
         gauge(first, "admission.cluster.applied_index"));
     assertEquals("{entry}", find(first, "admission.cluster.applied_index").getUnit());
 
     status.set(seenFromN2("", NodeRole.NODE_ROLE_CANDIDATE, 125)); // an election
-    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "candidate"), 0L),
+    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "candidate", GROUP, "0"), 0L),
         gauge(reader.collectAllMetrics(), "admission.cluster.leader"));
 
     status.set(seenFromN2("n2", NodeRole.NODE_ROLE_LEADER, 130)); // n2 won it
     Collection<MetricData> leading = reader.collectAllMetrics();
-    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "leader"), 1L),
+    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "leader", GROUP, "0"), 1L),
         gauge(leading, "admission.cluster.leader"), "one series now, the follower's is gone");
-    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2"), 130L),
+    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", GROUP, "0"), 130L),
         gauge(leading, "admission.cluster.applied_index"));
   }
 
   @Test
   void commitDurationsAreRecordedInSeconds() {
-    metrics.clusterNode(status::get);
+    metrics.clusterNode(() -> List.of(status.get()));
     status.set(seenFromN2("n1", NodeRole.NODE_ROLE_FOLLOWER, 1));
-    metrics.committed(TimeUnit.MILLISECONDS.toNanos(3));
-    metrics.committed(TimeUnit.MILLISECONDS.toNanos(7));
+    LoopObserver group0 = metrics.commitsOf(0);
+    group0.committed(TimeUnit.MILLISECONDS.toNanos(3));
+    group0.committed(TimeUnit.MILLISECONDS.toNanos(7));
     MetricData commit = find(reader.collectAllMetrics(), "admission.cluster.commit.duration");
     assertEquals("s", commit.getUnit());
     HistogramPointData p = commit.getHistogramData().getPoints().iterator().next();
+    assertEquals(Attributes.of(GROUP, "0"), p.getAttributes());
     assertEquals(2, p.getCount());
     assertEquals(0.010, p.getSum(), 1e-12);
     assertEquals(0.0005, p.getBoundaries().get(0), "sub-millisecond commits are told apart");
+  }
+
+  /**
+   * With several groups every cluster series is reported for each, by {@code admission.group}: a
+   * node may lead one group and follow in another, each group's log has its own index, and a
+   * commit in group 1 moves group 1's latency only.
+   */
+  @Test
+  void eachGroupHasItsOwnSeries() {
+    AtomicReference<GetClusterStatusResponse> group1 = new AtomicReference<>();
+    metrics.clusterNode(() -> List.of(status.get(), group1.get()));
+    status.set(seenFromN2("n1", NodeRole.NODE_ROLE_FOLLOWER, 40));
+    group1.set(seenFromN2("n2", NodeRole.NODE_ROLE_LEADER, 7));
+    LoopObserver commits0 = metrics.commitsOf(0);
+    LoopObserver commits1 = metrics.commitsOf(1);
+    commits0.committed(TimeUnit.MILLISECONDS.toNanos(2));
+    Collection<MetricData> first = reader.collectAllMetrics();
+    assertEquals(Map.of(
+            Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "follower", GROUP, "0"), 0L,
+            Attributes.of(AdmissionMetrics.NODE, "n2", AdmissionMetrics.ROLE, "leader", GROUP, "1"), 1L),
+        gauge(first, "admission.cluster.leader"));
+    assertEquals(Map.of(Attributes.of(AdmissionMetrics.NODE, "n2", GROUP, "0"), 40L,
+            Attributes.of(AdmissionMetrics.NODE, "n2", GROUP, "1"), 7L),
+        gauge(first, "admission.cluster.applied_index"));
+    assertEquals(Map.of("0", 1L), commitCounts(first));
+
+    commits1.committed(TimeUnit.MILLISECONDS.toNanos(5));
+    commits1.committed(TimeUnit.MILLISECONDS.toNanos(5));
+    assertEquals(Map.of("0", 1L, "1", 2L), commitCounts(reader.collectAllMetrics()),
+        "group 1's commits moved group 1's series only");
+  }
+
+  /** The commit histogram's count by group. */
+  private static Map<String, Long> commitCounts(Collection<MetricData> data) {
+    return find(data, "admission.cluster.commit.duration").getHistogramData().getPoints().stream()
+        .collect(Collectors.toMap(p -> p.getAttributes().get(GROUP), HistogramPointData::getCount));
   }
 
   @Test
