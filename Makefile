@@ -14,7 +14,7 @@ test: tools
 	MVN="$(MVN)" scripts/test.sh
 
 # The durable server for 30 minutes at 70 % of its measured throughput with a kill -9 every 5
-# (scripts/soak.sh; MINUTES=4 for a short try): per-minute throughput, p99 and heap after GC,
+# (scripts/soak.sh; MINUTES=4 for a short try): per-minute throughput, p99 and live heap,
 # nothing lost, into docs/SOAK.md. Never part of `make test`; wants a quiet machine.
 .PHONY: soak
 soak:

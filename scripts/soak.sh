@@ -2,7 +2,7 @@
 # `make soak`: the durable server under paced load with a kill -9 and restart every few minutes
 # (SoakIT, tagged soak: never part of `make test`). It measures the clients' unpaced throughput
 # first, then runs at 70 % of it, sampling each minute's throughput, client p99 and the server's
-# heap after GC, checks after every restart that nothing acknowledged was lost or granted twice,
+# live heap (counted in a full GC), checks after every restart that nothing acknowledged was lost or granted twice,
 # and writes the report (docs/SOAK.md unless --report says otherwise).
 #
 #   scripts/soak.sh [--minutes N] [--kill-every MINUTES] [--report FILE]
