@@ -153,10 +153,14 @@ class GroupedClusterTest {
     assertTrue(refused.startsWith("admission-server: --groups 2: --data-dir "), refused);
     assertTrue(refused.contains("was started with --groups 3"), refused);
 
-    // Writes in every group while n3 is down, then n3 catches up in each.
+    // Writes in every group while n3 is down, then n3 catches up in each. If n3 led a group, that
+    // group elects again first: its writes are refused UNAVAILABLE meanwhile and, as a client of
+    // the cluster does, sent again (both are safe to repeat).
     for (int i = 0; i < 10; i++) {
-      admission(nodes.get(0)).acquire(acquire("org-" + i, "late-" + i));
-      admin(nodes.get(1)).putOrg(PutOrgRequest.newBuilder().setOrg(org("late-org-" + i, 1)).build());
+      int n = i;
+      resentWhileUnavailable(() -> admission(nodes.get(0)).acquire(acquire("org-" + n, "late-" + n)));
+      resentWhileUnavailable(() -> admin(nodes.get(1)).putOrg(
+          PutOrgRequest.newBuilder().setOrg(org("late-org-" + n, 1)).build()));
     }
     nodes.set(2, start(2));
     awaitServing(nodes);
@@ -259,6 +263,21 @@ class GroupedClusterTest {
     assertEquals(Main.CANNOT_START, cli.execute(args.toArray(new String[0])), err.toString());
     assertEquals(1, err.toString().lines().count(), err.toString());
     return err.toString().strip();
+  }
+
+  private static void resentWhileUnavailable(Runnable write) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (true) {
+      try {
+        write.run();
+        return;
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   private static void awaitServing(List<Running> nodes) throws InterruptedException {
