@@ -314,17 +314,8 @@ final class JournalCodec {
       throws Undecodable {
     List<Commands.OrgSetup> orgs = new ArrayList<>(a.getOrgsCount());
     for (var o : a.getOrgsList()) {
-      List<Results.Reservation> reservations = new ArrayList<>();
-      for (Reservation r : o.getReservationsList()) {
-        reservations.add(reservation(r));
-      }
-      List<Results.LoginOverride> logins = new ArrayList<>();
-      o.getLoginLimitsList().forEach(l ->
-          logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
-      List<Results.NumberOverride> numbers = new ArrayList<>();
-      o.getNumberLimitsList().forEach(n ->
-          numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
-      orgs.add(new Commands.OrgSetup(org(o.getOrg()), reservations, logins, numbers));
+      orgs.add(new Commands.OrgSetup(org(o.getOrg()), reservations(o.getReservationsList()),
+          loginOverrides(o.getLoginLimitsList()), numberOverrides(o.getNumberLimitsList())));
     }
     return new Commands.ApplyConfig(orgs);
   }
@@ -724,18 +715,32 @@ final class JournalCodec {
     return new EngineSnapshot(s.getNextSeq(), s.getLastNowMillis(), orgs);
   }
 
-  /** An org with the calls it holds (none, in a streamed snapshot). */
-  private static EngineSnapshot.Org org(OrgState o) throws Undecodable {
-    List<Results.Reservation> reservations = new ArrayList<>();
-    for (Reservation r : o.getReservationsList()) {
+  /** An org's reservations, as ApplyConfig and a snapshot's org both carry them. */
+  private static List<Results.Reservation> reservations(List<Reservation> from) throws Undecodable {
+    List<Results.Reservation> reservations = new ArrayList<>(from.size());
+    for (Reservation r : from) {
       reservations.add(reservation(r));
     }
-    List<Results.LoginOverride> logins = new ArrayList<>();
-    o.getLoginLimitsList().forEach(l ->
-        logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
-    List<Results.NumberOverride> numbers = new ArrayList<>();
-    o.getNumberLimitsList().forEach(n ->
-        numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
+    return reservations;
+  }
+
+  private static List<Results.LoginOverride> loginOverrides(List<LoginOverride> from) {
+    List<Results.LoginOverride> logins = new ArrayList<>(from.size());
+    from.forEach(l -> logins.add(new Results.LoginOverride(l.getLoginId(), loginLimits(l.getLimits()))));
+    return logins;
+  }
+
+  private static List<Results.NumberOverride> numberOverrides(List<NumberOverride> from) {
+    List<Results.NumberOverride> numbers = new ArrayList<>(from.size());
+    from.forEach(n -> numbers.add(new Results.NumberOverride(n.getNumber(), numberLimits(n.getLimits()))));
+    return numbers;
+  }
+
+  /** An org with the calls it holds (none, in a streamed snapshot). */
+  private static EngineSnapshot.Org org(OrgState o) throws Undecodable {
+    List<Results.Reservation> reservations = reservations(o.getReservationsList());
+    List<Results.LoginOverride> logins = loginOverrides(o.getLoginLimitsList());
+    List<Results.NumberOverride> numbers = numberOverrides(o.getNumberLimitsList());
     List<EngineSnapshot.LoginWindow> windows = new ArrayList<>();
     o.getLoginWindowsList().forEach(w -> windows.add(
         new EngineSnapshot.LoginWindow(w.getLoginId(), w.getStartsList(), w.getWakeAt())));
