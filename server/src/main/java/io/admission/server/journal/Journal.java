@@ -112,6 +112,10 @@ public final class Journal implements CommandLog {
     this.committed = nextEntry;
     this.durable = nextEntry;
     this.entriesSinceSnapshot = recovered.replayed();
+    // Carried over, so that a restart does not make a full snapshot due at once (0 >= 0): the
+    // size rule in checkpoint goes on from the snapshot and the records the start read.
+    this.lastSnapshotBytes = recovered.snapshotBytes();
+    this.bytesSinceSnapshot = recovered.replayedBytes();
     // Time-based snapshots count from the last stamped command, or from the first turn if none.
     this.lastSnapshotAt = recovered.replayed() > 0 ? recovered.lastNow() : UNSET;
     if (recovered.lastSegment() != null) {
@@ -319,9 +323,12 @@ public final class Journal implements CommandLog {
         }
         LockSupport.parkNanos(1_000_000);
       }
+      long began = System.nanoTime();
       lastSnapshotBytes =
           dir.writeSnapshot(out -> JournalCodec.writeSnapshot(snapshot, covered, out), covered);
       dir.deleteCoveredBy(covered);
+      LOG.log(Level.INFO, () -> String.format(java.util.Locale.ROOT, "snapshot at entry %d written:"
+          + " %.1f MB in %d ms", covered, lastSnapshotBytes / 1e6, (System.nanoTime() - began) / 1_000_000));
     } catch (IOException | RuntimeException | OutOfMemoryError e) {
       // The journal still holds everything: a failed snapshot costs replay time, not data.
       snapshotFailures.incrementAndGet();

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -26,9 +27,13 @@ import java.util.List;
 final class Recovery {
   private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
 
-  /** The recovered engine and where the journal continues. */
-  record Result(
-      Engine engine, long nextEntry, long replayed, long lastNow, Path lastSegment, long lastSegmentLength) {}
+  /**
+   * The recovered engine and where the journal continues; also the size of the snapshot it started
+   * from and of the records replayed after it, so that the journal's rule for the next snapshot
+   * goes on where the last run left it.
+   */
+  record Result(Engine engine, long nextEntry, long replayed, long lastNow, Path lastSegment,
+      long lastSegmentLength, long snapshotBytes, long replayedBytes) {}
 
   /** A decoded record: the command and the loop's time for it. */
   record Stamped(Commands.Command<?> command, long stampedAt) {}
@@ -67,6 +72,7 @@ final class Recovery {
     Engine engine = new Engine(idHashKey);
     long from = 0;
     long lastNow = 0;
+    long snapshotBytes = 0;
     List<Path> snapshots = dir.snapshots();
     if (!snapshots.isEmpty()) {
       Path newest = snapshots.get(0);
@@ -79,6 +85,7 @@ final class Recovery {
         }
       }
       engine = snapshot.engine();
+      snapshotBytes = Files.size(newest) - Records.HEADER;
       from = snapshot.nextEntry();
       lastNow = snapshot.lastNow();
       if (from != DataDir.index(newest)) {
@@ -90,6 +97,7 @@ final class Recovery {
     List<Path> segments = dir.segments();
     long next = from;
     long replayed = 0;
+    long replayedBytes = 0;
     Path last = null;
     long lastLength = 0;
     for (int i = 0; i < segments.size(); i++) {
@@ -106,6 +114,7 @@ final class Recovery {
       Replayed r = replay(segment, first, from, engine, newest, decoder, applier);
       next = first + r.entries();
       replayed += r.applied();
+      replayedBytes += r.appliedBytes();
       lastNow = Math.max(lastNow, r.lastStamp());
       last = segment;
       lastLength = r.validLength();
@@ -116,10 +125,10 @@ final class Recovery {
     }
     LOG.log(Level.INFO, "recovered " + dir.root() + ": snapshot at entry " + from + ", "
         + replayed + " journal entries replayed");
-    return new Result(engine, next, replayed, lastNow, last, lastLength);
+    return new Result(engine, next, replayed, lastNow, last, lastLength, snapshotBytes, replayedBytes);
   }
 
-  private record Replayed(long entries, long applied, long lastStamp, long validLength) {}
+  private record Replayed(long entries, long applied, long appliedBytes, long lastStamp, long validLength) {}
 
   private static Replayed replay(Path segment, long first, long from, Engine engine, boolean newest,
       Decoder decoder, Applier applier) throws IOException {
@@ -132,6 +141,7 @@ final class Recovery {
     int size = buf.capacity();
     long index = first;
     long applied = 0;
+    long appliedBytes = 0;
     long lastStamp = 0;
     int offset = 0;
     while (offset < size) {
@@ -155,7 +165,7 @@ final class Recovery {
             || (long) offset + Records.HEADER + length == size;
         if (newest && reachesEnd) {
           cutTornTail(segment, offset, size - offset, damage);
-          return new Replayed(index - first, applied, lastStamp, offset);
+          return new Replayed(index - first, applied, appliedBytes, lastStamp, offset);
         }
         throw DataDir.damaged(segment, offset, damage + " (entry " + index + ")");
       }
@@ -178,11 +188,12 @@ final class Recovery {
         engine.drainEvents(); // replay re-creates state; its events were delivered long ago
         lastStamp = record.stampedAt();
         applied++;
+        appliedBytes += Records.HEADER + length;
       }
       offset += Records.HEADER + length;
       index++;
     }
-    return new Replayed(index - first, applied, lastStamp, offset);
+    return new Replayed(index - first, applied, appliedBytes, lastStamp, offset);
   }
 
   private static String reason(Exception e) {

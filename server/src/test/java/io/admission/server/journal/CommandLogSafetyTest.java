@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -150,34 +151,62 @@ class CommandLogSafetyTest {
     }
   }
 
+  private static final Journal.Options EVERY_300 = new Journal.Options(64L << 20, 300, Long.MAX_VALUE);
+
   @Test
   void aSnapshotWaitsUntilTheJournalSinceTheLastOneOutgrowsIt() throws Exception {
     Path dir = tmp.resolve("amortized");
-    Journal.Options every300 = new Journal.Options(64L << 20, 300, Long.MAX_VALUE);
-    try (Journal journal = Journal.open(dir, every300)) {
-      Engine engine = journal.engine();
-      List<Commands.Command<?>> calls = new java.util.ArrayList<>();
-      calls.add(new Commands.PutOrg(new OrgConfig("org", 1000, Optional.empty(), ZoneOffset.UTC,
-          OptionalLong.empty(), new LoginLimits(java.util.OptionalInt.of(0), java.util.OptionalInt.of(0),
-              OptionalLong.empty()), NumberLimits.INHERIT)));
-      for (int i = 0; i < 300; i++) {
-        calls.add(new Commands.Acquire("org", "a-rather-long-call-id-" + i, "agent-" + i, CallType.OUTBOUND,
-            "login-" + i, "+1555000" + i, 0, 0));
-      }
-      journalTurn(journal, engine, calls);
-      List<String> first = snapshots(dir);
-      assertEquals(List.of("state-00000000000000000301.snap"), first, "the first snapshot is due at once");
-      long snapshotBytes = Files.size(dir.resolve(first.get(0)));
-
-      // 300 more records, but small ones: fewer bytes than the snapshot, so no new snapshot yet.
-      journalTurn(journal, engine, java.util.Collections.nCopies(300, new Commands.Renew("org", List.of("x"), 0)));
-      assertTrue(journal.nextEntry() > 600);
-      assertEquals(first, snapshots(dir), "not before the journal since it is as large as it");
+    try (Journal journal = Journal.open(dir, EVERY_300)) {
+      long snapshotBytes = firstSnapshotThenSmallRecords(journal, dir);
       long renewBytes = (Files.size(dir.resolve("journal-00000000000000000301.log")) + 299) / 300;
       int more = (int) (snapshotBytes / renewBytes) + 1;
-      journalTurn(journal, engine, java.util.Collections.nCopies(more, new Commands.Renew("org", List.of("x"), 0)));
+      journalTurn(journal, journal.engine(), Collections.nCopies(more, renew()));
       assertEquals(List.of(String.format("state-%020d.snap", journal.nextEntry())), snapshots(dir));
     }
+  }
+
+  @Test
+  void aRestartGoesOnWithTheSnapshotRuleWhereTheLastRunLeftIt() throws Exception {
+    Path dir = tmp.resolve("amortized-restart");
+    long snapshotBytes;
+    try (Journal journal = Journal.open(dir, EVERY_300)) {
+      snapshotBytes = firstSnapshotThenSmallRecords(journal, dir);
+    }
+    long renewBytes = (Files.size(dir.resolve("journal-00000000000000000301.log")) + 299) / 300;
+    try (Journal reopened = Journal.open(dir, EVERY_300)) {
+      // More than 300 records since the snapshot, counting the 300 replayed, but fewer bytes.
+      journalTurn(reopened, reopened.engine(), List.of(renew()));
+      assertEquals(List.of("state-00000000000000000301.snap"), snapshots(dir),
+          "a restart does not make a full snapshot due while the journal since it is smaller");
+      int more = (int) (snapshotBytes / renewBytes) - 300 + 1;
+      journalTurn(reopened, reopened.engine(), Collections.nCopies(more, renew()));
+      assertEquals(List.of(String.format("state-%020d.snap", reopened.nextEntry())), snapshots(dir),
+          "the records replayed at the start count towards the next snapshot");
+    }
+  }
+
+  /** The first snapshot (due at once), then 300 records fewer bytes than it; its size. */
+  private static long firstSnapshotThenSmallRecords(Journal journal, Path dir) throws Exception {
+    Engine engine = journal.engine();
+    List<Commands.Command<?>> calls = new java.util.ArrayList<>();
+    calls.add(new Commands.PutOrg(new OrgConfig("org", 1000, Optional.empty(), ZoneOffset.UTC,
+        OptionalLong.empty(), new LoginLimits(java.util.OptionalInt.of(0), java.util.OptionalInt.of(0),
+            OptionalLong.empty()), NumberLimits.INHERIT)));
+    for (int i = 0; i < 300; i++) {
+      calls.add(new Commands.Acquire("org", "a-rather-long-call-id-" + i, "agent-" + i, CallType.OUTBOUND,
+          "login-" + i, "+1555000" + i, 0, 0));
+    }
+    journalTurn(journal, engine, calls);
+    List<String> first = snapshots(dir);
+    assertEquals(List.of("state-00000000000000000301.snap"), first, "the first snapshot is due at once");
+    journalTurn(journal, engine, Collections.nCopies(300, renew()));
+    assertTrue(journal.nextEntry() > 600);
+    assertEquals(first, snapshots(dir), "not before the journal since it is as large as it");
+    return Files.size(dir.resolve(first.get(0)));
+  }
+
+  private static Commands.Command<?> renew() {
+    return new Commands.Renew("org", List.of("x"), 0);
   }
 
   private static void journalTurn(Journal journal, Engine engine, List<Commands.Command<?>> commands)
