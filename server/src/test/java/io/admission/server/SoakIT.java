@@ -55,7 +55,72 @@ class SoakIT {
   Path dataDir;
 
   /** One minute of the paced run. */
-  record Minute(int index, long operations, double p99Millis, double heapMb, List<String> kills) {}
+  record Minute(int index, long operations, double p99Millis, double heapMb, Seen seen, List<String> kills) {}
+
+  /**
+   * What else a minute saw, so that a slow minute says why: the server's CPU (% of one core), the
+   * whole machine's idle, iowait and steal (% of all cores: steal is time the hypervisor gave this
+   * virtual machine's CPUs to others), the GC time of the clients' own JVM (their latencies include
+   * it), and whether the server wrote a snapshot.
+   */
+  record Seen(double serverCpuPct, double idlePct, double iowaitPct, double stealPct, long clientGcMillis,
+      boolean snapshot) {
+    static final Seen UNKNOWN = new Seen(Double.NaN, Double.NaN, Double.NaN, Double.NaN, -1, false);
+  }
+
+  /** Samples {@link Seen} from /proc, the clients' GC beans and the data directory, minute by minute. */
+  static final class Watch {
+    private final Path dataDir;
+    private long[] cpu;
+    private long serverPid;
+    private long serverTicks;
+    private long gcMillis;
+    private String newestSnapshot;
+
+    Watch(Path dataDir, ServerProcess server) {
+      this.dataDir = dataDir;
+      next(server, 1);
+    }
+
+    /** Since the last call, {@code minutes} long. */
+    Seen next(ServerProcess server, double minutes) {
+      try {
+        long[] now = Arrays.stream(Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+"))
+            .skip(1).limit(8).mapToLong(Long::parseLong).toArray();
+        String stat = Files.readString(Path.of("/proc", Long.toString(server.pid()), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime + stime
+        long gc = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+            .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
+        String snapshot;
+        try (var files = Files.list(dataDir)) {
+          snapshot = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".snap"))
+              .max(String::compareTo).orElse("");
+        }
+        Seen seen = Seen.UNKNOWN;
+        if (cpu != null) {
+          long[] d = new long[8];
+          long total = 0;
+          for (int i = 0; i < 8; i++) {
+            d[i] = now[i] - cpu[i];
+            total += d[i];
+          }
+          // A restarted server's ticks count from its start; clock ticks are 100 a second here.
+          long serverDelta = server.pid() == serverPid ? ticks - serverTicks : ticks;
+          seen = new Seen(serverDelta / (minutes * 60) , 100.0 * d[3] / total, 100.0 * d[4] / total,
+              100.0 * d[7] / total, gc - gcMillis, !snapshot.equals(newestSnapshot));
+        }
+        cpu = now;
+        serverPid = server.pid();
+        serverTicks = ticks;
+        gcMillis = gc;
+        newestSnapshot = snapshot;
+        return seen;
+      } catch (IOException | RuntimeException e) {
+        return Seen.UNKNOWN; // not Linux, or the server just died: the minute's other figures stand
+      }
+    }
+  }
 
   /** "; recovery N ms to entry E" from what the server printed, or nothing if it did not say. */
   private static String recovery(ServerProcess server) {
@@ -102,6 +167,7 @@ class SoakIT {
       Pacer pacer = new Pacer(0.7 * maxRate);
       Latencies latencies = new Latencies();
       Life life = Life.start(server, ledger, pacer, latencies);
+      Watch watch = new Watch(dataDir, server);
       long start = System.nanoTime();
       long minuteNanos = TimeUnit.MINUTES.toNanos(1);
       long killNanos = (long) (killEvery * minuteNanos);
@@ -132,8 +198,9 @@ class SoakIT {
           }
           sleepUntil(boundary);
           long[] taken = latencies.drain();
+          Seen seen = watch.next(server, 1);
           double heap = heapAfterGcMb(server, minute);
-          rows.add(new Minute(minute, taken.length, p99Millis(taken), heap, List.copyOf(kills)));
+          rows.add(new Minute(minute, taken.length, p99Millis(taken), heap, seen, List.copyOf(kills)));
           System.out.println(rows.get(rows.size() - 1));
           kills.clear();
           minute++;
@@ -329,11 +396,18 @@ class SoakIT {
         + " poll a held call), timed as the client saw it; the heap is what the server holds live,"
         + " counted inside a full GC at the end of the minute (jcmd GC.class_histogram). A minute with a kill has fewer operations: the clients"
         + " stop for the restart and the checks.\n\n");
-    s.append("| minute | operations/s | p99 ms | live heap MB | kills |\n|---:|---:|---:|---:|---|\n");
+    s.append("The other columns say what else the minute saw: the server's CPU (% of one core), the"
+        + " machine's idle, iowait and steal (% of both cores; steal is CPU time the hypervisor gave to"
+        + " other virtual machines), the GC time of the clients' own JVM, and whether the server wrote"
+        + " a snapshot.\n\n");
+    s.append("| minute | operations/s | p99 ms | live heap MB | server CPU % | machine idle / iowait / steal %"
+        + " | clients' GC ms | snapshot | kills |\n|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for (Minute m : rows) {
-      s.append(String.format(Locale.ROOT, "| %d | %.0f | %.1f | %.1f | %s |%n", m.index(),
-          m.operations() / 60.0, m.p99Millis(), m.heapMb(),
-          m.kills().isEmpty() ? "" : String.join("<br>", m.kills())));
+      Seen seen = m.seen();
+      s.append(String.format(Locale.ROOT, "| %d | %.0f | %.1f | %.1f | %.0f | %.0f / %.1f / %.1f | %d | %s | %s |%n",
+          m.index(), m.operations() / 60.0, m.p99Millis(), m.heapMb(), seen.serverCpuPct(),
+          seen.idlePct(), seen.iowaitPct(), seen.stealPct(), seen.clientGcMillis(),
+          seen.snapshot() ? "written" : "", m.kills().isEmpty() ? "" : String.join("<br>", m.kills())));
     }
     s.append('\n');
     s.append("- heap flat? ").append(heapVerdict(rows)).append('\n');
