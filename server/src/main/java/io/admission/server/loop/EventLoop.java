@@ -74,7 +74,13 @@ public final class EventLoop implements AutoCloseable {
    * replica's state machine hands back what the log commits ({@link #committed}).
    */
   public EventLoop(Engine engine, ReplicatedLog log, InstantSource clock, int inboxCapacity) {
-    this(new Turns(engine, log, Applier.ENGINE), log, clock, inboxCapacity);
+    this(engine, log, clock, inboxCapacity, Applier.ENGINE);
+  }
+
+  /** The same, applying commands through {@code applier} (tests slow it down or inject faults). */
+  public EventLoop(
+      Engine engine, ReplicatedLog log, InstantSource clock, int inboxCapacity, Applier applier) {
+    this(new Turns(engine, log, applier), log, clock, inboxCapacity);
   }
 
   private EventLoop(Turns turns, ReplicatedLog replicated, InstantSource clock, int inboxCapacity) {

@@ -3,6 +3,7 @@ package io.admission.server.cluster;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.Snapshots;
+import io.admission.server.loop.Applier;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
 import java.io.IOException;
@@ -51,8 +52,13 @@ final class TestReplica {
   }
 
   void start(InstantSource clock) throws IOException {
+    start(clock, Applier.ENGINE);
+  }
+
+  /** Started, applying the log's commands through {@code applier} (a slow one, say). */
+  void start(InstantSource clock, Applier applier) throws IOException {
     replica = RaftReplica.start(peers, dataDir, options, clock);
-    loop = new EventLoop(replica.engine(), replica, clock, 10_000);
+    loop = new EventLoop(replica.engine(), replica, clock, 10_000, applier);
     replica.attach(loop);
     thread = Executors.newSingleThreadScheduledExecutor();
     loop.startOn(thread);

@@ -1,0 +1,102 @@
+package io.admission.server.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.admission.server.engine.CallType;
+import io.admission.server.engine.Commands;
+import io.admission.server.engine.Engine;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.OrgConfig;
+import io.admission.server.engine.Results;
+import io.admission.server.loop.Applier;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node that restarts behind the others answers nothing until it has caught up: a node answers a
+ * write once it has applied it itself, so while it replays what it missed, every caller that
+ * reaches it would wait for the whole catch-up. It refuses instead (the callers go to another
+ * node), and says why.
+ */
+class CatchUpTest {
+  private static final String ORG = "acme";
+
+  @TempDir
+  Path dir;
+
+  private List<TestReplica> nodes = List.of();
+
+  @AfterEach
+  void stop() {
+    for (TestReplica n : nodes) {
+      if (n.running()) {
+        n.stop();
+      }
+    }
+  }
+
+  @Test
+  void aRestartedNodeRefusesUntilItHasAppliedWhatTheClusterCommittedWithoutIt() throws Exception {
+    nodes = TestReplica.three("c", dir, RaftReplica.Options.DEFAULT);
+    for (TestReplica n : nodes) {
+      n.start(InstantSource.system());
+    }
+    TestReplica.awaitServing(nodes, "");
+    TestReplica leader = nodes.stream().filter(n -> n.replica.leading()).findFirst().orElseThrow();
+    TestReplica behind = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+    assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(org())).get(20, TimeUnit.SECONDS));
+
+    behind.stop();
+    for (int i = 0; i < 600; i++) { // one at a time: one log entry each
+      assertInstanceOf(Results.Granted.class, leader.submit(acquire("while-down-" + i)).get(20, TimeUnit.SECONDS));
+    }
+    long committed = leader.replica.groupStatus(0).getAppliedIndex();
+
+    // Restarted with a slow engine: a catch-up of 600 entries takes it at least 1.2 s.
+    behind.start(InstantSource.system(), slow(2));
+    boolean refusedWhileBehind = false;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (behind.replica.unavailable() != null) {
+      String why = behind.replica.unavailable();
+      refusedWhileBehind |= why.contains("catching up with the cluster's log");
+      assertTrue(System.nanoTime() < deadline, "still refusing after 60 s: " + why);
+      LockSupport.parkNanos(2_000_000);
+    }
+    long applied = behind.replica.groupStatus(0).getAppliedIndex();
+    assertTrue(applied >= committed - RaftReplica.RESUME_LAG, "the restarted node served at applied index "
+        + applied + ", while the cluster had committed " + committed + " without it");
+    assertTrue(refusedWhileBehind, "it never said it was catching up");
+    assertInstanceOf(Results.Granted.class, behind.submit(acquire("after")).get(20, TimeUnit.SECONDS));
+  }
+
+  /** Applies every command, {@code millis} ms late. */
+  private static Applier slow(long millis) {
+    return new Applier() {
+      @Override
+      public <R> R apply(Commands.Command<R> command, Engine engine, long now) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(millis));
+        return command.applyTo(engine, now);
+      }
+    };
+  }
+
+  private static OrgConfig org() {
+    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
+        LoginLimits.INHERIT, NumberLimits.INHERIT);
+  }
+
+  private static Commands.Acquire acquire(String callId) {
+    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
+  }
+}
