@@ -39,20 +39,12 @@ class CatchUpTest {
 
   @AfterEach
   void stop() {
-    for (TestReplica n : nodes) {
-      if (n.running()) {
-        n.stop();
-      }
-    }
+    TestReplica.stopAll(nodes);
   }
 
   @Test
   void aRestartedNodeRefusesUntilItHasAppliedWhatTheClusterCommittedWithoutIt() throws Exception {
-    nodes = TestReplica.three("c", dir, RaftReplica.Options.DEFAULT);
-    for (TestReplica n : nodes) {
-      n.start(InstantSource.system());
-    }
-    TestReplica.awaitServing(nodes, "");
+    nodes = TestReplica.startedThree("c", dir, RaftReplica.Options.DEFAULT, InstantSource.system(), "");
     TestReplica leader = nodes.stream().filter(n -> n.replica.leading()).findFirst().orElseThrow();
     TestReplica behind = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
     assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(org())).get(20, TimeUnit.SECONDS));

@@ -53,20 +53,12 @@ class PartitionTest {
   @AfterEach
   void heal() {
     SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
-    for (TestReplica n : nodes) {
-      if (n.running()) {
-        n.stop();
-      }
-    }
+    TestReplica.stopAll(nodes);
   }
 
   @Test
   void theCutOffLeaderRefusesWritesWhileTheMajorityGoesOnAndCatchesUpAfter() throws Exception {
-    nodes = TestReplica.three("p", dir, RaftReplica.Options.DEFAULT);
-    for (TestReplica n : nodes) {
-      n.start(InstantSource.system());
-    }
-    TestReplica.awaitServing(nodes, "");
+    nodes = TestReplica.startedThree("p", dir, RaftReplica.Options.DEFAULT, InstantSource.system(), "");
     assertInstanceOf(Results.OrgView.class, granted(nodes.get(0), new Commands.PutOrg(org())));
     for (int i = 0; i < 10; i++) {
       assertInstanceOf(Results.Granted.class, granted(nodes.get(i % 3), acquire("before-" + i)));

@@ -92,11 +92,7 @@ class ReplicatedEngineTest {
         awaitState(n, want, where);
       }
     } finally {
-      for (TestReplica n : nodes) {
-        if (n.running()) {
-          n.stop();
-        }
-      }
+      TestReplica.stopAll(nodes);
     }
   }
 
