@@ -15,21 +15,17 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * An engine filled to a given shape, driven through its public entry points only — the way the
- * loop drives it: one thread, {@code now} passed in, events drained after every command.
+ * An engine filled to a given shape, driven through its public entry points only, as the loop
+ * drives it: one thread (it owns the fixture), {@code now} passed in, events drained after every command.
  *
- * <p>Shape: {@code orgs} orgs; {@code leases} live leases spread round-robin over the first
- * {@code min(orgs, leases)} orgs, each granted on the reserved slots of agent {@code bench}; {@code
- * held} calls spread round-robin over the first {@code min(orgs, 100)} orgs, held in the org's
- * shared-pool queue behind one "filler" lease that takes the org's single shared slot. So the
- * queue the measured Release consults is as deep as asked, but it can never be served by a
- * reserved slot of {@code bench}: a cycle never dispatches.
+ * <p>Shape: {@code leases} live leases round-robin over the first {@code min(orgs, leases)} of
+ * {@code orgs} orgs, on the reserved slots of agent {@code bench}; {@code held} calls round-robin
+ * over the first {@code min(orgs, 100)}, queued behind one "filler" lease on the org's single
+ * shared slot. So the measured Release consults a queue as deep as asked, which a reserved slot
+ * of {@code bench} never serves: a cycle never dispatches.
  *
- * <p>Time: the benchmark clock advances {@link #STEP_MILLIS} per cycle so that ended calls, which
- * the engine remembers for 10 minutes of its time, stay a few hundred — the forgetting is part of
- * every measured cycle — while leases carry a TTL long enough never to expire.
- *
- * <p>Not thread-safe: one benchmark thread owns it, as the loop thread owns the engine.
+ * <p>The clock advances {@link #STEP_MILLIS} per cycle, so the ended calls the engine remembers
+ * (10 minutes) stay a few hundred and forgetting is part of every cycle; leases never expire.
  */
 public final class EngineFixture {
   /** 2026-11-01T00:00Z: any fixed instant; the engine never reads a clock. */
@@ -48,9 +44,8 @@ public final class EngineFixture {
   private final Engine engine = new Engine();
   private final String[] orgIds;
   /**
-   * Live bench leases in the order they were granted: [org index, call number] as parallel rings.
-   * Numbers, not the id strings: a ring of strings would itself keep an object per lease alive,
-   * and the collector's work on it would be measured as the engine's.
+   * Live bench leases in the order they were granted, [org index, call number] as parallel rings:
+   * id strings would keep an object per lease alive, and the collector's work on them would count as the engine's.
    */
   private final int[] ringOrg;
   private final long[] ringCall;
@@ -179,10 +174,14 @@ public final class EngineFixture {
   // ---- Building blocks --------------------------------------------------------------------
 
   private void putOrg(int i, int limit) {
-    OrgConfig config = new OrgConfig(
-        orgIds[i], limit, Optional.empty(), ZoneOffset.UTC, OptionalLong.of(LEASE_TTL_MILLIS),
-        LoginLimits.INHERIT, NumberLimits.INHERIT);
-    expect(engine.putOrg(new Commands.PutOrg(config), now), Results.OrgView.class);
+    expect(engine.putOrg(new Commands.PutOrg(org(orgIds[i], limit, OptionalLong.of(LEASE_TTL_MILLIS))), now),
+        Results.OrgView.class);
+  }
+
+  /** An org of {@code limit} slots with no reservations nor login or number limits. */
+  static OrgConfig org(String id, int limit, OptionalLong leaseTtlMillis) {
+    return new OrgConfig(id, limit, Optional.empty(), ZoneOffset.UTC, leaseTtlMillis, LoginLimits.INHERIT,
+        NumberLimits.INHERIT);
   }
 
   /** Decimal ids from a counter, as unique as the call ids a switch sends. */

@@ -3,27 +3,14 @@ package io.admission.bench.engine;
 import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
-import io.admission.server.engine.LoginLimits;
-import io.admission.server.engine.NumberLimits;
-import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
-import java.time.ZoneOffset;
 import java.util.HashMap;
-import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Call ids chosen to collide: every id of the {@code colliding} set has the same {@code
@@ -33,13 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * a {@code HashMap} does the same id traffic. Ratios colliding ÷ distinct near 1 mean the id table
  * gives a client nothing to aim at.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class FloodedIdsBenchmark {
+public class FloodedIdsBenchmark extends EngineBenchmark {
   /** 17 blocks of two chars: 2^17 ids, each reused only long after it was forgotten. */
   static final int BLOCKS = 17;
   static final int REMEMBERED = 1 << (BLOCKS - 2);
@@ -50,9 +32,9 @@ public class FloodedIdsBenchmark {
   private String[] id;
   private int engineNext;
   private int tableNext;
-  private Engine engine;
+  private final Engine engine = new Engine();
   private long now = EngineFixture.START;
-  private HashMap<String, Object> table;
+  private final HashMap<String, Object> table = new HashMap<>();
 
   @Setup
   public void build() {
@@ -65,11 +47,7 @@ public class FloodedIdsBenchmark {
       }
       id[n] = s.toString();
     }
-    engine = new Engine();
-    OrgConfig org = new OrgConfig("org", 1, Optional.empty(), ZoneOffset.UTC, OptionalLong.empty(),
-        LoginLimits.INHERIT, NumberLimits.INHERIT);
-    engine.putOrg(new Commands.PutOrg(org), now);
-    table = new HashMap<>();
+    engine.putOrg(new Commands.PutOrg(EngineFixture.org("org", 1, OptionalLong.empty())), now);
     for (int n = 0; n < 2 * REMEMBERED; n++) {
       engineCycle();
       tableCycle();
@@ -83,11 +61,8 @@ public class FloodedIdsBenchmark {
     // The clock moves so that the last REMEMBERED ended calls are the remembered ones.
     now += Math.max(1, Engine.REMEMBER_ENDED_MILLIS / REMEMBERED);
     String callId = id[engineNext++ & (id.length - 1)];
-    Object granted = engine.acquire(
-        new Commands.Acquire("org", callId, "a", CallType.INBOUND, "", "", 0, 0), now);
-    if (!(granted instanceof Results.Granted)) {
-      throw new IllegalStateException("expected a grant, got " + granted);
-    }
+    Object granted = engine.acquire(new Commands.Acquire("org", callId, "a", CallType.INBOUND, "", "", 0, 0), now);
+    EngineFixture.expect(granted, Results.Granted.class);
     engine.release(new Commands.Release("org", callId), now);
     engine.drainEvents();
     return granted;

@@ -1,33 +1,19 @@
 package io.admission.bench.engine;
 
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@link AcquireReleaseBenchmark}'s base shape with the engine remembering as many ended calls as
- * a busy server does. Every ended call is remembered for 10 minutes (a retried Acquire is never
- * granted twice), so a server ending 5,000 calls a second remembers 3 M: every Acquire looks its
- * call_id up among them and every Release adds one. {@code AcquireReleaseBenchmark} keeps a few
- * hundred; this is the cost of keeping millions, one decision at a time and in loop turns.
+ * a busy server does: each for 10 minutes (a retried Acquire is never granted twice), so 5,000
+ * calls ended a second are 3 M, every Acquire looks its call_id up among them and every Release
+ * adds one. The cost of keeping millions, one decision at a time and in loop turns.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class RememberedCallsBenchmark {
+public class RememberedCallsBenchmark extends EngineBenchmark {
   /** Release+Acquire cycles in one {@link #loopTurn}: 256 commands. */
   public static final int TURN_CYCLES = 128;
 

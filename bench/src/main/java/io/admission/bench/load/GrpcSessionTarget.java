@@ -1,8 +1,6 @@
 package io.admission.bench.load;
 
-import io.admission.v1.AcquireRequest;
 import io.admission.v1.AdmissionServiceGrpc;
-import io.admission.v1.CallType;
 import io.admission.v1.ReleaseRequest;
 import io.admission.v1.SessionRequest;
 import io.admission.v1.SessionResponse;
@@ -30,19 +28,15 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   /** What an answer completes. */
   private record Pending(Callback<Object> callback, boolean acquire) {}
 
-  public GrpcSessionTarget(String host, int port, String orgId) {
-    this.client = new ClientChannel(host, port);
+  public GrpcSessionTarget(String address, String orgId) {
+    this.client = new ClientChannel(address);
     this.orgId = orgId;
     this.requests = AdmissionServiceGrpc.newStub(client.channel).session(this);
   }
 
   @Override
   public void acquire(String callId, Callback<Outcome> callback) {
-    send(SessionRequest.newBuilder().setAcquire(AcquireRequest.newBuilder()
-        .setOrgId(orgId)
-        .setCallId(callId)
-        .setCallType(CallType.CALL_TYPE_OUTBOUND)
-        .setLeaseTtl(GrpcTarget.LEASE_TTL)), callback, true);
+    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)), callback, true);
   }
 
   @Override

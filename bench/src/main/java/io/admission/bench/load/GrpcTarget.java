@@ -2,17 +2,15 @@ package io.admission.bench.load;
 
 import com.google.protobuf.Duration;
 import io.admission.v1.AcquireRequest;
-import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.CallType;
 import io.admission.v1.ReleaseRequest;
-import io.admission.v1.ReleaseResponse;
 import io.admission.v1.WaitForSlotRequest;
 import io.admission.v1.WaitForSlotResponse;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
-import java.util.function.Function;
+import java.util.function.Consumer;
 
 /**
  * The generated AdmissionService client on one {@link ClientChannel}: one HTTP/2 connection,
@@ -28,55 +26,70 @@ public final class GrpcTarget implements LoadTarget {
   /** The orgs the calls are spread over (one, usually). */
   private final String[] orgIds;
 
-  /** {@code orgIds}: one org id, or several separated by commas, the calls spread over them. */
-  public GrpcTarget(String host, int port, String orgIds) {
-    this.client = new ClientChannel(host, port);
+  /** {@code address}: HOST:PORT; {@code orgIds}: one org id, or several separated by commas. */
+  public GrpcTarget(String address, String orgIds) {
+    this.client = new ClientChannel(address);
     this.stub = AdmissionServiceGrpc.newStub(client.channel);
     this.orgIds = orgIds.split(",");
   }
 
   /**
    * A call's org, by its id: the same for its Acquire and its Release. The bits are reversed so
-   * that the choice does not follow {@link ClusterTarget}'s choice of node, which takes the hash
-   * modulo the nodes.
+   * that the choice does not follow {@link ClusterTarget}'s choice of node (the hash modulo the nodes).
    */
   private String orgOf(String callId) {
-    return orgIds.length == 1 ? orgIds[0]
-        : orgIds[Math.floorMod(Integer.reverse(callId.hashCode()), orgIds.length)];
+    return orgIds[Math.floorMod(Integer.reverse(callId.hashCode()), orgIds.length)];
+  }
+
+  static AcquireRequest acquireRequest(String orgId, String callId) {
+    return AcquireRequest.newBuilder().setOrgId(orgId).setCallId(callId).setCallType(CallType.CALL_TYPE_OUTBOUND)
+        .setLeaseTtl(LEASE_TTL).build();
   }
 
   @Override
   public void acquire(String callId, Callback<Outcome> callback) {
-    AcquireRequest request = AcquireRequest.newBuilder()
-        .setOrgId(orgOf(callId))
-        .setCallId(callId)
-        .setCallType(CallType.CALL_TYPE_OUTBOUND)
-        .setLeaseTtl(LEASE_TTL)
-        .build();
-    inRootContext(() -> stub.acquire(request, unary(callback, (AcquireResponse response) ->
-        switch (response.getOutcome()) {
-          case OUTCOME_GRANTED -> Outcome.GRANTED;
-          case OUTCOME_HELD -> Outcome.HELD;
-          default -> throw new IllegalStateException("unexpected answer: " + response);
-        })));
+    AcquireRequest request = acquireRequest(orgOf(callId), callId);
+    Context.ROOT.run(() -> stub.acquire(request, unary(response -> {
+      switch (response.getOutcome()) {
+        case OUTCOME_GRANTED -> callback.done(Outcome.GRANTED);
+        case OUTCOME_HELD -> callback.done(Outcome.HELD);
+        default -> callback.failed(new IllegalStateException("unexpected answer: " + response));
+      }
+    }, callback::failed)));
   }
 
   @Override
   public void release(String callId, Callback<Void> callback) {
     ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
-    inRootContext(() -> stub.release(request, unary(callback, (ReleaseResponse response) -> null)));
+    Context.ROOT.run(() -> stub.release(request, unary(response -> callback.done(null), callback::failed)));
   }
 
   /**
-   * Starts a call outside any other call's context. A caller starts its next request from the
-   * previous one's callback, where that call's context is current; the new call's context would be
-   * its child, and with OpenTelemetry's gRPC context bridge on the classpath (it comes with the
-   * server's dependencies) each caller's chain of contexts grew by one link per request for the
-   * whole run — grpc-java logs "Context ancestry chain length is abnormally long" — costing the
-   * client memory and CPU that no real client pays.
+   * A unary call's observer: its one response once the call completed, or its error. Calls start
+   * in {@code Context.ROOT}: a caller starts its next request from the previous one's callback,
+   * whose context would become the new call's parent, and with OpenTelemetry's context bridge on
+   * the classpath each caller's chain of contexts grew by a link per request ("Context ancestry
+   * chain length is abnormally long"), costing the client memory and CPU no real client pays.
    */
-  private static void inRootContext(Runnable start) {
-    Context.ROOT.run(start);
+  static <R> StreamObserver<R> unary(Consumer<R> answered, Consumer<Throwable> failed) {
+    return new StreamObserver<>() {
+      private R response;
+
+      @Override
+      public void onNext(R value) {
+        response = value;
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        failed.accept(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        answered.accept(response);
+      }
+    };
   }
 
   @Override
@@ -115,36 +128,5 @@ public final class GrpcTarget implements LoadTarget {
   @Override
   public void close() {
     client.close();
-  }
-
-  /** A unary call's observer: its one response made what the caller gets, then completion. */
-  private static <R, T> StreamObserver<R> unary(Callback<T> callback, Function<R, T> answer) {
-    return new StreamObserver<>() {
-      private T result;
-      private RuntimeException error;
-
-      @Override
-      public void onNext(R response) {
-        try {
-          result = answer.apply(response);
-        } catch (RuntimeException e) {
-          error = e;
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        callback.failed(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        if (error != null) {
-          callback.failed(error);
-        } else {
-          callback.done(result);
-        }
-      }
-    };
   }
 }

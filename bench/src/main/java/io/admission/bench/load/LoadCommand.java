@@ -36,13 +36,11 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--target", required = true,
       description = "Server A, KIND@HOST:PORT; KIND: grpc (unary calls), session (a Session stream) or redis.")
   String target;
-  @Option(names = "--versus", description = "Server B, likewise: the windows alternate between A and B.")
-  String versus;
+  @Option(names = "--versus", description = "Server B, likewise: the windows alternate between A and B.") String versus;
   @Option(names = "--target-pid", split = ",", defaultValue = "0",
       description = "A's pid, for its CPU time per pair (/proc); a cluster's nodes' pids, comma-separated, add up.")
   long[] targetPid;
-  @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.")
-  long[] versusPid;
+  @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.") long[] versusPid;
   @Option(names = "--org", defaultValue = "bench",
       description = "Org id, or several separated by commas that gRPC targets spread their calls over (default ${DEFAULT-VALUE}).")
   String org;
@@ -50,14 +48,11 @@ public final class LoadCommand implements Callable<Integer> {
   int callers;
   @Option(names = "--warmup", defaultValue = "20", description = "Seconds of load on each server before measuring.")
   double warmupSeconds;
-  @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.")
-  int windows;
-  @Option(names = "--window", defaultValue = "2", description = "Measured seconds per window.")
-  double windowSeconds;
+  @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.") int windows;
+  @Option(names = "--window", defaultValue = "2", description = "Measured seconds per window.") double windowSeconds;
   @Option(names = "--settle", defaultValue = "0.5", description = "Unmeasured seconds at the start of each window.")
   double settleSeconds;
-  @Option(names = "--out", required = true, description = "Properties file to write.")
-  Path out;
+  @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
 
   @Override
   public Integer call() throws Exception {
@@ -143,13 +138,9 @@ public final class LoadCommand implements Callable<Integer> {
 
   /** The median; NaN of none. */
   public static double median(List<Double> values) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = sorted.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   private static void put(Properties p, String key, double value) {

@@ -49,12 +49,12 @@ class RunCommandTest {
           new Pauses(gc, Pauses.Sum.NONE)));
     }
     // The cluster stage: three paired runs (median ratio 0.6) and three kills (the worst quoted).
-    r.cluster.addAll(List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
+    r.cluster.put(1, List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.4", "a.pairs_per_s", "4000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.7", "a.pairs_per_s", "7000", "b.pairs_per_s", "10000")));
-    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0, 0, 0.9, 5.0, 7.5, 100, 3),
-        new RunCommand.Failover(2, "n2", 0, 0, 1.4, 6.0, 9.0, 200, 0),
-        new RunCommand.Failover(3, "n3", 0, 0, 0.7, 4.0, 6.0, 150, 1)));
+    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0.9, 5.0, 7.5, 100, 3),
+        new RunCommand.Failover(2, "n2", 1.4, 6.0, 9.0, 200, 0),
+        new RunCommand.Failover(3, "n3", 0.7, 4.0, 6.0, 150, 1)));
     return r;
   }
 

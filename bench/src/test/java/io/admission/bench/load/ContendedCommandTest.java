@@ -13,7 +13,7 @@ import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class ContendedRunTest {
+class ContendedCommandTest {
   /** How long the fake server takes from a Release to pushing the dispatch. */
   private static final long PUSH_DELAY_MILLIS = 5;
 
@@ -29,8 +29,13 @@ class ContendedRunTest {
   @Test
   void measuresFromReleaseToDispatchWithEveryRequestSentFromTheIoThread() throws Exception {
     QueueingTarget target = new QueueingTarget(2);
-    ContendedRun run = new ContendedRun(target, new CallIds(), timer, 2, 10, 2, 2, 50);
-    run.start();
+    ContendedCommand run = new ContendedCommand();
+    run.slots = 2;
+    run.ratio = 5;
+    run.holdMillis = 2;
+    run.thinkMillis = 2;
+    run.pollMillis = 50;
+    run.start(target, timer, 1);
     Thread.sleep(1_500);
     run.stop();
     Thread.sleep(100);
