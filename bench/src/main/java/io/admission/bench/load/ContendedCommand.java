@@ -19,20 +19,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * More callers than slots: each caller thinks, asks for a slot, holds the lease for a while,
- * releases it and thinks again (hold and think times exponential). A caller that is held waits on
- * WaitForSlot (Admission); one that finds the pool full polls every {@code --poll-ms} (the Redis
- * peer, which keeps no queue). Measured: release-to-dispatch latency, pushed versus polled.
+ * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks,
+ * asks for a slot, holds the lease and releases it (hold and think times exponential). A held
+ * caller waits on WaitForSlot (Admission); one that finds the pool full polls (the Redis peer).
  *
- * <p>Threads: timers fire on their own thread, exact to well under a millisecond, and hand each
- * caller's step to the target's one I/O thread, which sends the request, reads its answer and takes
- * the time stamps: no hand-off inside the measured interval, and no millisecond ticks of an I/O
- * thread's timer (NIO's).
+ * <p>Timers fire on their own thread, exact to well under a millisecond, and hand each step to the
+ * target's one I/O thread, which sends, reads the answer and stamps the times: no hand-off inside
+ * the measured interval, and no millisecond ticks of an I/O thread's timer (NIO's).
  *
- * <p>Every Release leaves a free slot stamped just before it is sent; every grant takes the oldest
- * free slot, and a grant to a caller that had waited records the time since that slot's Release.
- * Slots free at the start carry no time, and a grant to a caller that had not waited (the peer
- * lets a newcomer take a slot pollers have not noticed yet) records nothing: neither waited.
+ * <p>Every Release leaves a free slot stamped just before it is sent; every grant takes the oldest,
+ * and a grant to a caller that had waited records the time since that slot's Release. Slots free
+ * at the start, and grants to callers that had not waited (the peer lets a newcomer take a slot
+ * pollers have not noticed yet), record nothing.
  */
 @Command(name = "contended", mixinStandardHelpOptions = true,
     description = "More callers than slots; release-to-dispatch latency.")
@@ -41,8 +39,7 @@ public final class ContendedCommand implements Callable<Integer> {
   /** How much faster callers hold and think during the first half of the warm-up. */
   private static final double FAST_WARMUP = 100;
 
-  @Option(names = "--target", required = true,
-      description = "grpc@HOST:PORT (Admission, WaitForSlot) or redis@HOST:PORT (polling).")
+  @Option(names = "--target", required = true, description = "grpc@HOST:PORT (WaitForSlot) or redis@HOST:PORT (polling).")
   String target;
   @Option(names = "--org", required = true, description = "Org id; for Admission an org whose limit is --slots.")
   String org;

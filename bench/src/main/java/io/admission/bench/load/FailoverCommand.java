@@ -101,11 +101,7 @@ public final class FailoverCommand implements Callable<Integer> {
     return 0;
   }
 
-  /**
-   * One request answered: the pause since the last answer of any caller, if long enough, is kept.
-   * Answers arrive on several transport threads, so the latest time seen wins and an answer that
-   * lost the race starts no pause.
-   */
+  /** One request answered: the pause since any caller's last answer, if long enough, is kept (the latest time wins). */
   private void completed() {
     long now = System.currentTimeMillis();
     long previous = lastCompleted.getAndAccumulate(now, Math::max);

@@ -66,10 +66,8 @@ public final class GrpcTarget implements LoadTarget {
 
   /**
    * A unary call's observer: its one response once the call completed, or its error. Calls start
-   * in {@code Context.ROOT}: a caller starts its next request from the previous one's callback,
-   * whose context would become the new call's parent, and with OpenTelemetry's context bridge on
-   * the classpath each caller's chain of contexts grew by a link per request ("Context ancestry
-   * chain length is abnormally long"), costing the client memory and CPU no real client pays.
+   * in {@code Context.ROOT}, not in the previous call's callback context: with OpenTelemetry's
+   * context bridge on the classpath each caller's chain of contexts grew by a link per request.
    */
   static <R> StreamObserver<R> unary(Consumer<R> answered, Consumer<Throwable> failed) {
     return new StreamObserver<>() {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,17 +19,12 @@ import picocli.CommandLine.Option;
  * Closed-loop Acquire+Release load from one client on one server, or on two in alternating windows:
  * their throughput ratio with the host's drift paired out.
  *
- * <p>Why alternate: on this shared 2-core machine the same run measured 10–30 s apart moves by
- * ±20 % as the host's other tenants come and go, so two servers measured one after the other
- * differ by as much as what is being compared. Here both servers stay up (the idle one uses no
- * CPU) and the load moves between them every window, in the order A B B A A B …, so a drift that
- * lasts longer than a few windows weighs on both alike and a linear one cancels. The ratio of a
- * pair of neighbouring windows is one sample; the median of them is the figure.
- *
- * <p>Both sides warm up alike, in alternating windows over {@code --warmup} seconds each, and every
- * window starts with {@code --settle} unmeasured seconds while the callers ramp up. Each side's
- * latency is kept over all its measured windows: the percentiles are of the same requests as its
- * throughput.
+ * <p>Why alternate: on this shared 2-core machine a run moves by ±20 % within 10–30 s as the host's
+ * other tenants come and go, as much as what is compared. Both servers stay up (the idle one uses
+ * no CPU) and the load moves between them every window, A B B A A B …, so a drift longer than a
+ * few windows weighs on both alike and a linear one cancels. Each pair of neighbouring windows
+ * gives one ratio; their median is the figure. Both sides warm up alike, every window starts with
+ * {@code --settle} unmeasured seconds, and each side's latency is over all its measured windows.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
     description = "Acquire+Release pairs from N callers on one server, or on two in alternating windows.")
@@ -88,10 +84,8 @@ public final class LoadCommand implements Callable<Integer> {
       summarize(result, side == 0 ? "a." : "b.", measured.get(side));
     }
     if (n == 2) {
-      List<Double> ratios = new ArrayList<>();
-      for (int p = 0; p < windows; p++) {
-        ratios.add(measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond());
-      }
+      List<Double> ratios = IntStream.range(0, windows)
+          .mapToObj(p -> measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond()).toList();
       put(result, "ratio.median", median(ratios));
       put(result, "ratio.min", Collections.min(ratios));
       put(result, "ratio.max", Collections.max(ratios));

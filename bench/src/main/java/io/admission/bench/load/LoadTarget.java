@@ -47,11 +47,7 @@ public interface LoadTarget extends AutoCloseable {
     callback.failed(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
   }
 
-  /**
-   * The one thread this target's answers arrive on, as an executor a caller may run its own steps
-   * on: a request sent from it is written by the thread that will read its answer, with no
-   * hand-off between threads on the client's side.
-   */
+  /** The one thread this target's answers arrive on: a request sent from it needs no hand-off between threads. */
   Executor ioThread();
 
   @Override
