@@ -88,7 +88,7 @@ final class ClosedLoop {
     }
     String callId = ids.next();
     long sent = System.nanoTime();
-    target.acquire(callId, LoadTarget.Callback.of(outcome -> {
+    target.acquire(callId, outcome -> {
       long answered = System.nanoTime();
       latency.recordValue(answered - sent);
       if (outcome == LoadTarget.Outcome.GRANTED) {
@@ -96,15 +96,15 @@ final class ClosedLoop {
       } else {
         fail(new IllegalStateException("call " + callId + " was not granted: " + outcome));
       }
-    }, this::fail));
+    }, this::fail);
   }
 
   private void release(String callId, long sent) {
-    target.release(callId, LoadTarget.Callback.of(v -> {
+    target.release(callId, () -> {
       latency.recordValue(System.nanoTime() - sent);
       pairs.incrementAndGet();
       next();
-    }, this::fail));
+    }, this::fail);
   }
 
   /** A failed caller stops: a benchmark with errors is reported as such, not retried around. */

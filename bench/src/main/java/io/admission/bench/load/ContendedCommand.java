@@ -125,13 +125,13 @@ public final class ContendedCommand implements Callable<Integer> {
   }
 
   private void attempt(String callId, boolean waited) {
-    loadTarget.acquire(callId, LoadTarget.Callback.of(outcome -> {
+    loadTarget.acquire(callId, outcome -> {
       switch (outcome) {
         case GRANTED -> granted(callId, waited);
-        case HELD -> loadTarget.waitForSlot(callId, LoadTarget.Callback.of(v -> granted(callId, true), this::fail));
+        case HELD -> loadTarget.waitForSlot(callId, () -> granted(callId, true), this::fail);
         case FULL -> after(pollMillis, () -> attempt(callId, true));
       }
-    }, this::fail));
+    }, this::fail);
   }
 
   private void granted(String callId, boolean waited) {
@@ -150,7 +150,7 @@ public final class ContendedCommand implements Callable<Integer> {
     synchronized (freeSlots) {
       freeSlots.add(System.nanoTime());
     }
-    loadTarget.release(callId, LoadTarget.Callback.of(v -> after(exponential(thinkMean), this::call), this::fail));
+    loadTarget.release(callId, () -> after(exponential(thinkMean), this::call), this::fail);
   }
 
   private void after(long millis, Runnable task) {

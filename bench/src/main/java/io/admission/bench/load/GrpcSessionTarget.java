@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream
@@ -26,7 +27,7 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
   /** What an answer completes. */
-  private record Pending(Callback<Object> callback, boolean acquire) {}
+  private record Pending(Consumer<SessionResponse> answered, Consumer<Throwable> failed) {}
 
   public GrpcSessionTarget(String address, String orgId) {
     this.client = new ClientChannel(address);
@@ -35,20 +36,21 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   }
 
   @Override
-  public void acquire(String callId, Callback<Outcome> callback) {
-    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)), callback, true);
+  public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
+    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)), new Pending(
+        r -> GrpcTarget.outcome(r.getAcquire().getOutcome(), done,
+            () -> failed.accept(new IllegalStateException("unexpected answer: " + r))), failed));
   }
 
   @Override
-  public void release(String callId, Callback<Void> callback) {
-    send(SessionRequest.newBuilder().setRelease(
-        ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId)), callback, false);
+  public void release(String callId, Runnable done, Consumer<Throwable> failed) {
+    send(SessionRequest.newBuilder().setRelease(ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId)),
+        new Pending(r -> done.run(), failed));
   }
 
-  @SuppressWarnings("unchecked")
-  private void send(SessionRequest.Builder request, Callback<?> callback, boolean acquire) {
+  private void send(SessionRequest.Builder request, Pending answer) {
     long id = ids.incrementAndGet();
-    pending.put(id, new Pending((Callback<Object>) callback, acquire));
+    pending.put(id, answer);
     synchronized (requests) {
       requests.onNext(request.setId(id).build());
     }
@@ -61,15 +63,9 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
       return;
     }
     if (response.hasError()) {
-      p.callback().failed(new IllegalStateException("refused: " + response.getError()));
-    } else if (!p.acquire()) {
-      p.callback().done(null);
+      p.failed().accept(new IllegalStateException("refused: " + response.getError()));
     } else {
-      switch (response.getAcquire().getOutcome()) {
-        case OUTCOME_GRANTED -> p.callback().done(Outcome.GRANTED);
-        case OUTCOME_HELD -> p.callback().done(Outcome.HELD);
-        default -> p.callback().failed(new IllegalStateException("unexpected answer: " + response));
-      }
+      p.answered().accept(response);
     }
   }
 
@@ -78,7 +74,7 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
     for (Long id : pending.keySet()) {
       Pending p = pending.remove(id);
       if (p != null) {
-        p.callback().failed(t);
+        p.failed().accept(t);
       }
     }
   }

@@ -17,34 +17,14 @@ public interface LoadTarget extends AutoCloseable {
     FULL
   }
 
-  /** Completion of one request. */
-  interface Callback<T> {
-    void done(T value);
+  /** Each request ends in {@code done} with its answer, or in {@code failed}. */
+  void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed);
 
-    void failed(Throwable error);
+  void release(String callId, Runnable done, Consumer<Throwable> failed);
 
-    static <T> Callback<T> of(Consumer<T> done, Consumer<Throwable> failed) {
-      return new Callback<>() {
-        @Override
-        public void done(T value) {
-          done.accept(value);
-        }
-
-        @Override
-        public void failed(Throwable error) {
-          failed.accept(error);
-        }
-      };
-    }
-  }
-
-  void acquire(String callId, Callback<Outcome> callback);
-
-  void release(String callId, Callback<Void> callback);
-
-  /** Completes when a held call is dispatched (Admission only). */
-  default void waitForSlot(String callId, Callback<Void> callback) {
-    callback.failed(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
+  /** Ends when a held call is dispatched (Admission only). */
+  default void waitForSlot(String callId, Runnable dispatched, Consumer<Throwable> failed) {
+    failed.accept(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
   }
 
   /** The one thread this target's answers arrive on: a request sent from it needs no hand-off between threads. */

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
+import java.util.function.Consumer;
 
 /**
  * The peer: the org pool of {@code org-pool.lua} in Redis, called with EVALSHA from Lettuce on one
@@ -53,24 +53,24 @@ public final class RedisTarget implements LoadTarget {
   }
 
   @Override
-  public void acquire(String callId, Callback<Outcome> callback) {
+  public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
     commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
         Long.toString(System.currentTimeMillis()), TTL_MILLIS)
-        .whenComplete(answer(callback, granted -> granted == 1L ? Outcome.GRANTED : Outcome.FULL));
+        .whenComplete(answer(granted -> done.accept(granted == 1L ? Outcome.GRANTED : Outcome.FULL), failed));
   }
 
   @Override
-  public void release(String callId, Callback<Void> callback) {
+  public void release(String callId, Runnable done, Consumer<Throwable> failed) {
     commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
-        .whenComplete(answer(callback, released -> null));
+        .whenComplete(answer(released -> done.run(), failed));
   }
 
-  private static <T> BiConsumer<Long, Throwable> answer(Callback<T> callback, Function<Long, T> value) {
-    return (answer, error) -> {
+  private static BiConsumer<Long, Throwable> answer(Consumer<Long> done, Consumer<Throwable> failed) {
+    return (n, error) -> {
       if (error != null) {
-        callback.failed(error);
+        failed.accept(error);
       } else {
-        callback.done(value.apply(answer));
+        done.accept(n);
       }
     };
   }

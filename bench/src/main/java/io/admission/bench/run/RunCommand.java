@@ -451,22 +451,16 @@ public final class RunCommand implements Callable<Integer> {
     Tables t = new Tables(caption);
     t.put("summary", List.of("RESULT", "measured", "target"), results().entrySet().stream()
         .map(e -> List.of("`" + e.getKey() + "`", e.getValue(), TARGETS.getOrDefault(e.getKey(), ""))).toList());
-    if (!engine.isEmpty()) {
-      t.put("engine", List.of("`AcquireReleaseBenchmark`", "decisions/s", "± (99.9 %)", "ns/decision",
-          "allocated B/decision"), engine);
-    }
-    if (!heap.isEmpty()) {
-      t.put("heap", List.of("item", "items", "heap bytes per item"), heap.entrySet().stream()
-          .map(e -> List.of(e.getKey().equals("lease") ? "live lease" : "held call", e.getValue().getProperty("count"),
-              e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
-    }
-    if (PAIRS.stream().anyMatch(p -> load.containsKey(p.key()))) { // not for the metrics stage alone
-      t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
-          "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream()
-          .filter(p -> load.containsKey(p.key())).map(p -> pairRow(p.label(), key -> median(loadRuns(p.key()), key),
-              loadRuns(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", "))))
-          .toList());
-    }
+    t.put("engine", List.of("`AcquireReleaseBenchmark`", "decisions/s", "± (99.9 %)", "ns/decision",
+        "allocated B/decision"), engine);
+    t.put("heap", List.of("item", "items", "heap bytes per item"), heap.entrySet().stream()
+        .map(e -> List.of(e.getKey().equals("lease") ? "live lease" : "held call", e.getValue().getProperty("count"),
+            e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
+    t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
+        "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream().filter(p -> load.containsKey(p.key()))
+        .map(p -> pairRow(p.label(), key -> median(loadRuns(p.key()), key),
+            loadRuns(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", "))))
+        .toList());
     if (load.containsKey(METRICS_PAIR.key())) {
       t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
           "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
@@ -486,13 +480,10 @@ public final class RunCommand implements Callable<Integer> {
       t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
           "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
     }
-    if (!cluster.isEmpty()) {
-      List<List<String>> rows = new ArrayList<>();
-      cluster.forEach((g, runs) -> rows.addAll(repetitionRows(groups.size() > 1 ? "--groups " + g + ": " : "", runs, null)));
-      t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio",
-          "cluster p50 / p99 ms", "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
-          rows);
-    }
+    t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio", "cluster p50 / p99 ms",
+        "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"), cluster.entrySet().stream()
+        .flatMap(e -> repetitionRows(groups.size() > 1 ? "--groups " + e.getKey() + ": " : "", e.getValue(), null).stream())
+        .toList());
     if (!failovers.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
       for (Failover f : failovers) {
