@@ -110,7 +110,7 @@ public final class ContendedCommand implements Callable<Integer> {
       freeSlots.add(NO_TIME);
     }
     for (int i = 0; i < slots * ratio; i++) {
-      after(exponential(thinkMean), this::call);
+      after(exponential(thinkMean), this::nextCall);
     }
   }
 
@@ -118,7 +118,7 @@ public final class ContendedCommand implements Callable<Integer> {
     stopping = true;
   }
 
-  private void call() {
+  private void nextCall() {
     if (!stopping) {
       attempt(ids.next(), false);
     }
@@ -150,7 +150,7 @@ public final class ContendedCommand implements Callable<Integer> {
     synchronized (freeSlots) {
       freeSlots.add(System.nanoTime());
     }
-    loadTarget.release(callId, () -> after(exponential(thinkMean), this::call), this::fail);
+    loadTarget.release(callId, () -> after(exponential(thinkMean), this::nextCall), this::fail);
   }
 
   private void after(long millis, Runnable task) {

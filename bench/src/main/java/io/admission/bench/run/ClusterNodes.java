@@ -76,10 +76,10 @@ final class ClusterNodes implements AutoCloseable {
     }
     for (int i = 0; i < SIZE; i++) {
       awaitListening(i);
-      AdmissionMonitorServiceBlockingStub monitor = monitor(i);
+      int node = i;
       Proc.await(() -> {
         try {
-          monitor.getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(org).build());
+          monitor(node).getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(org).build());
           return true;
         } catch (StatusRuntimeException e) {
           return false;
@@ -102,7 +102,7 @@ final class ClusterNodes implements AutoCloseable {
     nodes[i].process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
   }
 
-  /** Node {@code i}'s monitor service, each request given a second. */
+  /** Node {@code i}'s monitor service, for one request of at most a second (the deadline runs from now). */
   private AdmissionMonitorServiceBlockingStub monitor(int i) {
     return AdmissionMonitorServiceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(1, TimeUnit.SECONDS);
   }

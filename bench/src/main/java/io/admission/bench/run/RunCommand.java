@@ -215,12 +215,10 @@ public final class RunCommand implements Callable<Integer> {
 
   /** One JVM per kind, so that neither measurement sees the other's garbage. */
   private void heap() throws IOException, InterruptedException {
+    List<String> jvm = new ArrayList<>(heap("1g"));
+    jvm.add("-XX:+UseSerialGC");
     for (String kind : quick ? List.of("lease") : List.of("lease", "held")) {
-      Path out = work.resolve("heap-" + kind + ".properties");
-      List<String> jvm = new ArrayList<>(heap("1g"));
-      jvm.add("-XX:+UseSerialGC");
-      heap.put(kind, Proc.run(bench(jvm, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000",
-          "--out", out.toString()), work.resolve("heap-" + kind + ".log"), out, 300));
+      heap.put(kind, client("heap-" + kind, jvm, 300, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000"));
       progress("heap: " + heap.get(kind).getProperty(kind + ".bytes") + " bytes per " + kind);
     }
   }
@@ -255,13 +253,10 @@ public final class RunCommand implements Callable<Integer> {
       double warmup) throws IOException, InterruptedException {
     int windows = quick ? 3 : 8;
     double window = quick ? 1 : 2;
-    Path out = work.resolve(name + ".properties");
-    List<String> command = bench(CLIENT_JVM, "load", "--target", a, "--versus", b, "--target-pid", aPids,
-        "--versus-pid", bPids, "--org", orgs, "--callers", Integer.toString(CALLERS), "--warmup", Double.toString(warmup),
-        "--windows", Integer.toString(windows), "--window", Double.toString(window), "--settle", "0.5",
-        "--out", out.toString());
-    long timeout = (long) (2 * (warmup + windows * (window + 0.5)) + 120);
-    return Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
+    return client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target", a,
+        "--versus", b, "--target-pid", aPids, "--versus-pid", bPids, "--org", orgs, "--callers",
+        Integer.toString(CALLERS), "--warmup", Double.toString(warmup), "--windows", Integer.toString(windows),
+        "--window", Double.toString(window), "--settle", "0.5");
   }
 
   /** Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per repetition and org size. */
@@ -293,10 +288,9 @@ public final class RunCommand implements Callable<Integer> {
   private Properties contendedClient(String target, int slots, String name) throws IOException, InterruptedException {
     double warmup = quick ? 2 : 20;
     double seconds = quick ? 4 : 10;
-    Path out = work.resolve(name + ".properties");
-    return Proc.run(bench(CLIENT_JVM, "contended", "--target", target, "--org", "contended-" + slots, "--slots",
-        Integer.toString(slots), "--warmup", Double.toString(warmup), "--seconds", Double.toString(seconds),
-        "--out", out.toString()), work.resolve(name + "-client.log"), out, (long) (warmup + seconds + 60));
+    return client(name, CLIENT_JVM, (long) (warmup + seconds + 60), "contended", "--target", target, "--org",
+        "contended-" + slots, "--slots", Integer.toString(slots), "--warmup", Double.toString(warmup),
+        "--seconds", Double.toString(seconds));
   }
 
   /**
@@ -608,6 +602,15 @@ public final class RunCommand implements Callable<Integer> {
 
   private static String org(String id, int limit) {
     return "{\"org\": {\"orgId\": \"" + id + "\", \"concurrencyLimit\": " + limit + "}}";
+  }
+
+  /** A command of this jar run to its end, its results read from the {@code --out} it is given: {@code name}.properties. */
+  private Properties client(String name, List<String> jvm, long timeoutSeconds, String... args)
+      throws IOException, InterruptedException {
+    Path out = work.resolve(name + ".properties");
+    List<String> command = bench(jvm, args);
+    command.addAll(List.of("--out", out.toString()));
+    return Proc.run(command, work.resolve(name + "-client.log"), out, timeoutSeconds);
   }
 
   /** A command of this jar in a JVM of its own. */

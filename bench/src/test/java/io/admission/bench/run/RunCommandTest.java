@@ -1,8 +1,12 @@
 package io.admission.bench.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.admission.server.loop.Loops;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +16,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The RESULT lines and tables from made-up results: medians over repetitions, names kept. */
 class RunCommandTest {
@@ -98,6 +103,27 @@ class RunCommandTest {
     assertEquals(10.0, RunCommand.percentile(ten, 99));
     assertEquals(10.0, RunCommand.percentile(ten, 100));
     assertTrue(Double.isNaN(RunCommand.percentile(List.of(), 50)));
+  }
+
+  @Test
+  void anUnknownStageIsRefusedBeforeAnythingRuns() {
+    Path work = dir.resolve("work");
+    int exit = new CommandLine(new RunCommand()).setErr(new PrintWriter(new StringWriter()))
+        .execute("--redis", "127.0.0.1:1", "--work", work.toString(), "--only", "load,bogus");
+    assertEquals(1, exit);
+    assertFalse(Files.exists(work));
+  }
+
+  @Test
+  void spreadOrgsFallEvenlyIntoTheServersGroups() {
+    List<String> orgs = RunCommand.spreadOrgs();
+    assertEquals(RunCommand.SPREAD_ORGS, orgs.size());
+    for (int groups : List.of(2, 4)) {
+      for (int g = 0; g < groups; g++) {
+        int group = g;
+        assertEquals(RunCommand.SPREAD_ORGS / groups, orgs.stream().filter(o -> Loops.group(o, groups) == group).count());
+      }
+    }
   }
 
   @Test
