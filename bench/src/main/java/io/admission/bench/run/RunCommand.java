@@ -204,7 +204,8 @@ public final class RunCommand implements Callable<Integer> {
     for (RunResult rr : new Runner(o.build()).run()) {
       BenchmarkParams p = rr.getParams();
       double score = rr.getPrimaryResult().getScore(); // per decision: @OperationsPerInvocation counts them
-      double alloc = rr.getSecondaryResults().entrySet().stream().filter(e -> e.getKey().endsWith("gc.alloc.rate.norm"))
+      Map<String, ?> secondary = rr.getSecondaryResults(); // JMH's map has a raw value type
+      double alloc = secondary.entrySet().stream().filter(e -> e.getKey().endsWith("gc.alloc.rate.norm"))
           .mapToDouble(e -> ((Result<?>) e.getValue()).getScore()).findFirst().orElse(Double.NaN);
       String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
       engine.add(List.of(params, f(0, score), f(0, rr.getPrimaryResult().getScoreError()), f(1, 1e9 / score),
