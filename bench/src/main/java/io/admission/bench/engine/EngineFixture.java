@@ -9,37 +9,27 @@ import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * An engine filled to a given shape, driven through its public entry points only — the way the
- * loop drives it: one thread, {@code now} passed in, events drained after every command.
+ * An engine filled to a given shape, driven through its public entry points only, as the loop
+ * drives it: one thread (it owns the fixture), {@code now} passed in, events drained after every command.
  *
- * <p>Shape: {@code orgs} orgs; {@code leases} live leases spread round-robin over the first
- * {@code min(orgs, leases)} orgs, each granted on the reserved slots of agent {@code bench}; {@code
- * held} calls spread round-robin over the first {@code min(orgs, 100)} orgs, held in the org's
- * shared-pool queue behind one "filler" lease that takes the org's single shared slot. So the
- * queue the measured Release consults is as deep as asked, but it can never be served by a
- * reserved slot of {@code bench}: a cycle never dispatches.
+ * <p>Shape: {@code leases} live leases round-robin over the first {@code min(orgs, leases)} of
+ * {@code orgs} orgs, on the reserved slots of agent {@code bench}; {@code held} calls round-robin
+ * over the first {@code min(orgs, 100)}, queued behind one "filler" lease on the org's single
+ * shared slot. So the measured Release consults a queue as deep as asked, which a reserved slot
+ * of {@code bench} never serves: a cycle never dispatches.
  *
- * <p>Time: the benchmark clock advances {@link #STEP_MILLIS} per cycle so that ended calls, which
- * the engine remembers for 10 minutes of its time, stay a few hundred — the forgetting is part of
- * every measured cycle — while leases carry a TTL long enough never to expire.
- *
- * <p>Not thread-safe: one benchmark thread owns it, as the loop thread owns the engine.
+ * <p>The clock advances {@link #STEP_MILLIS} per cycle, so the ended calls the engine remembers
+ * (10 minutes) stay a few hundred and forgetting is part of every cycle; leases never expire.
  */
 public final class EngineFixture {
   /** 2026-11-01T00:00Z: any fixed instant; the engine never reads a clock. */
   public static final long START = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
   /** Engine time per measured cycle. */
   public static final long STEP_MILLIS = 1_000;
-  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
-  private long stepMillis = STEP_MILLIS;
-  private int cyclesPerStep = 1;
-  private int cyclesInStep;
   /** About 300 years: no lease of a benchmark ever expires. */
   static final long LEASE_TTL_MILLIS = 10_000_000_000_000L;
   /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
@@ -48,9 +38,8 @@ public final class EngineFixture {
   private final Engine engine = new Engine();
   private final String[] orgIds;
   /**
-   * Live bench leases in the order they were granted: [org index, call number] as parallel rings.
-   * Numbers, not the id strings: a ring of strings would itself keep an object per lease alive,
-   * and the collector's work on it would be measured as the engine's.
+   * Live bench leases in the order they were granted, [org index, call number] as parallel rings:
+   * id strings would keep an object per lease alive, and the collector's work on them would count as the engine's.
    */
   private final int[] ringOrg;
   private final long[] ringCall;
@@ -103,10 +92,7 @@ public final class EngineFixture {
    * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
    */
   public Object releaseThenAcquire() {
-    if (++cyclesInStep == cyclesPerStep) {
-      now += stepMillis;
-      cyclesInStep = 0;
-    }
+    now += STEP_MILLIS;
     int org = ringOrg[ringPos];
     Results.ReleaseResult released =
         engine.release(new Commands.Release(orgIds[org], callId(ringCall[ringPos])), now);
@@ -123,66 +109,17 @@ public final class EngineFixture {
     return acquired;
   }
 
-  /**
-   * {@code cycles} cycles of {@link #releaseThenAcquire} as the loop applies one turn's batch: the
-   * commands made first, then (if {@code readAhead}) the engine {@link Engine#readAhead reads
-   * ahead} over them, then all applied at one time.
-   */
-  public Object turn(int cycles, boolean readAhead) {
-    List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
-    int pos = ringPos;
-    for (int k = 0; k < cycles; k++) {
-      int org = ringOrg[pos];
-      batch.add(new Commands.Release(orgIds[org], callId(ringCall[pos])));
-      long number = nextId++;
-      batch.add(benchAcquire(org, callId(number)));
-      ringCall[pos] = number;
-      if (++pos == ringCall.length) {
-        pos = 0;
-      }
-    }
-    ringPos = pos;
-    if (readAhead) {
-      engine.readAhead(batch);
-    }
-    cyclesInStep += cycles; // one time for the whole turn, as the loop stamps it
-    while (cyclesInStep >= cyclesPerStep) {
-      now += stepMillis;
-      cyclesInStep -= cyclesPerStep;
-    }
-    Object last = null;
-    for (Commands.Command<?> c : batch) {
-      last = c.applyTo(engine, now);
-      if (c instanceof Commands.Acquire && !(last instanceof Results.Granted)) {
-        throw new IllegalStateException("expected a grant, got " + last);
-      }
-    }
-    engine.drainEvents();
-    return last;
-  }
-
-  /**
-   * The base shape with the engine remembering about {@code remembered} ended calls, as a server
-   * ending {@code remembered / 600} calls a second does; twice that many cycles run first, so the
-   * ended-call log and its index are full and at their steady size.
-   */
-  public static EngineFixture remembering(int remembered) {
-    EngineFixture f = build(1_000, 0, 1);
-    f.stepMillis = Math.max(1, Engine.REMEMBER_ENDED_MILLIS / remembered);
-    f.cyclesPerStep = Math.max(1, (int) (remembered / Engine.REMEMBER_ENDED_MILLIS));
-    for (long n = 0, fill = 2L * remembered; n < fill; n++) {
-      f.releaseThenAcquire();
-    }
-    return f;
-  }
-
   // ---- Building blocks --------------------------------------------------------------------
 
   private void putOrg(int i, int limit) {
-    OrgConfig config = new OrgConfig(
-        orgIds[i], limit, Optional.empty(), ZoneOffset.UTC, OptionalLong.of(LEASE_TTL_MILLIS),
-        LoginLimits.INHERIT, NumberLimits.INHERIT);
-    expect(engine.putOrg(new Commands.PutOrg(config), now), Results.OrgView.class);
+    expect(engine.putOrg(new Commands.PutOrg(org(orgIds[i], limit, OptionalLong.of(LEASE_TTL_MILLIS))), now),
+        Results.OrgView.class);
+  }
+
+  /** An org of {@code limit} slots with no reservations nor login or number limits. */
+  static OrgConfig org(String id, int limit, OptionalLong leaseTtlMillis) {
+    return new OrgConfig(id, limit, Optional.empty(), ZoneOffset.UTC, leaseTtlMillis, LoginLimits.INHERIT,
+        NumberLimits.INHERIT);
   }
 
   /** Decimal ids from a counter, as unique as the call ids a switch sends. */

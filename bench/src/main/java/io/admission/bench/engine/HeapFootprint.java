@@ -5,18 +5,14 @@ import static io.admission.bench.engine.EngineFixture.expect;
 import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
-import io.admission.server.engine.LoginLimits;
-import io.admission.server.engine.NumberLimits;
-import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -24,9 +20,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Heap bytes per live lease or per held call, measured: the used heap after a full GC, before and
- * after adding {@code count} leases (or calls held behind one lease) to one org, the difference
- * divided by {@code count}.
+ * Heap bytes per live lease, per held call or per ended call remembered: the used heap after a
+ * full GC, before and after adding {@code count} of them to one org, the difference divided by
+ * {@code count}.
  *
  * <p>Requests are built the way the gRPC adapter builds them: every command carries its own {@code
  * org_id} and {@code call_id} strings, as parsing a protobuf message gives, and call ids are
@@ -36,84 +32,55 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "heap", mixinStandardHelpOptions = true, description = "Heap bytes per live lease or per held call.")
 public final class HeapFootprint implements Callable<Integer> {
+  static final List<String> KINDS = List.of("lease", "held", "ended");
   private static final String ORG = "org-heap";
   private static final long NOW = EngineFixture.START;
   /** Keeps what is measured reachable until the second reading. */
   private static volatile Object keep;
 
-  @Option(names = "--kind", required = true, description = "lease, held or ended.")
-  String kind;
-  @Option(names = "--count", defaultValue = "1000000", description = "Leases or held calls to add.")
-  int count;
-  @Option(names = "--out", required = true, description = "Properties file to write.")
-  Path out;
+  @Option(names = "--kind", required = true, description = "lease, held or ended.") String kind;
+  @Option(names = "--count", defaultValue = "1000000", description = "Items to add.") int count;
+  @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
 
   @Override
   public Integer call() throws Exception {
-    double bytes = switch (kind) {
-      case "lease" -> perLease(count);
-      case "held" -> perHeldCall(count);
-      case "ended" -> perEndedCall(count);
-      default -> throw new IllegalArgumentException("--kind must be lease, held or ended, got " + kind);
-    };
     Properties p = new Properties();
     p.setProperty("count", Integer.toString(count));
-    p.setProperty(kind + ".bytes", String.format(Locale.ROOT, "%.1f", bytes));
+    p.setProperty(kind + ".bytes", String.format(Locale.ROOT, "%.1f", bytesPer(kind, count)));
     try (OutputStream o = Files.newOutputStream(out)) {
       p.store(o, null);
     }
     return 0;
   }
 
-  static double perLease(int count) {
-    Engine engine = newEngine(count + 1);
-    long before = usedHeap();
-    for (int i = 0; i < count; i++) {
-      expect(engine.acquire(request(i), NOW), Results.Granted.class);
-    }
-    return perItem(engine, before, count);
-  }
-
-  static double perHeldCall(int count) {
-    Engine engine = newEngine(1);
-    expect(engine.acquire(request(-1), NOW), Results.Granted.class);
-    long before = usedHeap();
-    for (int i = 0; i < count; i++) {
-      expect(engine.acquire(request(i), NOW), Results.Held.class);
-    }
-    return perItem(engine, before, count);
-  }
-
   /**
-   * Bytes per ended call the engine remembers (10 minutes, for idempotent retries): calls acquired
-   * and released at one instant while one other call stays active, as under load.
+   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls
+   * acquired and released at one instant while one other call stays active, as under load, each
+   * remembered for 10 minutes (for idempotent retries).
    */
-  static double perEndedCall(int count) {
-    Engine engine = newEngine(count + 1);
-    expect(engine.acquire(request(-1), NOW), Results.Granted.class);
+  static double bytesPer(String kind, int count) {
+    if (!KINDS.contains(kind)) {
+      throw new IllegalArgumentException("--kind must be lease, held or ended, got " + kind);
+    }
+    Engine engine = new Engine();
+    expect(engine.putOrg(new Commands.PutOrg(EngineFixture.org(ORG, kind.equals("held") ? 1 : count + 1,
+        OptionalLong.empty())), NOW), Results.OrgView.class);
+    // Load and initialize every class on the path first: they are not per-item costs.
+    EngineFixture.build(100, 100, 1).releaseThenAcquire();
+    if (!kind.equals("lease")) {
+      expect(engine.acquire(request(-1), NOW), Results.Granted.class);
+    }
     long before = usedHeap();
     for (int i = 0; i < count; i++) {
       Commands.Acquire a = request(i);
-      expect(engine.acquire(a, NOW), Results.Granted.class);
-      expect(engine.release(new Commands.Release(parsed(ORG), parsed(a.callId())), NOW), Results.Released.class);
-      if (i % 1024 == 0) {
-        engine.drainEvents();
+      expect(engine.acquire(a, NOW), kind.equals("held") ? Results.Held.class : Results.Granted.class);
+      if (kind.equals("ended")) {
+        expect(engine.release(new Commands.Release(parsed(ORG), parsed(a.callId())), NOW), Results.Released.class);
+        if (i % 1024 == 0) {
+          engine.drainEvents();
+        }
       }
     }
-    return perItem(engine, before, count);
-  }
-
-  private static Engine newEngine(int limit) {
-    Engine engine = new Engine();
-    OrgConfig config = new OrgConfig(ORG, limit, Optional.empty(), ZoneOffset.UTC,
-        OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT);
-    expect(engine.putOrg(new Commands.PutOrg(config), NOW), Results.OrgView.class);
-    // Load and initialize every class on the path first: they are not per-lease costs.
-    EngineFixture.build(100, 100, 1).releaseThenAcquire();
-    return engine;
-  }
-
-  private static double perItem(Engine engine, long before, int count) {
     engine.drainEvents();
     keep = engine;
     double bytes = (usedHeap() - before) / (double) count;

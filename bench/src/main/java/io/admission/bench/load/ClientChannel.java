@@ -23,17 +23,14 @@ final class ClientChannel implements AutoCloseable {
   private final EventLoopGroup io;
   final ManagedChannel channel;
 
-  ClientChannel(String host, int port) {
+  /** {@code address}: HOST:PORT. */
+  ClientChannel(String address) {
     boolean epoll = Epoll.isAvailable();
     io = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("client-io", true),
         epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-    channel = NettyChannelBuilder.forAddress(host, port)
-        .eventLoopGroup(io)
+    channel = NettyChannelBuilder.forTarget(address).eventLoopGroup(io)
         .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-        .usePlaintext()
-        .directExecutor()
-        .disableRetry()
-        .build();
+        .usePlaintext().directExecutor().disableRetry().build();
   }
 
   /** The channel's one transport thread. */

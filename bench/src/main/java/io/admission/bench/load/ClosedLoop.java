@@ -1,8 +1,8 @@
 package io.admission.bench.load;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,7 +44,7 @@ final class ClosedLoop {
 
   /**
    * Measures the running callers for {@code seconds}, with the CPU time of the server's processes
-   * {@code serverPids} (one, or a cluster's nodes; 0: none). Latencies recorded before the call are dropped.
+   * {@code serverPids} (one, or a cluster's nodes; 0: none). Latencies recorded before are dropped.
    */
   Measured measure(double seconds, long... serverPids) throws InterruptedException {
     latency.getIntervalHistogram();
@@ -60,25 +60,10 @@ final class ClosedLoop {
         (server1 - server0) / 1e3 / Math.max(1, pairs1 - pairs0));
   }
 
+  /** CPU time (user + system, as /proc/PID/stat counts it) of the processes {@code pids}, in ns; 0 for pid 0. */
   private static long cpuNanos(long[] pids) {
-    long sum = 0;
-    for (long pid : pids) {
-      sum += cpuNanos(pid);
-    }
-    return sum;
-  }
-
-  /** CPU time (user + system) of process {@code pid} from /proc/PID/stat, in ns; 0 when unreadable (pid 0). */
-  private static long cpuNanos(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      // Fields after the command name, which is in parentheses and may contain spaces: utime and
-      // stime (fields 14 and 15), in ticks of USER_HZ, 100 on Linux everywhere that matters.
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
-    } catch (IOException | RuntimeException e) {
-      return 0;
-    }
+    return Arrays.stream(pids).filter(pid -> pid > 0).mapToObj(ProcessHandle::of).flatMap(Optional::stream)
+        .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
   }
 
   /** Callers whose request in flight has not been answered yet. */
@@ -103,7 +88,7 @@ final class ClosedLoop {
     }
     String callId = ids.next();
     long sent = System.nanoTime();
-    target.acquire(callId, LoadTarget.Callback.of(outcome -> {
+    target.acquire(callId, outcome -> {
       long answered = System.nanoTime();
       latency.recordValue(answered - sent);
       if (outcome == LoadTarget.Outcome.GRANTED) {
@@ -111,15 +96,15 @@ final class ClosedLoop {
       } else {
         fail(new IllegalStateException("call " + callId + " was not granted: " + outcome));
       }
-    }, this::fail));
+    }, this::fail);
   }
 
   private void release(String callId, long sent) {
-    target.release(callId, LoadTarget.Callback.of(v -> {
+    target.release(callId, () -> {
       latency.recordValue(System.nanoTime() - sent);
       pairs.incrementAndGet();
       next();
-    }, this::fail));
+    }, this::fail);
   }
 
   /** A failed caller stops: a benchmark with errors is reported as such, not retried around. */

@@ -1,83 +1,170 @@
 package io.admission.bench.load;
 
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Callers outnumber slots: release-to-dispatch latency of pushed dispatch versus polling. */
+/**
+ * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks,
+ * asks for a slot, holds the lease and releases it (hold and think times exponential). A held
+ * caller waits on WaitForSlot (Admission); one that finds the pool full polls (the Redis peer).
+ *
+ * <p>Timers fire on their own thread, exact to well under a millisecond, and hand each step to the
+ * target's one I/O thread, which sends, reads the answer and stamps the times: no hand-off inside
+ * the measured interval, and no millisecond ticks of an I/O thread's timer (NIO's).
+ *
+ * <p>Every Release leaves a free slot stamped just before it is sent; every grant takes the oldest,
+ * and a grant to a caller that had waited records the time since that slot's Release. Slots free
+ * at the start, and grants to callers that had not waited (the peer lets a newcomer take a slot
+ * pollers have not noticed yet), record nothing.
+ */
 @Command(name = "contended", mixinStandardHelpOptions = true,
     description = "More callers than slots; release-to-dispatch latency.")
 public final class ContendedCommand implements Callable<Integer> {
+  private static final long NO_TIME = Long.MIN_VALUE;
   /** How much faster callers hold and think during the first half of the warm-up. */
   private static final double FAST_WARMUP = 100;
 
-  @Option(names = "--target", required = true,
-      description = "grpc@HOST:PORT (Admission, WaitForSlot) or redis@HOST:PORT (polling).")
+  @Option(names = "--target", required = true, description = "grpc@HOST:PORT (WaitForSlot) or redis@HOST:PORT (polling).")
   String target;
   @Option(names = "--org", required = true, description = "Org id; for Admission an org whose limit is --slots.")
   String org;
-  @Option(names = "--slots", required = true, description = "The org's concurrency limit.")
-  int slots;
-  @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot (default ${DEFAULT-VALUE}).")
-  int ratio;
-  @Option(names = "--hold-ms", defaultValue = "20", description = "Mean time a lease is held.")
-  double holdMillis;
+  @Option(names = "--slots", required = true, description = "The org's concurrency limit.") int slots;
+  @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot (default ${DEFAULT-VALUE}).") int ratio;
+  @Option(names = "--hold-ms", defaultValue = "20", description = "Mean time a lease is held.") double holdMillis;
   @Option(names = "--think-ms", defaultValue = "20", description = "Mean time from a Release to the next Acquire.")
   double thinkMillis;
-  @Option(names = "--poll-ms", defaultValue = "50", description = "How often a caller polls a full pool.")
-  long pollMillis;
-  @Option(names = "--warmup", defaultValue = "20", description = "Seconds before measuring.")
-  double warmupSeconds;
-  @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds.")
-  double seconds;
-  @Option(names = "--out", required = true, description = "Properties file to write.")
-  Path out;
+  @Option(names = "--poll-ms", defaultValue = "50", description = "How often a caller polls a full pool.") long pollMillis;
+  @Option(names = "--warmup", defaultValue = "20", description = "Seconds before measuring.") double warmupSeconds;
+  @Option(names = "--seconds", defaultValue = "10", description = "Measured seconds.") double seconds;
+  @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
+
+  final Recorder dispatch = new Recorder(3);
+  final AtomicLong errors = new AtomicLong();
+  final AtomicReference<Throwable> firstError = new AtomicReference<>();
+  private final ArrayDeque<Long> freeSlots = new ArrayDeque<>();
+  private final CallIds ids = new CallIds();
+  private LoadTarget loadTarget;
+  private ScheduledExecutorService timer;
+  private Executor io;
+  private volatile double holdMean;
+  private volatile double thinkMean;
+  private volatile boolean stopping;
 
   @Override
   public Integer call() throws Exception {
-    // The callers' timers; each step they time runs on the target's I/O thread (see ContendedRun).
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "caller-timers");
-      t.setDaemon(true);
-      return t;
-    });
     Properties result = new Properties();
+    ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+        new DefaultThreadFactory("caller-timers", true));
     try (LoadTarget t = LoadTarget.open(target, org, slots)) {
-      ContendedRun run = new ContendedRun(t, new CallIds(), timer, slots, slots * ratio,
-          holdMillis, thinkMillis, pollMillis);
-      // Half the warm-up at a hundred times the event rate: at 2 slots the measured pace is
-      // ~100 dispatches/s, too few for the JIT to compile the paths of either side in 20 s, and
-      // a cold client or server would be measured instead of the push or the polling. The other
-      // half settles the callers into the measured pace.
-      run.pace(holdMillis / FAST_WARMUP, thinkMillis / FAST_WARMUP);
-      run.start();
+      // Half the warm-up at a hundred times the event rate: at 2 slots the measured pace is ~100
+      // dispatches/s, too few for the JIT to compile either side's paths in 20 s, and a cold
+      // client or server would be measured instead of the push or the polling.
+      start(t, timers, FAST_WARMUP);
       LoadCommand.sleep(warmupSeconds / 2);
-      run.pace(holdMillis, thinkMillis);
+      holdMean = holdMillis;
+      thinkMean = thinkMillis;
       LoadCommand.sleep(warmupSeconds / 2);
-      run.dispatch.getIntervalHistogram();
+      dispatch.getIntervalHistogram();
       // Wall-clock bounds of the measurement, for the server's recording of its pauses.
       result.setProperty("measured.start_ms", Long.toString(System.currentTimeMillis()));
       LoadCommand.sleep(seconds);
-      Histogram h = run.dispatch.getIntervalHistogram();
+      Histogram h = dispatch.getIntervalHistogram();
       result.setProperty("measured.end_ms", Long.toString(System.currentTimeMillis()));
-      run.stop();
-      if (run.errors.get() > 0) {
-        throw new IllegalStateException(run.errors.get() + " requests failed; first: " + run.firstError.get(),
-            run.firstError.get());
+      stopping = true;
+      if (errors.get() > 0) {
+        throw new IllegalStateException(errors.get() + " requests failed; first: " + firstError.get(), firstError.get());
       }
       LoadCommand.putLatency(result, "dispatch.", h);
       System.err.printf(Locale.ROOT, "contended %s slots=%d dispatches=%d p50=%.3fms p99=%.3fms%n",
           target, slots, h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6);
     } finally {
-      timer.shutdownNow();
+      timers.shutdownNow();
     }
     LoadCommand.write(result, out);
     return 0;
+  }
+
+  /** Starts {@code slots × ratio} callers on {@code t}, holding and thinking {@code speedup} times faster than asked. */
+  void start(LoadTarget t, ScheduledExecutorService timers, double speedup) {
+    loadTarget = t;
+    timer = timers;
+    io = t.ioThread();
+    holdMean = holdMillis / speedup;
+    thinkMean = thinkMillis / speedup;
+    for (int i = 0; i < slots; i++) {
+      freeSlots.add(NO_TIME);
+    }
+    for (int i = 0; i < slots * ratio; i++) {
+      after(exponential(thinkMean), this::nextCall);
+    }
+  }
+
+  void stop() {
+    stopping = true;
+  }
+
+  private void nextCall() {
+    if (!stopping) {
+      attempt(ids.next(), false);
+    }
+  }
+
+  private void attempt(String callId, boolean waited) {
+    loadTarget.acquire(callId, outcome -> {
+      switch (outcome) {
+        case GRANTED -> granted(callId, waited);
+        case HELD -> loadTarget.waitForSlot(callId, () -> granted(callId, true), this::fail);
+        case FULL -> after(pollMillis, () -> attempt(callId, true));
+      }
+    }, this::fail);
+  }
+
+  private void granted(String callId, boolean waited) {
+    long now = System.nanoTime();
+    Long freedAt;
+    synchronized (freeSlots) {
+      freedAt = freeSlots.poll();
+    }
+    if (waited && freedAt != null && freedAt != NO_TIME) {
+      dispatch.recordValue(Math.max(0, now - freedAt));
+    }
+    after(exponential(holdMean), () -> release(callId));
+  }
+
+  private void release(String callId) {
+    synchronized (freeSlots) {
+      freeSlots.add(System.nanoTime());
+    }
+    loadTarget.release(callId, () -> after(exponential(thinkMean), this::nextCall), this::fail);
+  }
+
+  private void after(long millis, Runnable task) {
+    if (!stopping) {
+      timer.schedule(() -> io.execute(task), millis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private static long exponential(double meanMillis) {
+    return Math.round(-meanMillis * Math.log(1 - ThreadLocalRandom.current().nextDouble()));
+  }
+
+  private void fail(Throwable error) {
+    errors.incrementAndGet();
+    firstError.compareAndSet(null, error);
   }
 }

@@ -1,8 +1,6 @@
 package io.admission.bench.load;
 
-import io.admission.v1.AcquireRequest;
 import io.admission.v1.AdmissionServiceGrpc;
-import io.admission.v1.CallType;
 import io.admission.v1.ReleaseRequest;
 import io.admission.v1.SessionRequest;
 import io.admission.v1.SessionResponse;
@@ -11,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream
@@ -28,33 +27,30 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
   /** What an answer completes. */
-  private record Pending(Callback<Object> callback, boolean acquire) {}
+  private record Pending(Consumer<SessionResponse> answered, Consumer<Throwable> failed) {}
 
-  public GrpcSessionTarget(String host, int port, String orgId) {
-    this.client = new ClientChannel(host, port);
+  public GrpcSessionTarget(String address, String orgId) {
+    this.client = new ClientChannel(address);
     this.orgId = orgId;
     this.requests = AdmissionServiceGrpc.newStub(client.channel).session(this);
   }
 
   @Override
-  public void acquire(String callId, Callback<Outcome> callback) {
-    send(SessionRequest.newBuilder().setAcquire(AcquireRequest.newBuilder()
-        .setOrgId(orgId)
-        .setCallId(callId)
-        .setCallType(CallType.CALL_TYPE_OUTBOUND)
-        .setLeaseTtl(GrpcTarget.LEASE_TTL)), callback, true);
+  public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
+    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)), new Pending(
+        r -> GrpcTarget.outcome(r.getAcquire().getOutcome(), done,
+            () -> failed.accept(new IllegalStateException("unexpected answer: " + r))), failed));
   }
 
   @Override
-  public void release(String callId, Callback<Void> callback) {
-    send(SessionRequest.newBuilder().setRelease(
-        ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId)), callback, false);
+  public void release(String callId, Runnable done, Consumer<Throwable> failed) {
+    send(SessionRequest.newBuilder().setRelease(ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId)),
+        new Pending(r -> done.run(), failed));
   }
 
-  @SuppressWarnings("unchecked")
-  private void send(SessionRequest.Builder request, Callback<?> callback, boolean acquire) {
+  private void send(SessionRequest.Builder request, Pending answer) {
     long id = ids.incrementAndGet();
-    pending.put(id, new Pending((Callback<Object>) callback, acquire));
+    pending.put(id, answer);
     synchronized (requests) {
       requests.onNext(request.setId(id).build());
     }
@@ -67,15 +63,9 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
       return;
     }
     if (response.hasError()) {
-      p.callback().failed(new IllegalStateException("refused: " + response.getError()));
-    } else if (!p.acquire()) {
-      p.callback().done(null);
+      p.failed().accept(new IllegalStateException("refused: " + response.getError()));
     } else {
-      switch (response.getAcquire().getOutcome()) {
-        case OUTCOME_GRANTED -> p.callback().done(Outcome.GRANTED);
-        case OUTCOME_HELD -> p.callback().done(Outcome.HELD);
-        default -> p.callback().failed(new IllegalStateException("unexpected answer: " + response));
-      }
+      p.answered().accept(response);
     }
   }
 
@@ -84,7 +74,7 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
     for (Long id : pending.keySet()) {
       Pending p = pending.remove(id);
       if (p != null) {
-        p.callback().failed(t);
+        p.failed().accept(t);
       }
     }
   }

@@ -2,103 +2,124 @@ package io.admission.bench.load;
 
 import com.google.protobuf.Duration;
 import io.admission.v1.AcquireRequest;
-import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceStub;
 import io.admission.v1.CallType;
 import io.admission.v1.ReleaseRequest;
-import io.admission.v1.ReleaseResponse;
 import io.admission.v1.WaitForSlotRequest;
 import io.admission.v1.WaitForSlotResponse;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.function.Function;
+import java.util.function.Consumer;
 
 /**
- * The generated AdmissionService client on one {@link ClientChannel}: one HTTP/2 connection,
- * callbacks on its transport thread. The same client drives Admission and the no-op service: same
- * requests, same responses.
+ * The generated AdmissionService client, unary calls, on one {@link ClientChannel} per server:
+ * Admission or the no-op service (same requests, same responses), or a cluster's nodes. Over a
+ * cluster the callers spread by call id: every node serves every request (a follower hands its
+ * writes to the leader), so the load arrives as from a client of all the nodes, and a call's
+ * Release goes to the node that took its Acquire.
  */
 public final class GrpcTarget implements LoadTarget {
   /** The lease a benchmark call asks for: long enough never to expire during a run. */
   static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
 
-  private final ClientChannel client;
-  private final AdmissionServiceGrpc.AdmissionServiceStub stub;
+  private final List<ClientChannel> channels;
+  private final AdmissionServiceStub[] stubs;
   /** The orgs the calls are spread over (one, usually). */
   private final String[] orgIds;
 
-  /** {@code orgIds}: one org id, or several separated by commas, the calls spread over them. */
-  public GrpcTarget(String host, int port, String orgIds) {
-    this.client = new ClientChannel(host, port);
-    this.stub = AdmissionServiceGrpc.newStub(client.channel);
+  /** {@code addresses}: HOST:PORT, or a cluster's, comma-separated; {@code orgIds}: one org id, or several likewise. */
+  public GrpcTarget(String addresses, String orgIds) {
+    this.channels = Arrays.stream(addresses.split(",")).map(ClientChannel::new).toList();
+    this.stubs = channels.stream().map(c -> AdmissionServiceGrpc.newStub(c.channel)).toArray(AdmissionServiceStub[]::new);
     this.orgIds = orgIds.split(",");
   }
 
-  /**
-   * A call's org, by its id: the same for its Acquire and its Release. The bits are reversed so
-   * that the choice does not follow {@link ClusterTarget}'s choice of node, which takes the hash
-   * modulo the nodes.
-   */
+  private AdmissionServiceStub stub(String callId) {
+    return stubs[Math.floorMod(callId.hashCode(), stubs.length)];
+  }
+
+  /** A call's org, by its id; the bits reversed so that the choice does not follow the choice of node. */
   private String orgOf(String callId) {
-    return orgIds.length == 1 ? orgIds[0]
-        : orgIds[Math.floorMod(Integer.reverse(callId.hashCode()), orgIds.length)];
+    return orgIds[Math.floorMod(Integer.reverse(callId.hashCode()), orgIds.length)];
+  }
+
+  static AcquireRequest acquireRequest(String orgId, String callId) {
+    return AcquireRequest.newBuilder().setOrgId(orgId).setCallId(callId).setCallType(CallType.CALL_TYPE_OUTBOUND)
+        .setLeaseTtl(LEASE_TTL).build();
+  }
+
+  /** GRANTED or HELD to {@code done}; any other outcome is {@code unexpected}. */
+  static void outcome(io.admission.v1.Outcome outcome, Consumer<Outcome> done, Runnable unexpected) {
+    switch (outcome) {
+      case OUTCOME_GRANTED -> done.accept(Outcome.GRANTED);
+      case OUTCOME_HELD -> done.accept(Outcome.HELD);
+      default -> unexpected.run();
+    }
   }
 
   @Override
-  public void acquire(String callId, Callback<Outcome> callback) {
-    AcquireRequest request = AcquireRequest.newBuilder()
-        .setOrgId(orgOf(callId))
-        .setCallId(callId)
-        .setCallType(CallType.CALL_TYPE_OUTBOUND)
-        .setLeaseTtl(LEASE_TTL)
-        .build();
-    inRootContext(() -> stub.acquire(request, unary(callback, (AcquireResponse response) ->
-        switch (response.getOutcome()) {
-          case OUTCOME_GRANTED -> Outcome.GRANTED;
-          case OUTCOME_HELD -> Outcome.HELD;
-          default -> throw new IllegalStateException("unexpected answer: " + response);
-        })));
+  public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
+    AcquireRequest request = acquireRequest(orgOf(callId), callId);
+    Context.ROOT.run(() -> stub(callId).acquire(request, unary(response -> outcome(response.getOutcome(), done,
+        () -> failed.accept(new IllegalStateException("unexpected answer: " + response))), failed)));
   }
 
   @Override
-  public void release(String callId, Callback<Void> callback) {
+  public void release(String callId, Runnable done, Consumer<Throwable> failed) {
     ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
-    inRootContext(() -> stub.release(request, unary(callback, (ReleaseResponse response) -> null)));
+    Context.ROOT.run(() -> stub(callId).release(request, unary(response -> done.run(), failed)));
   }
 
   /**
-   * Starts a call outside any other call's context. A caller starts its next request from the
-   * previous one's callback, where that call's context is current; the new call's context would be
-   * its child, and with OpenTelemetry's gRPC context bridge on the classpath (it comes with the
-   * server's dependencies) each caller's chain of contexts grew by one link per request for the
-   * whole run — grpc-java logs "Context ancestry chain length is abnormally long" — costing the
-   * client memory and CPU that no real client pays.
+   * A unary call's observer: its one response once the call completed, or its error. Calls start
+   * in {@code Context.ROOT}, not in the previous call's callback context: with OpenTelemetry's
+   * context bridge on the classpath each caller's chain of contexts grew by a link per request.
    */
-  private static void inRootContext(Runnable start) {
-    Context.ROOT.run(start);
+  static <R> StreamObserver<R> unary(Consumer<R> answered, Consumer<Throwable> failed) {
+    return new StreamObserver<>() {
+      private R response;
+
+      @Override
+      public void onNext(R value) {
+        response = value;
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        failed.accept(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        answered.accept(response);
+      }
+    };
   }
 
   @Override
-  public void waitForSlot(String callId, Callback<Void> callback) {
+  public void waitForSlot(String callId, Runnable dispatched, Consumer<Throwable> failed) {
     WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
-    stub.waitForSlot(request, new StreamObserver<WaitForSlotResponse>() {
-      private boolean dispatched;
+    stub(callId).waitForSlot(request, new StreamObserver<WaitForSlotResponse>() {
+      private boolean done;
 
       @Override
       public void onNext(WaitForSlotResponse event) {
-        if (event.hasDispatched() && !dispatched) {
-          dispatched = true;
-          callback.done(null); // the moment the lease arrives, not the stream's end
+        if (event.hasDispatched() && !done) {
+          done = true;
+          dispatched.run(); // the moment the lease arrives, not the stream's end
         } else if (!event.hasHeld() && !event.hasDispatched()) {
-          callback.failed(new IllegalStateException("wait ended without a lease: " + event));
+          failed.accept(new IllegalStateException("wait ended without a lease: " + event));
         }
       }
 
       @Override
       public void onError(Throwable t) {
-        if (!dispatched) {
-          callback.failed(t);
+        if (!done) {
+          failed.accept(t);
         }
       }
 
@@ -107,44 +128,14 @@ public final class GrpcTarget implements LoadTarget {
     });
   }
 
+  /** The first server's transport thread: only the contended run sends from it, to one server. */
   @Override
   public Executor ioThread() {
-    return client.ioThread();
+    return channels.get(0).ioThread();
   }
 
   @Override
   public void close() {
-    client.close();
-  }
-
-  /** A unary call's observer: its one response made what the caller gets, then completion. */
-  private static <R, T> StreamObserver<R> unary(Callback<T> callback, Function<R, T> answer) {
-    return new StreamObserver<>() {
-      private T result;
-      private RuntimeException error;
-
-      @Override
-      public void onNext(R response) {
-        try {
-          result = answer.apply(response);
-        } catch (RuntimeException e) {
-          error = e;
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        callback.failed(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        if (error != null) {
-          callback.failed(error);
-        } else {
-          callback.done(result);
-        }
-      }
-    };
+    channels.forEach(ClientChannel::close);
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,17 +19,12 @@ import picocli.CommandLine.Option;
  * Closed-loop Acquire+Release load from one client on one server, or on two in alternating windows:
  * their throughput ratio with the host's drift paired out.
  *
- * <p>Why alternate: on this shared 2-core machine the same run measured 10–30 s apart moves by
- * ±20 % as the host's other tenants come and go, so two servers measured one after the other
- * differ by as much as what is being compared. Here both servers stay up (the idle one uses no
- * CPU) and the load moves between them every window, in the order A B B A A B …, so a drift that
- * lasts longer than a few windows weighs on both alike and a linear one cancels. The ratio of a
- * pair of neighbouring windows is one sample; the median of them is the figure.
- *
- * <p>Both sides warm up alike, in alternating windows over {@code --warmup} seconds each, and every
- * window starts with {@code --settle} unmeasured seconds while the callers ramp up. Each side's
- * latency is kept over all its measured windows: the percentiles are of the same requests as its
- * throughput.
+ * <p>Why alternate: on this shared 2-core machine a run moves by ±20 % within 10–30 s as the host's
+ * other tenants come and go, as much as what is compared. Both servers stay up (the idle one uses
+ * no CPU) and the load moves between them every window, A B B A A B …, so a drift longer than a
+ * few windows weighs on both alike and a linear one cancels. Each pair of neighbouring windows
+ * gives one ratio; their median is the figure. Both sides warm up alike, every window starts with
+ * {@code --settle} unmeasured seconds, and each side's latency is over all its measured windows.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
     description = "Acquire+Release pairs from N callers on one server, or on two in alternating windows.")
@@ -36,13 +32,11 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--target", required = true,
       description = "Server A, KIND@HOST:PORT; KIND: grpc (unary calls), session (a Session stream) or redis.")
   String target;
-  @Option(names = "--versus", description = "Server B, likewise: the windows alternate between A and B.")
-  String versus;
+  @Option(names = "--versus", description = "Server B, likewise: the windows alternate between A and B.") String versus;
   @Option(names = "--target-pid", split = ",", defaultValue = "0",
       description = "A's pid, for its CPU time per pair (/proc); a cluster's nodes' pids, comma-separated, add up.")
   long[] targetPid;
-  @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.")
-  long[] versusPid;
+  @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.") long[] versusPid;
   @Option(names = "--org", defaultValue = "bench",
       description = "Org id, or several separated by commas that gRPC targets spread their calls over (default ${DEFAULT-VALUE}).")
   String org;
@@ -50,14 +44,11 @@ public final class LoadCommand implements Callable<Integer> {
   int callers;
   @Option(names = "--warmup", defaultValue = "20", description = "Seconds of load on each server before measuring.")
   double warmupSeconds;
-  @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.")
-  int windows;
-  @Option(names = "--window", defaultValue = "2", description = "Measured seconds per window.")
-  double windowSeconds;
+  @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.") int windows;
+  @Option(names = "--window", defaultValue = "2", description = "Measured seconds per window.") double windowSeconds;
   @Option(names = "--settle", defaultValue = "0.5", description = "Unmeasured seconds at the start of each window.")
   double settleSeconds;
-  @Option(names = "--out", required = true, description = "Properties file to write.")
-  Path out;
+  @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
 
   @Override
   public Integer call() throws Exception {
@@ -93,10 +84,8 @@ public final class LoadCommand implements Callable<Integer> {
       summarize(result, side == 0 ? "a." : "b.", measured.get(side));
     }
     if (n == 2) {
-      List<Double> ratios = new ArrayList<>();
-      for (int p = 0; p < windows; p++) {
-        ratios.add(measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond());
-      }
+      List<Double> ratios = IntStream.range(0, windows)
+          .mapToObj(p -> measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond()).toList();
       put(result, "ratio.median", median(ratios));
       put(result, "ratio.min", Collections.min(ratios));
       put(result, "ratio.max", Collections.max(ratios));
@@ -143,13 +132,9 @@ public final class LoadCommand implements Callable<Integer> {
 
   /** The median; NaN of none. */
   public static double median(List<Double> values) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = sorted.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   private static void put(Properties p, String key, double value) {

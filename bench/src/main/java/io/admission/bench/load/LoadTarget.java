@@ -1,7 +1,5 @@
 package io.admission.bench.load;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -19,41 +17,17 @@ public interface LoadTarget extends AutoCloseable {
     FULL
   }
 
-  /** Completion of one request. */
-  interface Callback<T> {
-    void done(T value);
+  /** Each request ends in {@code done} with its answer, or in {@code failed}. */
+  void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed);
 
-    void failed(Throwable error);
+  void release(String callId, Runnable done, Consumer<Throwable> failed);
 
-    static <T> Callback<T> of(Consumer<T> done, Consumer<Throwable> failed) {
-      return new Callback<>() {
-        @Override
-        public void done(T value) {
-          done.accept(value);
-        }
-
-        @Override
-        public void failed(Throwable error) {
-          failed.accept(error);
-        }
-      };
-    }
+  /** Ends when a held call is dispatched (Admission only). */
+  default void waitForSlot(String callId, Runnable dispatched, Consumer<Throwable> failed) {
+    failed.accept(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
   }
 
-  void acquire(String callId, Callback<Outcome> callback);
-
-  void release(String callId, Callback<Void> callback);
-
-  /** Completes when a held call is dispatched (Admission only). */
-  default void waitForSlot(String callId, Callback<Void> callback) {
-    callback.failed(new UnsupportedOperationException(getClass().getSimpleName() + " keeps no queue"));
-  }
-
-  /**
-   * The one thread this target's answers arrive on, as an executor a caller may run its own steps
-   * on: a request sent from it is written by the thread that will read its answer, with no
-   * hand-off between threads on the client's side. Every target answers on one thread.
-   */
+  /** The one thread this target's answers arrive on: a request sent from it needs no hand-off between threads. */
   Executor ioThread();
 
   @Override
@@ -63,35 +37,17 @@ public interface LoadTarget extends AutoCloseable {
    * Opens {@code KIND@HOST:PORT}: {@code grpc} (Admission or the no-op service, unary calls),
    * {@code session} (Admission, every caller on one Session stream), {@code redis} (the peer, its
    * org started afresh with {@code redisLimit} slots) or {@code cluster@HOST:PORT,HOST:PORT,...}
-   * (unary calls spread over a cluster's nodes, see {@link ClusterTarget}).
+   * (unary calls spread over a cluster's nodes, see {@link GrpcTarget}).
    */
   static LoadTarget open(String spec, String orgId, int redisLimit) {
-    int at = spec.indexOf('@');
-    if (at > 0 && spec.substring(0, at).equals("cluster")) {
-      List<GrpcTarget> nodes = new ArrayList<>();
-      for (String node : spec.substring(at + 1).split(",")) {
-        int colon = node.lastIndexOf(':');
-        if (colon < 1) {
-          throw new IllegalArgumentException("expected cluster@HOST:PORT,HOST:PORT,..., got " + spec);
-        }
-        nodes.add(new GrpcTarget(node.substring(0, colon), Integer.parseInt(node.substring(colon + 1)), orgId));
-      }
-      return new ClusterTarget(nodes);
+    String[] kind = spec.split("@", 2);
+    if (kind.length < 2 || !kind[1].matches(kind[0].equals("cluster") ? "([^,]+:\\d+,)*[^,]+:\\d+" : "[^,]+:\\d+")) {
+      throw new IllegalArgumentException("expected KIND@HOST:PORT (cluster@HOST:PORT,HOST:PORT,...), got " + spec);
     }
-    int colon = spec.lastIndexOf(':');
-    if (at < 1 || colon < at) {
-      throw new IllegalArgumentException("expected KIND@HOST:PORT, got " + spec);
-    }
-    String host = spec.substring(at + 1, colon);
-    int port = Integer.parseInt(spec.substring(colon + 1));
-    return switch (spec.substring(0, at)) {
-      case "grpc" -> new GrpcTarget(host, port, orgId);
-      case "session" -> new GrpcSessionTarget(host, port, orgId);
-      case "redis" -> {
-        RedisTarget redis = new RedisTarget(host, port, orgId);
-        redis.resetOrg(redisLimit);
-        yield redis;
-      }
+    return switch (kind[0]) {
+      case "grpc", "cluster" -> new GrpcTarget(kind[1], orgId);
+      case "session" -> new GrpcSessionTarget(kind[1], orgId);
+      case "redis" -> new RedisTarget(kind[1], orgId, redisLimit);
       default -> throw new IllegalArgumentException("KIND must be grpc, session, redis or cluster, got " + spec);
     };
   }

@@ -23,8 +23,7 @@ import picocli.CommandLine.Option;
 @Command(name = "noop-server", mixinStandardHelpOptions = true,
     description = "Serve a no-op AdmissionService (the gRPC ceiling) until killed.")
 public final class NoopServerCommand implements Callable<Integer> {
-  @Option(names = "--listen", defaultValue = "127.0.0.1:0", description = "HOST:PORT; port 0 picks one.")
-  String listen;
+  @Option(names = "--listen", defaultValue = "127.0.0.1:0", description = "HOST:PORT; port 0 picks one.") String listen;
 
   @Override
   public Integer call() throws Exception {
@@ -32,11 +31,8 @@ public final class NoopServerCommand implements Callable<Integer> {
     InetSocketAddress address =
         new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
     // As Main builds Admission's server: the handler answers inline, so directExecutor.
-    Server server = NettyServerBuilder.forAddress(address)
-        .addService(new NoopAdmissionService())
-        .directExecutor()
-        .build()
-        .start();
+    Server server = NettyServerBuilder.forAddress(address).addService(new NoopAdmissionService()).directExecutor()
+        .build().start();
     System.out.println("noop: listening on " + address.getHostString() + ":" + server.getPort());
     System.out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "noop-shutdown"));
@@ -54,18 +50,10 @@ public final class NoopServerCommand implements Callable<Integer> {
     public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
       long now = System.currentTimeMillis();
       long ttl = request.hasLeaseTtl() ? request.getLeaseTtl().getSeconds() * 1000 : 3_600_000L;
-      Lease lease = Lease.newBuilder()
-          .setOrgId(request.getOrgId())
-          .setCallId(request.getCallId())
-          .setAgentId(request.getAgentId())
-          .setCallType(request.getCallType())
-          .setLoginId(request.getLoginId())
-          .setFromNumber(request.getFromNumber())
-          .setSlotKind(SlotKind.SLOT_KIND_SHARED)
-          .setGrantedAt(timestamp(now))
-          .setExpiresAt(timestamp(now + ttl))
-          .setTtl(Duration.newBuilder().setSeconds(ttl / 1000))
-          .build();
+      Lease lease = Lease.newBuilder().setOrgId(request.getOrgId()).setCallId(request.getCallId())
+          .setAgentId(request.getAgentId()).setCallType(request.getCallType()).setLoginId(request.getLoginId())
+          .setFromNumber(request.getFromNumber()).setSlotKind(SlotKind.SLOT_KIND_SHARED).setGrantedAt(timestamp(now))
+          .setExpiresAt(timestamp(now + ttl)).setTtl(Duration.newBuilder().setSeconds(ttl / 1000)).build();
       observer.onNext(AcquireResponse.newBuilder()
           .setOutcome(Outcome.OUTCOME_GRANTED).setLease(lease).setRetry(false).build());
       observer.onCompleted();
@@ -78,9 +66,7 @@ public final class NoopServerCommand implements Callable<Integer> {
     }
 
     private static Timestamp timestamp(long millis) {
-      return Timestamp.newBuilder()
-          .setSeconds(Math.floorDiv(millis, 1000))
-          .setNanos(Math.floorMod(millis, 1000) * 1_000_000)
+      return Timestamp.newBuilder().setSeconds(Math.floorDiv(millis, 1000)).setNanos(Math.floorMod(millis, 1000) * 1_000_000)
           .build();
     }
   }

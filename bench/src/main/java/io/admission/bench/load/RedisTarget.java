@@ -12,8 +12,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The peer: the org pool of {@code org-pool.lua} in Redis, called with EVALSHA from Lettuce on one
@@ -34,49 +37,42 @@ public final class RedisTarget implements LoadTarget {
   private final String sha;
   private final String[] keys;
 
-  public RedisTarget(String host, int port, String orgId) {
+  /** {@code address}: HOST:PORT; the org starts afresh: no calls, {@code limit} slots, no reservations. */
+  public RedisTarget(String address, String orgId, int limit) {
     this.resources = ClientResources.builder().ioThreadPoolSize(1).build();
     this.ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
-    this.client = RedisClient.create(resources, RedisURI.builder().withHost(host).withPort(port)
-        .withTimeout(Duration.ofSeconds(10)).build());
+    RedisURI uri = RedisURI.create("redis://" + address);
+    uri.setTimeout(Duration.ofSeconds(10));
+    this.client = RedisClient.create(resources, uri);
     this.connection = client.connect();
     this.commands = connection.async();
     this.sha = connection.sync().scriptLoad(script());
     this.keys = new String[] {"pool:" + orgId + ":state", "pool:" + orgId + ":calls", "pool:" + orgId + ":leases"};
-  }
-
-  /** Starts the org afresh: no calls, {@code limit} slots, no reservations. */
-  public void resetOrg(int limit) {
-    var sync = connection.sync();
-    sync.del(keys);
-    sync.hset(keys[0], "limit", Integer.toString(limit));
-    sync.hset(keys[0], "reserved_total", "0");
-    sync.hset(keys[0], "shared_in_use", "0");
+    connection.sync().del(keys);
+    connection.sync().hset(keys[0], Map.of("limit", Integer.toString(limit), "reserved_total", "0", "shared_in_use", "0"));
   }
 
   @Override
-  public void acquire(String callId, Callback<Outcome> callback) {
-    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys,
-            "acquire", callId, "", CALL_TYPE, Long.toString(System.currentTimeMillis()), TTL_MILLIS)
-        .whenComplete((granted, error) -> {
-          if (error != null) {
-            callback.failed(error);
-          } else {
-            callback.done(granted == 1L ? Outcome.GRANTED : Outcome.FULL);
-          }
-        });
+  public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
+    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
+        Long.toString(System.currentTimeMillis()), TTL_MILLIS)
+        .whenComplete(answer(granted -> done.accept(granted == 1L ? Outcome.GRANTED : Outcome.FULL), failed));
   }
 
   @Override
-  public void release(String callId, Callback<Void> callback) {
+  public void release(String callId, Runnable done, Consumer<Throwable> failed) {
     commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
-        .whenComplete((released, error) -> {
-          if (error != null) {
-            callback.failed(error);
-          } else {
-            callback.done(null);
-          }
-        });
+        .whenComplete(answer(released -> done.run(), failed));
+  }
+
+  private static BiConsumer<Long, Throwable> answer(Consumer<Long> done, Consumer<Throwable> failed) {
+    return (n, error) -> {
+      if (error != null) {
+        failed.accept(error);
+      } else {
+        done.accept(n);
+      }
+    };
   }
 
   static String script() {

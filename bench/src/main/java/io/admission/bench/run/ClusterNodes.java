@@ -1,6 +1,7 @@
 package io.admission.bench.run;
 
 import io.admission.v1.AdmissionMonitorServiceGrpc;
+import io.admission.v1.AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub;
 import io.admission.v1.ClusterNode;
 import io.admission.v1.GetClusterStatusRequest;
 import io.admission.v1.GetClusterStatusResponse;
@@ -9,13 +10,11 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -37,31 +36,18 @@ final class ClusterNodes implements AutoCloseable {
   private final int[] starts = new int[SIZE];
   private final ManagedChannel[] channels = new ManagedChannel[SIZE];
 
-  /**
-   * {@code command}: java, its options and {@code -jar SERVER}; the node's own options follow.
-   * Each node's data lives in {@code dir}/n1… and its log beside it.
-   */
+  /** {@code command}: java, its options and {@code -jar SERVER}; node n1's data lives in {@code dir}/n1, its log beside. */
   ClusterNodes(List<String> command, Path dir, String name) throws IOException {
     this.command = List.copyOf(command);
     this.dir = dir;
     this.name = name;
-    int[] raftPorts = new int[SIZE];
+    String[] raft = new String[SIZE];
     for (int i = 0; i < SIZE; i++) {
-      grpcPorts[i] = freePort();
-      raftPorts[i] = freePort();
-    }
-    peers = IntStream.range(0, SIZE).mapToObj(i -> id(i) + "=127.0.0.1:" + raftPorts[i])
-        .collect(Collectors.joining(","));
-    for (int i = 0; i < SIZE; i++) {
+      grpcPorts[i] = Proc.freePort();
+      raft[i] = id(i) + "=127.0.0.1:" + Proc.freePort();
       channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", grpcPorts[i]).usePlaintext().build();
     }
-  }
-
-  /** A port nothing listens on now; the kernel hands out ephemeral ports in turn, so it stays free a while. */
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    peers = String.join(",", raft);
   }
 
   static String id(int node) {
@@ -83,9 +69,22 @@ final class ClusterNodes implements AutoCloseable {
     nodes[i] = Proc.Server.start(c, dir.getParent().resolve(log));
   }
 
-  void startAll() throws IOException {
+  /** Starts every node, then waits until each answers for {@code org}: the first node has seeded the config. */
+  void startAll(String org, double seconds) throws IOException, InterruptedException {
     for (int i = 0; i < SIZE; i++) {
       start(i);
+    }
+    for (int i = 0; i < SIZE; i++) {
+      awaitListening(i);
+      int node = i;
+      Proc.await(() -> {
+        try {
+          monitor(node).getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(org).build());
+          return true;
+        } catch (StatusRuntimeException e) {
+          return false;
+        }
+      }, seconds, "org " + org + " on " + id(i));
     }
   }
 
@@ -93,12 +92,9 @@ final class ClusterNodes implements AutoCloseable {
     nodes[i].address();
   }
 
-  long pid(int i) {
-    return nodes[i].process().pid();
-  }
-
   String pids() {
-    return IntStream.range(0, SIZE).mapToObj(i -> Long.toString(pid(i))).collect(Collectors.joining(","));
+    return IntStream.range(0, SIZE).mapToObj(i -> Long.toString(nodes[i].process().pid()))
+        .collect(Collectors.joining(","));
   }
 
   /** SIGKILL: the node stops between two instructions, its log as the disk holds it. */
@@ -106,11 +102,15 @@ final class ClusterNodes implements AutoCloseable {
     nodes[i].process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
   }
 
-  /** Node {@code i}'s view of the cluster; empty if it does not answer within a second. */
-  Optional<GetClusterStatusResponse> status(int i) {
+  /** Node {@code i}'s monitor service, for one request of at most a second (the deadline runs from now). */
+  private AdmissionMonitorServiceBlockingStub monitor(int i) {
+    return AdmissionMonitorServiceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(1, TimeUnit.SECONDS);
+  }
+
+  /** Node {@code i}'s view of the cluster; empty if it does not answer. */
+  private Optional<GetClusterStatusResponse> status(int i) {
     try {
-      return Optional.of(AdmissionMonitorServiceGrpc.newBlockingStub(channels[i])
-          .withDeadlineAfter(1, TimeUnit.SECONDS).getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
+      return Optional.of(monitor(i).getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
     } catch (StatusRuntimeException e) {
       return Optional.empty();
     }
@@ -122,47 +122,17 @@ final class ClusterNodes implements AutoCloseable {
         .map(ClusterNode::getAppliedIndex).findFirst()).orElse(-1L);
   }
 
-  /** The node that leads, as the first running node that knows one says, waiting up to {@code seconds}. */
+  /** The node that leads, as the first node but {@code except} that knows one says, waiting up to {@code seconds}. */
   int leader(int except, double seconds) throws InterruptedException, IOException {
-    long deadline = System.nanoTime() + (long) (seconds * 1e9);
-    while (System.nanoTime() < deadline) {
-      for (int i = 0; i < SIZE; i++) {
-        if (i == except) {
-          continue;
-        }
-        String leader = status(i).map(GetClusterStatusResponse::getLeaderId).orElse("");
-        for (int j = 0; j < SIZE; j++) {
-          if (j != except && leader.equals(id(j))) {
-            return j;
-          }
-        }
+    int[] leader = {-1};
+    Proc.await(() -> {
+      for (int i = 0; i < SIZE && leader[0] < 0; i++) {
+        String said = i == except ? "" : status(i).map(GetClusterStatusResponse::getLeaderId).orElse("");
+        leader[0] = IntStream.range(0, SIZE).filter(j -> j != except && id(j).equals(said)).findFirst().orElse(-1);
       }
-      Thread.sleep(50);
-    }
-    throw new IOException("the cluster " + name + " had no leader within " + seconds + " s");
-  }
-
-  /** Waits until node {@code i} answers GetOrgStatus for {@code org}: the first node has seeded the config. */
-  void awaitOrg(int i, String org, double seconds) throws InterruptedException, IOException {
-    await(() -> {
-      try {
-        AdmissionMonitorServiceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(1, TimeUnit.SECONDS)
-            .getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(org).build());
-        return true;
-      } catch (StatusRuntimeException e) {
-        return false;
-      }
-    }, seconds, "org " + org + " on " + id(i));
-  }
-
-  static void await(BooleanSupplier done, double seconds, String what) throws InterruptedException, IOException {
-    long deadline = System.nanoTime() + (long) (seconds * 1e9);
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("waited " + seconds + " s in vain for " + what);
-      }
-      Thread.sleep(20);
-    }
+      return leader[0] >= 0;
+    }, seconds, "a leader of the cluster " + name);
+    return leader[0];
   }
 
   @Override

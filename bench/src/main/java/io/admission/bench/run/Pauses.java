@@ -35,21 +35,18 @@ record Pauses(Sum gc, Sum safepoints) {
     Sum gc = Sum.NONE;
     Sum safepoints = Sum.NONE;
     Map<Long, Instant> begun = new HashMap<>();
-    try (RecordingFile file = new RecordingFile(jfr)) {
-      while (file.hasMoreEvents()) {
-        RecordedEvent e = file.readEvent();
-        if (e.getStartTime().isBefore(from) || e.getEndTime().isAfter(to)) {
-          continue;
+    for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
+      if (e.getStartTime().isBefore(from) || e.getEndTime().isAfter(to)) {
+        continue;
+      }
+      switch (e.getEventType().getName()) {
+        case "jdk.GCPhasePause" -> gc = gc.plus(e.getDuration());
+        case "jdk.SafepointBegin" -> begun.put(e.getLong("safepointId"), e.getStartTime());
+        case "jdk.SafepointEnd" -> {
+          Instant start = begun.remove(e.getLong("safepointId"));
+          safepoints = start == null ? safepoints : safepoints.plus(Duration.between(start, e.getEndTime()));
         }
-        switch (e.getEventType().getName()) {
-          case "jdk.GCPhasePause" -> gc = gc.plus(e.getDuration());
-          case "jdk.SafepointBegin" -> begun.put(e.getLong("safepointId"), e.getStartTime());
-          case "jdk.SafepointEnd" -> {
-            Instant start = begun.remove(e.getLong("safepointId"));
-            safepoints = start == null ? safepoints : safepoints.plus(Duration.between(start, e.getEndTime()));
-          }
-          default -> { }
-        }
+        default -> { }
       }
     }
     return new Pauses(gc, safepoints);

@@ -2,11 +2,14 @@ package io.admission.bench.run;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,31 +30,21 @@ final class Proc {
     }
 
     String address() throws IOException, InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline) {
-        Matcher m = LISTENING.matcher(Files.readString(log));
-        if (m.find()) {
-          return m.group(1);
-        }
-        if (!process.isAlive()) {
-          throw new IOException("server exited (" + process.exitValue() + "): " + command + "\n"
-              + Files.readString(log));
-        }
-        Thread.sleep(50);
-      }
-      throw new IOException("server did not say where it listens within 60 s: " + command);
+      return await(LISTENING, 60).group(1);
     }
 
-    /** Waits until the process's output holds {@code text}. */
-    void awaitLine(String text, int seconds) throws IOException, InterruptedException {
+    /** Waits until the process's output matches {@code pattern}; its exit before that is an error, with the output. */
+    Matcher await(Pattern pattern, int seconds) throws IOException, InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      while (!Files.readString(log).contains(text)) {
-        if (!process.isAlive()) {
-          throw new IOException("exited (" + process.exitValue() + ") before saying \"" + text + "\": " + command
+      while (true) {
+        Matcher m = pattern.matcher(Files.readString(log));
+        if (m.find()) {
+          return m;
+        } else if (!process.isAlive()) {
+          throw new IOException("exited (" + process.exitValue() + ") before saying \"" + pattern + "\": " + command
               + "\n" + Files.readString(log));
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IOException("did not say \"" + text + "\" within " + seconds + " s: " + command);
+        } else if (System.nanoTime() > deadline) {
+          throw new IOException("did not say \"" + pattern + "\" within " + seconds + " s: " + command);
         }
         Thread.sleep(50);
       }
@@ -86,10 +79,32 @@ final class Proc {
       throw new IOException("failed (exit " + p.exitValue() + "): " + command + "\n"
           + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
     }
-    Properties props = new Properties();
-    try (InputStream in = Files.newInputStream(out)) {
-      props.load(in);
+    return read(out);
+  }
+
+  static Properties read(Path file) throws IOException {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
     }
-    return props;
+    return p;
+  }
+
+  /** Polls {@code done} until it holds; after {@code seconds} an error naming {@code what}. */
+  static void await(BooleanSupplier done, double seconds, String what) throws InterruptedException, IOException {
+    long deadline = System.nanoTime() + (long) (seconds * 1e9);
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("waited " + seconds + " s in vain for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** A loopback port nothing listens on now; should another process take it first, its server fails loudly. */
+  static int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return probe.getLocalPort();
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.admission.bench.run;
 
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
+import io.admission.server.loop.Loops;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +22,8 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.profile.GCProfiler;
@@ -27,6 +31,7 @@ import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
@@ -46,6 +51,10 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
 public final class RunCommand implements Callable<Integer> {
+  static final List<String> STAGES = List.of("engine", "heap", "load", "metrics", "contended", "cluster");
+  /** Orgs the cluster load spreads over when groups are compared: enough for 4 groups to share. */
+  static final int SPREAD_ORGS = 8;
+
   @Option(names = "--quick", description = "One short repetition of everything: a smoke check, not a measurement.")
   boolean quick;
   @Option(names = "--server-jar", defaultValue = "server/target/admission-server.jar") Path serverJar;
@@ -71,22 +80,21 @@ public final class RunCommand implements Callable<Integer> {
 
   /**
    * Heaps of a fixed size, touched before the benchmark starts: the first touch of a page costs
-   * ~17 µs on these VMs, so a JVM growing into its heap would measure page faults, not code. Each
-   * JVM gets what it needs, since touching a gigabyte takes about 2 s.
+   * ~17 µs on these VMs, and touching a gigabyte ~2 s, so each JVM gets what it needs, no more.
    */
   static List<String> heap(String size) {
     return List.of("-Xms" + size, "-Xmx" + size, "-XX:+AlwaysPreTouch");
   }
 
   static final List<String> CLIENT_JVM = heap("512m");
+  /** A cluster's nodes and the single node beside it: each remembers 10 minutes of ended calls, ~115 B each. */
+  static final List<String> CLUSTER_JVM = heap("1g");
   static final int CALLERS = 256;
-
-  /** How a paired run alternates: warm-up seconds per side, measured windows per side, their length and settling. */
-  record Windows(double warmup, int windows, double window, double settle) {}
-
-  static final Windows FULL = new Windows(20, 8, 2, 0.5);
-  static final Windows QUICK = new Windows(4, 3, 1, 0.5);
-  /** Seconds of load on a cluster (and the single node beside it) before measuring, at least. */
+  /**
+   * Seconds of load on a cluster (and the single node beside it) before measuring: a node compiles
+   * far more than a single node (Ratis brings its own gRPC, Netty and protobuf), and under load on
+   * two cores C2 settled only after about two minutes (0.9–1.4 k pairs/s before, 3.9–4.3 k after).
+   */
   static final double CLUSTER_WARMUP_S = 120;
 
   /** The systems compared; each repetition starts fresh servers (Redis runs once, from the script). */
@@ -110,10 +118,7 @@ public final class RunCommand implements Callable<Integer> {
       new Pair("session-redis", "Admission Session stream ÷ Redis peer", Server.SESSION, Server.REDIS),
       new Pair("unary-redis", "Admission unary calls ÷ Redis peer", Server.IN_MEMORY, Server.REDIS));
 
-  /**
-   * What metrics cost: unary calls against in-memory Admission with {@code --metrics} on and off,
-   * every other flag the same. Its own stage, so it can be run alone while metrics are worked on.
-   */
+  /** What metrics cost, every other flag the same: its own stage, to be run alone while metrics are worked on. */
   static final Pair METRICS_PAIR = new Pair("metrics", "`--metrics` on ÷ off (in-memory, unary)", Server.METRICS,
       Server.IN_MEMORY);
 
@@ -125,53 +130,48 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
+  /** One leader killed: the pause it caused and the killed node's way back, from its restart. */
+  record Failover(int rep, String leader, double gapSeconds, double listeningSeconds, double catchUpSeconds,
+      long entriesMissed, long failedRequests) {}
+
   /** The engine table's rows, and the base shape's decisions/s (1 k leases, no held calls, one org). */
   final List<List<String>> engine = new ArrayList<>();
   double engineBase = Double.NaN;
   final Map<String, Properties> heap = new LinkedHashMap<>();
+  /** Paired runs, one per repetition: by pair key, and the cluster's (cluster ÷ single node) by --groups value. */
   final Map<String, List<Properties>> load = new LinkedHashMap<>();
+  final Map<Integer, List<Properties>> cluster = new LinkedHashMap<>();
   final List<Contended> contended = new ArrayList<>();
-  /**
-   * The cluster stage's paired runs (cluster ÷ durable single node), one per repetition and
-   * --groups value, each with its "groups".
-   */
-  final List<Properties> cluster = new ArrayList<>();
-  /** Orgs the cluster load spreads over when groups are compared: enough for 4 groups to share. */
-  static final int SPREAD_ORGS = 8;
   final List<Failover> failovers = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
     reps = reps != null ? reps : quick ? 1 : 5;
     slots = slots != null ? slots : quick ? List.of(20) : List.of(20, 2);
-    List<String> stages = only != null ? only : List.of("engine", "heap", "load", "metrics", "contended", "cluster");
+    List<String> stages = only != null ? only : STAGES;
+    if (!STAGES.containsAll(stages)) {
+      throw new IllegalArgumentException("--only takes stages of " + String.join(",", STAGES) + ", got " + stages);
+    }
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
-    if (stages.contains("engine")) {
-      engine();
-    }
-    if (stages.contains("heap")) {
-      heap();
-    }
-    if (stages.contains("load")) {
-      load(config, PAIRS);
-    }
-    if (stages.contains("metrics")) {
-      load(config, List.of(METRICS_PAIR));
-    }
-    if (stages.contains("contended")) {
-      contended(config);
-    }
-    if (stages.contains("cluster")) {
-      cluster(config);
+    for (String stage : STAGES) {
+      if (stages.contains(stage)) {
+        switch (stage) {
+          case "engine" -> engine();
+          case "heap" -> heap();
+          case "load" -> load(config, PAIRS);
+          case "metrics" -> load(config, List.of(METRICS_PAIR));
+          case "contended" -> contended(config);
+          default -> cluster(config);
+        }
+      }
     }
     String by = only == null ? (quick ? "make bench-quick" : "make bench")
         : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only " + String.join(",", stages);
     Tables tables = tables(String.format(Locale.ROOT,
-        "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).",
-        commit, LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore,
-        Runtime.getRuntime().availableProcessors()));
+        "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).", commit,
+        LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore, Runtime.getRuntime().availableProcessors()));
     if (!quick && only == null) {
       tables.replaceIn(report);
       progress("wrote the tables of " + report);
@@ -187,7 +187,7 @@ public final class RunCommand implements Callable<Integer> {
   // ---- Stages -----------------------------------------------------------------------------
 
   /** JMH, one fork per shape; its results as JSON in jmh.json. Quick: the base shape, briefly. */
-  private void engine() throws Exception {
+  private void engine() throws RunnerException {
     progress("engine: JMH, log in " + work.resolve("jmh.log"));
     ChainedOptionsBuilder o = new OptionsBuilder()
         .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
@@ -204,7 +204,7 @@ public final class RunCommand implements Callable<Integer> {
     for (RunResult rr : new Runner(o.build()).run()) {
       BenchmarkParams p = rr.getParams();
       double score = rr.getPrimaryResult().getScore(); // per decision: @OperationsPerInvocation counts them
-      Map<String, ?> secondary = rr.getSecondaryResults();
+      Map<String, ?> secondary = rr.getSecondaryResults(); // JMH's map has a raw value type
       double alloc = secondary.entrySet().stream().filter(e -> e.getKey().endsWith("gc.alloc.rate.norm"))
           .mapToDouble(e -> ((Result<?>) e.getValue()).getScore()).findFirst().orElse(Double.NaN);
       String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
@@ -216,37 +216,25 @@ public final class RunCommand implements Callable<Integer> {
 
   /** One JVM per kind, so that neither measurement sees the other's garbage. */
   private void heap() throws IOException, InterruptedException {
+    List<String> jvm = new ArrayList<>(heap("1g"));
+    jvm.add("-XX:+UseSerialGC");
     for (String kind : quick ? List.of("lease") : List.of("lease", "held")) {
-      Path out = work.resolve("heap-" + kind + ".properties");
-      List<String> jvm = new ArrayList<>(heap("1g"));
-      jvm.add("-XX:+UseSerialGC");
-      heap.put(kind, Proc.run(bench(jvm, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000",
-          "--out", out.toString()), work.resolve("heap-" + kind + ".log"), out, 300));
+      heap.put(kind, client("heap-" + kind, jvm, 300, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000"));
       progress("heap: " + heap.get(kind).getProperty(kind + ".bytes") + " bytes per " + kind);
     }
   }
 
   /** Every pair in each repetition, in turn: fresh servers A and B, one client alternating between them. */
   private void load(Path config, List<Pair> pairs) throws IOException, InterruptedException {
-    Windows w = quick ? QUICK : FULL;
     // A loaded server remembers every ended call for 10 minutes, ~115 bytes each: at up to ~170 k
     // pairs/s (the Session stream) for a paired run's 40 s of load on it, under 1 GB.
     List<String> serverJvm = heap(quick ? "512m" : "2g");
     for (int rep = 1; rep <= reps; rep++) {
       for (Pair pair : pairs) {
         String name = "load-" + pair.key() + "-rep" + rep;
-        Path out = work.resolve(name + ".properties");
         try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
             Proc.Server b = start(pair.b(), config, name + "-b", serverJvm)) {
-          List<String> command = bench(CLIENT_JVM, "load",
-              "--target", spec(pair.a(), a), "--versus", spec(pair.b(), b),
-              "--target-pid", Long.toString(a == null ? redisPid : a.process().pid()),
-              "--versus-pid", Long.toString(b == null ? redisPid : b.process().pid()),
-              "--callers", Integer.toString(CALLERS), "--warmup", fmt(w.warmup()),
-              "--windows", Integer.toString(w.windows()), "--window", fmt(w.window()), "--settle", fmt(w.settle()),
-              "--out", out.toString());
-          long timeout = (long) (2 * (w.warmup() + w.windows() * (w.window() + w.settle())) + 120);
-          Properties p = Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
+          Properties p = pairedLoad(name, spec(pair.a(), a), spec(pair.b(), b), pid(a), pid(b), "bench", quick ? 4 : 20);
           load.computeIfAbsent(pair.key(), k -> new ArrayList<>()).add(p);
           progress(String.format(Locale.ROOT, "load %d/%d %s: %.0f ÷ %.0f pairs/s, ratio %s",
               rep, reps, pair.label(), d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median")));
@@ -259,9 +247,20 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per
-   * repetition and org size.
+   * The load client on A and B in alternating windows (see {@link LoadCommand}), {@code warmup}
+   * seconds on each, then measured windows of 2 s (quick: 1 s) after 0.5 s of settling each.
    */
+  private Properties pairedLoad(String name, String a, String b, String aPids, String bPids, String orgs,
+      double warmup) throws IOException, InterruptedException {
+    int windows = quick ? 3 : 8;
+    double window = quick ? 1 : 2;
+    return client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target", a,
+        "--versus", b, "--target-pid", aPids, "--versus-pid", bPids, "--org", orgs, "--callers",
+        Integer.toString(CALLERS), "--warmup", Double.toString(warmup), "--windows", Integer.toString(windows),
+        "--window", Double.toString(window), "--settle", "0.5");
+  }
+
+  /** Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per repetition and org size. */
   private void contended(Path config) throws IOException, InterruptedException {
     Path jfc = work.resolve("pauses.jfc");
     try (InputStream in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
@@ -290,114 +289,65 @@ public final class RunCommand implements Callable<Integer> {
   private Properties contendedClient(String target, int slots, String name) throws IOException, InterruptedException {
     double warmup = quick ? 2 : 20;
     double seconds = quick ? 4 : 10;
-    Path out = work.resolve(name + ".properties");
-    return Proc.run(bench(CLIENT_JVM, "contended", "--target", target, "--org", "contended-" + slots, "--slots",
-        Integer.toString(slots), "--warmup", fmt(warmup), "--seconds", fmt(seconds), "--out", out.toString()),
-        work.resolve(name + "-client.log"), out, (long) (warmup + seconds + 60));
-  }
-
-  /** Leader kills per repetition of the cluster stage: at least 10 in all in a full run, one in a quick one. */
-  private int killsPerRep() {
-    return quick ? 1 : (int) Math.ceil(10.0 / reps);
+    return client(name, CLIENT_JVM, (long) (warmup + seconds + 60), "contended", "--target", target, "--org",
+        "contended-" + slots, "--slots", Integer.toString(slots), "--warmup", Double.toString(warmup),
+        "--seconds", Double.toString(seconds));
   }
 
   /**
-   * One kill of the leader under load: when (ms since the epoch), whom, the pause it caused, and
-   * the killed node's way back: from its restart to listening, and to having applied what the
-   * new leader had applied when it was restarted.
-   */
-  record Failover(int rep, String leader, long killedMs, long restartedMs, double gapSeconds,
-      double listeningSeconds, double catchUpSeconds, long entriesMissed, long failedRequests) {}
-
-  /**
-   * Per repetition a fresh three-node cluster and a fresh durable single node, all with 1 GB
-   * heaps (as the load stage's single node: each remembers every call that ended in the last 10
-   * minutes, ~115 B each, and the single node ends ~10 k a second): first the paired throughput run (the cluster's callers spread over its three nodes),
-   * then, on the same cluster under load from a client of all three nodes, kills of the leader.
+   * Per --groups value and repetition a fresh three-node cluster and a fresh durable single node:
+   * first the paired throughput run (the cluster's callers spread over its three nodes), then, for
+   * the first value, kills of the leader on the same cluster under load.
    */
   private void cluster(Path config) throws IOException, InterruptedException {
     String orgs = groups.equals(List.of(1)) ? "bench" : String.join(",", spreadOrgs());
     for (int g : groups) {
-      cluster(config, g, orgs, g == groups.get(0));
+      List<String> node = java(CLUSTER_JVM, "-jar", serverJar.toString(), "--config", config.toString(),
+          "--groups", Integer.toString(g));
+      for (int rep = 1; rep <= reps; rep++) {
+        String name = "cluster" + (groups.size() > 1 ? "-g" + g : "") + "-rep" + rep;
+        Path data = work.resolve("data-" + name);
+        deleteTree(data);
+        Files.createDirectories(data);
+        try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
+          Properties p;
+          try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
+            nodes.startAll("bench", 60);
+            p = pairedLoad(name, "cluster@" + nodes.addresses(), spec(Server.DURABLE, single), nodes.pids(),
+                pid(single), orgs, CLUSTER_WARMUP_S);
+          }
+          cluster.computeIfAbsent(g, k -> new ArrayList<>()).add(p);
+          progress(String.format(Locale.ROOT, "cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node"
+              + " %.0f pairs/s, ratio %s", rep, reps, g, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"),
+              p.getProperty("ratio.median")));
+          if (g == groups.get(0)) {
+            failover(nodes, name, rep);
+          }
+        } finally {
+          deleteTree(data);
+          deleteTree(work.resolve("data-" + name + "-single"));
+        }
+      }
     }
   }
 
-  /**
-   * {@link #SPREAD_ORGS} org ids that the server's placement (CRC-32 of the id modulo the groups)
-   * spreads evenly over 1, 2 or 4 groups: as many in each residue modulo 4.
-   */
+  /** {@link #SPREAD_ORGS} org ids that the server's placement spreads evenly over 1, 2 or 4 groups. */
   static List<String> spreadOrgs() {
     List<String> out = new ArrayList<>();
     int[] per = new int[4];
     for (int i = 0; out.size() < SPREAD_ORGS; i++) {
-      String id = "bench-" + i;
-      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-      crc.update(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      int r = (int) (crc.getValue() % 4);
-      if (per[r] < SPREAD_ORGS / 4) {
-        per[r]++;
-        out.add(id);
+      if (per[Loops.group("bench-" + i, 4)]++ < SPREAD_ORGS / 4) {
+        out.add("bench-" + i);
       }
     }
     return out;
   }
 
-  private void cluster(Path config, int groupCount, String orgs, boolean failovers)
-      throws IOException, InterruptedException {
-    Windows w = quick ? QUICK : FULL;
-    // A cluster node compiles far more code than a single node (Ratis brings its own gRPC, Netty
-    // and protobuf): under load on two cores, C2 still took 30 % of all CPU 50 s in and settled
-    // only after about two minutes; a few seconds of warm-up measured the compilers, not the
-    // cluster (0.9-1.4 k pairs/s then, 3.9-4.3 k after).
-    double warmup = Math.max(w.warmup(), CLUSTER_WARMUP_S);
-    List<String> serverJvm = heap("1g");
-    List<String> node = new ArrayList<>(List.of(java()));
-    node.addAll(serverJvm);
-    node.addAll(List.of("-jar", serverJar.toString(), "--config", config.toString(),
-        "--groups", Integer.toString(groupCount)));
-    for (int rep = 1; rep <= reps; rep++) {
-      String name = "cluster" + (groups.size() > 1 ? "-g" + groupCount : "") + "-rep" + rep;
-      Path data = work.resolve("data-" + name);
-      deleteTree(data);
-      Files.createDirectories(data);
-      try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
-        nodes.startAll();
-        Path out = work.resolve(name + ".properties");
-        Properties p;
-        try (Proc.Server single = start(Server.DURABLE, config, name + "-single", serverJvm)) {
-          String singleSpec = spec(Server.DURABLE, single);
-          for (int i = 0; i < ClusterNodes.SIZE; i++) {
-            nodes.awaitListening(i);
-            nodes.awaitOrg(i, "bench", 60); // the first node seeds the config once it leads or follows
-          }
-          List<String> command = bench(CLIENT_JVM, "load",
-              "--target", "cluster@" + nodes.addresses(), "--versus", singleSpec, "--org", orgs,
-              "--target-pid", nodes.pids(), "--versus-pid", Long.toString(single.process().pid()),
-              "--callers", Integer.toString(CALLERS), "--warmup", fmt(warmup),
-              "--windows", Integer.toString(w.windows()), "--window", fmt(w.window()), "--settle", fmt(w.settle()),
-              "--out", out.toString());
-          long timeout = (long) (2 * (warmup + w.windows() * (w.window() + w.settle())) + 120);
-          p = Proc.run(command, work.resolve(name + "-client.log"), out, timeout);
-        }
-        p.setProperty("groups", Integer.toString(groupCount));
-        cluster.add(p);
-        progress(String.format(Locale.ROOT, "cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node %.0f"
-            + " pairs/s, ratio %s", rep, reps, groupCount, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"),
-            p.getProperty("ratio.median")));
-        if (failovers) {
-          failover(nodes, name, rep);
-        }
-      } finally {
-        deleteTree(data);
-        deleteTree(work.resolve("data-" + name + "-single"));
-      }
-    }
-  }
-
   /**
-   * Under load from a client of all three nodes (see {@code FailoverCommand}): SIGKILL the leader,
-   * wait while the others elect a new one, restart the killed node over its data and time its
-   * catch-up; then the client's pauses are read off around each kill.
+   * Under load from a client of all three nodes (see {@code FailoverCommand}), at least 10 kills
+   * in a full run and one in a quick one: SIGKILL the leader, wait while the others elect a new
+   * one, restart the killed node over its data and time its catch-up; then the client's pauses
+   * are read off around each kill.
    */
   private void failover(ClusterNodes nodes, String name, int rep) throws IOException, InterruptedException {
     Path stop = work.resolve(name + "-failover.stop");
@@ -409,9 +359,9 @@ public final class RunCommand implements Callable<Integer> {
     Path log = work.resolve(name + "-failover-client.log");
     try (Proc.Server client = Proc.Server.start(bench(CLIENT_JVM, "failover", "--servers", nodes.addresses(),
         "--callers", Integer.toString(CALLERS), "--stop-file", stop.toString(), "--out", out.toString()), log)) {
-      client.awaitLine("failover: load running", 60);
+      client.await(Pattern.compile("failover: load running"), 60);
       Thread.sleep(quick ? 4_000 : 10_000); // the client's and the nodes' JIT under this load
-      for (int k = 0; k < killsPerRep(); k++) {
+      for (int k = 0; k < (quick ? 1 : (int) Math.ceil(10.0 / reps)); k++) {
         int leader = nodes.leader(-1, 30);
         long before = nodes.appliedIndex(leader);
         long killed = System.currentTimeMillis();
@@ -425,7 +375,7 @@ public final class RunCommand implements Callable<Integer> {
         nodes.start(leader);
         nodes.awaitListening(leader);
         double listening = (System.nanoTime() - t0) / 1e9;
-        ClusterNodes.await(() -> nodes.appliedIndex(leader) >= target, 120,
+        Proc.await(() -> nodes.appliedIndex(leader) >= target, 120,
             ClusterNodes.id(leader) + " to apply log entry " + target);
         double catchUp = (System.nanoTime() - t0) / 1e9;
         kills.add(new Kill(leader, killed, restarted, listening, catchUp, target - before));
@@ -438,21 +388,13 @@ public final class RunCommand implements Callable<Integer> {
         throw new IOException("the failover client did not end cleanly; its log: " + log);
       }
     }
-    Properties p = new Properties();
-    try (InputStream in = Files.newInputStream(out)) {
-      p.load(in);
-    }
-    List<long[]> gaps = new ArrayList<>();
-    for (String g : p.getProperty("gaps", "").split(",")) {
-      if (!g.isEmpty()) {
-        String[] parts = g.split("\\+");
-        gaps.add(new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])});
-      }
-    }
+    Properties p = Proc.read(out);
+    List<long[]> gaps = Arrays.stream(p.getProperty("gaps", "").split(",")).filter(g -> !g.isEmpty())
+        .map(g -> Arrays.stream(g.split("\\+")).mapToLong(Long::parseLong).toArray()).toList();
     long failed = Long.parseLong(p.getProperty("failed", "0"));
     for (Kill k : kills) {
-      Failover f = new Failover(rep, ClusterNodes.id(k.node()), k.killedMs(), k.restartedMs(),
-          longestPause(gaps, k.killedMs(), k.restartedMs()) / 1e3, k.listening(), k.catchUp(), k.missed(), failed);
+      Failover f = new Failover(rep, ClusterNodes.id(k.node()), longestPause(gaps, k.killedMs(), k.restartedMs()) / 1e3,
+          k.listening(), k.catchUp(), k.missed(), failed);
       failovers.add(f);
       progress(String.format(Locale.ROOT, "cluster %d/%d: longest pause in completed requests around the kill of %s:"
           + " %.3f s (%d requests failed even after the channel's retries)", rep, reps, f.leader(), f.gapSeconds(), failed));
@@ -464,13 +406,7 @@ public final class RunCommand implements Callable<Integer> {
    * in ms; 0 if none was as long as the client records (10 ms).
    */
   static long longestPause(List<long[]> gaps, long from, long to) {
-    long longest = 0;
-    for (long[] g : gaps) {
-      if (g[0] < to && g[0] + g[1] > from) {
-        longest = Math.max(longest, g[1]);
-      }
-    }
-    return longest;
+    return gaps.stream().filter(g -> g[0] < to && g[0] + g[1] > from).mapToLong(g -> g[1]).max().orElse(0);
   }
 
   // ---- Figures and tables -----------------------------------------------------------------
@@ -478,24 +414,25 @@ public final class RunCommand implements Callable<Integer> {
   /** The figures `make bench-quick` prints, by the names scripts and people rely on. */
   Map<String, String> results() {
     Map<String, String> r = new LinkedHashMap<>();
-    r.put("ratio_durable_vs_memory", f(3, loadMedian("durable", "ratio.median")));
-    r.put("p99_durable_ms", f(3, loadMedian("durable", "a.p99_ms")));
-    r.put("p99_memory_ms", f(3, loadMedian("durable", "b.p99_ms")));
-    r.put("ratio_admission_unary_vs_redis", f(3, loadMedian("unary-redis", "ratio.median")));
+    r.put("ratio_durable_vs_memory", f(3, median(loadRuns("durable"), "ratio.median")));
+    r.put("p99_durable_ms", f(3, median(loadRuns("durable"), "a.p99_ms")));
+    r.put("p99_memory_ms", f(3, median(loadRuns("durable"), "b.p99_ms")));
+    r.put("ratio_admission_unary_vs_redis", f(3, median(loadRuns("unary-redis"), "ratio.median")));
     r.put("engine_decisions_per_s", String.format(Locale.ROOT, "%.0f", engineBase)); // no grouping: read by scripts
-    r.put("ratio_admission_vs_noop", f(3, loadMedian("noop", "ratio.median")));
-    r.put("ratio_admission_vs_redis", f(3, loadMedian("session-redis", "ratio.median")));
-    r.put("dispatch_p99_ms", f(3, contendedMedian(slots.get(0), Contended::admission, "dispatch.p99_ms")));
-    r.put("dispatch_p99_ms_polling_peer", f(3, contendedMedian(slots.get(0), Contended::peer, "dispatch.p99_ms")));
+    r.put("ratio_admission_vs_noop", f(3, median(loadRuns("noop"), "ratio.median")));
+    r.put("ratio_admission_vs_redis", f(3, median(loadRuns("session-redis"), "ratio.median")));
+    r.put("dispatch_p99_ms", f(3, median(contendedRuns(slots.get(0), Contended::admission), "dispatch.p99_ms")));
+    r.put("dispatch_p99_ms_polling_peer", f(3, median(contendedRuns(slots.get(0), Contended::peer), "dispatch.p99_ms")));
     r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
-    // The worst kill of the run, not a typical one: what a client must be ready to ride out.
-    r.put("ratio_cluster_vs_durable", f(3, clusterMedian("ratio.median")));
+    // The cluster as configured by default: the first --groups value.
+    r.put("ratio_cluster_vs_durable", f(3, median(cluster.getOrDefault(groups.get(0), List.of()), "ratio.median")));
     for (int g : groups.subList(1, groups.size())) {
-      r.put("ratio_cluster_groups" + g + "_vs_durable", f(3, clusterMedian(g, "ratio.median")));
+      r.put("ratio_cluster_groups" + g + "_vs_durable", f(3, median(cluster.getOrDefault(g, List.of()), "ratio.median")));
     }
-    r.put("failover_gap_s", f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), 100)));
-    r.put("failover_catchup_s", f(3, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), 100)));
-    r.put("ratio_metrics_on_vs_off", f(3, loadMedian(METRICS_PAIR.key(), "ratio.median")));
+    // The worst kill of the run, not a typical one: what a client must be ready to ride out.
+    r.put("failover_gap_s", f(3, failoverPercentile(Failover::gapSeconds, 100)));
+    r.put("failover_catchup_s", f(3, failoverPercentile(Failover::catchUpSeconds, 100)));
+    r.put("ratio_metrics_on_vs_off", f(3, median(loadRuns(METRICS_PAIR.key()), "ratio.median")));
     return r;
   }
 
@@ -509,81 +446,50 @@ public final class RunCommand implements Callable<Integer> {
     Tables t = new Tables(caption);
     t.put("summary", List.of("RESULT", "measured", "target"), results().entrySet().stream()
         .map(e -> List.of("`" + e.getKey() + "`", e.getValue(), TARGETS.getOrDefault(e.getKey(), ""))).toList());
-    if (!engine.isEmpty()) {
-      t.put("engine", List.of("`AcquireReleaseBenchmark`", "decisions/s", "± (99.9 %)", "ns/decision",
-          "allocated B/decision"), engine);
-    }
-    if (!heap.isEmpty()) {
-      t.put("heap", List.of("item", "items", "heap bytes per item"), heap.entrySet().stream()
-          .map(e -> List.of(e.getKey().equals("lease") ? "live lease" : "held call", e.getValue().getProperty("count"),
-              e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
-    }
-    if (PAIRS.stream().anyMatch(p -> load.containsKey(p.key()))) { // not for the metrics stage alone
-      t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
-          "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream().filter(p -> load.containsKey(p.key()))
-          .map(p -> List.of(p.label(), f(0, loadMedian(p.key(), "a.pairs_per_s")),
-              f(0, loadMedian(p.key(), "b.pairs_per_s")),
-              "**" + f(3, loadMedian(p.key(), "ratio.median")) + "**",
-              load.get(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", ")),
-              f(3, loadMedian(p.key(), "a.p50_ms")) + " / " + f(3, loadMedian(p.key(), "a.p99_ms")),
-              f(3, loadMedian(p.key(), "b.p50_ms")) + " / " + f(3, loadMedian(p.key(), "b.p99_ms")),
-              f(1, loadMedian(p.key(), "a.server_cpu_us_per_pair")) + " / "
-                  + f(1, loadMedian(p.key(), "b.server_cpu_us_per_pair"))))
-          .toList());
-    }
+    t.put("engine", List.of("`AcquireReleaseBenchmark`", "decisions/s", "± (99.9 %)", "ns/decision",
+        "allocated B/decision"), engine);
+    t.put("heap", List.of("item", "items", "heap bytes per item"), heap.entrySet().stream()
+        .map(e -> List.of(e.getKey().equals("lease") ? "live lease" : "held call", e.getValue().getProperty("count"),
+            e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
+    t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
+        "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream().filter(p -> load.containsKey(p.key()))
+        .map(p -> pairRow(p.label(), key -> median(loadRuns(p.key()), key),
+            loadRuns(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", "))))
+        .toList());
     if (load.containsKey(METRICS_PAIR.key())) {
-      List<Properties> runs = load.get(METRICS_PAIR.key());
-      List<List<String>> rows = new ArrayList<>();
-      for (int i = 0; i < runs.size(); i++) {
-        Properties p = runs.get(i);
-        rows.add(metricsRow(Integer.toString(i + 1), key -> d(p, key),
-            f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
-      }
-      rows.add(metricsRow("**median**", key -> loadMedian(METRICS_PAIR.key(), key), ""));
       t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
-          "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"), rows);
+          "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
+          repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
     }
     if (!contended.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
       for (Contended c : contended) {
-        rows.add(contendedRow(c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key),
-            c.ratio(), c.pauses().toString()));
+        rows.add(contendedRow(c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key),
+            key -> d(c.peer(), key), c.ratio(), c.pauses().toString()));
       }
       for (int size : slots) {
         rows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
-            key -> contendedMedian(size, Contended::admission, key), key -> contendedMedian(size, Contended::peer, key),
+            key -> median(contendedRuns(size, Contended::admission), key), key -> median(contendedRuns(size, Contended::peer), key),
             LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
       }
       t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
           "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
     }
-    if (!cluster.isEmpty()) {
-      List<List<String>> rows = new ArrayList<>();
-      for (int g : groups) {
-        String label = groups.size() > 1 ? "--groups " + g + ": " : "";
-        List<Properties> runs = cluster.stream().filter(p -> p.getProperty("groups", "1").equals(Integer.toString(g))).toList();
-        for (int i = 0; i < runs.size(); i++) {
-          Properties p = runs.get(i);
-          rows.add(clusterRow(label + (i + 1), key -> d(p, key)));
-        }
-        rows.add(clusterRow("**" + label + "median**", key -> clusterMedian(g, key)));
-      }
-      t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio",
-          "cluster p50 / p99 ms", "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
-          rows);
-    }
+    t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio", "cluster p50 / p99 ms",
+        "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"), cluster.entrySet().stream()
+        .flatMap(e -> repetitionRows(groups.size() > 1 ? "--groups " + e.getKey() + ": " : "", e.getValue(), null).stream())
+        .toList());
     if (!failovers.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
       for (Failover f : failovers) {
         rows.add(List.of(f.rep() + ": " + f.leader(), f(3, f.gapSeconds()), f(2, f.listeningSeconds()),
-            f(2, f.catchUpSeconds()), String.format(Locale.ROOT, "%,d", f.entriesMissed()),
-            String.format(Locale.ROOT, "%,d", f.failedRequests())));
+            f(2, f.catchUpSeconds()), f(0, f.entriesMissed()), f(0, f.failedRequests())));
       }
       for (double q : List.of(50.0, 99.0, 100.0)) {
         rows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
-            "**" + f(3, percentile(failovers.stream().map(Failover::gapSeconds).toList(), q)) + "**",
-            f(2, percentile(failovers.stream().map(Failover::listeningSeconds).toList(), q)),
-            f(2, percentile(failovers.stream().map(Failover::catchUpSeconds).toList(), q)), "", ""));
+            "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**",
+            f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)),
+            "", ""));
       }
       t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
           "restart → listening, s", "restart → caught up, s", "log entries missed",
@@ -592,30 +498,52 @@ public final class RunCommand implements Callable<Integer> {
     return t;
   }
 
-  private static List<String> metricsRow(String label, Function<String, Double> v, String spread) {
-    return List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
-        "**" + f(3, v.apply("ratio.median")) + "**", spread,
-        f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
+  /** A paired run's figures, {@code v} by property key: pairs/s, the ratio, {@code extra}, latency, server CPU. */
+  private static List<String> pairRow(String label, Function<String, Double> v, String extra) {
+    List<String> row = new ArrayList<>(List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
+        "**" + f(3, v.apply("ratio.median")) + "**"));
+    if (extra != null) {
+      row.add(extra);
+    }
+    row.addAll(List.of(f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
         f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
-        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")));
+        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair"))));
+    return row;
   }
 
-  private static List<String> clusterRow(String label, Function<String, Double> v) {
-    return List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
-        "**" + f(3, v.apply("ratio.median")) + "**",
-        f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
-        f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
-        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")));
+  /** A row per repetition, numbered after {@code label}, then the medians' row; {@code extra}: a column of each repetition's. */
+  private static List<List<String>> repetitionRows(String label, List<Properties> runs, Function<Properties, String> extra) {
+    List<List<String>> rows = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      Properties p = runs.get(i);
+      rows.add(pairRow(label + (i + 1), key -> d(p, key), extra == null ? null : extra.apply(p)));
+    }
+    rows.add(pairRow("**" + label + "median**", key -> median(runs, key), extra == null ? null : ""));
+    return rows;
   }
 
-  /** Over the first --groups value's runs: the cluster as configured by default. */
-  private double clusterMedian(String key) {
-    return clusterMedian(groups.get(0), key);
+  private static List<String> contendedRow(String label, Function<String, Double> admission,
+      Function<String, Double> peer, double ratio, String pauses) {
+    Function<Function<String, Double>, String> latencies = side -> List.of("p50", "p99", "p999", "max").stream()
+        .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
+    return List.of(label, latencies.apply(admission), latencies.apply(peer), f(1, ratio) + "×", pauses);
   }
 
-  private double clusterMedian(int groupCount, String key) {
-    return LoadCommand.median(cluster.stream()
-        .filter(p -> p.getProperty("groups", "1").equals(Integer.toString(groupCount))).map(p -> d(p, key)).toList());
+  private List<Properties> loadRuns(String pair) {
+    return load.getOrDefault(pair, List.of());
+  }
+
+  private List<Properties> contendedRuns(int size, Function<Contended, Properties> side) {
+    return contended.stream().filter(c -> c.slots() == size).map(side).toList();
+  }
+
+  /** The median of {@code key} over {@code runs}; NaN of none. */
+  private static double median(List<Properties> runs, String key) {
+    return LoadCommand.median(runs.stream().map(p -> d(p, key)).toList());
+  }
+
+  private double failoverPercentile(ToDoubleFunction<Failover> figure, double q) {
+    return percentile(failovers.stream().map(figure::applyAsDouble).toList(), q);
   }
 
   /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
@@ -627,23 +555,6 @@ public final class RunCommand implements Callable<Integer> {
     return sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
   }
 
-  private static List<String> contendedRow(String label, Function<String, Double> admission,
-      Function<String, Double> peer, double ratio, String pauses) {
-    Function<Function<String, Double>, String> latencies = side -> List.of("p50", "p99", "p999", "max").stream()
-        .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
-    return List.of(label, latencies.apply(admission), latencies.apply(peer),
-        f(1, ratio) + "×", pauses);
-  }
-
-  private double loadMedian(String pair, String key) {
-    return LoadCommand.median(load.getOrDefault(pair, List.of()).stream().map(p -> d(p, key)).toList());
-  }
-
-  private double contendedMedian(int size, Function<Contended, Properties> side, String key) {
-    return LoadCommand.median(
-        contended.stream().filter(c -> c.slots() == size).map(c -> d(side.apply(c), key)).toList());
-  }
-
   // ---- Processes --------------------------------------------------------------------------
 
   /** A fresh server JVM for {@code s}; null for Redis, which the script runs. */
@@ -651,15 +562,14 @@ public final class RunCommand implements Callable<Integer> {
     if (s == Server.REDIS) {
       return null;
     }
+    Path log = work.resolve(name + "-server.log");
     if (s == Server.NOOP) {
-      return Proc.Server.start(bench(jvm, "noop-server", "--listen", "127.0.0.1:0"),
-          work.resolve(name + "-server.log"));
+      return Proc.Server.start(bench(jvm, "noop-server", "--listen", "127.0.0.1:0"), log);
     }
-    List<String> command = new ArrayList<>(List.of(java()));
-    command.addAll(jvm);
-    command.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config", config.toString()));
+    List<String> command = java(jvm, "-jar", serverJar.toString(), "--listen", "127.0.0.1:0",
+        "--config", config.toString());
     if (s == Server.METRICS) {
-      command.addAll(List.of("--metrics", "127.0.0.1:" + freePort())); // the exporter needs a fixed port
+      command.addAll(List.of("--metrics", "127.0.0.1:" + Proc.freePort())); // the exporter needs a fixed port
     }
     if (s == Server.DURABLE) {
       Path data = work.resolve("data-" + name);
@@ -668,48 +578,56 @@ public final class RunCommand implements Callable<Integer> {
     } else {
       command.add("--in-memory");
     }
-    return Proc.Server.start(command, work.resolve(name + "-server.log"));
-  }
-
-  /** A port nothing listens on now; another process could take it before the server binds it, which then fails loudly. */
-  private static int freePort() throws IOException {
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return probe.getLocalPort();
-    }
+    return Proc.Server.start(command, log);
   }
 
   private String spec(Server s, Proc.Server started) throws IOException, InterruptedException {
     return s.client() + "@" + (started == null ? redis : started.address());
   }
 
+  private String pid(Proc.Server started) {
+    return Long.toString(started == null ? redisPid : started.process().pid());
+  }
+
   /** Orgs for the load: one with room for every caller, and one per contended size. */
   private Path writeAdmissionConfig() throws IOException {
-    StringBuilder json = new StringBuilder("{\"orgs\": [\n  " + org("bench", 1_000_000));
-    slots.forEach(s -> json.append(",\n  ").append(org("contended-" + s, s)));
+    List<String> orgs = new ArrayList<>(List.of(org("bench", 1_000_000)));
+    slots.forEach(s -> orgs.add(org("contended-" + s, s)));
     if (!groups.equals(List.of(1))) {
-      spreadOrgs().forEach(id -> json.append(",\n  ").append(org(id, 1_000_000)));
+      spreadOrgs().forEach(id -> orgs.add(org(id, 1_000_000)));
     }
     Path file = work.resolve("admission-config.json");
-    Files.writeString(file, json.append("\n]}\n"));
+    Files.writeString(file, "{\"orgs\": [\n  " + String.join(",\n  ", orgs) + "\n]}\n");
     return file;
   }
 
-  /** A command of this jar in a JVM of its own. */
   private static String org(String id, int limit) {
     return "{\"org\": {\"orgId\": \"" + id + "\", \"concurrencyLimit\": " + limit + "}}";
   }
 
+  /** A command of this jar run to its end, its results read from the {@code --out} it is given: {@code name}.properties. */
+  private Properties client(String name, List<String> jvm, long timeoutSeconds, String... args)
+      throws IOException, InterruptedException {
+    Path out = work.resolve(name + ".properties");
+    List<String> command = bench(jvm, args);
+    command.addAll(List.of("--out", out.toString()));
+    return Proc.run(command, work.resolve(name + "-client.log"), out, timeoutSeconds);
+  }
+
+  /** A command of this jar in a JVM of its own. */
   private static List<String> bench(List<String> jvm, String... args) {
-    List<String> c = new ArrayList<>(List.of(java()));
-    c.addAll(jvm);
     String jar = new File(BenchCli.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath();
-    c.addAll(List.of("-cp", jar, BenchCli.class.getName()));
+    List<String> c = java(jvm, "-cp", jar, BenchCli.class.getName());
     c.addAll(List.of(args));
     return c;
   }
 
-  private static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  /** This JVM's java with {@code jvm} options and {@code args}; the list can take more. */
+  private static List<String> java(List<String> jvm, String... args) {
+    List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    c.addAll(jvm);
+    c.addAll(List.of(args));
+    return c;
   }
 
   private static void deleteTree(Path dir) throws IOException {
@@ -724,10 +642,6 @@ public final class RunCommand implements Callable<Integer> {
 
   private static double d(Properties p, String key) {
     return Double.parseDouble(p.getProperty(key, "NaN"));
-  }
-
-  private static String fmt(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
   /** 0, 1 or 3 decimals; thousands grouped. */

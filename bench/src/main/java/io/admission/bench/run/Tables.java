@@ -21,7 +21,11 @@ final class Tables {
     this.caption = caption;
   }
 
+  /** A table of {@code rows}; none, no table: what a run did not measure leaves the document's table alone. */
   void put(String name, List<String> header, List<List<String>> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
     StringBuilder md = new StringBuilder(caption).append("\n\n").append(line(header)).append("|---|");
     md.append("---:|".repeat(header.size() - 1)).append('\n');
     rows.forEach(r -> md.append(line(r)));

@@ -2,6 +2,7 @@ package io.admission.bench.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.admission.v1.AcquireRequest;
@@ -50,8 +51,10 @@ class LoadCommandTest {
   void eachSideGetsItsOwnThroughputAndLatency() throws Exception {
     String slow = serve(new DelayedService());
     String fast = serve(new NoopServerCommand.NoopAdmissionService());
-    Properties p = run("--target", "grpc@" + slow, "--versus", "grpc@" + fast,
-        "--callers", "8", "--warmup", "0.1", "--windows", "2", "--window", "0.5", "--settle", "0.1");
+    // Both servers run in this JVM: its pid stands for A's, none for B's.
+    Properties p = run("--target", "grpc@" + slow, "--versus", "grpc@" + fast, "--target-pid",
+        Long.toString(ProcessHandle.current().pid()), "--callers", "8", "--warmup", "0.1", "--windows", "2",
+        "--window", "0.5", "--settle", "0.1");
     // 8 callers, two requests of at least 50 ms a pair: at most 80 pairs/s on A.
     assertTrue(d(p, "a.pairs_per_s") <= 85, p.toString());
     assertTrue(d(p, "ratio.median") < 0.8, p.toString());
@@ -61,6 +64,16 @@ class LoadCommandTest {
     // Both pairs' requests, and only measured ones: about 2 × 0.5 s × 2 requests × 80 pairs/s on A.
     assertTrue(d(p, "a.count") > 40 && d(p, "a.count") <= 2 * 2 * 0.6 * 85, p.toString());
     assertTrue(d(p, "b.count") > d(p, "a.count"), p.toString());
+    assertTrue(d(p, "a.server_cpu_us_per_pair") > 0, p.toString());
+    assertEquals(0, d(p, "b.server_cpu_us_per_pair"), p.toString());
+  }
+
+  @Test
+  void aTargetIsKindAtHostPort() {
+    for (String bad : List.of("grpc@127.0.0.1", "127.0.0.1:1", "grpc@a:1,b:2", "tcp@127.0.0.1:1", "cluster@a:1,")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoadTarget.open(bad, "o", 1));
+      assertTrue(e.getMessage().contains(bad), e.getMessage());
+    }
   }
 
   @Test

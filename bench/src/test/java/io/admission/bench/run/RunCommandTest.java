@@ -1,8 +1,12 @@
 package io.admission.bench.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.admission.server.loop.Loops;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +16,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The RESULT lines and tables from made-up results: medians over repetitions, names kept. */
 class RunCommandTest {
@@ -49,12 +54,12 @@ class RunCommandTest {
           new Pauses(gc, Pauses.Sum.NONE)));
     }
     // The cluster stage: three paired runs (median ratio 0.6) and three kills (the worst quoted).
-    r.cluster.addAll(List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
+    r.cluster.put(1, List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.4", "a.pairs_per_s", "4000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.7", "a.pairs_per_s", "7000", "b.pairs_per_s", "10000")));
-    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0, 0, 0.9, 5.0, 7.5, 100, 3),
-        new RunCommand.Failover(2, "n2", 0, 0, 1.4, 6.0, 9.0, 200, 0),
-        new RunCommand.Failover(3, "n3", 0, 0, 0.7, 4.0, 6.0, 150, 1)));
+    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0.9, 5.0, 7.5, 100, 3),
+        new RunCommand.Failover(2, "n2", 1.4, 6.0, 9.0, 200, 0),
+        new RunCommand.Failover(3, "n3", 0.7, 4.0, 6.0, 150, 1)));
     return r;
   }
 
@@ -98,6 +103,27 @@ class RunCommandTest {
     assertEquals(10.0, RunCommand.percentile(ten, 99));
     assertEquals(10.0, RunCommand.percentile(ten, 100));
     assertTrue(Double.isNaN(RunCommand.percentile(List.of(), 50)));
+  }
+
+  @Test
+  void anUnknownStageIsRefusedBeforeAnythingRuns() {
+    Path work = dir.resolve("work");
+    int exit = new CommandLine(new RunCommand()).setErr(new PrintWriter(new StringWriter()))
+        .execute("--redis", "127.0.0.1:1", "--work", work.toString(), "--only", "load,bogus");
+    assertEquals(1, exit);
+    assertFalse(Files.exists(work));
+  }
+
+  @Test
+  void spreadOrgsFallEvenlyIntoTheServersGroups() {
+    List<String> orgs = RunCommand.spreadOrgs();
+    assertEquals(RunCommand.SPREAD_ORGS, orgs.size());
+    for (int groups : List.of(2, 4)) {
+      for (int g = 0; g < groups; g++) {
+        int group = g;
+        assertEquals(RunCommand.SPREAD_ORGS / groups, orgs.stream().filter(o -> Loops.group(o, groups) == group).count());
+      }
+    }
   }
 
   @Test

@@ -43,6 +43,17 @@ class TablesTest {
   }
 
   @Test
+  void aTableWithoutRowsIsLeftOutAndItsMarkersKeepTheirTable() throws Exception {
+    Path doc = dir.resolve("BENCHMARKS.md");
+    Files.writeString(doc, "<!-- bench:heap -->\nold\n<!-- /bench:heap -->\n<!-- bench:load -->\nkept\n<!-- /bench:load -->\n");
+    Tables t = tables();
+    t.put("load", List.of("A ÷ B", "ratio"), List.of());
+    t.replaceIn(doc);
+    assertTrue(Files.readString(doc).contains("<!-- bench:load -->\nkept\n<!-- /bench:load -->"), Files.readString(doc));
+    assertTrue(Files.readString(doc).contains("| live lease | 282.2 |"), Files.readString(doc));
+  }
+
+  @Test
   void otherRunsWriteTheTablesWithTheirMarkersToAFileOfTheirOwn() throws Exception {
     Path file = dir.resolve("tables.md");
     tables().writeAll(file);

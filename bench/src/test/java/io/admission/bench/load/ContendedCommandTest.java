@@ -9,11 +9,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class ContendedRunTest {
+class ContendedCommandTest {
   /** How long the fake server takes from a Release to pushing the dispatch. */
   private static final long PUSH_DELAY_MILLIS = 5;
 
@@ -29,8 +30,13 @@ class ContendedRunTest {
   @Test
   void measuresFromReleaseToDispatchWithEveryRequestSentFromTheIoThread() throws Exception {
     QueueingTarget target = new QueueingTarget(2);
-    ContendedRun run = new ContendedRun(target, new CallIds(), timer, 2, 10, 2, 2, 50);
-    run.start();
+    ContendedCommand run = new ContendedCommand();
+    run.slots = 2;
+    run.ratio = 5;
+    run.holdMillis = 2;
+    run.thinkMillis = 2;
+    run.pollMillis = 50;
+    run.start(target, timer, 1);
     Thread.sleep(1_500);
     run.stop();
     Thread.sleep(100);
@@ -48,7 +54,7 @@ class ContendedRunTest {
   /** An Admission-like server in memory: a pool of slots and a FIFO queue, answers on one I/O thread. */
   private final class QueueingTarget implements LoadTarget {
     private int free;
-    private final ArrayDeque<Callback<Void>> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
     final AtomicReference<String> wrongThread = new AtomicReference<>();
 
     QueueingTarget(int slots) {
@@ -62,31 +68,31 @@ class ContendedRunTest {
     }
 
     @Override
-    public void acquire(String callId, Callback<Outcome> callback) {
+    public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
       onIoThread("acquire");
       if (free > 0 && waiting.isEmpty()) {
         free--;
-        callback.done(Outcome.GRANTED);
+        done.accept(Outcome.GRANTED);
       } else {
-        callback.done(Outcome.HELD);
+        done.accept(Outcome.HELD);
       }
     }
 
     @Override
-    public void waitForSlot(String callId, Callback<Void> callback) {
+    public void waitForSlot(String callId, Runnable dispatched, Consumer<Throwable> failed) {
       onIoThread("waitForSlot");
-      waiting.add(callback);
+      waiting.add(dispatched);
     }
 
     @Override
-    public void release(String callId, Callback<Void> callback) {
+    public void release(String callId, Runnable done, Consumer<Throwable> failed) {
       onIoThread("release");
-      callback.done(null);
-      Callback<Void> next = waiting.poll();
+      done.run();
+      Runnable next = waiting.poll();
       if (next == null) {
         free++;
       } else {
-        io.schedule(() -> next.done(null), PUSH_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        io.schedule(next, PUSH_DELAY_MILLIS, TimeUnit.MILLISECONDS);
       }
     }
 
