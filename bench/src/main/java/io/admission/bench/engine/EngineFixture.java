@@ -9,6 +9,8 @@ import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -30,6 +32,10 @@ public final class EngineFixture {
   public static final long START = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
   /** Engine time per measured cycle. */
   public static final long STEP_MILLIS = 1_000;
+  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
+  private long stepMillis = STEP_MILLIS;
+  private int cyclesPerStep = 1;
+  private int cyclesInStep;
   /** About 300 years: no lease of a benchmark ever expires. */
   static final long LEASE_TTL_MILLIS = 10_000_000_000_000L;
   /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
@@ -92,7 +98,10 @@ public final class EngineFixture {
    * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
    */
   public Object releaseThenAcquire() {
-    now += STEP_MILLIS;
+    if (++cyclesInStep == cyclesPerStep) {
+      now += stepMillis;
+      cyclesInStep = 0;
+    }
     int org = ringOrg[ringPos];
     Results.ReleaseResult released =
         engine.release(new Commands.Release(orgIds[org], callId(ringCall[ringPos])), now);
@@ -107,6 +116,59 @@ public final class EngineFixture {
       throw new IllegalStateException("expected a grant, got " + acquired + " after " + released);
     }
     return acquired;
+  }
+
+  /**
+   * {@code cycles} cycles of {@link #releaseThenAcquire} as the loop applies one turn's batch: the
+   * commands made first, then (if {@code readAhead}) the engine {@link Engine#readAhead reads
+   * ahead} over them, then all applied at one time.
+   */
+  public Object turn(int cycles, boolean readAhead) {
+    List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
+    int pos = ringPos;
+    for (int k = 0; k < cycles; k++) {
+      int org = ringOrg[pos];
+      batch.add(new Commands.Release(orgIds[org], callId(ringCall[pos])));
+      long number = nextId++;
+      batch.add(benchAcquire(org, callId(number)));
+      ringCall[pos] = number;
+      if (++pos == ringCall.length) {
+        pos = 0;
+      }
+    }
+    ringPos = pos;
+    if (readAhead) {
+      engine.readAhead(batch);
+    }
+    cyclesInStep += cycles; // one time for the whole turn, as the loop stamps it
+    while (cyclesInStep >= cyclesPerStep) {
+      now += stepMillis;
+      cyclesInStep -= cyclesPerStep;
+    }
+    Object last = null;
+    for (Commands.Command<?> c : batch) {
+      last = c.applyTo(engine, now);
+      if (c instanceof Commands.Acquire && !(last instanceof Results.Granted)) {
+        throw new IllegalStateException("expected a grant, got " + last);
+      }
+    }
+    engine.drainEvents();
+    return last;
+  }
+
+  /**
+   * The base shape with the engine remembering about {@code remembered} ended calls, as a server
+   * ending {@code remembered / 600} calls a second does; twice that many cycles run first, so the
+   * ended-call log and its index are full and at their steady size.
+   */
+  public static EngineFixture remembering(int remembered) {
+    EngineFixture f = build(1_000, 0, 1);
+    f.stepMillis = Math.max(1, Engine.REMEMBER_ENDED_MILLIS / remembered);
+    f.cyclesPerStep = Math.max(1, (int) (remembered / Engine.REMEMBER_ENDED_MILLIS));
+    for (long n = 0, fill = 2L * remembered; n < fill; n++) {
+      f.releaseThenAcquire();
+    }
+    return f;
   }
 
   // ---- Building blocks --------------------------------------------------------------------

@@ -1,0 +1,52 @@
+package io.admission.bench.engine;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * {@link AcquireReleaseBenchmark}'s base shape with the engine remembering as many ended calls as
+ * a busy server does: each for 10 minutes (a retried Acquire is never granted twice), so 5,000
+ * calls ended a second are 3 M, every Acquire looks its call_id up among them and every Release
+ * adds one. The cost of keeping millions, one decision at a time and in loop turns.
+ */
+public class RememberedCallsBenchmark extends EngineBenchmark {
+  /** Release+Acquire cycles in one {@link #loopTurn}: 256 commands. */
+  public static final int TURN_CYCLES = 128;
+
+  @Param({"1000", "3000000"})
+  public int remembered;
+
+  private EngineFixture fixture;
+
+  @Setup
+  public void build() {
+    fixture = EngineFixture.remembering(remembered);
+  }
+
+  /**
+   * {@value #TURN_CYCLES} cycles applied as the loop applies one turn's batch (256 callers bring
+   * about 200 commands a turn): all at one time, the engine {@link
+   * io.admission.server.engine.Engine#readAhead reading ahead} over the batch first or not.
+   */
+  @Benchmark
+  @OperationsPerInvocation(2 * TURN_CYCLES)
+  public Object loopTurn(Turn turn) {
+    return fixture.turn(TURN_CYCLES, turn.readAhead);
+  }
+
+  @State(Scope.Thread)
+  public static class Turn {
+    @Param({"true", "false"})
+    public boolean readAhead;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(2)
+  public Object releaseThenAcquire() {
+    return fixture.releaseThenAcquire();
+  }
+}
