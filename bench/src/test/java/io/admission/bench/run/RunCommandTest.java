@@ -57,9 +57,9 @@ class RunCommandTest {
     r.cluster.put(1, List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.4", "a.pairs_per_s", "4000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.7", "a.pairs_per_s", "7000", "b.pairs_per_s", "10000")));
-    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0.9, 5.0, 7.5, 100, 3),
-        new RunCommand.Failover(2, "n2", 1.4, 6.0, 9.0, 200, 0),
-        new RunCommand.Failover(3, "n3", 0.7, 4.0, 6.0, 150, 1)));
+    r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0.9, 2.5, 5.0, 7.5, 100, 3),
+        new RunCommand.Failover(2, "n2", 1.4, 0.3, 6.0, 9.0, 200, 0),
+        new RunCommand.Failover(3, "n3", 0.7, 0.2, 4.0, 6.0, 150, 1)));
     return r;
   }
 
@@ -146,8 +146,8 @@ class RunCommandTest {
         "| **20 / 200, median** | NaN / 0.400 / NaN / NaN | NaN / 4.500 / NaN / NaN | 10.0× |", "GC pauses 1, 3.0 ms in all, longest 3.0 ms",
         "<!-- bench:heap -->", "| live lease | 200000 | 282.2 |",
         "<!-- bench:cluster -->", "| **median** | 6,000 | 10,000 | **0.600** |",
-        "<!-- bench:failover -->", "| 2: n2 | 1.400 | 6.00 | 9.00 | 200 | 0 |", "| **p50** | **0.900** | 5.00 | 7.50 |",
-        "| **max** | **1.400** | 6.00 | 9.00 |", "| `ratio_cluster_vs_durable` | 0.600 | ≥ 0.50 |",
+        "<!-- bench:failover -->", "| 2: n2 | 1.400 | 0.300 | 6.00 | 9.00 | 200 | 0 |",
+        "| **p50** | **0.900** | 0.300 | 5.00 | 7.50 |", "| **max** | **1.400** | 2.500 | 6.00 | 9.00 |", "| `ratio_cluster_vs_durable` | 0.600 | ≥ 0.50 |",
         "<!-- bench:metrics -->", "| 1 | 57,000 | 60,000 | **0.950** | 0.900 – 1.020 |",
         "| **median** | 54,000 | 60,000 | **0.900** |", "| `ratio_metrics_on_vs_off` | 0.900 | ≥ 0.90 |")) {
       assertTrue(md.contains(s), s + "\n" + md);
