@@ -73,6 +73,7 @@ class SoakIT {
   static final class Watch {
     private final Path dataDir;
     private long[] cpu;
+    private long sampledAt;
     private long serverPid;
     private long serverTicks;
     private long gcMillis;
@@ -80,11 +81,12 @@ class SoakIT {
 
     Watch(Path dataDir, ServerProcess server) {
       this.dataDir = dataDir;
-      next(server, 1);
+      next(server);
     }
 
-    /** Since the last call, {@code minutes} long. */
-    Seen next(ServerProcess server, double minutes) {
+    /** Since the last call. */
+    Seen next(ServerProcess server) {
+      long at = System.nanoTime();
       try {
         long[] now = Arrays.stream(Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+"))
             .skip(1).limit(8).mapToLong(Long::parseLong).toArray();
@@ -108,10 +110,11 @@ class SoakIT {
           }
           // A restarted server's ticks count from its start; clock ticks are 100 a second here.
           long serverDelta = server.pid() == serverPid ? ticks - serverTicks : ticks;
-          seen = new Seen(serverDelta / (minutes * 60) , 100.0 * d[3] / total, 100.0 * d[4] / total,
+          seen = new Seen(serverDelta / ((at - sampledAt) / 1e9), 100.0 * d[3] / total, 100.0 * d[4] / total,
               100.0 * d[7] / total, gc - gcMillis, !snapshot.equals(newestSnapshot));
         }
         cpu = now;
+        sampledAt = at;
         serverPid = server.pid();
         serverTicks = ticks;
         gcMillis = gc;
@@ -199,7 +202,7 @@ class SoakIT {
           }
           sleepUntil(boundary);
           long[] taken = latencies.drain();
-          Seen seen = watch.next(server, 1);
+          Seen seen = watch.next(server);
           boolean waited = awaitNoSnapshotInFlight(dataDir);
           double heap = heapAfterGcMb(server, minute);
           rows.add(new Minute(minute, taken.length, p99Millis(taken), heap, waited, seen, List.copyOf(kills)));

@@ -440,9 +440,10 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   }
 
   /**
-   * Why this follower is too far behind to serve, or null. The leader's commit index is what the
-   * leader last told this node with entries it could append (Ratis' commit infos); a node that has
-   * not yet been told, having just started, is catching up by definition.
+   * Why this follower is too far behind to serve, or null; remembered in {@code catchingUp}, since
+   * once behind it must come within RESUME_LAG, not MAX_LAG, to serve again. The leader's commit
+   * index is what the leader last told this node with entries it could append (Ratis' commit
+   * infos); a node that has not yet been told, having just started, is catching up by definition.
    */
   private String behind(RaftServer.Division division, RaftPeerId leaderId, long applied) {
     long leaderCommit = -1;
