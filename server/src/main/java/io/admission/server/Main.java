@@ -226,7 +226,24 @@ public final class Main implements Callable<Integer> {
   int inbox;
 
   public static void main(String[] args) {
+    sizeCommonPool(Runtime.getRuntime().availableProcessors());
     System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+  /**
+   * Gives the JDK's common pool at least two threads, unless the operator chose (-D). With fewer
+   * (the JDK's default is one less than the cores), CompletableFuture runs each async step it is
+   * given without an executor on a thread of its own, started for it and ended after it; Ratis
+   * takes such a step for every log entry it writes. Measured on two cores under load (JFR,
+   * jdk.ThreadStart): every node of a cluster started ~320 threads a second, none with two. The
+   * pool reads its size once, when first used: this runs before anything else.
+   */
+  static void sizeCommonPool(int cores) {
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(Math.max(2, cores - 1)));
+    }
   }
 
   /** What a start that fails returns: the same as a usage error, since both are the operator's to fix. */

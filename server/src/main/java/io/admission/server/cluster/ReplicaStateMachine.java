@@ -63,6 +63,14 @@ final class ReplicaStateMachine extends BaseStateMachine {
   private static final long SNAPSHOT_TIMEOUT_SECONDS = 60;
 
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  /**
+   * The latest snapshot here, or null: read from the storage when it may have changed (at start,
+   * after taking one, after installing the leader's). The storage remembers only a snapshot it
+   * found and lists its directory again on every question while there is none; Ratis asks on every
+   * append from the leader, so until the first snapshot (100,000 entries by default) each entry
+   * cost every follower a directory listing (JFR: readdir under checkInconsistentAppendEntries).
+   */
+  private volatile SingleFileSnapshotInfo latest;
   private final InstantSource clock;
   private final IdHashKey idHashKey = IdHashKey.from(new SecureRandom());
   /** The last time stamped as leader: stamps never go back on one leader. */
@@ -119,7 +127,8 @@ final class ReplicaStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     getLifeCycle().startAndTransition(() -> {
       storage.init(raftStorage);
-      initial = load(storage.loadLatestSnapshot());
+      latest = storage.loadLatestSnapshot();
+      initial = load(latest);
     });
   }
 
@@ -141,6 +150,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
       await(drained, "applying the entries before the leader's snapshot");
     }
     SingleFileSnapshotInfo installed = storage.loadLatestSnapshot();
+    latest = installed;
     Engine engine = load(installed);
     if (l == null) {
       initial = engine;
@@ -175,7 +185,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
 
   @Override
   public SingleFileSnapshotInfo getLatestSnapshot() {
-    return storage.getLatestSnapshot();
+    return latest;
   }
 
   @Override
@@ -295,7 +305,9 @@ final class ReplicaStateMachine extends BaseStateMachine {
     }
     Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
     var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at));
+    SingleFileSnapshotInfo taken = new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at);
+    storage.updateLatestSnapshot(taken);
+    latest = taken;
     return at.getIndex();
   }
 
