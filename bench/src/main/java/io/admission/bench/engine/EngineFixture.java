@@ -160,7 +160,6 @@ public final class EngineFixture {
     }
   }
 
-  /** The oldest bench lease's Release. */
   private Commands.Release releaseOldest() {
     return new Commands.Release(orgIds[ringOrg[ringPos]], callId(ringCall[ringPos]));
   }

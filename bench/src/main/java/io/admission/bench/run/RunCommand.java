@@ -103,7 +103,6 @@ public final class RunCommand implements Callable<Integer> {
     /** In-memory Admission with {@code --metrics} on: the Prometheus exporter and every instrument live. */
     METRICS;
 
-    /** The load client's name for how it talks to this system. */
     String client() {
       return this == SESSION ? "session" : this == REDIS ? "redis" : "grpc";
     }
@@ -650,13 +649,11 @@ public final class RunCommand implements Callable<Integer> {
     return Double.parseDouble(p.getProperty(key, "NaN"));
   }
 
-  /** 0, 1 or 3 decimals; thousands grouped. */
   private static String f(int decimals, double v) {
     return String.format(Locale.ROOT, "%,." + decimals + "f", v);
   }
 
   private static void progress(String format, Object... args) {
-    System.out.println("bench: " + String.format(Locale.ROOT, format, args));
-    System.out.flush();
+    System.out.println("bench: " + String.format(Locale.ROOT, format, args)); // println flushes System.out
   }
 }
