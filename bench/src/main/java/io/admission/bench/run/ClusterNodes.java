@@ -12,7 +12,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -132,13 +134,7 @@ final class ClusterNodes implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Proc.Server node : nodes) {
-      if (node != null) {
-        node.close();
-      }
-    }
-    for (ManagedChannel c : channels) {
-      c.shutdownNow();
-    }
+    Arrays.stream(nodes).filter(Objects::nonNull).forEach(Proc.Server::close);
+    Arrays.stream(channels).forEach(ManagedChannel::shutdownNow);
   }
 }

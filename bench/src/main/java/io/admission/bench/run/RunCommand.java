@@ -555,11 +555,8 @@ public final class RunCommand implements Callable<Integer> {
 
   /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
   static double percentile(List<Double> values, double q) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
     List<Double> sorted = values.stream().sorted().toList();
-    return sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
+    return sorted.isEmpty() ? Double.NaN : sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
   }
 
   // ---- Processes --------------------------------------------------------------------------
