@@ -69,7 +69,8 @@ public final class EngineFixture {
     int orgsWithHeld = held == 0 ? 0 : Math.min(orgs, MAX_ORGS_WITH_HELD);
     for (int i = 0; i < orgs; i++) {
       int reserved = i < orgsWithLeases ? leases / orgsWithLeases + (i < leases % orgsWithLeases ? 1 : 0) : 0;
-      f.putOrg(i, reserved + 1);
+      expect(f.engine.putOrg(new Commands.PutOrg(org(f.orgIds[i], reserved + 1, OptionalLong.of(LEASE_TTL_MILLIS))),
+          f.now), Results.OrgView.class);
       if (reserved > 0) {
         expect(f.engine.setReservation(
             new Commands.SetReservation(f.orgIds[i], "bench", CallType.INBOUND, reserved), f.now),
@@ -98,19 +99,9 @@ public final class EngineFixture {
    * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
    */
   public Object releaseThenAcquire() {
-    if (++cyclesInStep == cyclesPerStep) {
-      now += stepMillis;
-      cyclesInStep = 0;
-    }
-    int org = ringOrg[ringPos];
-    Results.ReleaseResult released =
-        engine.release(new Commands.Release(orgIds[org], callId(ringCall[ringPos])), now);
-    long number = nextId++;
-    Results.AcquireResult acquired = engine.acquire(benchAcquire(org, callId(number)), now);
-    ringCall[ringPos] = number;
-    if (++ringPos == ringCall.length) {
-      ringPos = 0;
-    }
+    advanceClock(1);
+    Results.ReleaseResult released = engine.release(releaseOldest(), now);
+    Results.AcquireResult acquired = engine.acquire(acquireInItsPlace(), now);
     engine.drainEvents();
     if (!(acquired instanceof Results.Granted)) {
       throw new IllegalStateException("expected a grant, got " + acquired + " after " + released);
@@ -125,26 +116,14 @@ public final class EngineFixture {
    */
   public Object turn(int cycles, boolean readAhead) {
     List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
-    int pos = ringPos;
     for (int k = 0; k < cycles; k++) {
-      int org = ringOrg[pos];
-      batch.add(new Commands.Release(orgIds[org], callId(ringCall[pos])));
-      long number = nextId++;
-      batch.add(benchAcquire(org, callId(number)));
-      ringCall[pos] = number;
-      if (++pos == ringCall.length) {
-        pos = 0;
-      }
+      batch.add(releaseOldest());
+      batch.add(acquireInItsPlace());
     }
-    ringPos = pos;
     if (readAhead) {
       engine.readAhead(batch);
     }
-    cyclesInStep += cycles; // one time for the whole turn, as the loop stamps it
-    while (cyclesInStep >= cyclesPerStep) {
-      now += stepMillis;
-      cyclesInStep -= cyclesPerStep;
-    }
+    advanceClock(cycles); // one time for the whole turn, as the loop stamps it
     Object last = null;
     for (Commands.Command<?> c : batch) {
       last = c.applyTo(engine, now);
@@ -173,9 +152,25 @@ public final class EngineFixture {
 
   // ---- Building blocks --------------------------------------------------------------------
 
-  private void putOrg(int i, int limit) {
-    expect(engine.putOrg(new Commands.PutOrg(org(orgIds[i], limit, OptionalLong.of(LEASE_TTL_MILLIS))), now),
-        Results.OrgView.class);
+  private void advanceClock(int cycles) {
+    cyclesInStep += cycles;
+    while (cyclesInStep >= cyclesPerStep) {
+      now += stepMillis;
+      cyclesInStep -= cyclesPerStep;
+    }
+  }
+
+  private Commands.Release releaseOldest() {
+    return new Commands.Release(orgIds[ringOrg[ringPos]], callId(ringCall[ringPos]));
+  }
+
+  /** An Acquire of a new call in the oldest lease's org, which takes that lease's place in the ring. */
+  private Commands.Acquire acquireInItsPlace() {
+    int org = ringOrg[ringPos];
+    long number = nextId++;
+    ringCall[ringPos] = number;
+    ringPos = ringPos + 1 == ringCall.length ? 0 : ringPos + 1;
+    return benchAcquire(org, callId(number));
   }
 
   /** An org of {@code limit} slots with no reservations nor login or number limits. */

@@ -6,7 +6,6 @@ import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Results;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,12 +42,8 @@ public final class HeapFootprint implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Properties p = new Properties();
-    p.setProperty("count", Integer.toString(count));
-    p.setProperty(kind + ".bytes", String.format(Locale.ROOT, "%.1f", bytesPer(kind, count)));
-    try (OutputStream o = Files.newOutputStream(out)) {
-      p.store(o, null);
-    }
+    double bytes = bytesPer(kind, count);
+    Files.writeString(out, String.format(Locale.ROOT, "count=%d%n%s.bytes=%.1f%n", count, kind, bytes));
     return 0;
   }
 

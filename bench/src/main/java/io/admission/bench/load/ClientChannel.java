@@ -23,7 +23,6 @@ final class ClientChannel implements AutoCloseable {
   private final EventLoopGroup io;
   final ManagedChannel channel;
 
-  /** {@code address}: HOST:PORT. */
   ClientChannel(String address) {
     boolean epoll = Epoll.isAvailable();
     io = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("client-io", true),
@@ -33,7 +32,6 @@ final class ClientChannel implements AutoCloseable {
         .usePlaintext().directExecutor().disableRetry().build();
   }
 
-  /** The channel's one transport thread. */
   Executor ioThread() {
     return io.next();
   }

@@ -26,7 +26,6 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   /** Each request in flight, by id, with what to do with its answer. */
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
-  /** What an answer completes. */
   private record Pending(Consumer<SessionResponse> answered, Consumer<Throwable> failed) {}
 
   public GrpcSessionTarget(String address, String orgId) {

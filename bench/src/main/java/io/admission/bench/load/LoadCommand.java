@@ -59,9 +59,7 @@ public final class LoadCommand implements Callable<Integer> {
     List<LoadTarget> servers = new ArrayList<>();
     CallIds ids = new CallIds();
     try {
-      for (String spec : specs) {
-        servers.add(LoadTarget.open(spec, org, 1_000_000));
-      }
+      specs.forEach(spec -> servers.add(LoadTarget.open(spec, org, 1_000_000)));
       int warmWindows = Math.max(1, (int) Math.ceil(warmupSeconds / (settleSeconds + windowSeconds)));
       for (int w = 0; w < n * warmWindows; w++) {
         window(servers.get(w % n), specs.get(w % n), ids, pids[w % n]);
@@ -104,8 +102,7 @@ public final class LoadCommand implements Callable<Integer> {
     if (loop.errors.get() > 0) {
       throw new IllegalStateException(loop.errors.get() + " requests to " + spec + " failed; first: "
           + loop.firstError.get(), loop.firstError.get());
-    }
-    if (!answered) {
+    } else if (!answered) {
       throw new IllegalStateException(loop.unanswered() + " requests to " + spec
           + " not answered within 10 s of the window's end (see that server's log)");
     }

@@ -1,7 +1,7 @@
 package io.admission.bench.load;
 
-import com.google.protobuf.Duration;
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
 import io.admission.v1.AcquireRequest;
 import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
@@ -34,7 +34,6 @@ public final class NoopServerCommand implements Callable<Integer> {
     Server server = NettyServerBuilder.forAddress(address).addService(new NoopAdmissionService()).directExecutor()
         .build().start();
     System.out.println("noop: listening on " + address.getHostString() + ":" + server.getPort());
-    System.out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "noop-shutdown"));
     server.awaitTermination();
     return 0;
@@ -52,8 +51,9 @@ public final class NoopServerCommand implements Callable<Integer> {
       long ttl = request.hasLeaseTtl() ? request.getLeaseTtl().getSeconds() * 1000 : 3_600_000L;
       Lease lease = Lease.newBuilder().setOrgId(request.getOrgId()).setCallId(request.getCallId())
           .setAgentId(request.getAgentId()).setCallType(request.getCallType()).setLoginId(request.getLoginId())
-          .setFromNumber(request.getFromNumber()).setSlotKind(SlotKind.SLOT_KIND_SHARED).setGrantedAt(timestamp(now))
-          .setExpiresAt(timestamp(now + ttl)).setTtl(Duration.newBuilder().setSeconds(ttl / 1000)).build();
+          .setFromNumber(request.getFromNumber()).setSlotKind(SlotKind.SLOT_KIND_SHARED)
+          .setGrantedAt(Timestamps.fromMillis(now)).setExpiresAt(Timestamps.fromMillis(now + ttl))
+          .setTtl(Durations.fromSeconds(ttl / 1000)).build();
       observer.onNext(AcquireResponse.newBuilder()
           .setOutcome(Outcome.OUTCOME_GRANTED).setLease(lease).setRetry(false).build());
       observer.onCompleted();
@@ -63,11 +63,6 @@ public final class NoopServerCommand implements Callable<Integer> {
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
       observer.onNext(ReleaseResponse.newBuilder().setEffect(ReleaseEffect.RELEASE_EFFECT_RELEASED).build());
       observer.onCompleted();
-    }
-
-    private static Timestamp timestamp(long millis) {
-      return Timestamp.newBuilder().setSeconds(Math.floorDiv(millis, 1000)).setNanos(Math.floorMod(millis, 1000) * 1_000_000)
-          .build();
     }
   }
 }

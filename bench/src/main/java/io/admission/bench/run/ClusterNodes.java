@@ -12,9 +12,12 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -77,14 +80,8 @@ final class ClusterNodes implements AutoCloseable {
     for (int i = 0; i < SIZE; i++) {
       awaitListening(i);
       int node = i;
-      Proc.await(() -> {
-        try {
-          monitor(node).getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(org).build());
-          return true;
-        } catch (StatusRuntimeException e) {
-          return false;
-        }
-      }, seconds, "org " + org + " on " + id(i));
+      GetOrgStatusRequest request = GetOrgStatusRequest.newBuilder().setOrgId(org).build();
+      Proc.await(() -> ask(node, m -> m.getOrgStatus(request)).isPresent(), seconds, "org " + org + " on " + id(i));
     }
   }
 
@@ -102,18 +99,18 @@ final class ClusterNodes implements AutoCloseable {
     nodes[i].process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
   }
 
-  /** Node {@code i}'s monitor service, for one request of at most a second (the deadline runs from now). */
-  private AdmissionMonitorServiceBlockingStub monitor(int i) {
-    return AdmissionMonitorServiceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(1, TimeUnit.SECONDS);
-  }
-
-  /** Node {@code i}'s view of the cluster; empty if it does not answer. */
-  private Optional<GetClusterStatusResponse> status(int i) {
+  /** Node {@code i}'s answer to {@code request}, given at most a second from now; empty if it does not answer. */
+  private <R> Optional<R> ask(int i, Function<AdmissionMonitorServiceBlockingStub, R> request) {
     try {
-      return Optional.of(monitor(i).getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
+      return Optional.of(request.apply(AdmissionMonitorServiceGrpc.newBlockingStub(channels[i])
+          .withDeadlineAfter(1, TimeUnit.SECONDS)));
     } catch (StatusRuntimeException e) {
       return Optional.empty();
     }
+  }
+
+  private Optional<GetClusterStatusResponse> status(int i) {
+    return ask(i, m -> m.getClusterStatus(GetClusterStatusRequest.getDefaultInstance()));
   }
 
   /** The last log entry node {@code i} has applied, as it says itself; -1 if it does not answer. */
@@ -137,13 +134,7 @@ final class ClusterNodes implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Proc.Server node : nodes) {
-      if (node != null) {
-        node.close();
-      }
-    }
-    for (ManagedChannel c : channels) {
-      c.shutdownNow();
-    }
+    Arrays.stream(nodes).filter(Objects::nonNull).forEach(Proc.Server::close);
+    Arrays.stream(channels).forEach(ManagedChannel::shutdownNow);
   }
 }

@@ -69,12 +69,11 @@ final class Proc {
   static Properties run(List<String> command, Path log, Path out, long timeoutSeconds)
       throws IOException, InterruptedException {
     Files.deleteIfExists(out);
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = Server.start(command, log).process();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       throw new IOException("timed out after " + timeoutSeconds + " s: " + command);
-    }
-    if (p.exitValue() != 0 || !Files.exists(out)) {
+    } else if (p.exitValue() != 0 || !Files.exists(out)) {
       List<String> lines = Files.readAllLines(log);
       throw new IOException("failed (exit " + p.exitValue() + "): " + command + "\n"
           + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));

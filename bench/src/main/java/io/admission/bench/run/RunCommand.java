@@ -103,7 +103,6 @@ public final class RunCommand implements Callable<Integer> {
     /** In-memory Admission with {@code --metrics} on: the Prometheus exporter and every instrument live. */
     METRICS;
 
-    /** The load client's name for how it talks to this system. */
     String client() {
       return this == SESSION ? "session" : this == REDIS ? "redis" : "grpc";
     }
@@ -121,6 +120,9 @@ public final class RunCommand implements Callable<Integer> {
   /** What metrics cost, every other flag the same: its own stage, to be run alone while metrics are worked on. */
   static final Pair METRICS_PAIR = new Pair("metrics", "`--metrics` on ÷ off (in-memory, unary)", Server.METRICS,
       Server.IN_MEMORY);
+
+  /** How the load client reaches a system ({@code KIND@HOST:PORT}) and whose CPU time it counts. */
+  record Side(String spec, String pids) {}
 
   /** One repetition of the contended run: both clients' results and the Admission server's pauses. */
   record Contended(int slots, Properties admission, Properties peer, Pauses pauses) {
@@ -178,10 +180,10 @@ public final class RunCommand implements Callable<Integer> {
         LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore, Runtime.getRuntime().availableProcessors()));
     if (!quick && only == null) {
       tables.replaceIn(report);
-      progress("wrote the tables of " + report);
+      progress("wrote the tables of %s", report);
     } else {
       tables.writeAll(work.resolve("tables.md"));
-      progress("wrote " + work.resolve("tables.md"));
+      progress("wrote %s", work.resolve("tables.md"));
     }
     System.out.println();
     results().forEach((name, value) -> System.out.println("RESULT " + name + "=" + value));
@@ -192,7 +194,7 @@ public final class RunCommand implements Callable<Integer> {
 
   /** JMH, one fork per shape; its results as JSON in jmh.json. Quick: the base shape, briefly. */
   private void engine() throws RunnerException {
-    progress("engine: JMH, log in " + work.resolve("jmh.log"));
+    progress("engine: JMH, log in %s", work.resolve("jmh.log"));
     ChainedOptionsBuilder o = new OptionsBuilder()
         .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
         .forks(1).jvmArgs().shouldFailOnError(true).addProfiler(GCProfiler.class) // not the runner's JVM flags
@@ -207,14 +209,12 @@ public final class RunCommand implements Callable<Integer> {
     }
     for (RunResult rr : new Runner(o.build()).run()) {
       BenchmarkParams p = rr.getParams();
-      double score = rr.getPrimaryResult().getScore(); // per decision: @OperationsPerInvocation counts them
-      Map<String, ?> secondary = rr.getSecondaryResults(); // JMH's map has a raw value type
-      double alloc = secondary.entrySet().stream().filter(e -> e.getKey().endsWith("gc.alloc.rate.norm"))
-          .mapToDouble(e -> ((Result<?>) e.getValue()).getScore()).findFirst().orElse(Double.NaN);
+      Result<?> decisions = rr.getPrimaryResult(); // per decision: @OperationsPerInvocation counts them
+      Result<?> alloc = rr.getSecondaryResults().get("gc.alloc.rate.norm"); // GCProfiler's, likewise per decision
       String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
-      engine.add(List.of(params, f(0, score), f(0, rr.getPrimaryResult().getScoreError()), f(1, 1e9 / score),
-          f(1, alloc)));
-      engineBase = params.equals("leases 1000, held 0, orgs 1") ? score : engineBase;
+      engine.add(List.of(params, f(0, decisions.getScore()), f(0, decisions.getScoreError()),
+          f(1, 1e9 / decisions.getScore()), f(1, alloc == null ? Double.NaN : alloc.getScore())));
+      engineBase = params.equals("leases 1000, held 0, orgs 1") ? decisions.getScore() : engineBase;
     }
   }
 
@@ -224,7 +224,7 @@ public final class RunCommand implements Callable<Integer> {
     jvm.add("-XX:+UseSerialGC");
     for (String kind : quick ? List.of("lease") : List.of("lease", "held")) {
       heap.put(kind, client("heap-" + kind, jvm, 300, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000"));
-      progress("heap: " + heap.get(kind).getProperty(kind + ".bytes") + " bytes per " + kind);
+      progress("heap: %s bytes per %s", heap.get(kind).getProperty(kind + ".bytes"), kind);
     }
   }
 
@@ -238,10 +238,10 @@ public final class RunCommand implements Callable<Integer> {
         String name = "load-" + pair.key() + "-rep" + rep;
         try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
             Proc.Server b = start(pair.b(), config, name + "-b", serverJvm)) {
-          Properties p = pairedLoad(name, spec(pair.a(), a), spec(pair.b(), b), pid(a), pid(b), "bench", quick ? 4 : 20);
+          Properties p = pairedLoad(name, side(pair.a(), a), side(pair.b(), b), "bench", quick ? 4 : 20);
           load.computeIfAbsent(pair.key(), k -> new ArrayList<>()).add(p);
-          progress(String.format(Locale.ROOT, "load %d/%d %s: %.0f ÷ %.0f pairs/s, ratio %s",
-              rep, reps, pair.label(), d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median")));
+          progress("load %d/%d %s: %.0f ÷ %.0f pairs/s, ratio %s", rep, reps, pair.label(), d(p, "a.pairs_per_s"),
+              d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
         } finally {
           // A repetition journals every command of its run, which nobody reads again.
           deleteTree(work.resolve("data-" + name + "-a"));
@@ -254,12 +254,12 @@ public final class RunCommand implements Callable<Integer> {
    * The load client on A and B in alternating windows (see {@link LoadCommand}), {@code warmup}
    * seconds on each, then measured windows of 2 s (quick: 1 s) after 0.5 s of settling each.
    */
-  private Properties pairedLoad(String name, String a, String b, String aPids, String bPids, String orgs,
-      double warmup) throws IOException, InterruptedException {
+  private Properties pairedLoad(String name, Side a, Side b, String orgs, double warmup)
+      throws IOException, InterruptedException {
     int windows = quick ? 3 : 8;
     double window = quick ? 1 : 2;
-    return client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target", a,
-        "--versus", b, "--target-pid", aPids, "--versus-pid", bPids, "--org", orgs, "--callers",
+    return client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target", a.spec(),
+        "--versus", b.spec(), "--target-pid", a.pids(), "--versus-pid", b.pids(), "--org", orgs, "--callers",
         Integer.toString(CALLERS), "--warmup", Double.toString(warmup), "--windows", Integer.toString(windows),
         "--window", Double.toString(window), "--settle", "0.5");
   }
@@ -278,22 +278,22 @@ public final class RunCommand implements Callable<Integer> {
         jvm.add("-XX:StartFlightRecording=settings=" + jfc + ",filename=" + jfr + ",dumponexit=true");
         Properties admission;
         try (Proc.Server server = start(Server.IN_MEMORY, config, name + "-admission", jvm)) {
-          admission = contendedClient(spec(Server.IN_MEMORY, server), s, name + "-admission");
+          admission = contendedClient(side(Server.IN_MEMORY, server), s, name + "-admission");
         }
         Pauses pauses = Pauses.read(jfr, Instant.ofEpochMilli((long) d(admission, "measured.start_ms")),
             Instant.ofEpochMilli((long) d(admission, "measured.end_ms")));
-        Properties peer = contendedClient(spec(Server.REDIS, null), s, name + "-redis");
+        Properties peer = contendedClient(side(Server.REDIS, null), s, name + "-redis");
         contended.add(new Contended(s, admission, peer, pauses));
-        progress(String.format(Locale.ROOT, "contended slots=%d %d/%d: dispatch p99 %.3f ms, polling peer %.3f ms; %s",
-            s, rep, reps, d(admission, "dispatch.p99_ms"), d(peer, "dispatch.p99_ms"), pauses));
+        progress("contended slots=%d %d/%d: dispatch p99 %.3f ms, polling peer %.3f ms; %s", s, rep, reps,
+            d(admission, "dispatch.p99_ms"), d(peer, "dispatch.p99_ms"), pauses);
       }
     }
   }
 
-  private Properties contendedClient(String target, int slots, String name) throws IOException, InterruptedException {
+  private Properties contendedClient(Side target, int slots, String name) throws IOException, InterruptedException {
     double warmup = quick ? 2 : 20;
     double seconds = quick ? 4 : 10;
-    return client(name, CLIENT_JVM, (long) (warmup + seconds + 60), "contended", "--target", target, "--org",
+    return client(name, CLIENT_JVM, (long) (warmup + seconds + 60), "contended", "--target", target.spec(), "--org",
         "contended-" + slots, "--slots", Integer.toString(slots), "--warmup", Double.toString(warmup),
         "--seconds", Double.toString(seconds));
   }
@@ -317,13 +317,12 @@ public final class RunCommand implements Callable<Integer> {
           Properties p;
           try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
             nodes.startAll("bench", 60);
-            p = pairedLoad(name, "cluster@" + nodes.addresses(), spec(Server.DURABLE, single), nodes.pids(),
-                pid(single), orgs, CLUSTER_WARMUP_S);
+            p = pairedLoad(name, new Side("cluster@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
+                orgs, CLUSTER_WARMUP_S);
           }
           cluster.computeIfAbsent(g, k -> new ArrayList<>()).add(p);
-          progress(String.format(Locale.ROOT, "cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node"
-              + " %.0f pairs/s, ratio %s", rep, reps, g, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"),
-              p.getProperty("ratio.median")));
+          progress("cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node %.0f pairs/s, ratio %s",
+              rep, reps, g, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
           if (g == groups.get(0)) {
             failover(nodes, name, rep);
           }
@@ -356,12 +355,11 @@ public final class RunCommand implements Callable<Integer> {
   private void failover(ClusterNodes nodes, String name, int rep) throws IOException, InterruptedException {
     Path stop = work.resolve(name + "-failover.stop");
     Path out = work.resolve(name + "-failover.properties");
+    Path log = work.resolve(name + "-failover-client.log");
     Files.deleteIfExists(stop);
-    Files.deleteIfExists(out);
     record Kill(int node, long killedMs, long restartedMs, long caughtUpMs, double listening, double catchUp,
         long missed) {}
     List<Kill> kills = new ArrayList<>();
-    Path log = work.resolve(name + "-failover-client.log");
     try (Proc.Server client = Proc.Server.start(bench(CLIENT_JVM, "failover", "--servers", nodes.addresses(),
         "--callers", Integer.toString(CALLERS), "--stop-file", stop.toString(), "--out", out.toString()), log)) {
       client.await(Pattern.compile("failover: load running"), 60);
@@ -384,8 +382,8 @@ public final class RunCommand implements Callable<Integer> {
             ClusterNodes.id(leader) + " to apply log entry " + target);
         double catchUp = (System.nanoTime() - t0) / 1e9;
         kills.add(new Kill(leader, killed, restarted, System.currentTimeMillis(), listening, catchUp, target - before));
-        progress(String.format(Locale.ROOT, "cluster %d/%d: killed leader %s; back listening after %.2f s, caught up"
-            + " %d log entries after %.2f s", rep, reps, ClusterNodes.id(leader), listening, target - before, catchUp));
+        progress("cluster %d/%d: killed leader %s; back listening after %.2f s, caught up %d log entries after %.2f s",
+            rep, reps, ClusterNodes.id(leader), listening, target - before, catchUp);
         Thread.sleep(3_000); // the restarted node rejoins the clients' rotation before the next kill
       }
       Files.createFile(stop);
@@ -402,9 +400,9 @@ public final class RunCommand implements Callable<Integer> {
           longestPause(gaps, k.restartedMs(), k.caughtUpMs() + 3_000) / 1e3, k.listening(), k.catchUp(), k.missed(),
           failed);
       failovers.add(f);
-      progress(String.format(Locale.ROOT, "cluster %d/%d: longest pause in completed requests around the kill of %s:"
-          + " %.3f s, while it came back: %.3f s (%d requests failed even after the channel's retries)", rep, reps,
-          f.leader(), f.gapSeconds(), f.rejoinGapSeconds(), failed));
+      progress("cluster %d/%d: longest pause in completed requests around the kill of %s: %.3f s, while it came back:"
+          + " %.3f s (%d requests failed even after the channel's retries)", rep, reps, f.leader(), f.gapSeconds(),
+          f.rejoinGapSeconds(), failed);
     }
   }
 
@@ -463,11 +461,9 @@ public final class RunCommand implements Callable<Integer> {
         .map(p -> pairRow(p.label(), key -> median(loadRuns(p.key()), key),
             loadRuns(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", "))))
         .toList());
-    if (load.containsKey(METRICS_PAIR.key())) {
-      t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
-          "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
-          repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
-    }
+    t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
+        "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
+        repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
     if (!contended.isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
       for (Contended c : contended) {
@@ -490,15 +486,12 @@ public final class RunCommand implements Callable<Integer> {
       List<List<String>> rows = new ArrayList<>();
       for (Failover f : failovers) {
         rows.add(List.of(f.rep() + ": " + f.leader(), f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()),
-            f(2, f.listeningSeconds()),
-            f(2, f.catchUpSeconds()), f(0, f.entriesMissed()), f(0, f.failedRequests())));
+            f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()), f(0, f.entriesMissed()), f(0, f.failedRequests())));
       }
       for (double q : List.of(50.0, 99.0, 100.0)) {
         rows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
-            "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**",
-            f(3, failoverPercentile(Failover::rejoinGapSeconds, q)),
-            f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)),
-            "", ""));
+            "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**", f(3, failoverPercentile(Failover::rejoinGapSeconds, q)),
+            f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)), "", ""));
       }
       t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
           "longest pause while it came back, s", "restart → listening, s", "restart → caught up, s", "log entries missed",
@@ -520,14 +513,19 @@ public final class RunCommand implements Callable<Integer> {
     return row;
   }
 
-  /** A row per repetition, numbered after {@code label}, then the medians' row; {@code extra}: a column of each repetition's. */
+  /**
+   * A row per repetition, numbered after {@code label}, then the medians' row (none of no runs);
+   * {@code extra}: a column of each repetition's.
+   */
   private static List<List<String>> repetitionRows(String label, List<Properties> runs, Function<Properties, String> extra) {
     List<List<String>> rows = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
       Properties p = runs.get(i);
       rows.add(pairRow(label + (i + 1), key -> d(p, key), extra == null ? null : extra.apply(p)));
     }
-    rows.add(pairRow("**" + label + "median**", key -> median(runs, key), extra == null ? null : ""));
+    if (!runs.isEmpty()) {
+      rows.add(pairRow("**" + label + "median**", key -> median(runs, key), extra == null ? null : ""));
+    }
     return rows;
   }
 
@@ -557,11 +555,8 @@ public final class RunCommand implements Callable<Integer> {
 
   /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
   static double percentile(List<Double> values, double q) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
     List<Double> sorted = values.stream().sorted().toList();
-    return sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
+    return sorted.isEmpty() ? Double.NaN : sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
   }
 
   // ---- Processes --------------------------------------------------------------------------
@@ -590,12 +585,10 @@ public final class RunCommand implements Callable<Integer> {
     return Proc.Server.start(command, log);
   }
 
-  private String spec(Server s, Proc.Server started) throws IOException, InterruptedException {
-    return s.client() + "@" + (started == null ? redis : started.address());
-  }
-
-  private String pid(Proc.Server started) {
-    return Long.toString(started == null ? redisPid : started.process().pid());
+  /** How the load client reaches {@code s}, started as {@code started} (null: the script's Redis). */
+  private Side side(Server s, Proc.Server started) throws IOException, InterruptedException {
+    return started == null ? new Side("redis@" + redis, Long.toString(redisPid))
+        : new Side(s.client() + "@" + started.address(), Long.toString(started.process().pid()));
   }
 
   /** Orgs for the load: one with room for every caller, and one per contended size. */
@@ -653,13 +646,11 @@ public final class RunCommand implements Callable<Integer> {
     return Double.parseDouble(p.getProperty(key, "NaN"));
   }
 
-  /** 0, 1 or 3 decimals; thousands grouped. */
   private static String f(int decimals, double v) {
     return String.format(Locale.ROOT, "%,." + decimals + "f", v);
   }
 
-  private static void progress(String line) {
-    System.out.println("bench: " + line);
-    System.out.flush();
+  private static void progress(String format, Object... args) {
+    System.out.println("bench: " + String.format(Locale.ROOT, format, args)); // println flushes System.out
   }
 }

@@ -134,6 +134,20 @@ class RunCommandTest {
   }
 
   @Test
+  void aStageThatDidNotRunWritesNoTable() throws Exception {
+    RunCommand r = new RunCommand();
+    r.slots = List.of(20);
+    r.heap.put("lease", props("count", "200000", "lease.bytes", "282.2"));
+    Path file = dir.resolve("tables.md");
+    r.tables("Measured at commit `abc`.").writeAll(file);
+    String md = Files.readString(file);
+    assertTrue(md.contains("<!-- bench:heap -->"), md);
+    for (String absent : List.of("engine", "load", "metrics", "contended", "cluster", "failover")) {
+      assertFalse(md.contains("<!-- bench:" + absent + " -->"), absent + "\n" + md);
+    }
+  }
+
+  @Test
   void tablesShowEveryRepetitionAndTheMedian() throws Exception {
     Path file = dir.resolve("tables.md");
     run().tables("Measured at commit `abc`.").writeAll(file);
