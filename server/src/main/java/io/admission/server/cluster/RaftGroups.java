@@ -199,7 +199,7 @@ public final class RaftGroups implements AutoCloseable {
       why = why == null ? its : why;
     }
     return replicas.size() == 1 ? why
-        : "the cluster has no quorum for any of its " + replicas.size() + " groups on this node: " + why;
+        : "none of the cluster's " + replicas.size() + " groups can serve on this node now: " + why;
   }
 
   /** Whether every group has a quorum here: health is SERVING only then. */

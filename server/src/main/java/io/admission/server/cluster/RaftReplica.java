@@ -380,11 +380,11 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   /**
    * {@code why} as this group's orgs' callers hear it: with several groups the others may serve,
-   * so the sentence says that it is this org's group that has no quorum here.
+   * so the sentence says that it is this org's group that cannot serve here, then why (no leader,
+   * cut off, catching up).
    */
   private String toCallers(String why) {
-    return label.isEmpty() ? why
-        : "the cluster has no quorum for this org's group" + label + " on this node: " + why;
+    return label.isEmpty() ? why : "this org's group" + label + " cannot serve on this node now: " + why;
   }
 
   // ---- What this node knows -----------------------------------------------------------------
