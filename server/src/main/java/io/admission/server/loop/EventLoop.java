@@ -29,6 +29,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class EventLoop implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+  /** A turn's bound, in {@link Turns.Task#weight}: 1,024 requests, or fewer committed entries. */
   private static final int MAX_BATCH = 1024;
   /** Wake up at least this often even without deadlines, so a stuck clock cannot hide timers. */
   private static final long MAX_SLEEP_MILLIS = 1000;
@@ -88,7 +89,7 @@ public final class EventLoop implements AutoCloseable {
     this.replicated = replicated;
     this.inboxCapacity = inboxCapacity;
     this.clock = clock;
-    this.inbox = new Inbox<>(inboxCapacity);
+    this.inbox = new Inbox<>(inboxCapacity, Turns.Task::weight);
     turns.force(inbox::force);
   }
 
@@ -193,7 +194,7 @@ public final class EventLoop implements AutoCloseable {
    * refused: the log has it already). Its {@code done} runs on the loop thread once applied.
    */
   public void committed(ReplicatedLog.Committed entry) {
-    inbox.force((t, now, out) -> t.applyCommitted(entry, out));
+    inbox.force(new Turns.ApplyCommitted(entry));
   }
 
   /**
@@ -318,7 +319,7 @@ public final class EventLoop implements AutoCloseable {
   }
 
   private void turn() {
-    inbox.drainTo(batch, MAX_BATCH - batch.size());
+    inbox.drainTo(batch, MAX_BATCH);
     try {
       turns.run(batch, now());
     } finally {

@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
 
 /**
  * The loop's queue: many producers (gRPC handlers, the web server, the journal thread), one
@@ -27,9 +28,17 @@ final class Inbox<T> {
   private final AtomicBoolean idle = new AtomicBoolean();
   private final int capacity;
   private volatile Runnable wakeUp = () -> { };
+  private final ToIntFunction<? super T> weight;
 
+  /** Every task weighs one. */
   Inbox(int capacity) {
+    this(capacity, task -> 1);
+  }
+
+  /** {@code weight}: what a task counts for against {@link #drainTo}'s bound (at least one). */
+  Inbox(int capacity, ToIntFunction<? super T> weight) {
     this.capacity = capacity;
+    this.weight = weight;
   }
 
   /**
@@ -82,13 +91,18 @@ final class Inbox<T> {
     return !queue.isEmpty() && claim();
   }
 
-  /** Consumer only: moves up to {@code max} tasks into {@code into}, in order. */
+  /**
+   * Consumer only: moves tasks into {@code into}, in order, until they weigh {@code max} (the last
+   * one may take it past); returns how many.
+   */
   int drainTo(Collection<? super T> into, int max) {
     int n = 0;
+    int weighed = 0;
     T task;
-    while (n < max && (task = queue.poll()) != null) {
+    while (weighed < max && (task = queue.poll()) != null) {
       into.add(task);
       n++;
+      weighed += weight.applyAsInt(task);
     }
     if (n > 0) {
       pending.addAndGet(-n);

@@ -58,17 +58,26 @@ class CatchUpTest {
     // Restarted with a slow engine: a catch-up of 600 entries takes it at least 1.2 s.
     behind.start(InstantSource.system(), slow(2));
     boolean refusedWhileBehind = false;
+    long longestWaitForTransport = 0;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (behind.replica.unavailable() != null) {
       String why = behind.replica.unavailable();
       refusedWhileBehind |= why.contains("catching up with the cluster's log");
       assertTrue(System.nanoTime() < deadline, "still refusing after 60 s: " + why);
+      longestWaitForTransport = Math.max(longestWaitForTransport, behind.transportWaitNanos());
       LockSupport.parkNanos(2_000_000);
     }
     long applied = behind.replica.groupStatus(0).getAppliedIndex();
     assertTrue(applied >= committed - RaftReplica.RESUME_LAG, "the restarted node served at applied index "
         + applied + ", while the cluster had committed " + committed + " without it");
     assertTrue(refusedWhileBehind, "it never said it was catching up");
+    // The loop's turns run on the transport thread, which reads sockets (and sends refusals) only
+    // between turns: catching up, a turn takes at most 32 entries (64 ms here), not all 600 at
+    // once (1.2 s), so a caller sent here is refused at once instead of waiting out the catch-up.
+    System.out.printf("CatchUpTest: caught up at applied index %d of %d; the transport thread waited at"
+        + " most %d ms for a turn meanwhile%n", applied, committed, longestWaitForTransport / 1_000_000);
+    assertTrue(longestWaitForTransport < TimeUnit.MILLISECONDS.toNanos(600), "the transport thread was"
+        + " held for " + longestWaitForTransport / 1_000_000 + " ms at a time while the node caught up");
     assertInstanceOf(Results.Granted.class, behind.submit(acquire("after")).get(20, TimeUnit.SECONDS));
   }
 

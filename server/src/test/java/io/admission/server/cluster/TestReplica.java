@@ -84,6 +84,15 @@ final class TestReplica {
     loop.startOn(thread);
   }
 
+  /**
+   * How long a task handed to the thread the loop runs on (in the server: the transport thread,
+   * which reads the sockets) waits before it runs: the rest of the turn under way.
+   */
+  long transportWaitNanos() throws Exception {
+    long handed = System.nanoTime();
+    return thread.submit(() -> System.nanoTime() - handed).get(60, TimeUnit.SECONDS);
+  }
+
   boolean running() {
     return replica != null;
   }

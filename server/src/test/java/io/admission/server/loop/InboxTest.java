@@ -29,6 +29,23 @@ class InboxTest {
   }
 
   @Test
+  void aDrainStopsOnceItsTasksWeighTheBoundAndLeavesTheRestForTheNext() {
+    Inbox<Integer> inbox = new Inbox<>(100, task -> task); // each task weighs its value
+    for (int task : List.of(1, 31, 40, 1, 1)) {
+      inbox.force(task);
+    }
+    List<Integer> got = new ArrayList<>();
+    assertEquals(2, inbox.drainTo(got, 32)); // 1 + 31: the bound
+    assertEquals(List.of(1, 31), got);
+    got.clear();
+    assertEquals(1, inbox.drainTo(got, 32)); // one task past the bound still goes, alone
+    assertEquals(List.of(40), got);
+    got.clear();
+    assertEquals(2, inbox.drainTo(got, 32));
+    assertEquals(List.of(1, 1), got);
+  }
+
+  @Test
   void forcedTasksSkipTheBoundAndKeepTheirPlace() {
     Inbox<Integer> inbox = new Inbox<>(1);
     assertTrue(inbox.offer(1));
