@@ -254,7 +254,7 @@ public final class AdmissionCli {
       return givenChannel;
     }
     if (ownChannel == null) {
-      ownChannel = Servers.channel(server, credentials()).build();
+      ownChannel = Servers.channelToEveryNode(server, credentials()).build();
     }
     return ownChannel;
   }

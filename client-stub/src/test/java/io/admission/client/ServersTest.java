@@ -1,0 +1,86 @@
+package io.admission.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
+import io.admission.v1.AdmissionServiceGrpc;
+import io.admission.v1.Outcome;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Servers.channel over two nodes on loopback: a node whose health says NOT_SERVING (a cluster
+ * node cut off or catching up) gets no calls until it says SERVING again.
+ */
+class ServersTest {
+  /** A node: counts the Acquires it answers, and says what its health service is told. */
+  private static final class Node {
+    final AtomicInteger acquires = new AtomicInteger();
+    final HealthStatusManager health = new HealthStatusManager();
+    final Server server;
+
+    Node(ServingStatus status) throws Exception {
+      health.setStatus("", status);
+      server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+          .addService(health.getHealthService())
+          .addService(new AdmissionServiceGrpc.AdmissionServiceImplBase() {
+            @Override
+            public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> answer) {
+              acquires.incrementAndGet();
+              answer.onNext(AcquireResponse.newBuilder().setOutcome(Outcome.OUTCOME_GRANTED).build());
+              answer.onCompleted();
+            }
+          })
+          .build().start();
+    }
+
+    String address() {
+      return "127.0.0.1:" + server.getPort();
+    }
+  }
+
+  private Node refusing;
+  private Node serving;
+  private ManagedChannel channel;
+
+  @AfterEach
+  void stop() {
+    channel.shutdownNow();
+    refusing.server.shutdownNow();
+    serving.server.shutdownNow();
+  }
+
+  @Test
+  void aNodeThatSaysItCannotServeGetsNoCallsUntilItServesAgain() throws Exception {
+    refusing = new Node(ServingStatus.NOT_SERVING);
+    serving = new Node(ServingStatus.SERVING);
+    channel = Servers.channel(refusing.address() + "," + serving.address(), InsecureChannelCredentials.create())
+        .build();
+    var stub = AdmissionServiceGrpc.newBlockingStub(channel);
+
+    for (int i = 0; i < 40; i++) {
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("c-" + i).build());
+    }
+    assertEquals(0, refusing.acquires.get(), "calls went to the node that said NOT_SERVING");
+    assertEquals(40, serving.acquires.get());
+
+    refusing.health.setStatus("", ServingStatus.SERVING);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (refusing.acquires.get() == 0 && System.nanoTime() < deadline) {
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("again").build());
+    }
+    assertTrue(refusing.acquires.get() > 0, "the node that serves again got no call in 10 s");
+  }
+}
