@@ -30,11 +30,6 @@ final class Inbox<T> {
   private volatile Runnable wakeUp = () -> { };
   private final ToIntFunction<? super T> weight;
 
-  /** Every task weighs one. */
-  Inbox(int capacity) {
-    this(capacity, task -> 1);
-  }
-
   /** {@code weight}: what a task counts for against {@link #drainTo}'s bound (at least one). */
   Inbox(int capacity, ToIntFunction<? super T> weight) {
     this.capacity = capacity;

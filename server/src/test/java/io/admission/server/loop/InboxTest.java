@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class InboxTest {
   @Test
   void offersBeyondCapacityAreRefusedUntilDrained() {
-    Inbox<Integer> inbox = new Inbox<>(2);
+    Inbox<Integer> inbox = new Inbox<>(2, task -> 1);
     assertTrue(inbox.offer(1));
     assertTrue(inbox.offer(2));
     assertFalse(inbox.offer(3));
@@ -47,7 +47,7 @@ class InboxTest {
 
   @Test
   void forcedTasksSkipTheBoundAndKeepTheirPlace() {
-    Inbox<Integer> inbox = new Inbox<>(1);
+    Inbox<Integer> inbox = new Inbox<>(1, task -> 1);
     assertTrue(inbox.offer(1));
     inbox.force(2);
     assertFalse(inbox.offer(3));
@@ -88,7 +88,7 @@ class InboxTest {
    */
   @Test
   void aTaskConsumerSeesWhatCameWhileItWasBusyAndIsWokenOnceWhenIdle() {
-    Inbox<Integer> inbox = new Inbox<>(8);
+    Inbox<Integer> inbox = new Inbox<>(8, task -> 1);
     AtomicInteger wakeUps = new AtomicInteger();
     inbox.consumer(wakeUps::incrementAndGet);
     List<Integer> got = new ArrayList<>();
@@ -112,7 +112,7 @@ class InboxTest {
    */
   @Test
   void noWakeUpIsLostForATaskConsumer() throws Exception {
-    Inbox<Integer> inbox = new Inbox<>(1_000_000);
+    Inbox<Integer> inbox = new Inbox<>(1_000_000, task -> 1);
     AtomicInteger received = new AtomicInteger();
     AtomicInteger running = new AtomicInteger();
     ExecutorService executor = Executors.newSingleThreadExecutor();
