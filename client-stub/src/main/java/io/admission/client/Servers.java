@@ -19,9 +19,11 @@ import java.util.Map;
 
 /**
  * A channel to the nodes of an Admission cluster, given as {@code "host:port,host:port,..."}
- * (one address works too). Every node serves every RPC, so calls are spread over the nodes that
- * answer (gRPC's round_robin), a node that dies or says it cannot serve (its health NOT_SERVING)
- * drops out of the rotation until it serves again, and a call refused
+ * (one address works too). Calls go to the node that says it leads the cluster while one does,
+ * since a follower hands every write to the leader anyway ({@link LeaderFirst}); otherwise, and
+ * for any server that does not say, every node serves every RPC, so calls are spread over the
+ * nodes that answer (gRPC's round_robin). A node that dies or says it cannot serve (its health
+ * NOT_SERVING) drops out of the rotation until it serves again, and a call refused
  * UNAVAILABLE — a node cut off from the majority, a node going away, a write the cluster could
  * not commit in time — is sent again to another node, up to 8 attempts over about 5 seconds.
  * Every RPC of Admission is safe to send again: Acquire by its call_id, the others because
@@ -50,12 +52,20 @@ public final class Servers {
    * node in the rotation, which may be the refusing one again: measured, in a run of three leader
    * kills under 256 callers, 4 requests refused on all 8 attempts while a restarted node caught up.
    */
-  private static final Map<String, Object> SERVICE_CONFIG = serviceConfig(true);
+  private static final Map<String, Object> SERVICE_CONFIG = serviceConfig("");
+
+  /**
+   * The same over the node that says it leads the cluster: its health is SERVING on this name
+   * (a server running alone says so too), every other node's NOT_SERVING or unknown.
+   */
+  static final String LEADER = "admission.leader";
+  private static final Map<String, Object> SERVICE_CONFIG_LEADER = serviceConfig(LEADER);
 
   /** The same without the health checks: every node that answers gets calls. */
-  private static final Map<String, Object> SERVICE_CONFIG_EVERY_NODE = serviceConfig(false);
+  private static final Map<String, Object> SERVICE_CONFIG_EVERY_NODE = serviceConfig(null);
 
-  private static Map<String, Object> serviceConfig(boolean healthChecked) {
+  /** {@code healthName}: the health service name a node must say SERVING on; null: none. */
+  private static Map<String, Object> serviceConfig(String healthName) {
     Map<String, Object> config = new HashMap<>();
     config.put("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
     config.put("methodConfig", List.of(Map.of(
@@ -71,20 +81,23 @@ public final class Servers {
             "maxBackoff", "2s",
             "backoffMultiplier", 2.0,
             "retryableStatusCodes", List.of("UNAVAILABLE")))));
-    if (healthChecked) {
-      config.put("healthCheckConfig", Map.of("serviceName", ""));
+    if (healthName != null) {
+      config.put("healthCheckConfig", Map.of("serviceName", healthName));
     }
     return Map.copyOf(config);
   }
 
   /**
    * A channel builder for {@code servers} ("host:port" or "host:port,host:port,..."), with
-   * {@code credentials} (plaintext, TLS, a token: see {@link BearerToken}).
+   * {@code credentials} (plaintext, TLS, a token: see {@link BearerToken}). Its {@code build()}
+   * makes two channels (see {@link LeaderFirst}), each with its own service config: one given to
+   * the builder is not used.
    *
    * @throws IllegalArgumentException when an address is not HOST:PORT
    */
   public static ManagedChannelBuilder<?> channel(String servers, ChannelCredentials credentials) {
-    return channel(servers, credentials, SERVICE_CONFIG);
+    return new LeaderFirst.Builder(channel(servers, credentials, SERVICE_CONFIG), SERVICE_CONFIG_LEADER,
+        SERVICE_CONFIG);
   }
 
   /**

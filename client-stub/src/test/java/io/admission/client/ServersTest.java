@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Servers.channel over two nodes on loopback: a node whose health says NOT_SERVING (a cluster
- * node cut off or catching up) gets no calls until it says SERVING again.
+ * node cut off or catching up) gets no calls until it says SERVING again; while a node says it
+ * leads, it gets every call.
  */
 class ServersTest {
   /** A node: counts the Acquires it answers, and says what its health service is told. */
@@ -60,6 +61,38 @@ class ServersTest {
     channel.shutdownNow();
     refusing.server.shutdownNow();
     serving.server.shutdownNow();
+  }
+
+  @Test
+  void theNodeThatSaysItLeadsGetsEveryCallAndTheOthersShareThemWhenNoneDoes() throws Exception {
+    refusing = new Node(ServingStatus.SERVING); // here: a follower, serving
+    serving = new Node(ServingStatus.SERVING); // the leader
+    serving.health.setStatus(Servers.LEADER, ServingStatus.SERVING);
+    refusing.health.setStatus(Servers.LEADER, ServingStatus.NOT_SERVING);
+    channel = Servers.channel(refusing.address() + "," + serving.address(), InsecureChannelCredentials.create())
+        .build();
+    var stub = AdmissionServiceGrpc.newBlockingStub(channel);
+    // The leader's channel connects on the first call; until it is ready calls go round robin.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (channel.getState(true) != io.grpc.ConnectivityState.READY && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    for (int i = 0; i < 200 && serving.acquires.get() < 20; i++) { // the leader's channel gets ready
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("w-" + i).build());
+      Thread.sleep(5);
+    }
+    int before = refusing.acquires.get();
+    for (int i = 0; i < 40; i++) {
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("c-" + i).build());
+    }
+    assertEquals(before, refusing.acquires.get(), "a call went to the node that does not lead");
+
+    serving.health.setStatus(Servers.LEADER, ServingStatus.NOT_SERVING); // an election: nobody leads
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (refusing.acquires.get() == before && System.nanoTime() < deadline) {
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("again").build());
+    }
+    assertTrue(refusing.acquires.get() > before, "with no leader, the other node got no call in 10 s");
   }
 
   @Test

@@ -485,8 +485,10 @@ public final class Main implements Callable<Integer> {
         .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);
-    if (running.replicas == null || running.replicas.serving()) {
-      setServing(running.health, true);
+    if (running.replicas == null) {
+      setServing(running.health, true, true);
+    } else {
+      setServing(running.health, running.replicas.serving(), running.replicas.leading());
     }
     if (httpAddress != null) {
       running.web = bind("--http", http, () -> WebServer.start(httpAddress, loops, view, running.access,
@@ -499,11 +501,20 @@ public final class Main implements Callable<Integer> {
   /** The engines to start from, one per group, and whether they hold nothing yet (a config may seed them). */
   private record State(List<Engine> engines, boolean empty) {}
 
-  private static void setServing(HealthStatusManager health, boolean serving) {
+  /**
+   * Health: every service SERVING or not as this node serves or not, and {@link
+   * AdmissionServices#LEADER} SERVING only while it also leads. Called from every group's checks:
+   * one at a time, so that the last call's state is the one reported.
+   */
+  private static void setServing(HealthStatusManager health, boolean serving, boolean leading) {
     ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
-    health.setStatus("", status);
-    for (String name : AdmissionServices.NAMES) {
-      health.setStatus(name, status);
+    synchronized (health) {
+      health.setStatus("", status);
+      for (String name : AdmissionServices.NAMES) {
+        health.setStatus(name, status);
+      }
+      health.setStatus(AdmissionServices.LEADER,
+          serving && leading ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
     }
   }
 
@@ -657,7 +668,7 @@ public final class Main implements Callable<Integer> {
         replica.onServing(serving -> {
           // Health says whether every group can serve here: a balancer that sends a node all
           // orgs' requests should not send them to a node that refuses some.
-          setServing(health, replicas.serving());
+          setServing(health, replicas.serving(), replicas.leading());
           if (!serving) {
             // Streams from a replica that may fall behind would go quiet without saying so: end
             // them, and their clients reopen on a node that has a quorum.
@@ -665,6 +676,7 @@ public final class Main implements Callable<Integer> {
                 + " on another node");
           }
         });
+        replica.onLeading(() -> setServing(health, replicas.serving(), replicas.leading()));
         loop.observe(admissionMetrics.commitsOf(g));
         replica.attach(loop);
       }

@@ -104,6 +104,7 @@ class ClusterKillIT {
         for (int kill = 1; kill <= kills; kill++) {
           // The leader first; then every node not yet killed; then leaders and followers by turns.
           int leader = leaderIndex(nodes, ids, ledger);
+          awaitLeaderHealth(nodes, leader, ledger);
           int victim;
           if (kill == 1 || (neverKilled.isEmpty() && kill % 2 == 1)) {
             victim = leader;
@@ -265,6 +266,40 @@ class ClusterKillIT {
 
   private static void awaitLeader(List<ServerProcess> nodes, CallLedger ledger) throws InterruptedException {
     leaderIndex(nodes, List.of(), ledger);
+  }
+
+  /**
+   * The leader says SERVING on the leader's health name, the others NOT_SERVING: the Java client
+   * sends its calls where it says so. Within 5 s, the time the nodes take to notice a new role.
+   */
+  private static void awaitLeaderHealth(List<ServerProcess> nodes, int leader, CallLedger ledger)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    List<ServingStatus> seen = List.of();
+    while (System.nanoTime() < deadline) {
+      List<ServingStatus> now = new ArrayList<>();
+      for (ServerProcess node : nodes) {
+        ManagedChannel ch = single(node);
+        try {
+          now.add(HealthGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.newBuilder().setService("admission.leader").build()).getStatus());
+        } catch (StatusRuntimeException e) {
+          now.add(ServingStatus.UNKNOWN);
+        } finally {
+          ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+      }
+      seen = now;
+      boolean right = true;
+      for (int i = 0; i < now.size(); i++) {
+        right &= now.get(i) == (i == leader ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+      }
+      if (right) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(ledger.where() + " node " + leader + " leads, yet the leader's health says " + seen);
   }
 
   /** The index of the node that leads now (waits up to 20 s for one). */

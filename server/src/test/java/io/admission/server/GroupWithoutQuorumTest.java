@@ -9,6 +9,7 @@ import com.google.protobuf.Duration;
 import io.admission.server.cluster.RaftGroups;
 import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.Snapshots;
+import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
@@ -59,7 +60,8 @@ import picocli.CommandLine;
  * seconds, saying it is their group that has no quorum, while group 0's are granted; health says
  * NOT_SERVING (a node serves only while every group has a quorum there) and GetClusterStatus
  * shows group 1 without a leader. Healed, group 1 elects and serves again and every replica of
- * each group holds the same state.
+ * each group holds the same state. Throughout, a node says SERVING on the leader's health name
+ * only while it leads both groups.
  */
 class GroupWithoutQuorumTest {
   private static final int GROUPS = 2;
@@ -105,6 +107,7 @@ class GroupWithoutQuorumTest {
       nodes.add(start(args));
     }
     await(() -> nodes.stream().allMatch(n -> n.replicas.serving()), 30, "every group of every node serving");
+    assertLeaderHealth();
     for (String org : List.of(SERVED, CUT)) {
       admin(0).putOrg(PutOrgRequest.newBuilder()
           .setOrg(Org.newBuilder().setOrgId(org).setConcurrencyLimit(100)).build());
@@ -153,6 +156,7 @@ class GroupWithoutQuorumTest {
     for (int i = 0; i < 3; i++) {
       int node = i;
       await(() -> health(node) == ServingStatus.NOT_SERVING, 5, IDS.get(i) + " NOT_SERVING");
+      assertEquals(ServingStatus.NOT_SERVING, health(node, AdmissionServices.LEADER), IDS.get(i) + " leads nothing whole");
       GetClusterStatusResponse status = monitor(i).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
       assertEquals("", status.getGroups(1).getLeaderId(), IDS.get(i) + ": group 1 has no leader: " + status);
       assertFalse(status.getGroups(0).getLeaderId().isEmpty(), IDS.get(i) + ": group 0 has one: " + status);
@@ -188,6 +192,7 @@ class GroupWithoutQuorumTest {
     }
     assertFalse(monitor(1).getClusterStatus(GetClusterStatusRequest.getDefaultInstance())
         .getGroups(1).getLeaderId().isEmpty());
+    assertLeaderHealth();
     for (int g = 0; g < GROUPS; g++) {
       for (int i = 1; i < 3; i++) {
         awaitSameState(nodes.get(0).loops.get(g), nodes.get(i).loops.get(g), "group " + g + " on " + IDS.get(i));
@@ -196,8 +201,32 @@ class GroupWithoutQuorumTest {
   }
 
   private ServingStatus health(int i) {
+    return health(i, "");
+  }
+
+  private ServingStatus health(int i, String service) {
     return HealthGrpc.newBlockingStub(channel(i)).withDeadlineAfter(5, TimeUnit.SECONDS)
-        .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+        .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
+  }
+
+  /**
+   * Each node SERVING on the leader's health name if it leads both groups, NOT_SERVING if not,
+   * once the nodes agree on the leaders (they may move meanwhile: then it is checked again).
+   */
+  private void assertLeaderHealth() throws InterruptedException {
+    await(() -> {
+      GetClusterStatusResponse status = monitor(0).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+      for (int i = 0; i < 3; i++) {
+        boolean leadsBoth = true;
+        for (int g = 0; g < GROUPS; g++) {
+          leadsBoth &= status.getGroups(g).getLeaderId().equals(IDS.get(i));
+        }
+        if (health(i, AdmissionServices.LEADER) != (leadsBoth ? ServingStatus.SERVING : ServingStatus.NOT_SERVING)) {
+          return false;
+        }
+      }
+      return true;
+    }, 10, "the leader's health on each node as GetClusterStatus shows the leaders");
   }
 
   /**

@@ -62,6 +62,10 @@ class ServerEndToEndIT {
         .withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance());
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+    // Alone, it is its own leader: a client that prefers the leader sends it everything.
+    assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService("admission.leader").build()).getStatus());
   }
 
   @Test

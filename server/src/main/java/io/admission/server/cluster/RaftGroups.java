@@ -212,6 +212,16 @@ public final class RaftGroups implements AutoCloseable {
     return true;
   }
 
+  /** Whether this node leads every group: the node the Java client sends its calls to. */
+  public boolean leading() {
+    for (RaftReplica r : replicas) {
+      if (!r.leading()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Stops every group's checks and client, then the server (which snapshots each group). */
   @Override
   public void close() {

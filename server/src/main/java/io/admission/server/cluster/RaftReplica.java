@@ -123,6 +123,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private volatile String unavailable = "this node is starting and has not yet found the cluster's leader";
   private volatile EventLoop loop;
   private volatile Consumer<Boolean> onServing = serving -> { };
+  private volatile Runnable onLeading = () -> { };
   /** Whether this follower was last found too far behind the leader; under {@code checking}. */
   private boolean catchingUp = true;
   /** Checks run on the checker's thread and on Ratis' when the leader changes: one at a time. */
@@ -233,6 +234,11 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   public void attach(EventLoop loop) {
     this.loop = loop;
     stateMachine.attach(loop);
+  }
+
+  /** Told when this node starts or stops leading the group (on the checker's thread). */
+  public void onLeading(Runnable listener) {
+    this.onLeading = listener;
   }
 
   /** Told true when this node starts serving, false when it stops (on the checker's thread). */
@@ -429,6 +435,9 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       if ((was == null) != (why == null)) {
         LOG.log(Level.INFO, (why == null ? "serving: the cluster's leader is " + leaderId : why) + label);
         onServing.accept(why == null);
+      }
+      if (leader != wasLeading) {
+        onLeading.run();
       }
       EventLoop l = loop;
       if (leader && !wasLeading && l != null) {

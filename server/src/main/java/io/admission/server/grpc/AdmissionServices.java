@@ -29,6 +29,14 @@ public final class AdmissionServices {
       AdmissionAdminServiceGrpc.SERVICE_NAME,
       AdmissionMonitorServiceGrpc.SERVICE_NAME);
 
+  /**
+   * A health service name that is SERVING only on the node that leads the cluster (every group of
+   * it), and on a server that runs alone. Every node serves every RPC, but a write sent to a
+   * follower costs it a hop to the leader and a wait until it has applied the entry itself; the
+   * Java client sends to the node that says this when one does.
+   */
+  public static final String LEADER = "admission.leader";
+
   public static <T extends ServerBuilder<T>> T addTo(T builder, EventLoop loop, HealthStatusManager health) {
     return addTo(builder, loop, health, null);
   }
