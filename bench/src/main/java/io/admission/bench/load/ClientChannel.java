@@ -1,5 +1,7 @@
 package io.admission.bench.load;
 
+import io.admission.client.Servers;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -20,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  * gRPC's default client group would choose.
  */
 final class ClientChannel implements AutoCloseable {
+  /** Null for a cluster's channel, which runs on gRPC's shared threads. */
   private final EventLoopGroup io;
   final ManagedChannel channel;
 
@@ -32,8 +35,21 @@ final class ClientChannel implements AutoCloseable {
         .usePlaintext().directExecutor().disableRetry().build();
   }
 
+  /**
+   * A cluster's nodes ("host:port,host:port,...") as the Java client reaches them: {@link
+   * Servers#channel}, which sends calls to the leader while a node says it leads, with its retries.
+   */
+  static ClientChannel javaClient(String addresses) {
+    return new ClientChannel(null, Servers.channel(addresses, InsecureChannelCredentials.create()).directExecutor().build());
+  }
+
+  private ClientChannel(EventLoopGroup io, ManagedChannel channel) {
+    this.io = io;
+    this.channel = channel;
+  }
+
   Executor ioThread() {
-    return io.next();
+    return io == null ? Runnable::run : io.next();
   }
 
   @Override
@@ -44,6 +60,8 @@ final class ClientChannel implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    if (io != null) {
+      io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
   }
 }

@@ -18,9 +18,10 @@ import java.util.function.Consumer;
 /**
  * The generated AdmissionService client, unary calls, on one {@link ClientChannel} per server:
  * Admission or the no-op service (same requests, same responses), or a cluster's nodes. Over a
- * cluster the callers spread by call id: every node serves every request (a follower hands its
- * writes to the leader), so the load arrives as from a client of all the nodes, and a call's
- * Release goes to the node that took its Acquire.
+ * cluster ({@code cluster@}) the callers spread by call id: every node serves every request (a
+ * follower hands its writes to the leader), so the load arrives as from a client of all the nodes,
+ * and a call's Release goes to the node that took its Acquire. Through the Java client's channel
+ * ({@code client@}) it goes where that channel sends it: to the leader while one says it leads.
  */
 public final class GrpcTarget implements LoadTarget {
   /** The lease a benchmark call asks for: long enough never to expire during a run. */
@@ -33,9 +34,18 @@ public final class GrpcTarget implements LoadTarget {
 
   /** {@code addresses}: HOST:PORT, or a cluster's, comma-separated; {@code orgIds}: one org id, or several likewise. */
   public GrpcTarget(String addresses, String orgIds) {
-    this.channels = Arrays.stream(addresses.split(",")).map(ClientChannel::new).toList();
+    this(Arrays.stream(addresses.split(",")).map(ClientChannel::new).toList(), orgIds);
+  }
+
+  private GrpcTarget(List<ClientChannel> channels, String orgIds) {
+    this.channels = channels;
     this.stubs = channels.stream().map(c -> AdmissionServiceGrpc.newStub(c.channel)).toArray(AdmissionServiceStub[]::new);
     this.orgIds = orgIds.split(",");
+  }
+
+  /** A cluster ("host:port,host:port,...") through the Java client's one channel. */
+  static GrpcTarget javaClient(String addresses, String orgIds) {
+    return new GrpcTarget(List.of(ClientChannel.javaClient(addresses)), orgIds);
   }
 
   private AdmissionServiceStub stub(String callId) {

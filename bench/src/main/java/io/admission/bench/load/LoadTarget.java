@@ -36,19 +36,21 @@ public interface LoadTarget extends AutoCloseable {
   /**
    * Opens {@code KIND@HOST:PORT}: {@code grpc} (Admission or the no-op service, unary calls),
    * {@code session} (Admission, every caller on one Session stream), {@code redis} (the peer, its
-   * org started afresh with {@code redisLimit} slots) or {@code cluster@HOST:PORT,HOST:PORT,...}
-   * (unary calls spread over a cluster's nodes, see {@link GrpcTarget}).
+   * org started afresh with {@code redisLimit} slots), {@code cluster@HOST:PORT,HOST:PORT,...}
+   * (unary calls spread over a cluster's nodes, see {@link GrpcTarget}) or {@code
+   * client@HOST:PORT,...} (a cluster through the Java client's channel).
    */
   static LoadTarget open(String spec, String orgId, int redisLimit) {
     String[] kind = spec.split("@", 2);
-    if (kind.length < 2 || !kind[1].matches(kind[0].equals("cluster") ? "([^,]+:\\d+,)*[^,]+:\\d+" : "[^,]+:\\d+")) {
-      throw new IllegalArgumentException("expected KIND@HOST:PORT (cluster@HOST:PORT,HOST:PORT,...), got " + spec);
+    if (kind.length < 2 || !kind[1].matches(kind[0].equals("cluster") || kind[0].equals("client") ? "([^,]+:\\d+,)*[^,]+:\\d+" : "[^,]+:\\d+")) {
+      throw new IllegalArgumentException("expected KIND@HOST:PORT (cluster@ or client@HOST:PORT,HOST:PORT,...), got " + spec);
     }
     return switch (kind[0]) {
       case "grpc", "cluster" -> new GrpcTarget(kind[1], orgId);
+      case "client" -> GrpcTarget.javaClient(kind[1], orgId);
       case "session" -> new GrpcSessionTarget(kind[1], orgId);
       case "redis" -> new RedisTarget(kind[1], orgId, redisLimit);
-      default -> throw new IllegalArgumentException("KIND must be grpc, session, redis or cluster, got " + spec);
+      default -> throw new IllegalArgumentException("KIND must be grpc, session, redis, cluster or client, got " + spec);
     };
   }
 }

@@ -300,7 +300,8 @@ public final class RunCommand implements Callable<Integer> {
 
   /**
    * Per --groups value and repetition a fresh three-node cluster and a fresh durable single node:
-   * first the paired throughput run (the cluster's callers spread over its three nodes), then, for
+   * first the paired throughput run (the cluster through the Java client's channel, which sends
+   * to the leader while one says it leads), then, for
    * the first value, kills of the leader on the same cluster under load.
    */
   private void cluster(Path config) throws IOException, InterruptedException {
@@ -317,7 +318,7 @@ public final class RunCommand implements Callable<Integer> {
           Properties p;
           try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
             nodes.startAll("bench", 60);
-            p = pairedLoad(name, new Side("cluster@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
+            p = pairedLoad(name, new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
                 orgs, CLUSTER_WARMUP_S);
           }
           cluster.computeIfAbsent(g, k -> new ArrayList<>()).add(p);

@@ -10,7 +10,9 @@ import io.admission.v1.ReleaseRequest;
 import io.admission.v1.ReleaseResponse;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.StreamObserver;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -30,8 +32,9 @@ import picocli.CommandLine;
 
 /**
  * Three real gRPC servers as a cluster's nodes: the paired load spreads its callers over all of
- * them, each call's Release on its Acquire's node; the failover client rides out a node that
- * goes away and records the pause it caused.
+ * them, each call's Release on its Acquire's node; through the Java client's channel it goes to
+ * the node that says it leads; the failover client rides out a node that goes away and records
+ * the pause it caused.
  */
 class ClusterLoadTest {
   @TempDir
@@ -91,6 +94,28 @@ class ClusterLoadTest {
   }
 
   @Test
+  void throughTheJavaClientTheLoadGoesToTheNodeThatSaysItLeads() throws Exception {
+    List<Node> nodes = List.of(new Node(), new Node(), new Node());
+    List<String> addresses = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      HealthStatusManager health = new HealthStatusManager();
+      health.setStatus("", ServingStatus.SERVING);
+      health.setStatus("admission.leader", i == 1 ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+      addresses.add(serve(nodes.get(i), health.getHealthService()));
+    }
+    String single = serve(new NoopServerCommand.NoopAdmissionService());
+    Path out = dir.resolve("load.properties");
+    assertEquals(0, new CommandLine(new LoadCommand()).execute("--target", "client@" + String.join(",", addresses),
+        "--versus", "grpc@" + single, "--target-pid", "0,0,0", "--callers", "16", "--warmup", "0.5",
+        "--windows", "2", "--window", "0.3", "--settle", "0.1", "--out", out.toString()));
+    assertTrue(nodes.get(1).acquired.size() > 100, "the leader had almost no load: " + nodes.get(1).acquired.size());
+    // Until the leader's channel is ready (its first call connects it) calls go round robin.
+    int elsewhere = nodes.get(0).acquired.size() + nodes.get(2).acquired.size();
+    assertTrue(elsewhere < nodes.get(1).acquired.size() / 10,
+        elsewhere + " calls went to nodes that do not lead, " + nodes.get(1).acquired.size() + " to the leader");
+  }
+
+  @Test
   void failoverClientRidesOutADeadNodeAndRecordsThePause() throws Exception {
     List<Node> nodes = List.of(new Node(), new Node(), new Node());
     List<String> addresses = new ArrayList<>();
@@ -131,9 +156,12 @@ class ClusterLoadTest {
     assertTrue(n.requests.get() >= count, "no load reached the node: " + n.requests.get());
   }
 
-  private String serve(BindableService service) throws Exception {
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(service).directExecutor().build().start();
+  private String serve(BindableService... services) throws Exception {
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    for (BindableService service : services) {
+      builder.addService(service);
+    }
+    Server server = builder.directExecutor().build().start();
     servers.add(server);
     return "127.0.0.1:" + server.getPort();
   }
