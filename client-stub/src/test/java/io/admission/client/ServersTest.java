@@ -29,6 +29,11 @@ class ServersTest {
   /** A node: counts the Acquires it answers, and says what its health service is told. */
   private static final class Node {
     final AtomicInteger acquires = new AtomicInteger();
+    /**
+     * While set, the node answers UNAVAILABLE and says it no longer leads, as a leader does that
+     * is going away.
+     */
+    volatile boolean dying;
     final HealthStatusManager health = new HealthStatusManager();
     final Server server;
 
@@ -39,6 +44,11 @@ class ServersTest {
           .addService(new AdmissionServiceGrpc.AdmissionServiceImplBase() {
             @Override
             public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> answer) {
+              if (dying) {
+                health.setStatus(Servers.LEADER, ServingStatus.NOT_SERVING);
+                answer.onError(io.grpc.Status.UNAVAILABLE.withDescription("going away").asRuntimeException());
+                return;
+              }
               acquires.incrementAndGet();
               answer.onNext(AcquireResponse.newBuilder().setOutcome(Outcome.OUTCOME_GRANTED).build());
               answer.onCompleted();
@@ -93,6 +103,49 @@ class ServersTest {
       stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("again").build());
     }
     assertTrue(refusing.acquires.get() > before, "with no leader, the other node got no call in 10 s");
+  }
+
+  @Test
+  void aCallToALeaderThatGoesAwayWaitsForTheNextLeaderAndNoLongerThanTenSeconds() throws Exception {
+    serving = new Node(ServingStatus.SERVING); // leads first
+    refusing = new Node(ServingStatus.SERVING); // leads next
+    serving.health.setStatus(Servers.LEADER, ServingStatus.SERVING);
+    refusing.health.setStatus(Servers.LEADER, ServingStatus.NOT_SERVING);
+    channel = Servers.channel(serving.address() + "," + refusing.address(), InsecureChannelCredentials.create())
+        .build();
+    var stub = AdmissionServiceGrpc.newBlockingStub(channel);
+    awaitLeaderChannel(stub, serving);
+
+    // The leader goes away during the call; 1.5 s later the other node says it leads.
+    serving.dying = true;
+    var later = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    later.schedule(() -> refusing.health.setStatus(Servers.LEADER, ServingStatus.SERVING), 1500, TimeUnit.MILLISECONDS);
+    long asked = System.nanoTime();
+    stub.acquire(AcquireRequest.newBuilder().setCallId("through-the-election").build()); // no deadline
+    long took = System.nanoTime() - asked;
+    assertEquals(1, refusing.acquires.get(), "the call reached the next leader");
+    assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(1400), "answered before the next leader said so: " + took);
+
+    // With no leader at all, a call without a deadline gives up after 10 s, UNAVAILABLE, saying why.
+    refusing.dying = true;
+    asked = System.nanoTime();
+    io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+        () -> stub.acquire(AcquireRequest.newBuilder().setCallId("no-leader").build()));
+    took = System.nanoTime() - asked;
+    later.shutdownNow();
+    assertEquals(io.grpc.Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+    assertTrue(e.getStatus().getDescription().contains("no node of the cluster answered as its leader within 10 s"),
+        e.toString());
+    assertTrue(took < TimeUnit.SECONDS.toNanos(12), took + " ns");
+  }
+
+  /** Calls until the leader's channel is ready and {@code leader} got 20 of them. */
+  private void awaitLeaderChannel(AdmissionServiceGrpc.AdmissionServiceBlockingStub stub, Node leader)
+      throws InterruptedException {
+    for (int i = 0; i < 200 && leader.acquires.get() < 20; i++) {
+      stub.withDeadlineAfter(5, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("w-" + i).build());
+      Thread.sleep(5);
+    }
   }
 
   @Test
