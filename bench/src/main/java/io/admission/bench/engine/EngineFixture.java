@@ -24,18 +24,12 @@ import java.util.OptionalLong;
  * shared slot. So the measured Release consults a queue as deep as asked, which a reserved slot
  * of {@code bench} never serves: a cycle never dispatches.
  *
- * <p>The clock advances {@link #STEP_MILLIS} per cycle, so the ended calls the engine remembers
- * (10 minutes) stay a few hundred and forgetting is part of every cycle; leases never expire.
+ * <p>The clock advances a second per cycle, so the ended calls the engine remembers (10 minutes)
+ * stay a few hundred and forgetting is part of every cycle; leases never expire.
  */
 public final class EngineFixture {
   /** 2026-11-01T00:00Z: any fixed instant; the engine never reads a clock. */
   public static final long START = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
-  /** Engine time per measured cycle. */
-  public static final long STEP_MILLIS = 1_000;
-  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
-  private long stepMillis = STEP_MILLIS;
-  private int cyclesPerStep = 1;
-  private int cyclesInStep;
   /** About 300 years: no lease of a benchmark ever expires. */
   static final long LEASE_TTL_MILLIS = 10_000_000_000_000L;
   /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
@@ -52,6 +46,9 @@ public final class EngineFixture {
   private int ringPos;
   private long nextId;
   private long now = START;
+  private long cycles;
+  /** Ended calls the engine remembers: cycles per 10 minutes of its clock (one a second, unless asked). */
+  private long remembered = Engine.REMEMBER_ENDED_MILLIS / 1_000;
 
   private EngineFixture(int orgs, int leases) {
     this.orgIds = new String[orgs];
@@ -142,8 +139,7 @@ public final class EngineFixture {
    */
   public static EngineFixture remembering(int remembered) {
     EngineFixture f = build(1_000, 0, 1);
-    f.stepMillis = Math.max(1, Engine.REMEMBER_ENDED_MILLIS / remembered);
-    f.cyclesPerStep = Math.max(1, (int) (remembered / Engine.REMEMBER_ENDED_MILLIS));
+    f.remembered = remembered;
     for (long n = 0, fill = 2L * remembered; n < fill; n++) {
       f.releaseThenAcquire();
     }
@@ -152,12 +148,9 @@ public final class EngineFixture {
 
   // ---- Building blocks --------------------------------------------------------------------
 
-  private void advanceClock(int cycles) {
-    cyclesInStep += cycles;
-    while (cyclesInStep >= cyclesPerStep) {
-      now += stepMillis;
-      cyclesInStep -= cyclesPerStep;
-    }
+  private void advanceClock(int n) {
+    cycles += n;
+    now = START + cycles * Engine.REMEMBER_ENDED_MILLIS / remembered;
   }
 
   private Commands.Release releaseOldest() {
