@@ -6,6 +6,7 @@ import io.admission.v1.SessionRequest;
 import io.admission.v1.SessionResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,9 +37,8 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
-    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)), new Pending(
-        r -> GrpcTarget.outcome(r.getAcquire().getOutcome(), done,
-            () -> failed.accept(new IllegalStateException("unexpected answer: " + r))), failed));
+    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)),
+        new Pending(r -> GrpcTarget.outcome(r.getAcquire(), done, failed), failed));
   }
 
   @Override
@@ -58,24 +58,16 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   @Override
   public void onNext(SessionResponse response) {
     Pending p = response.hasEvent() ? null : pending.remove(response.getId());
-    if (p == null) {
-      return;
-    }
-    if (response.hasError()) {
+    if (p != null && response.hasError()) {
       p.failed().accept(new IllegalStateException("refused: " + response.getError()));
-    } else {
+    } else if (p != null) {
       p.answered().accept(response);
     }
   }
 
   @Override
   public void onError(Throwable t) {
-    for (Long id : pending.keySet()) {
-      Pending p = pending.remove(id);
-      if (p != null) {
-        p.failed().accept(t);
-      }
-    }
+    pending.keySet().forEach(id -> Optional.ofNullable(pending.remove(id)).ifPresent(p -> p.failed().accept(t)));
   }
 
   @Override

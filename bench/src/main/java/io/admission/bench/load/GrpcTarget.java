@@ -2,6 +2,7 @@ package io.admission.bench.load;
 
 import com.google.protobuf.Duration;
 import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceStub;
 import io.admission.v1.CallType;
@@ -52,20 +53,19 @@ public final class GrpcTarget implements LoadTarget {
         .setLeaseTtl(LEASE_TTL).build();
   }
 
-  /** GRANTED or HELD to {@code done}; any other outcome is {@code unexpected}. */
-  static void outcome(io.admission.v1.Outcome outcome, Consumer<Outcome> done, Runnable unexpected) {
-    switch (outcome) {
+  /** GRANTED or HELD to {@code done}; any other outcome of {@code response} is a failure. */
+  static void outcome(AcquireResponse response, Consumer<Outcome> done, Consumer<Throwable> failed) {
+    switch (response.getOutcome()) {
       case OUTCOME_GRANTED -> done.accept(Outcome.GRANTED);
       case OUTCOME_HELD -> done.accept(Outcome.HELD);
-      default -> unexpected.run();
+      default -> failed.accept(new IllegalStateException("unexpected answer: " + response));
     }
   }
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
     AcquireRequest request = acquireRequest(orgOf(callId), callId);
-    Context.ROOT.run(() -> stub(callId).acquire(request, unary(response -> outcome(response.getOutcome(), done,
-        () -> failed.accept(new IllegalStateException("unexpected answer: " + response))), failed)));
+    Context.ROOT.run(() -> stub(callId).acquire(request, unary(response -> outcome(response, done, failed), failed)));
   }
 
   @Override
