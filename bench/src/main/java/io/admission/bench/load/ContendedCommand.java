@@ -3,6 +3,7 @@ package io.admission.bench.load;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -19,18 +20,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks,
- * asks for a slot, holds the lease and releases it (hold and think times exponential). A held
- * caller waits on WaitForSlot (Admission); one that finds the pool full polls (the Redis peer).
+ * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks, asks
+ * for a slot, holds the lease and releases it (hold and think times exponential). A held caller waits
+ * on WaitForSlot (Admission); one that finds the pool full polls (the Redis peer).
  *
  * <p>Timers fire on their own thread, exact to well under a millisecond, and hand each step to the
- * target's one I/O thread, which sends, reads the answer and stamps the times: no hand-off inside
- * the measured interval, and no millisecond ticks of an I/O thread's timer (NIO's).
+ * target's one I/O thread, which sends, reads the answer and stamps the times: no hand-off inside the
+ * measured interval, and no millisecond ticks of an I/O thread's timer (NIO's).
  *
- * <p>Every Release leaves a free slot stamped just before it is sent; every grant takes the oldest,
- * and a grant to a caller that had waited records the time since that slot's Release. Slots free
- * at the start, and grants to callers that had not waited (the peer lets a newcomer take a slot
- * pollers have not noticed yet), record nothing.
+ * <p>Every Release leaves a free slot stamped just before it is sent; a grant takes the oldest and, if
+ * its caller had waited, records the time since that Release. Slots free at the start, and grants to
+ * callers that had not waited (a newcomer taking a slot pollers missed), record nothing.
  */
 @Command(name = "contended", mixinStandardHelpOptions = true,
     description = "More callers than slots; release-to-dispatch latency.")
@@ -71,9 +71,8 @@ public final class ContendedCommand implements Callable<Integer> {
     ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
         new DefaultThreadFactory("caller-timers", true));
     try (LoadTarget t = LoadTarget.open(target, org, slots)) {
-      // Half the warm-up at a hundred times the event rate: at 2 slots the measured pace is ~100
-      // dispatches/s, too few for the JIT to compile either side's paths in 20 s, and a cold
-      // client or server would be measured instead of the push or the polling.
+      // Half the warm-up at a hundred times the event rate: at 2 slots ~100 dispatches/s are too few for
+      // the JIT to compile either side in 20 s, and a cold client or server would be measured instead.
       start(t, timers, FAST_WARMUP);
       LoadCommand.sleep(warmupSeconds / 2);
       holdMean = holdMillis;
@@ -106,9 +105,7 @@ public final class ContendedCommand implements Callable<Integer> {
     io = t.ioThread();
     holdMean = holdMillis / speedup;
     thinkMean = thinkMillis / speedup;
-    for (int i = 0; i < slots; i++) {
-      freeSlots.add(NO_TIME);
-    }
+    freeSlots.addAll(Collections.nCopies(slots, NO_TIME));
     for (int i = 0; i < slots * ratio; i++) {
       after(exponential(thinkMean), this::nextCall);
     }
