@@ -3,7 +3,6 @@ package io.admission.bench.run;
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
 import io.admission.server.loop.Loops;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -25,6 +24,7 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
@@ -42,11 +42,10 @@ import picocli.CommandLine.Option;
  * Everything `make bench` measures, stage by stage, then the tables and one {@code RESULT
  * name=value} line per headline figure.
  *
- * <p>On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts
- * with the host's other tenants, so every throughput comparison runs side by side: fresh server
- * JVMs per repetition, one client alternating its callers between the two ({@link LoadCommand}),
- * the ratio paired within the repetition and the median over repetitions quoted. The JIT needs
- * 15–20 s under load before gRPC figures settle, hence the warm-up.
+ * <p>On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts with
+ * the host's other tenants, so every comparison runs side by side: fresh server JVMs per repetition,
+ * one client alternating between them ({@link LoadCommand}), the ratio paired within the repetition,
+ * its median over repetitions quoted. The JIT needs 15–20 s under load to settle: hence the warm-up.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
@@ -78,10 +77,7 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
-  /**
-   * Heaps of a fixed size, touched before the benchmark starts: the first touch of a page costs
-   * ~17 µs on these VMs, and touching a gigabyte ~2 s, so each JVM gets what it needs, no more.
-   */
+  /** Fixed heaps touched up front (a page's first touch costs ~17 µs on these VMs): each JVM gets what it needs. */
   static List<String> heap(String size) {
     return List.of("-Xms" + size, "-Xmx" + size, "-XX:+AlwaysPreTouch");
   }
@@ -91,9 +87,8 @@ public final class RunCommand implements Callable<Integer> {
   static final List<String> CLUSTER_JVM = heap("1g");
   static final int CALLERS = 256;
   /**
-   * Seconds of load on a cluster (and the single node beside it) before measuring: a node compiles
-   * far more than a single node (Ratis brings its own gRPC, Netty and protobuf), and under load on
-   * two cores C2 settled only after about two minutes (0.9–1.4 k pairs/s before, 3.9–4.3 k after).
+   * Seconds of load on a cluster and its single node before measuring: a node compiles far more (Ratis brings
+   * its own gRPC, Netty and protobuf); C2 settled after ~2 minutes (0.9–1.4 k pairs/s before, 3.9–4.3 k after).
    */
   static final double CLUSTER_WARMUP_S = 120;
 
@@ -133,9 +128,8 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * One leader killed: the pause it caused, the longest pause while the killed node came back (from
-   * its restart until 3 s after it caught up: a node rejoining must not stop the others either), and
-   * its way back, from its restart.
+   * One leader killed: the pause it caused, the longest while it came back (restart to 3 s after it caught up:
+   * a node rejoining must not stop the others either), and its way back, from its restart.
    */
   record Failover(int rep, String leader, double gapSeconds, double rejoinGapSeconds, double listeningSeconds,
       double catchUpSeconds, long entriesMissed, long failedRequests) {}
@@ -161,16 +155,14 @@ public final class RunCommand implements Callable<Integer> {
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
-    for (String stage : STAGES) {
-      if (stages.contains(stage)) {
-        switch (stage) {
-          case "engine" -> engine();
-          case "heap" -> heap();
-          case "load" -> load(config, PAIRS);
-          case "metrics" -> load(config, List.of(METRICS_PAIR));
-          case "contended" -> contended(config);
-          default -> cluster(config);
-        }
+    for (String stage : STAGES.stream().filter(stages::contains).toList()) {
+      switch (stage) {
+        case "engine" -> engine();
+        case "heap" -> heap();
+        case "load" -> load(config, PAIRS);
+        case "metrics" -> load(config, List.of(METRICS_PAIR));
+        case "contended" -> contended(config);
+        default -> cluster(config);
       }
     }
     String by = only == null ? (quick ? "make bench-quick" : "make bench")
@@ -220,8 +212,7 @@ public final class RunCommand implements Callable<Integer> {
 
   /** One JVM per kind, so that neither measurement sees the other's garbage. */
   private void heap() throws IOException, InterruptedException {
-    List<String> jvm = new ArrayList<>(heap("1g"));
-    jvm.add("-XX:+UseSerialGC");
+    List<String> jvm = plus(heap("1g"), "-XX:+UseSerialGC");
     for (String kind : quick ? List.of("lease") : List.of("lease", "held")) {
       heap.put(kind, client("heap-" + kind, jvm, 300, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000"));
       progress("heap: %s bytes per %s", heap.get(kind).getProperty(kind + ".bytes"), kind);
@@ -274,8 +265,8 @@ public final class RunCommand implements Callable<Integer> {
       for (int rep = 1; rep <= reps; rep++) {
         String name = "contended-" + s + "-rep" + rep;
         Path jfr = work.resolve(name + ".jfr");
-        List<String> jvm = new ArrayList<>(heap("512m")); // ~1,000 decisions a second
-        jvm.add("-XX:StartFlightRecording=settings=" + jfc + ",filename=" + jfr + ",dumponexit=true");
+        List<String> jvm = plus(heap("512m"), // ~1,000 decisions a second
+            "-XX:StartFlightRecording=settings=" + jfc + ",filename=" + jfr + ",dumponexit=true");
         Properties admission;
         try (Proc.Server server = start(Server.IN_MEMORY, config, name + "-admission", jvm)) {
           admission = contendedClient(side(Server.IN_MEMORY, server), s, name + "-admission");
@@ -561,28 +552,19 @@ public final class RunCommand implements Callable<Integer> {
 
   // ---- Processes --------------------------------------------------------------------------
 
-  /** A fresh server JVM for {@code s}; null for Redis, which the script runs. */
+  /** A fresh server JVM for {@code s}, a durable one over fresh data; null for Redis, which the script runs. */
   private Proc.Server start(Server s, Path config, String name, List<String> jvm) throws IOException {
-    if (s == Server.REDIS) {
-      return null;
-    }
-    Path log = work.resolve(name + "-server.log");
-    if (s == Server.NOOP) {
-      return Proc.Server.start(bench(jvm, "noop-server", "--listen", "127.0.0.1:0"), log);
-    }
-    List<String> command = java(jvm, "-jar", serverJar.toString(), "--listen", "127.0.0.1:0",
-        "--config", config.toString());
-    if (s == Server.METRICS) {
-      command.addAll(List.of("--metrics", "127.0.0.1:" + Proc.freePort())); // the exporter needs a fixed port
-    }
-    if (s == Server.DURABLE) {
-      Path data = work.resolve("data-" + name);
-      deleteTree(data);
-      command.addAll(List.of("--data-dir", data.toString()));
-    } else {
-      command.add("--in-memory");
-    }
-    return Proc.Server.start(command, log);
+    Path data = work.resolve("data-" + name);
+    deleteTree(data);
+    List<String> admission = java(jvm, "-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config",
+        config.toString(), s == Server.DURABLE ? "--data-dir=" + data : "--in-memory");
+    List<String> command = switch (s) {
+      case REDIS -> List.of();
+      case NOOP -> bench(jvm, "noop-server", "--listen", "127.0.0.1:0");
+      case METRICS -> plus(admission, "--metrics", "127.0.0.1:" + Proc.freePort()); // the exporter needs a fixed port
+      default -> admission;
+    };
+    return command.isEmpty() ? null : Proc.Server.start(command, work.resolve(name + "-server.log"));
   }
 
   /** How the load client reaches {@code s}, started as {@code started} (null: the script's Redis). */
@@ -611,25 +593,23 @@ public final class RunCommand implements Callable<Integer> {
   private Properties client(String name, List<String> jvm, long timeoutSeconds, String... args)
       throws IOException, InterruptedException {
     Path out = work.resolve(name + ".properties");
-    List<String> command = bench(jvm, args);
-    command.addAll(List.of("--out", out.toString()));
-    return Proc.run(command, work.resolve(name + "-client.log"), out, timeoutSeconds);
+    return Proc.run(plus(bench(jvm, args), "--out", out.toString()), work.resolve(name + "-client.log"), out,
+        timeoutSeconds);
   }
 
   /** A command of this jar in a JVM of its own. */
   private static List<String> bench(List<String> jvm, String... args) {
-    String jar = new File(BenchCli.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath();
-    List<String> c = java(jvm, "-cp", jar, BenchCli.class.getName());
-    c.addAll(List.of(args));
-    return c;
+    return plus(java(jvm, "-cp", System.getProperty("java.class.path"), BenchCli.class.getName()), args);
   }
 
-  /** This JVM's java with {@code jvm} options and {@code args}; the list can take more. */
+  /** This JVM's java with {@code jvm} options and {@code args}. */
   private static List<String> java(List<String> jvm, String... args) {
-    List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    c.addAll(jvm);
-    c.addAll(List.of(args));
-    return c;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return plus(Stream.concat(Stream.of(java), jvm.stream()).toList(), args);
+  }
+
+  private static List<String> plus(List<String> list, String... more) {
+    return Stream.concat(list.stream(), Stream.of(more)).toList();
   }
 
   private static void deleteTree(Path dir) throws IOException {
