@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -438,6 +439,7 @@ public final class RunCommand implements Callable<Integer> {
       "engine_decisions_per_s", "≥ 3,000,000", "ratio_admission_vs_noop", "≥ 0.85", "ratio_admission_vs_redis", "≥ 1.00",
       "dispatch_p99_ms", "≤ 2", "dispatch_p99_ms_polling_peer", "≥ 10 × dispatch_p99_ms", "heap_bytes_per_lease", "≤ 300");
 
+  /** Every table of what ran; a stage that did not run has no rows, so its table stays as it was. */
   Tables tables(String caption) {
     Tables t = new Tables(caption);
     t.put("summary", List.of("RESULT", "measured", "target"), results().entrySet().stream()
@@ -455,59 +457,43 @@ public final class RunCommand implements Callable<Integer> {
     t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
         "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
         repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
-    if (!contended.isEmpty()) {
-      List<List<String>> rows = new ArrayList<>();
-      for (Contended c : contended) {
-        rows.add(contendedRow(c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key),
-            key -> d(c.peer(), key), c.ratio(), c.pauses().toString()));
-      }
-      for (int size : slots) {
-        rows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
-            key -> median(contendedRuns(size, Contended::admission), key), key -> median(contendedRuns(size, Contended::peer), key),
-            LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
-      }
-      t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
-          "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
+    List<List<String>> contendedRows = new ArrayList<>(contended.stream().map(c -> contendedRow(c.slots() + " / "
+        + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key), c.ratio(), c.pauses().toString())).toList());
+    for (int size : contended.stream().map(Contended::slots).distinct().toList()) {
+      contendedRows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
+          key -> median(contendedRuns(size, Contended::admission), key), key -> median(contendedRuns(size, Contended::peer), key),
+          LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
     }
+    t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
+        "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), contendedRows);
     t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio", "cluster p50 / p99 ms",
         "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"), cluster.entrySet().stream()
         .flatMap(e -> repetitionRows(groups.size() > 1 ? "--groups " + e.getKey() + ": " : "", e.getValue(), null).stream())
         .toList());
-    if (!failovers.isEmpty()) {
-      List<List<String>> rows = new ArrayList<>();
-      for (Failover f : failovers) {
-        rows.add(List.of(f.rep() + ": " + f.leader(), f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()),
-            f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()), f(0, f.entriesMissed()), f(0, f.failedRequests())));
-      }
-      for (double q : List.of(50.0, 99.0, 100.0)) {
-        rows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
-            "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**", f(3, failoverPercentile(Failover::rejoinGapSeconds, q)),
-            f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)), "", ""));
-      }
-      t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
-          "longest pause while it came back, s", "restart → listening, s", "restart → caught up, s", "log entries missed",
-          "requests failed after retries (repetition)"), rows);
+    List<List<String>> failoverRows = new ArrayList<>(failovers.stream().map(f -> List.of(f.rep() + ": " + f.leader(),
+        f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()), f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()),
+        f(0, f.entriesMissed()), f(0, f.failedRequests()))).toList());
+    for (double q : failovers.isEmpty() ? List.<Double>of() : List.of(50.0, 99.0, 100.0)) {
+      failoverRows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
+          "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**", f(3, failoverPercentile(Failover::rejoinGapSeconds, q)),
+          f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)), "", ""));
     }
+    t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
+        "longest pause while it came back, s", "restart → listening, s", "restart → caught up, s", "log entries missed",
+        "requests failed after retries (repetition)"), failoverRows);
     return t;
   }
 
-  /** A paired run's figures, {@code v} by property key: pairs/s, the ratio, {@code extra}, latency, server CPU. */
+  /** A paired run's figures, {@code v} by property key: pairs/s, the ratio, {@code extra} (if any), latency, server CPU. */
   private static List<String> pairRow(String label, Function<String, Double> v, String extra) {
-    List<String> row = new ArrayList<>(List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
-        "**" + f(3, v.apply("ratio.median")) + "**"));
-    if (extra != null) {
-      row.add(extra);
-    }
-    row.addAll(List.of(f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
+    return Stream.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
+        "**" + f(3, v.apply("ratio.median")) + "**", extra, f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
         f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
-        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair"))));
-    return row;
+        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")))
+        .filter(Objects::nonNull).toList();
   }
 
-  /**
-   * A row per repetition, numbered after {@code label}, then the medians' row (none of no runs);
-   * {@code extra}: a column of each repetition's.
-   */
+  /** A row per repetition, numbered after {@code label}, then the medians' (none of no runs); {@code extra}: a column. */
   private static List<List<String>> repetitionRows(String label, List<Properties> runs, Function<Properties, String> extra) {
     List<List<String>> rows = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
@@ -522,7 +508,7 @@ public final class RunCommand implements Callable<Integer> {
 
   private static List<String> contendedRow(String label, Function<String, Double> admission,
       Function<String, Double> peer, double ratio, String pauses) {
-    Function<Function<String, Double>, String> latencies = side -> List.of("p50", "p99", "p999", "max").stream()
+    Function<Function<String, Double>, String> latencies = side -> Stream.of("p50", "p99", "p999", "max")
         .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
     return List.of(label, latencies.apply(admission), latencies.apply(peer), f(1, ratio) + "×", pauses);
   }
