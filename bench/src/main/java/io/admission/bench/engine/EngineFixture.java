@@ -15,17 +15,15 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * An engine filled to a given shape, driven through its public entry points only, as the loop
- * drives it: one thread (it owns the fixture), {@code now} passed in, events drained after every command.
+ * An engine filled to a given shape, driven through its public entry points only, as the loop drives it:
+ * one thread (it owns the fixture), {@code now} passed in, events drained after every command.
  *
- * <p>Shape: {@code leases} live leases round-robin over the first {@code min(orgs, leases)} of
- * {@code orgs} orgs, on the reserved slots of agent {@code bench}; {@code held} calls round-robin
- * over the first {@code min(orgs, 100)}, queued behind one "filler" lease on the org's single
- * shared slot. So the measured Release consults a queue as deep as asked, which a reserved slot
- * of {@code bench} never serves: a cycle never dispatches.
- *
- * <p>The clock advances a second per cycle, so the ended calls the engine remembers (10 minutes)
- * stay a few hundred and forgetting is part of every cycle; leases never expire.
+ * <p>Shape: {@code leases} live leases round-robin over the first {@code min(orgs, leases)} of {@code orgs}
+ * orgs, on agent {@code bench}'s reserved slots; {@code held} calls round-robin over the first {@code
+ * min(orgs, 100)}, queued behind a "filler" lease on the org's one shared slot. So the measured Release
+ * consults a queue as deep as asked, which {@code bench}'s reserved slots never serve: nothing dispatches.
+ * The clock advances a second per cycle, so the ended calls remembered (10 minutes) stay a few hundred
+ * and forgetting is part of every cycle; leases never expire.
  */
 public final class EngineFixture {
   /** 2026-11-01T00:00Z: any fixed instant; the engine never reads a clock. */
@@ -91,10 +89,7 @@ public final class EngineFixture {
     return f;
   }
 
-  /**
-   * One measured cycle, two decisions: Release the oldest bench lease, then Acquire a new call in
-   * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
-   */
+  /** Two decisions: Release the oldest bench lease, Acquire a new call granted on its slot; a value the JIT keeps. */
   public Object releaseThenAcquire() {
     advanceClock(1);
     Results.ReleaseResult released = engine.release(releaseOldest(), now);
@@ -107,9 +102,8 @@ public final class EngineFixture {
   }
 
   /**
-   * {@code cycles} cycles of {@link #releaseThenAcquire} as the loop applies one turn's batch: the
-   * commands made first, then (if {@code readAhead}) the engine {@link Engine#readAhead reads
-   * ahead} over them, then all applied at one time.
+   * {@code cycles} cycles as the loop applies a turn's batch: the commands made first, then (if {@code
+   * readAhead}) the engine {@link Engine#readAhead reads ahead} over them, then all applied at one time.
    */
   public Object turn(int cycles, boolean readAhead) {
     List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
@@ -133,9 +127,8 @@ public final class EngineFixture {
   }
 
   /**
-   * The base shape with the engine remembering about {@code remembered} ended calls, as a server
-   * ending {@code remembered / 600} calls a second does; twice that many cycles run first, so the
-   * ended-call log and its index are full and at their steady size.
+   * The base shape remembering about {@code remembered} ended calls, as a server ending {@code remembered / 600}
+   * a second does; twice that many cycles run first, so the ended calls' log and index are at their steady size.
    */
   public static EngineFixture remembering(int remembered) {
     EngineFixture f = build(1_000, 0, 1);

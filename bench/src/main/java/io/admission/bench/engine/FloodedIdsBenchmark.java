@@ -13,12 +13,10 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 /**
- * Call ids chosen to collide: every id of the {@code colliding} set has the same {@code
- * String.hashCode} (blocks of "Aa" and "BB", which hash alike), the {@code distinct} set has ids
- * of the same length and count whose hashes differ. The engine remembers {@link #REMEMBERED} ended
- * calls; a cycle is an Acquire of a new id and its Release, which files it among them. Beside it,
- * a {@code HashMap} does the same id traffic. Ratios colliding ÷ distinct near 1 mean the id table
- * gives a client nothing to aim at.
+ * Call ids chosen to collide: the {@code colliding} ids share one {@code String.hashCode} (blocks of "Aa"
+ * and "BB", which hash alike), the {@code distinct} ones, as long and as many, do not. The engine remembers
+ * {@link #REMEMBERED} ended calls; a cycle Acquires a new id and Releases it, filing it among them; a {@code
+ * HashMap} beside it does the same. Colliding ÷ distinct near 1: the id table gives a client nothing to aim at.
  */
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 public class FloodedIdsBenchmark extends EngineBenchmark {

@@ -18,15 +18,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Heap bytes per live lease, per held call or per ended call remembered: the used heap after a
- * full GC, before and after adding {@code count} of them to one org, the difference divided by
- * {@code count}.
+ * Heap bytes per live lease, per held call or per ended call remembered: the used heap after a full
+ * GC, before and after adding {@code count} of them to one org, the difference divided by {@code count}.
  *
- * <p>Requests are built the way the gRPC adapter builds them: every command carries its own {@code
- * org_id} and {@code call_id} strings, as parsing a protobuf message gives, and call ids are
- * 36-character UUIDs, the id a switch typically sends. Run it in a JVM of its own (one kind each,
- * so neither sees the other's garbage) with {@code -XX:+UseSerialGC}, so a requested GC is a full,
- * exact one.
+ * <p>Requests are built as the gRPC adapter builds them: each command has its own {@code org_id} and
+ * {@code call_id} strings, as protobuf parsing gives, and call ids are 36-character UUIDs, as switches
+ * send. Run it in a JVM of its own per kind (neither sees the other's garbage) with {@code
+ * -XX:+UseSerialGC}, so a requested GC is a full, exact one.
  */
 @Command(name = "heap", mixinStandardHelpOptions = true, description = "Heap bytes per live lease or per held call.")
 public final class HeapFootprint implements Callable<Integer> {
@@ -48,9 +46,8 @@ public final class HeapFootprint implements Callable<Integer> {
   }
 
   /**
-   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls
-   * acquired and released at one instant while one other call stays active, as under load, each
-   * remembered for 10 minutes (for idempotent retries).
+   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls acquired and
+   * released while one other call stays active, as under load, each remembered 10 minutes (idempotent retries).
    */
   static double bytesPer(String kind, int count) {
     if (!KINDS.contains(kind)) {

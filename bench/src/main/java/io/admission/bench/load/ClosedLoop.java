@@ -11,9 +11,8 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * N callers, each with one request outstanding at a time: Acquire, then Release of that call,
- * then the next Acquire — every one of them granted. Records each request's latency (send to
- * answer) and counts completed pairs.
+ * N callers, each with one request outstanding at a time: Acquire, then Release of that call, then the next
+ * Acquire — every one granted. Records each request's latency (send to answer) and counts completed pairs.
  */
 final class ClosedLoop {
   private final LoadTarget target;
@@ -42,10 +41,7 @@ final class ClosedLoop {
   /** What {@link #measure} saw: throughput, the latencies recorded, the server's CPU time per pair. */
   record Measured(double pairsPerSecond, Histogram latency, double serverCpuMicrosPerPair) {}
 
-  /**
-   * Measures the running callers for {@code seconds}, with the CPU time of the server's processes
-   * {@code serverPids} (one, or a cluster's nodes; 0: none). Latencies recorded before are dropped.
-   */
+  /** The callers over {@code seconds}, with the CPU time of {@code serverPids} (a cluster's nodes add up; 0: none). */
   Measured measure(double seconds, long... serverPids) throws InterruptedException {
     latency.getIntervalHistogram();
     long pairs0 = pairs.get();

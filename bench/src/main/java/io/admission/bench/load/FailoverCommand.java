@@ -27,14 +27,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Closed-loop Acquire+Release pairs on a cluster through {@link Servers#channel} — round robin
- * over the nodes, UNAVAILABLE retried on another node — for as long as {@code --stop-file} does
- * not exist, recording every pause between two completed requests of at least {@code --gap-ms}.
- * Whoever runs it kills and restarts nodes meanwhile, and reads off the pauses around each kill.
- *
- * <p>A request that fails even after the channel's retries (about 3 s) is counted and sent again
- * 100 ms later: a client of a cluster rides out a failover, and Acquire and Release are safe to
- * repeat by call_id. Completions are timed on the wall clock, which the runner's kill times share.
+ * Closed-loop Acquire+Release pairs on a cluster through {@link Servers#channel} (round robin over the
+ * nodes, UNAVAILABLE retried on another) until {@code --stop-file} exists, recording every pause between
+ * two completed requests of at least {@code --gap-ms}; whoever runs it kills nodes meanwhile. A request
+ * that fails even after the channel's retries (~3 s) is counted and sent again 100 ms later: a cluster's
+ * client rides out a failover, and Acquire and Release are safe to repeat by call_id. Completions are timed
+ * on the wall clock, which the runner's kill times share.
  */
 @Command(name = "failover", mixinStandardHelpOptions = true,
     description = "Acquire+Release pairs on a cluster until --stop-file exists; the pauses between completed requests.")

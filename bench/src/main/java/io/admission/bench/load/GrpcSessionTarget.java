@@ -13,10 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream
- * over one channel, matched to their callers by id — the way a switch pipelines all its calls,
- * instead of one HTTP/2 stream per request. Same requests as {@link GrpcTarget}. Only the load's
- * callers use it, whose calls are always granted: a held call's dispatch event is not awaited.
+ * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream, answers
+ * matched by id — as a switch pipelines its calls, not one HTTP/2 stream per request. Same requests as
+ * {@link GrpcTarget}. Only the load uses it, whose calls are always granted: no dispatch event is awaited.
  */
 public final class GrpcSessionTarget implements LoadTarget, StreamObserver<SessionResponse> {
   private final ClientChannel client;

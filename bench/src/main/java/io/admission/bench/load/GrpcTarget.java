@@ -17,15 +17,13 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * The generated AdmissionService client, unary calls, on one {@link ClientChannel} per server:
- * Admission or the no-op service (same requests, same responses), or a cluster's nodes. Over a
- * cluster the callers spread by call id: every node serves every request (a follower hands its
- * writes to the leader), so the load arrives as from a client of all the nodes, and a call's
- * Release goes to the node that took its Acquire.
+ * The generated AdmissionService client, unary calls, on a {@link ClientChannel} per server: Admission or the
+ * no-op service (same requests and responses), or a cluster's nodes, over which calls spread by call id: every
+ * node serves every request (a follower hands writes to the leader), and a Release goes where its Acquire went.
  */
 public final class GrpcTarget implements LoadTarget {
   /** The lease a benchmark call asks for: long enough never to expire during a run. */
-  static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
+  private static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
 
   private final List<ClientChannel> channels;
   private final AdmissionServiceStub[] stubs;
@@ -75,9 +73,9 @@ public final class GrpcTarget implements LoadTarget {
   }
 
   /**
-   * A unary call's observer: its one response once the call completed, or its error. Calls start
-   * in {@code Context.ROOT}, not in the previous call's callback context: with OpenTelemetry's
-   * context bridge on the classpath each caller's chain of contexts grew by a link per request.
+   * A unary call's observer: its response once the call completed, or its error. Calls start in {@code
+   * Context.ROOT}, not in the previous call's callback context: with OpenTelemetry's context bridge on the
+   * classpath each caller's chain of contexts grew by a link per request.
    */
   static <R> StreamObserver<R> unary(Consumer<R> answered, Consumer<Throwable> failed) {
     return new StreamObserver<>() {
@@ -100,27 +98,23 @@ public final class GrpcTarget implements LoadTarget {
     };
   }
 
+  /** Dispatched the moment the lease arrives, not at the stream's end, which follows it. */
   @Override
   public void waitForSlot(String callId, Runnable dispatched, Consumer<Throwable> failed) {
     WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
     stub(callId).waitForSlot(request, new StreamObserver<WaitForSlotResponse>() {
-      private boolean done;
-
       @Override
       public void onNext(WaitForSlotResponse event) {
-        if (event.hasDispatched() && !done) {
-          done = true;
-          dispatched.run(); // the moment the lease arrives, not the stream's end
-        } else if (!event.hasHeld() && !event.hasDispatched()) {
+        if (event.hasDispatched()) {
+          dispatched.run();
+        } else if (!event.hasHeld()) {
           failed.accept(new IllegalStateException("wait ended without a lease: " + event));
         }
       }
 
       @Override
       public void onError(Throwable t) {
-        if (!done) {
-          failed.accept(t);
-        }
+        failed.accept(t);
       }
 
       @Override

@@ -40,9 +40,8 @@ public final class NoopServerCommand implements Callable<Integer> {
   }
 
   /**
-   * The gRPC ceiling: AdmissionService answered inline on the transport thread, deciding nothing.
-   * Every Acquire is granted with the lease Admission itself would send for the request (same fields,
-   * so the same message sizes) and every Release answers RELEASED.
+   * The gRPC ceiling: AdmissionService answered inline on the transport thread, deciding nothing. Every Acquire is
+   * granted the lease Admission would send (same fields, same message sizes); every Release answers RELEASED.
    */
   static final class NoopAdmissionService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
     @Override

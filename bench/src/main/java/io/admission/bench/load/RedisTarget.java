@@ -19,10 +19,9 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The peer: the org pool of {@code org-pool.lua} in Redis, called with EVALSHA from Lettuce on one
- * connection (Lettuce pipelines concurrent commands on it), answers completed on Lettuce's one
- * I/O thread, which callers may send from as well (as with the gRPC targets). A full pool answers
- * {@link Outcome#FULL}; callers poll.
+ * The peer: {@code org-pool.lua}'s org pool in Redis, called with EVALSHA from Lettuce on one connection (which
+ * pipelines concurrent commands), answered on Lettuce's one I/O thread, which callers may send from as well.
+ * A full pool answers {@link Outcome#FULL}; callers poll.
  */
 public final class RedisTarget implements LoadTarget {
   private static final String CALL_TYPE = "OUTBOUND";

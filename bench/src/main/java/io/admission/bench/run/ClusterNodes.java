@@ -22,10 +22,9 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * Three server JVMs on loopback as one cluster, each with its own data directory, gRPC port and
- * Raft port (free ports chosen up front, so that a node restarted after a kill comes back where
- * its peers and the clients look for it), and a monitor channel to each node. Closing it stops
- * every node still running.
+ * Three server JVMs on loopback as one cluster, each with its data directory, gRPC and Raft port (free ports
+ * chosen up front, so that a node restarted after a kill comes back where its peers and clients look for it),
+ * and a monitor channel to each. Closing it stops every node still running.
  */
 final class ClusterNodes implements AutoCloseable {
   static final int SIZE = 3;

@@ -11,10 +11,9 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * A server JVM's pauses between two instants, from its JFR recording (settings: {@code
- * pauses.jfc}): GC pauses ({@code jdk.GCPhasePause}) and safepoints, each from its {@code
- * jdk.SafepointBegin} (threads asked to stop) to its {@code jdk.SafepointEnd} — time in which no
- * Java thread, the one that dispatches included, ran.
+ * A server JVM's pauses between two instants, from its JFR recording ({@code pauses.jfc}): GC pauses ({@code
+ * jdk.GCPhasePause}) and safepoints, from {@code jdk.SafepointBegin} (threads asked to stop) to {@code
+ * jdk.SafepointEnd} — time in which no Java thread, the one that dispatches included, ran.
  */
 record Pauses(Sum gc, Sum safepoints) {
   record Sum(int count, Duration total, Duration max) {

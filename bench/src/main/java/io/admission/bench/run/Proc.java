@@ -19,10 +19,7 @@ final class Proc {
 
   private Proc() {}
 
-  /**
-   * A started server; {@link #address} waits for the HOST:PORT it prints, so that two servers of a
-   * paired run start (and pre-touch their heaps) at the same time.
-   */
+  /** A started server; {@link #address} waits for the HOST:PORT it prints, so two servers can pre-touch at once. */
   record Server(Process process, List<String> command, Path log) implements AutoCloseable {
     static Server start(List<String> command, Path log) throws IOException {
       return new Server(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start(),

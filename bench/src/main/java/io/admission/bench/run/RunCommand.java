@@ -242,10 +242,7 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * The load client on A and B in alternating windows (see {@link LoadCommand}), {@code warmup}
-   * seconds on each, then measured windows of 2 s (quick: 1 s) after 0.5 s of settling each.
-   */
+  /** {@link LoadCommand} on A and B: {@code warmup} s each, then windows of 2 s (quick 1 s), 0.5 s settling each. */
   private Properties pairedLoad(String name, Side a, Side b, String orgs, double warmup)
       throws IOException, InterruptedException {
     int windows = quick ? 3 : 8;
@@ -339,10 +336,9 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Under load from a client of all three nodes (see {@code FailoverCommand}), at least 10 kills
-   * in a full run and one in a quick one: SIGKILL the leader, wait while the others elect a new
-   * one, restart the killed node over its data and time its catch-up; then the client's pauses
-   * are read off around each kill.
+   * Under load from a client of all three nodes ({@code FailoverCommand}), 10 kills in a full run, one in a quick
+   * one: SIGKILL the leader, wait while the others elect one, restart it over its data and time its catch-up;
+   * then the client's pauses are read off around each kill.
    */
   private void failover(ClusterNodes nodes, String name, int rep) throws IOException, InterruptedException {
     Path stop = work.resolve(name + "-failover.stop");
@@ -398,10 +394,7 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * The longest pause between two completed requests that overlaps [{@code from}, {@code to}),
-   * in ms; 0 if none was as long as the client records (10 ms).
-   */
+  /** The longest pause between completed requests overlapping [{@code from}, {@code to}) in ms; 0 if none recorded. */
   static long longestPause(List<long[]> gaps, long from, long to) {
     return gaps.stream().filter(g -> g[0] < to && g[0] + g[1] > from).mapToLong(g -> g[1]).max().orElse(0);
   }
