@@ -3,8 +3,8 @@ package io.admission.bench.load;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
@@ -22,17 +22,18 @@ final class ClosedLoop {
   final AtomicLong pairs = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
-  private final AtomicInteger running = new AtomicInteger();
+  /** Callers whose request in flight has not been answered yet. */
+  private final CountDownLatch running;
   private volatile boolean stopping;
 
   ClosedLoop(LoadTarget target, CallIds ids, int callers) {
     this.target = target;
     this.ids = ids;
     this.callers = callers;
+    this.running = new CountDownLatch(callers);
   }
 
   void start() {
-    running.set(callers);
     for (int i = 0; i < callers; i++) {
       next();
     }
@@ -62,24 +63,19 @@ final class ClosedLoop {
         .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
   }
 
-  /** Callers whose request in flight has not been answered yet. */
-  int unanswered() {
-    return running.get();
+  long unanswered() {
+    return running.getCount();
   }
 
   /** Lets every caller finish its request in flight; false if some did not within the time. */
   boolean stop(long timeoutMillis) throws InterruptedException {
     stopping = true;
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    while (running.get() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    return running.get() == 0;
+    return running.await(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
   private void next() {
     if (stopping) {
-      running.decrementAndGet();
+      running.countDown();
       return;
     }
     String callId = ids.next();
@@ -107,6 +103,6 @@ final class ClosedLoop {
   private void fail(Throwable error) {
     errors.incrementAndGet();
     firstError.compareAndSet(null, error);
-    running.decrementAndGet();
+    running.countDown();
   }
 }
