@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -48,10 +49,11 @@ class RunCommandTest {
     r.load.put("metrics", List.of(
         props("ratio.median", "0.95", "ratio.min", "0.9", "ratio.max", "1.02", "a.pairs_per_s", "57000", "b.pairs_per_s", "60000"),
         props("ratio.median", "0.85", "ratio.min", "0.8", "ratio.max", "0.88", "a.pairs_per_s", "51000", "b.pairs_per_s", "60000")));
-    Pauses.Sum gc = Pauses.Sum.NONE.plus(Duration.ofMillis(3));
+    LongSummaryStatistics gc = new LongSummaryStatistics();
+    gc.accept(Duration.ofMillis(3).toNanos());
     for (String[] p99 : new String[][] {{"0.4", "4.0"}, {"0.3", "4.5"}, {"0.9", "6.0"}}) {
       r.contended.add(new RunCommand.Contended(20, props("dispatch.p99_ms", p99[0]), props("dispatch.p99_ms", p99[1]),
-          new Pauses(gc, Pauses.Sum.NONE)));
+          new Pauses(gc, new LongSummaryStatistics())));
     }
     // The cluster stage: three paired runs (median ratio 0.6) and three kills (the worst quoted).
     r.cluster.put(1, List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
