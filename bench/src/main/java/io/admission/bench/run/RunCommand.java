@@ -368,10 +368,8 @@ public final class RunCommand implements Callable<Integer> {
         double listening = (System.nanoTime() - t0) / 1e9;
         Proc.await(() -> nodes.appliedIndex(leader) >= target, 120,
             ClusterNodes.id(leader) + " to apply log entry " + target);
-        double catchUp = (System.nanoTime() - t0) / 1e9;
-        kills.add(new Kill(leader, killed, restarted, System.currentTimeMillis(), listening, catchUp, target - before));
-        progress("cluster %d/%d: killed leader %s; back listening after %.2f s, caught up %d log entries after %.2f s",
-            rep, reps, ClusterNodes.id(leader), listening, target - before, catchUp);
+        kills.add(new Kill(leader, killed, restarted, System.currentTimeMillis(), listening,
+            (System.nanoTime() - t0) / 1e9, target - before));
         Thread.sleep(3_000); // the restarted node rejoins the clients' rotation before the next kill
       }
       Files.createFile(stop);
@@ -388,9 +386,9 @@ public final class RunCommand implements Callable<Integer> {
           longestPause(gaps, k.restartedMs(), k.caughtUpMs() + 3_000) / 1e3, k.listening(), k.catchUp(), k.missed(),
           failed);
       failovers.add(f);
-      progress("cluster %d/%d: longest pause in completed requests around the kill of %s: %.3f s, while it came back:"
-          + " %.3f s (%d requests failed even after the channel's retries)", rep, reps, f.leader(), f.gapSeconds(),
-          f.rejoinGapSeconds(), failed);
+      progress("cluster %d/%d: killed leader %s: longest pause %.3f s, %.3f s while it came back (listening after"
+          + " %.2f s, caught up %d log entries after %.2f s); %d requests failed after retries", rep, reps, f.leader(),
+          f.gapSeconds(), f.rejoinGapSeconds(), f.listeningSeconds(), f.entriesMissed(), f.catchUpSeconds(), failed);
     }
   }
 
