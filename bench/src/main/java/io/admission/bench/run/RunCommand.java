@@ -2,7 +2,6 @@ package io.admission.bench.run;
 
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
-import io.admission.server.loop.Loops;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -52,8 +51,6 @@ import picocli.CommandLine.Option;
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
 public final class RunCommand implements Callable<Integer> {
   static final List<String> STAGES = List.of("engine", "heap", "load", "metrics", "contended", "cluster");
-  /** Orgs the cluster load spreads over when groups are compared: enough for 4 groups to share. */
-  static final int SPREAD_ORGS = 8;
 
   @Option(names = "--quick", description = "One short repetition of everything: a smoke check, not a measurement.")
   boolean quick;
@@ -70,11 +67,11 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
-  @Option(names = "--groups", split = ",", defaultValue = "1",
-      description = "The cluster stage's --groups, one cluster per value, e.g. 1,2,4 (default ${DEFAULT-VALUE}). With"
-          + " any value but 1 the load of every cluster run spreads over " + SPREAD_ORGS + " orgs, evenly over up to 4"
-          + " groups; the first value's clusters also take the leader kills.")
-  List<Integer> groups = List.of(1);
+  @Option(names = "--org", split = ",", defaultValue = "bench", description = "Orgs the cluster stage's calls spread"
+      + " over, each with room for every caller (default ${DEFAULT-VALUE}); bench-0,...,bench-7 fall evenly into groups.")
+  List<String> orgs;
+  @Option(names = "--node-arg", description = "An option for every cluster node, e.g. --node-arg=--groups=2.")
+  List<String> nodeArgs = List.of();
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
@@ -139,9 +136,9 @@ public final class RunCommand implements Callable<Integer> {
   final List<List<String>> engine = new ArrayList<>();
   double engineBase = Double.NaN;
   final Map<String, Properties> heap = new LinkedHashMap<>();
-  /** Paired runs, one per repetition: by pair key, and the cluster's (cluster ÷ single node) by --groups value. */
+  /** Paired runs, one per repetition: by pair key, and the cluster's (cluster ÷ single node). */
   final Map<String, List<Properties>> load = new LinkedHashMap<>();
-  final Map<Integer, List<Properties>> cluster = new LinkedHashMap<>();
+  final List<Properties> cluster = new ArrayList<>();
   final List<Contended> contended = new ArrayList<>();
   final List<Failover> failovers = new ArrayList<>();
 
@@ -288,51 +285,33 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Per --groups value and repetition a fresh three-node cluster and a fresh durable single node:
-   * first the paired throughput run (the cluster's callers spread over its three nodes), then, for
-   * the first value, kills of the leader on the same cluster under load.
+   * Per repetition a fresh three-node cluster and a fresh durable single node: the paired throughput run (the
+   * cluster's callers spread over its three nodes), then kills of the leader on the same cluster under load.
    */
   private void cluster(Path config) throws IOException, InterruptedException {
-    String orgs = groups.equals(List.of(1)) ? "bench" : String.join(",", spreadOrgs());
-    for (int g : groups) {
-      List<String> node = java(CLUSTER_JVM, "-jar", serverJar.toString(), "--config", config.toString(),
-          "--groups", Integer.toString(g));
-      for (int rep = 1; rep <= reps; rep++) {
-        String name = "cluster" + (groups.size() > 1 ? "-g" + g : "") + "-rep" + rep;
-        Path data = work.resolve("data-" + name);
-        deleteTree(data);
-        Files.createDirectories(data);
-        try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
-          Properties p;
-          try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
-            nodes.startAll("bench", 60);
-            p = pairedLoad(name, new Side("cluster@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
-                orgs, CLUSTER_WARMUP_S);
-          }
-          cluster.computeIfAbsent(g, k -> new ArrayList<>()).add(p);
-          progress("cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node %.0f pairs/s, ratio %s",
-              rep, reps, g, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
-          if (g == groups.get(0)) {
-            failover(nodes, name, rep);
-          }
-        } finally {
-          deleteTree(data);
-          deleteTree(work.resolve("data-" + name + "-single"));
+    List<String> node = plus(java(CLUSTER_JVM, "-jar", serverJar.toString(), "--config", config.toString()),
+        nodeArgs.toArray(String[]::new));
+    for (int rep = 1; rep <= reps; rep++) {
+      String name = "cluster-rep" + rep;
+      Path data = work.resolve("data-" + name);
+      deleteTree(data);
+      Files.createDirectories(data);
+      try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
+        Properties p;
+        try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
+          nodes.startAll("bench", 60);
+          p = pairedLoad(name, new Side("cluster@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
+              String.join(",", orgs), CLUSTER_WARMUP_S);
         }
+        cluster.add(p);
+        progress("cluster %d/%d: 3-node cluster %.0f ÷ durable single node %.0f pairs/s, ratio %s", rep, reps,
+            d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
+        failover(nodes, name, rep);
+      } finally {
+        deleteTree(data);
+        deleteTree(work.resolve("data-" + name + "-single"));
       }
     }
-  }
-
-  /** {@link #SPREAD_ORGS} org ids that the server's placement spreads evenly over 1, 2 or 4 groups. */
-  static List<String> spreadOrgs() {
-    List<String> out = new ArrayList<>();
-    int[] per = new int[4];
-    for (int i = 0; out.size() < SPREAD_ORGS; i++) {
-      if (per[Loops.group("bench-" + i, 4)]++ < SPREAD_ORGS / 4) {
-        out.add("bench-" + i);
-      }
-    }
-    return out;
   }
 
   /**
@@ -412,11 +391,7 @@ public final class RunCommand implements Callable<Integer> {
     r.put("dispatch_p99_ms", f(3, median(contendedRuns(slots.get(0), Contended::admission), "dispatch.p99_ms")));
     r.put("dispatch_p99_ms_polling_peer", f(3, median(contendedRuns(slots.get(0), Contended::peer), "dispatch.p99_ms")));
     r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
-    // The cluster as configured by default: the first --groups value.
-    r.put("ratio_cluster_vs_durable", f(3, median(cluster.getOrDefault(groups.get(0), List.of()), "ratio.median")));
-    for (int g : groups.subList(1, groups.size())) {
-      r.put("ratio_cluster_groups" + g + "_vs_durable", f(3, median(cluster.getOrDefault(g, List.of()), "ratio.median")));
-    }
+    r.put("ratio_cluster_vs_durable", f(3, median(cluster, "ratio.median")));
     // The worst kill of the run, not a typical one: what a client must be ready to ride out.
     r.put("failover_gap_s", f(3, failoverPercentile(Failover::gapSeconds, 100)));
     r.put("failover_catchup_s", f(3, failoverPercentile(Failover::catchUpSeconds, 100)));
@@ -458,9 +433,8 @@ public final class RunCommand implements Callable<Integer> {
     t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
         "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), contendedRows);
     t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio", "cluster p50 / p99 ms",
-        "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"), cluster.entrySet().stream()
-        .flatMap(e -> repetitionRows(groups.size() > 1 ? "--groups " + e.getKey() + ": " : "", e.getValue(), null).stream())
-        .toList());
+        "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
+        repetitionRows("", cluster, null));
     List<List<String>> failoverRows = new ArrayList<>(failovers.stream().map(f -> List.of(f.rep() + ": " + f.leader(),
         f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()), f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()),
         f(0, f.entriesMissed()), f(0, f.failedRequests()))).toList());
@@ -550,15 +524,13 @@ public final class RunCommand implements Callable<Integer> {
         : new Side(s.client() + "@" + started.address(), Long.toString(started.process().pid()));
   }
 
-  /** Orgs for the load: one with room for every caller, and one per contended size. */
+  /** Orgs with room for every caller: --org's and bench (the failover client's); then one per contended size. */
   private Path writeAdmissionConfig() throws IOException {
-    List<String> orgs = new ArrayList<>(List.of(org("bench", 1_000_000)));
-    slots.forEach(s -> orgs.add(org("contended-" + s, s)));
-    if (!groups.equals(List.of(1))) {
-      spreadOrgs().forEach(id -> orgs.add(org(id, 1_000_000)));
-    }
+    List<String> config = new ArrayList<>(Stream.concat(Stream.of("bench"), orgs.stream()).distinct()
+        .map(id -> org(id, 1_000_000)).toList());
+    slots.forEach(s -> config.add(org("contended-" + s, s)));
     Path file = work.resolve("admission-config.json");
-    Files.writeString(file, "{\"orgs\": [\n  " + String.join(",\n  ", orgs) + "\n]}\n");
+    Files.writeString(file, "{\"orgs\": [\n  " + String.join(",\n  ", config) + "\n]}\n");
     return file;
   }
 
