@@ -75,15 +75,15 @@ public final class EngineFixture {
     for (int n = 0; n < leases; n++) {
       int org = n % orgsWithLeases;
       long number = f.nextId++;
-      expect(f.engine.acquire(f.benchAcquire(org, callId(number)), f.now), Results.Granted.class);
+      expect(f.engine.acquire(f.acquire(org, callId(number), "bench"), f.now), Results.Granted.class);
       f.ringOrg[n] = org;
       f.ringCall[n] = number;
     }
     for (int i = 0; i < orgsWithHeld; i++) {
-      expect(f.engine.acquire(f.fillerAcquire(i, callId(f.nextId++)), f.now), Results.Granted.class);
+      expect(f.engine.acquire(f.acquire(i, callId(f.nextId++), "filler"), f.now), Results.Granted.class);
     }
     for (int n = 0; n < held; n++) {
-      expect(f.engine.acquire(f.fillerAcquire(n % orgsWithHeld, callId(f.nextId++)), f.now), Results.Held.class);
+      expect(f.engine.acquire(f.acquire(n % orgsWithHeld, callId(f.nextId++), "filler"), f.now), Results.Held.class);
     }
     f.engine.drainEvents();
     return f;
@@ -156,7 +156,7 @@ public final class EngineFixture {
     long number = nextId++;
     ringCall[ringPos] = number;
     ringPos = ringPos + 1 == ringCall.length ? 0 : ringPos + 1;
-    return benchAcquire(org, callId(number));
+    return acquire(org, callId(number), "bench");
   }
 
   /** An org of {@code limit} slots with no reservations nor login or number limits. */
@@ -170,12 +170,10 @@ public final class EngineFixture {
     return "call-" + number;
   }
 
-  private Commands.Acquire benchAcquire(int org, String callId) {
-    return new Commands.Acquire(orgIds[org], callId, "bench", CallType.INBOUND, "", "", 0, 0);
-  }
-
-  private Commands.Acquire fillerAcquire(int org, String callId) {
-    return new Commands.Acquire(orgIds[org], callId, "filler", CallType.OUTBOUND, "", "", 0, 0);
+  /** Agent bench's calls are inbound, on its reserved slots; the filler's outbound, on the shared pool. */
+  private Commands.Acquire acquire(int org, String callId, String agent) {
+    CallType type = agent.equals("bench") ? CallType.INBOUND : CallType.OUTBOUND;
+    return new Commands.Acquire(orgIds[org], callId, agent, type, "", "", 0, 0);
   }
 
   static void expect(Object result, Class<?> type) {

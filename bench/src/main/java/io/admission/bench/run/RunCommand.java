@@ -294,8 +294,7 @@ public final class RunCommand implements Callable<Integer> {
     for (int rep = 1; rep <= reps; rep++) {
       String name = "cluster-rep" + rep;
       Path data = work.resolve("data-" + name);
-      deleteTree(data);
-      Files.createDirectories(data);
+      deleteTree(data); // each node makes its own directory in it
       try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
         Properties p;
         try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
@@ -342,8 +341,7 @@ public final class RunCommand implements Callable<Integer> {
         long target = nodes.appliedIndex(nodes.leader(leader, 30));
         long restarted = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        nodes.start(leader);
-        nodes.awaitListening(leader);
+        nodes.start(leader).address();
         double listening = (System.nanoTime() - t0) / 1e9;
         Proc.await(() -> nodes.appliedIndex(leader) >= target, 120,
             ClusterNodes.id(leader) + " to apply log entry " + target);
