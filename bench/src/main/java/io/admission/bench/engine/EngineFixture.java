@@ -10,7 +10,6 @@ import io.admission.server.engine.Results;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -106,7 +105,7 @@ public final class EngineFixture {
    * readAhead}) the engine {@link Engine#readAhead reads ahead} over them, then all applied at one time.
    */
   public Object turn(int cycles, boolean readAhead) {
-    List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
+    var batch = new ArrayList<Commands.Command<?>>(2 * cycles);
     for (int k = 0; k < cycles; k++) {
       batch.add(releaseOldest());
       batch.add(acquireInItsPlace());

@@ -14,7 +14,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,7 +81,7 @@ public final class ContendedCommand implements Callable<Integer> {
       // Wall-clock bounds of the measurement, for the server's recording of its pauses.
       result.setProperty("measured.start_ms", Long.toString(System.currentTimeMillis()));
       LoadCommand.sleep(seconds);
-      Histogram h = dispatch.getIntervalHistogram();
+      var h = dispatch.getIntervalHistogram();
       result.setProperty("measured.end_ms", Long.toString(System.currentTimeMillis()));
       stopping = true;
       if (errors.get() > 0) {

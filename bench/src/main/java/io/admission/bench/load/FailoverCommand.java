@@ -6,7 +6,6 @@ import io.admission.v1.Outcome;
 import io.admission.v1.ReleaseRequest;
 import io.grpc.Context;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.StreamObserver;
@@ -69,7 +68,7 @@ public final class FailoverCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = Servers.channel(servers, InsecureChannelCredentials.create()).directExecutor().build();
+    var channel = Servers.channel(servers, InsecureChannelCredentials.create()).directExecutor().build();
     stub = AdmissionServiceGrpc.newStub(channel);
     long started = System.currentTimeMillis();
     try {

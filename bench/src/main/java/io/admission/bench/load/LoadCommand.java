@@ -1,7 +1,6 @@
 package io.admission.bench.load;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,7 +140,7 @@ public final class LoadCommand implements Callable<Integer> {
   }
 
   static void write(Properties p, Path file) throws IOException {
-    try (OutputStream o = Files.newOutputStream(file)) {
+    try (var o = Files.newOutputStream(file)) {
       p.store(o, null);
     }
   }

@@ -8,7 +8,6 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Transports;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -75,7 +74,7 @@ public final class RedisTarget implements LoadTarget {
   }
 
   static String script() {
-    try (InputStream in = RedisTarget.class.getResourceAsStream("org-pool.lua")) {
+    try (var in = RedisTarget.class.getResourceAsStream("org-pool.lua")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -7,9 +7,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.LongSummaryStatistics;
-import java.util.Map;
 import java.util.Optional;
-import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
@@ -20,8 +18,8 @@ import jdk.jfr.consumer.RecordingFile;
 record Pauses(LongSummaryStatistics gc, LongSummaryStatistics safepoints) {
   static Pauses read(Path jfr, Instant from, Instant to) throws IOException {
     Pauses pauses = new Pauses(new LongSummaryStatistics(), new LongSummaryStatistics());
-    Map<Long, Instant> begun = new HashMap<>();
-    for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
+    var begun = new HashMap<Long, Instant>();
+    for (var e : RecordingFile.readAllEvents(jfr)) {
       if (e.getStartTime().isBefore(from) || e.getEndTime().isAfter(to)) {
         continue;
       }

@@ -1,7 +1,6 @@
 package io.admission.bench.run;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -80,7 +79,7 @@ final class Proc {
 
   static Properties read(Path file) throws IOException {
     Properties p = new Properties();
-    try (InputStream in = Files.newInputStream(file)) {
+    try (var in = Files.newInputStream(file)) {
       p.load(in);
     }
     return p;

@@ -3,7 +3,6 @@ package io.admission.bench.run;
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -25,14 +24,10 @@ import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.profile.GCProfiler;
-import org.openjdk.jmh.results.Result;
-import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import picocli.CommandLine.Command;
@@ -185,7 +180,7 @@ public final class RunCommand implements Callable<Integer> {
   /** JMH, one fork per shape; its results as JSON in jmh.json. Quick: the base shape, briefly. */
   private void engine() throws RunnerException {
     progress("engine: JMH, log in %s", work.resolve("jmh.log"));
-    ChainedOptionsBuilder o = new OptionsBuilder()
+    var o = new OptionsBuilder()
         .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
         .forks(1).jvmArgs().shouldFailOnError(true).addProfiler(GCProfiler.class) // not the runner's JVM flags
         .resultFormat(ResultFormatType.JSON).result(work.resolve("jmh.json").toString())
@@ -197,10 +192,10 @@ public final class RunCommand implements Callable<Integer> {
           .warmupIterations(5).warmupTime(TimeValue.seconds(1))
           .measurementIterations(3).measurementTime(TimeValue.seconds(1));
     }
-    for (RunResult rr : new Runner(o.build()).run()) {
-      BenchmarkParams p = rr.getParams();
-      Result<?> decisions = rr.getPrimaryResult(); // per decision: @OperationsPerInvocation counts them
-      Result<?> alloc = rr.getSecondaryResults().get("gc.alloc.rate.norm"); // GCProfiler's, likewise per decision
+    for (var rr : new Runner(o.build()).run()) {
+      var p = rr.getParams();
+      var decisions = rr.getPrimaryResult(); // per decision: @OperationsPerInvocation counts them
+      var alloc = rr.getSecondaryResults().get("gc.alloc.rate.norm"); // GCProfiler's, likewise per decision
       String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
       engine.add(List.of(params, f(0, decisions.getScore()), f(0, decisions.getScoreError()),
           f(1, 1e9 / decisions.getScore()), f(1, alloc == null ? Double.NaN : alloc.getScore())));
@@ -253,7 +248,7 @@ public final class RunCommand implements Callable<Integer> {
   /** Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per repetition and org size. */
   private void contended(Path config) throws IOException, InterruptedException {
     Path jfc = work.resolve("pauses.jfc");
-    try (InputStream in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
+    try (var in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
       Files.copy(in, jfc, StandardCopyOption.REPLACE_EXISTING);
     }
     for (int s : slots) {
