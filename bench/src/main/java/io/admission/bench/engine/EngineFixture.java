@@ -34,10 +34,7 @@ public final class EngineFixture {
 
   private final Engine engine = new Engine();
   private final String[] orgIds;
-  /**
-   * Live bench leases in the order they were granted, [org index, call number] as parallel rings:
-   * id strings would keep an object per lease alive, and the collector's work on them would count as the engine's.
-   */
+  /** Live leases, oldest first, in parallel rings (org index, call number): id strings would add collector work. */
   private final int[] ringOrg;
   private final long[] ringCall;
   private int ringPos;

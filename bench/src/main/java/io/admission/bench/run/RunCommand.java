@@ -180,14 +180,12 @@ public final class RunCommand implements Callable<Integer> {
   /** JMH, one fork per shape; its results as JSON in jmh.json. Quick: the base shape, briefly. */
   private void engine() throws RunnerException {
     progress("engine: JMH, log in %s", work.resolve("jmh.log"));
-    var o = new OptionsBuilder()
-        .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+    var o = new OptionsBuilder().include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
         .forks(1).jvmArgs().shouldFailOnError(true).addProfiler(GCProfiler.class) // not the runner's JVM flags
         .resultFormat(ResultFormatType.JSON).result(work.resolve("jmh.json").toString())
         .output(work.resolve("jmh.log").toString());
     if (quick) {
-      // 5 s of warm-up, not 2: C2 needs that long for a decision's whole call graph. The base
-      // shape needs a small heap, so it touches less before it starts.
+      // 5 s of warm-up, not 2: C2 needs that long for a decision's call graph; a small heap touches less.
       o.param("leases", "1000").param("held", "0").param("orgs", "1").jvmArgsAppend(heap("1g").toArray(String[]::new))
           .warmupIterations(5).warmupTime(TimeValue.seconds(1))
           .measurementIterations(3).measurementTime(TimeValue.seconds(1));
@@ -214,8 +212,7 @@ public final class RunCommand implements Callable<Integer> {
 
   /** Every pair in each repetition, in turn: fresh servers A and B, one client alternating between them. */
   private void load(Path config, List<Pair> pairs) throws IOException, InterruptedException {
-    // A loaded server remembers every ended call for 10 minutes, ~115 bytes each: at up to ~170 k
-    // pairs/s (the Session stream) for a paired run's 40 s of load on it, under 1 GB.
+    // Every ended call remembered 10 minutes, ~115 B each: ~170 k pairs/s (Session) for 40 s, under 1 GB.
     List<String> serverJvm = heap(quick ? "512m" : "2g");
     for (int rep = 1; rep <= reps; rep++) {
       for (Pair pair : pairs) {
@@ -279,10 +276,7 @@ public final class RunCommand implements Callable<Integer> {
         "--seconds", Double.toString(seconds));
   }
 
-  /**
-   * Per repetition a fresh three-node cluster and a fresh durable single node: the paired throughput run (the
-   * cluster's callers spread over its three nodes), then kills of the leader on the same cluster under load.
-   */
+  /** Per repetition a fresh 3-node cluster and durable single node: the paired run, then leader kills under load. */
   private void cluster(Path config) throws IOException, InterruptedException {
     List<String> node = plus(java(CLUSTER_JVM, "-jar", serverJar.toString(), "--config", config.toString()),
         nodeArgs.toArray(String[]::new));
@@ -309,9 +303,8 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Under load from a client of all three nodes ({@code FailoverCommand}), 10 kills in a full run, one in a quick
-   * one: SIGKILL the leader, wait while the others elect one, restart it over its data and time its catch-up;
-   * then the client's pauses are read off around each kill.
+   * Under load ({@code FailoverCommand}), 10 kills in a full run, one in a quick one: SIGKILL the leader, wait for an
+   * election, restart it over its data and time its catch-up; then the client's pauses are read off around each kill.
    */
   private void failover(ClusterNodes nodes, String name, int rep) throws IOException, InterruptedException {
     Path stop = work.resolve(name + "-failover.stop");
