@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * its caller had waited, records the time since that Release. Slots free at the start, and grants to
  * callers that had not waited (a newcomer taking a slot pollers missed), record nothing.
  */
-@Command(name = "contended", mixinStandardHelpOptions = true,
+@Command(name = "contended", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "More callers than slots; release-to-dispatch latency.")
 public final class ContendedCommand implements Callable<Integer> {
   private static final long NO_TIME = Long.MIN_VALUE;
@@ -40,10 +40,9 @@ public final class ContendedCommand implements Callable<Integer> {
 
   @Option(names = "--target", required = true, description = "grpc@HOST:PORT (WaitForSlot) or redis@HOST:PORT (polling).")
   String target;
-  @Option(names = "--org", required = true, description = "Org id; for Admission an org whose limit is --slots.")
-  String org;
+  @Option(names = "--org", required = true, description = "Org id; for Admission one whose limit is --slots.") String org;
   @Option(names = "--slots", required = true, description = "The org's concurrency limit.") int slots;
-  @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot (default ${DEFAULT-VALUE}).") int ratio;
+  @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot.") int ratio;
   @Option(names = "--hold-ms", defaultValue = "20", description = "Mean time a lease is held.") double holdMillis;
   @Option(names = "--think-ms", defaultValue = "20", description = "Mean time from a Release to the next Acquire.")
   double thinkMillis;

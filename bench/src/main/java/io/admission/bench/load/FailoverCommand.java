@@ -33,16 +33,13 @@ import picocli.CommandLine.Option;
  * client rides out a failover, and Acquire and Release are safe to repeat by call_id. Completions are timed
  * on the wall clock, which the runner's kill times share.
  */
-@Command(name = "failover", mixinStandardHelpOptions = true,
+@Command(name = "failover", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Acquire+Release pairs on a cluster until --stop-file exists; the pauses between completed requests.")
 public final class FailoverCommand implements Callable<Integer> {
-  @Option(names = "--servers", required = true, description = "The cluster's nodes, HOST:PORT,HOST:PORT,...")
-  String servers;
-  @Option(names = "--org", defaultValue = "bench", description = "Org id (default ${DEFAULT-VALUE}).") String org;
-  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
-  int callers;
-  @Option(names = "--gap-ms", defaultValue = "10", description = "Shortest pause recorded (default ${DEFAULT-VALUE}).")
-  long gapMillis;
+  @Option(names = "--servers", required = true, description = "The cluster's nodes, HOST:PORT,...") String servers;
+  @Option(names = "--org", defaultValue = "bench", description = "Org id.") String org;
+  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers.") int callers;
+  @Option(names = "--gap-ms", defaultValue = "10", description = "Shortest pause recorded.") long gapMillis;
   @Option(names = "--stop-file", required = true, description = "Runs until this file exists.") Path stopFile;
   @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
 

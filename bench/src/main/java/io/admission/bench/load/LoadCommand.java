@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
  * weighs on both alike and a linear one cancels. Neighbouring windows give a ratio; their median is
  * the figure. Every window starts with {@code --settle} unmeasured seconds.
  */
-@Command(name = "load", mixinStandardHelpOptions = true,
+@Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Acquire+Release pairs from N callers on one server, or on two in alternating windows.")
 public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--target", required = true,
@@ -36,10 +36,8 @@ public final class LoadCommand implements Callable<Integer> {
   long[] targetPid;
   @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.") long[] versusPid;
   @Option(names = "--org", defaultValue = "bench",
-      description = "Org id, or several separated by commas that gRPC targets spread their calls over (default ${DEFAULT-VALUE}).")
-  String org;
-  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
-  int callers;
+      description = "Org id, or several separated by commas that gRPC targets spread their calls over.") String org;
+  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers.") int callers;
   @Option(names = "--warmup", defaultValue = "20", description = "Seconds of load on each server before measuring.")
   double warmupSeconds;
   @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.") int windows;

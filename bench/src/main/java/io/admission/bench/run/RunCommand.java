@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
  * one client alternating between them ({@link LoadCommand}), the ratio paired within the repetition,
  * its median over repetitions quoted. The JIT needs 15–20 s under load to settle: hence the warm-up.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
 public final class RunCommand implements Callable<Integer> {
   static final List<String> STAGES = List.of("engine", "heap", "load", "metrics", "contended", "cluster");
@@ -63,8 +63,7 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
   @Option(names = "--org", split = ",", defaultValue = "bench", description = "Orgs the cluster stage's calls spread"
-      + " over, each with room for every caller (default ${DEFAULT-VALUE}); bench-0,...,bench-7 fall evenly into groups.")
-  List<String> orgs;
+      + " over, each with room for every caller; bench-0,...,bench-7 fall evenly into groups.") List<String> orgs;
   @Option(names = "--node-arg", description = "An option for every cluster node, e.g. --node-arg=--groups=2.")
   List<String> nodeArgs = List.of();
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
