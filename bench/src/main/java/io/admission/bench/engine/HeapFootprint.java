@@ -28,7 +28,6 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "heap", mixinStandardHelpOptions = true, description = "Heap bytes per live lease or per held call.")
 public final class HeapFootprint implements Callable<Integer> {
-  static final List<String> KINDS = List.of("lease", "held", "ended");
   private static final String ORG = "org-heap";
   private static final long NOW = EngineFixture.START;
   /** Keeps what is measured reachable until the second reading. */
@@ -50,7 +49,7 @@ public final class HeapFootprint implements Callable<Integer> {
    * released while one other call stays active, as under load, each remembered 10 minutes (idempotent retries).
    */
   static double bytesPer(String kind, int count) {
-    if (!KINDS.contains(kind)) {
+    if (!List.of("lease", "held", "ended").contains(kind)) {
       throw new IllegalArgumentException("--kind must be lease, held or ended, got " + kind);
     }
     Engine engine = new Engine();
@@ -81,8 +80,7 @@ public final class HeapFootprint implements Callable<Integer> {
 
   private static Commands.Acquire request(int i) {
     // Decoded from bytes, as protobuf parses a request: each string owns its bytes.
-    String callId =
-        String.format("%08x-0000-4000-8000-%012x", i & 0xffffffffL, (long) i * 2654435761L & 0xffffffffffffL);
+    String callId = String.format("%08x-0000-4000-8000-%012x", i & 0xffffffffL, i * 2654435761L & 0xffffffffffffL);
     return new Commands.Acquire(parsed(ORG), parsed(callId), "", CallType.OUTBOUND, "", "", 0, 0);
   }
 

@@ -2,12 +2,12 @@ package io.admission.bench.load;
 
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.Queue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -54,11 +54,11 @@ public final class ContendedCommand implements Callable<Integer> {
   final Recorder dispatch = new Recorder(3);
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
-  private final ArrayDeque<Long> freeSlots = new ArrayDeque<>();
+  /** Stamps of the slots Releases freed, oldest first (NO_TIME: free from the start). */
+  private final Queue<Long> freeSlots = new ConcurrentLinkedQueue<>();
   private final CallIds ids = new CallIds();
   private LoadTarget loadTarget;
   private ScheduledExecutorService timer;
-  private Executor io;
   private volatile double holdMean;
   private volatile double thinkMean;
   private volatile boolean stopping;
@@ -100,7 +100,6 @@ public final class ContendedCommand implements Callable<Integer> {
   void start(LoadTarget t, ScheduledExecutorService timers, double speedup) {
     loadTarget = t;
     timer = timers;
-    io = t.ioThread();
     holdMean = holdMillis / speedup;
     thinkMean = thinkMillis / speedup;
     freeSlots.addAll(Collections.nCopies(slots, NO_TIME));
@@ -131,10 +130,7 @@ public final class ContendedCommand implements Callable<Integer> {
 
   private void granted(String callId, boolean waited) {
     long now = System.nanoTime();
-    Long freedAt;
-    synchronized (freeSlots) {
-      freedAt = freeSlots.poll();
-    }
+    Long freedAt = freeSlots.poll();
     if (waited && freedAt != null && freedAt != NO_TIME) {
       dispatch.recordValue(Math.max(0, now - freedAt));
     }
@@ -142,15 +138,13 @@ public final class ContendedCommand implements Callable<Integer> {
   }
 
   private void release(String callId) {
-    synchronized (freeSlots) {
-      freeSlots.add(System.nanoTime());
-    }
+    freeSlots.add(System.nanoTime());
     loadTarget.release(callId, () -> after(exponential(thinkMean), this::nextCall), this::fail);
   }
 
   private void after(long millis, Runnable task) {
     if (!stopping) {
-      timer.schedule(() -> io.execute(task), millis, TimeUnit.MILLISECONDS);
+      timer.schedule(() -> loadTarget.ioThread().execute(task), millis, TimeUnit.MILLISECONDS);
     }
   }
 
