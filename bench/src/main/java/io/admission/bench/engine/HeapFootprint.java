@@ -18,13 +18,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Heap bytes per live lease, per held call or per ended call remembered: the used heap after a full
- * GC, before and after adding {@code count} of them to one org, the difference divided by {@code count}.
- *
- * <p>Requests are built as the gRPC adapter builds them: each command has its own {@code org_id} and
- * {@code call_id} strings, as protobuf parsing gives, and call ids are 36-character UUIDs, as switches
- * send. Run it in a JVM of its own per kind (neither sees the other's garbage) with {@code
- * -XX:+UseSerialGC}, so a requested GC is a full, exact one.
+ * Heap bytes per live lease, held call or ended call remembered: the used heap after a full GC, before and
+ * after adding {@code count} of them to one org, divided by {@code count}. Requests are built as the gRPC
+ * adapter builds them: each command with its own {@code org_id} and {@code call_id} strings, as protobuf
+ * parsing gives, call ids 36-character UUIDs, as switches send. Run it in a JVM of its own per kind (neither
+ * sees the other's garbage) with {@code -XX:+UseSerialGC}, so a requested GC is a full, exact one.
  */
 @Command(name = "heap", mixinStandardHelpOptions = true, description = "Heap bytes per live lease or per held call.")
 public final class HeapFootprint implements Callable<Integer> {

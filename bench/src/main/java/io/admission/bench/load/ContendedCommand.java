@@ -19,17 +19,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks, asks
- * for a slot, holds the lease and releases it (hold and think times exponential). A held caller waits
- * on WaitForSlot (Admission); one that finds the pool full polls (the Redis peer).
+ * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks, asks for a
+ * slot, holds the lease and releases it (times exponential). A held caller waits on WaitForSlot (Admission);
+ * one that finds the pool full polls (the Redis peer). Timers fire on their own thread, exact to well under a
+ * millisecond, and hand each step to the target's one I/O thread, which sends, reads the answer and stamps the
+ * times: no hand-off inside the measured interval, no millisecond ticks of an I/O thread's timer (NIO's).
  *
- * <p>Timers fire on their own thread, exact to well under a millisecond, and hand each step to the
- * target's one I/O thread, which sends, reads the answer and stamps the times: no hand-off inside the
- * measured interval, and no millisecond ticks of an I/O thread's timer (NIO's).
- *
- * <p>Every Release leaves a free slot stamped just before it is sent; a grant takes the oldest and, if
- * its caller had waited, records the time since that Release. Slots free at the start, and grants to
- * callers that had not waited (a newcomer taking a slot pollers missed), record nothing.
+ * <p>Every Release leaves a free slot stamped just before it is sent; a grant takes the oldest and, if its
+ * caller had waited, records the time since. Slots free at the start, and grants to callers that had not
+ * waited (a newcomer taking a slot pollers missed), record nothing.
  */
 @Command(name = "contended", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "More callers than slots; release-to-dispatch latency.")
@@ -54,7 +52,6 @@ public final class ContendedCommand implements Callable<Integer> {
   final Recorder dispatch = new Recorder(3);
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
-  /** Stamps of the slots Releases freed, oldest first (NO_TIME: free from the start). */
   private final Queue<Long> freeSlots = new ConcurrentLinkedQueue<>();
   private final CallIds ids = new CallIds();
   private LoadTarget loadTarget;

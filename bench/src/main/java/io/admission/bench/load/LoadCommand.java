@@ -15,14 +15,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Closed-loop Acquire+Release load from one client on one server, or on two in alternating windows:
- * their throughput ratio with the host's drift paired out.
- *
- * <p>Why alternate: on this shared 2-core machine a run moves by ±20 % within 10–30 s as other
- * tenants come and go, as much as what is compared. Both servers stay up (the idle one uses no CPU)
- * and the load moves between them every window, A B B A A B …, so a drift longer than a few windows
- * weighs on both alike and a linear one cancels. Neighbouring windows give a ratio; their median is
- * the figure. Every window starts with {@code --settle} unmeasured seconds.
+ * Closed-loop Acquire+Release load on one server, or on two in alternating windows, their throughput ratio
+ * with the host's drift paired out. Why alternate: on this shared 2-core machine a run moves by ±20 % within
+ * 10–30 s as other tenants come and go, as much as what is compared. Both servers stay up (the idle one uses
+ * no CPU) and the load moves between them every window, A B B A A B …, so a drift longer than a few windows
+ * weighs on both alike and a linear one cancels. Neighbouring windows give a ratio; their median is the figure.
  */
 @Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Acquire+Release pairs from N callers on one server, or on two in alternating windows.")

@@ -34,13 +34,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Everything `make bench` measures, stage by stage, then the tables and one {@code RESULT
- * name=value} line per headline figure.
- *
- * <p>On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts with
- * the host's other tenants, so every comparison runs side by side: fresh server JVMs per repetition,
- * one client alternating between them ({@link LoadCommand}), the ratio paired within the repetition,
- * its median over repetitions quoted. The JIT needs 15–20 s under load to settle: hence the warm-up.
+ * Everything `make bench` measures, stage by stage, then the tables and a {@code RESULT name=value} line per
+ * headline figure. On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts
+ * with the host's other tenants, so every comparison runs side by side: fresh server JVMs per repetition, one
+ * client alternating between them ({@link LoadCommand}), the ratio paired within the repetition, its median
+ * over repetitions quoted. The JIT needs 15–20 s under load to settle: hence the warm-up.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
@@ -88,11 +86,7 @@ public final class RunCommand implements Callable<Integer> {
   enum Server {
     IN_MEMORY, SESSION, DURABLE, NOOP, REDIS,
     /** In-memory Admission with {@code --metrics} on: the Prometheus exporter and every instrument live. */
-    METRICS;
-
-    String client() {
-      return this == SESSION ? "session" : this == REDIS ? "redis" : "grpc";
-    }
+    METRICS
   }
 
   /** One throughput comparison, A ÷ B. */
@@ -505,8 +499,8 @@ public final class RunCommand implements Callable<Integer> {
 
   /** How the load client reaches {@code s}, started as {@code started} (null: the script's Redis). */
   private Side side(Server s, Proc.Server started) throws IOException, InterruptedException {
-    return started == null ? new Side("redis@" + redis, Long.toString(redisPid))
-        : new Side(s.client() + "@" + started.address(), Long.toString(started.process().pid()));
+    return started == null ? new Side("redis@" + redis, Long.toString(redisPid)) : new Side(
+        (s == Server.SESSION ? "session@" : "grpc@") + started.address(), Long.toString(started.process().pid()));
   }
 
   /** Orgs with room for every caller: --org's and bench (the failover client's); then one per contended size. */
