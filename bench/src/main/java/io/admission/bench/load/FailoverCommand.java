@@ -56,7 +56,7 @@ public final class FailoverCommand implements Callable<Integer> {
   private final AtomicLong gapCount = new AtomicLong();
   private final LongAdder pairs = new LongAdder();
   /** Requests failed after the channel's retries, by why. */
-  private final ConcurrentHashMap<String, LongAdder> failures = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> failures = new ConcurrentHashMap<>();
   private final CallIds ids = new CallIds();
   private final ScheduledExecutorService retries =
       Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("failover-retries", true));
@@ -81,12 +81,12 @@ public final class FailoverCommand implements Callable<Integer> {
       retries.shutdownNow();
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
-    long failed = failures.values().stream().mapToLong(LongAdder::sum).sum();
+    long failed = failures.values().stream().mapToLong(Long::longValue).sum();
     Properties result = new Properties();
     result.setProperty("start_ms", Long.toString(started));
     result.setProperty("pairs", Long.toString(pairs.sum()));
     result.setProperty("failed", Long.toString(failed));
-    failures.forEach((why, n) -> result.setProperty("failed." + why, Long.toString(n.sum())));
+    failures.forEach((why, n) -> result.setProperty("failed." + why, Long.toString(n)));
     result.setProperty("gaps.count", Long.toString(gapCount.get()));
     result.setProperty("gaps", String.join(",", gaps));
     LoadCommand.write(result, out);
@@ -110,7 +110,7 @@ public final class FailoverCommand implements Callable<Integer> {
         if (r.getOutcome() == Outcome.OUTCOME_GRANTED) {
           release(callId);
         } else {
-          failed("outcome_" + r.getOutcome().name().toLowerCase(Locale.ROOT));
+          failures.merge("outcome_" + r.getOutcome().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
           acquire(ids.next());
         }
       }, () -> acquire(callId))));
@@ -138,13 +138,9 @@ public final class FailoverCommand implements Callable<Integer> {
       done.accept(r);
     }, t -> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
-        failed(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT));
+        failures.merge(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
         retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
       }
     });
-  }
-
-  private void failed(String why) {
-    failures.computeIfAbsent(why, k -> new LongAdder()).increment();
   }
 }

@@ -28,8 +28,7 @@ public final class NoopServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     int colon = listen.lastIndexOf(':');
-    InetSocketAddress address =
-        new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
+    var address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
     // As Main builds Admission's server: the handler answers inline, so directExecutor.
     Server server = NettyServerBuilder.forAddress(address).addService(new NoopAdmissionService()).directExecutor()
         .build().start();
