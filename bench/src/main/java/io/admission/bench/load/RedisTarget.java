@@ -1,10 +1,8 @@
 package io.admission.bench.load;
 
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Transports;
 import java.io.IOException;
@@ -31,7 +29,6 @@ public final class RedisTarget implements LoadTarget {
   private final Executor ioThread;
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> commands;
   private final String sha;
   private final String[] keys;
 
@@ -39,11 +36,8 @@ public final class RedisTarget implements LoadTarget {
   public RedisTarget(String address, String orgId, int limit) {
     this.resources = ClientResources.builder().ioThreadPoolSize(1).build();
     this.ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
-    RedisURI uri = RedisURI.create("redis://" + address);
-    uri.setTimeout(Duration.ofSeconds(10));
-    this.client = RedisClient.create(resources, uri);
+    this.client = RedisClient.create(resources, "redis://" + address + "?timeout=10s");
     this.connection = client.connect();
-    this.commands = connection.async();
     this.sha = connection.sync().scriptLoad(script());
     this.keys = new String[] {"pool:" + orgId + ":state", "pool:" + orgId + ":calls", "pool:" + orgId + ":leases"};
     connection.sync().del(keys);
@@ -52,14 +46,14 @@ public final class RedisTarget implements LoadTarget {
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
-    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
+    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
         Long.toString(System.currentTimeMillis()), TTL_MILLIS)
         .whenComplete(answer(granted -> done.accept(granted == 1L ? Outcome.GRANTED : Outcome.FULL), failed));
   }
 
   @Override
   public void release(String callId, Runnable done, Consumer<Throwable> failed) {
-    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
+    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
         .whenComplete(answer(released -> done.run(), failed));
   }
 
@@ -88,7 +82,6 @@ public final class RedisTarget implements LoadTarget {
 
   @Override
   public void close() {
-    connection.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
