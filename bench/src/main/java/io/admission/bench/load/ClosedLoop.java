@@ -23,7 +23,7 @@ final class ClosedLoop {
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
   /** Callers whose request in flight has not been answered yet. */
-  private final CountDownLatch running;
+  final CountDownLatch running;
   private volatile boolean stopping;
 
   ClosedLoop(LoadTarget target, CallIds ids, int callers) {
@@ -61,10 +61,6 @@ final class ClosedLoop {
   private static long cpuNanos(long[] pids) {
     return Arrays.stream(pids).filter(pid -> pid > 0).mapToObj(ProcessHandle::of).flatMap(Optional::stream)
         .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
-  }
-
-  long unanswered() {
-    return running.getCount();
   }
 
   /** Lets every caller finish its request in flight; false if some did not within the time. */

@@ -95,7 +95,7 @@ public final class LoadCommand implements Callable<Integer> {
       throw new IllegalStateException(loop.errors.get() + " requests to " + spec + " failed; first: "
           + loop.firstError.get(), loop.firstError.get());
     } else if (!answered) {
-      throw new IllegalStateException(loop.unanswered() + " requests to " + spec
+      throw new IllegalStateException(loop.running.getCount() + " requests to " + spec
           + " not answered within 10 s of the window's end (see that server's log)");
     }
     return measured;
