@@ -95,15 +95,6 @@ public final class FailoverCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** One request answered: the pause since any caller's last answer, if long enough, is kept (the latest time wins). */
-  private void completed() {
-    long now = System.currentTimeMillis();
-    long previous = lastCompleted.getAndAccumulate(now, Math::max);
-    if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
-      gaps.add(previous + "+" + (now - previous));
-    }
-  }
-
   private void acquire(String callId) {
     if (!stopping) {
       Context.ROOT.run(() -> stub().acquire(GrpcTarget.acquireRequest(org, callId), answer(r -> {
@@ -131,10 +122,17 @@ public final class FailoverCommand implements Callable<Integer> {
     return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** A unary call's observer: its answer to {@code done}; a failure counted and {@code again} sent later. */
+  /**
+   * A unary call's observer: an answer ends the pause since any caller's last one, kept if long enough (the latest
+   * time wins), and goes to {@code done}; a failure is counted and {@code again} sent later.
+   */
   private <R> StreamObserver<R> answer(Consumer<R> done, Runnable again) {
     return GrpcTarget.unary(r -> {
-      completed();
+      long now = System.currentTimeMillis();
+      long previous = lastCompleted.getAndAccumulate(now, Math::max);
+      if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
+        gaps.add(previous + "+" + (now - previous));
+      }
       done.accept(r);
     }, t -> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
