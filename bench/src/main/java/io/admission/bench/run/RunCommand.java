@@ -60,8 +60,8 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
-  @Option(names = "--org", split = ",", defaultValue = "bench", description = "Orgs the cluster stage's calls spread"
-      + " over, each with room for every caller; bench-0,...,bench-7 fall evenly into groups.") List<String> orgs;
+  @Option(names = "--org", split = ",", defaultValue = "bench", description = "Orgs (with room for every caller) the"
+      + " cluster stage's calls spread over; bench-0,...,bench-7 split evenly over 2 or 4 groups.") List<String> orgs;
   @Option(names = "--node-arg", description = "An option for every cluster node, e.g. --node-arg=--groups=2.")
   List<String> nodeArgs = List.of();
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
@@ -402,11 +402,13 @@ public final class RunCommand implements Callable<Integer> {
     t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
         "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
         repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
-    List<List<String>> contendedRows = new ArrayList<>(contended.stream().map(c -> contendedRow(c.slots() + " / "
-        + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key), c.ratio(), c.pauses().toString())).toList());
+    List<List<String>> contendedRows = new ArrayList<>(contended.stream().map(c -> contendedRow(
+        c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key), c.ratio(),
+        c.pauses().toString())).toList());
     for (int size : contended.stream().map(Contended::slots).distinct().toList()) {
       contendedRows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
-          key -> median(contendedRuns(size, Contended::admission), key), key -> median(contendedRuns(size, Contended::peer), key),
+          key -> median(contendedRuns(size, Contended::admission), key),
+          key -> median(contendedRuns(size, Contended::peer), key),
           LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
     }
     t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
@@ -499,8 +501,9 @@ public final class RunCommand implements Callable<Integer> {
 
   /** How the load client reaches {@code s}, started as {@code started} (null: the script's Redis). */
   private Side side(Server s, Proc.Server started) throws IOException, InterruptedException {
-    return started == null ? new Side("redis@" + redis, Long.toString(redisPid)) : new Side(
-        (s == Server.SESSION ? "session@" : "grpc@") + started.address(), Long.toString(started.process().pid()));
+    String kind = s == Server.SESSION ? "session@" : "grpc@";
+    return started == null ? new Side("redis@" + redis, Long.toString(redisPid))
+        : new Side(kind + started.address(), Long.toString(started.process().pid()));
   }
 
   /** Orgs with room for every caller: --org's and bench (the failover client's); then one per contended size. */
