@@ -18,8 +18,9 @@ import java.util.function.Consumer;
 
 /**
  * The generated AdmissionService client, unary calls, on a {@link ClientChannel} per server: Admission or the
- * no-op service (same requests and responses), or a cluster's nodes, over which calls spread by call id: every
- * node serves every request (a follower hands writes to the leader), and a Release goes where its Acquire went.
+ * no-op service (same requests and responses), or a cluster's nodes, over which calls spread by call id, as from
+ * a client of all of them: every node serves every request (a follower hands writes to the leader), and a
+ * Release goes where its Acquire went.
  */
 public final class GrpcTarget implements LoadTarget {
   /** The lease a benchmark call asks for: long enough never to expire during a run. */

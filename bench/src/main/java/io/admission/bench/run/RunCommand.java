@@ -67,7 +67,7 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
-  /** Fixed heaps touched up front (a page's first touch costs ~17 µs on these VMs): each JVM gets what it needs. */
+  /** Fixed heaps touched up front (a page's first touch costs ~17 µs here, a GB ~2 s): each JVM gets what it needs. */
   static List<String> heap(String size) {
     return List.of("-Xms" + size, "-Xmx" + size, "-XX:+AlwaysPreTouch");
   }
