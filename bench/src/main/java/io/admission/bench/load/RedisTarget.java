@@ -24,9 +24,9 @@ public final class RedisTarget implements LoadTarget {
   private static final String CALL_TYPE = "OUTBOUND";
   private static final String TTL_MILLIS = "3600000";
 
-  private final ClientResources resources;
+  private final ClientResources resources = ClientResources.builder().ioThreadPoolSize(1).build();
   /** Lettuce's one I/O thread (ioThreadPoolSize(1)): the group's only loop is the connection's. */
-  private final Executor ioThread;
+  private final Executor ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final String sha;
@@ -34,8 +34,6 @@ public final class RedisTarget implements LoadTarget {
 
   /** {@code address}: HOST:PORT; the org starts afresh: no calls, {@code limit} slots, no reservations. */
   public RedisTarget(String address, String orgId, int limit) {
-    this.resources = ClientResources.builder().ioThreadPoolSize(1).build();
-    this.ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
     this.client = RedisClient.create(resources, "redis://" + address + "?timeout=10s");
     this.connection = client.connect();
     this.sha = connection.sync().scriptLoad(script());
