@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.IntStream;
 
 /**
  * An engine filled to a given shape, driven through its public entry points only, as the loop drives it:
@@ -45,10 +46,7 @@ public final class EngineFixture {
   private long remembered = Engine.REMEMBER_ENDED_MILLIS / 1_000;
 
   private EngineFixture(int orgs, int leases) {
-    this.orgIds = new String[orgs];
-    for (int i = 0; i < orgs; i++) {
-      orgIds[i] = "org-" + i;
-    }
+    this.orgIds = IntStream.range(0, orgs).mapToObj(i -> "org-" + i).toArray(String[]::new);
     this.ringOrg = new int[leases];
     this.ringCall = new long[leases];
   }

@@ -6,6 +6,8 @@ import io.admission.server.engine.Engine;
 import io.admission.server.engine.Results;
 import java.util.HashMap;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -37,14 +39,8 @@ public class FloodedIdsBenchmark extends EngineBenchmark {
   @Setup
   public void build() {
     String other = ids.equals("colliding") ? "BB" : "Bc"; // "Aa" and "BB" share a hash, "Bc" not
-    id = new String[1 << BLOCKS];
-    for (int n = 0; n < id.length; n++) {
-      StringBuilder s = new StringBuilder(2 * BLOCKS);
-      for (int b = 0; b < BLOCKS; b++) {
-        s.append((n >>> b & 1) == 0 ? "Aa" : other);
-      }
-      id[n] = s.toString();
-    }
+    id = IntStream.range(0, 1 << BLOCKS).mapToObj(n -> IntStream.range(0, BLOCKS)
+        .mapToObj(b -> (n >>> b & 1) == 0 ? "Aa" : other).collect(Collectors.joining())).toArray(String[]::new);
     engine.putOrg(new Commands.PutOrg(EngineFixture.org("org", 1, OptionalLong.empty())), now);
     for (int n = 0; n < 2 * REMEMBERED; n++) {
       engineCycle();
