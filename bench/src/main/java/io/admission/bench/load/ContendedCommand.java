@@ -33,8 +33,6 @@ import picocli.CommandLine.Option;
     description = "More callers than slots; release-to-dispatch latency.")
 public final class ContendedCommand implements Callable<Integer> {
   private static final long NO_TIME = Long.MIN_VALUE;
-  /** How much faster callers hold and think during the first half of the warm-up. */
-  private static final double FAST_WARMUP = 100;
 
   @Option(names = "--target", required = true, description = "grpc@HOST:PORT (WaitForSlot) or redis@HOST:PORT (polling).")
   String target;
@@ -68,7 +66,7 @@ public final class ContendedCommand implements Callable<Integer> {
     try (LoadTarget t = LoadTarget.open(target, org, slots)) {
       // Half the warm-up at a hundred times the event rate: at 2 slots ~100 dispatches/s are too few for
       // the JIT to compile either side in 20 s, and a cold client or server would be measured instead.
-      start(t, timers, FAST_WARMUP);
+      start(t, timers, 100);
       LoadCommand.sleep(warmupSeconds / 2);
       holdMean = holdMillis;
       thinkMean = thinkMillis;
