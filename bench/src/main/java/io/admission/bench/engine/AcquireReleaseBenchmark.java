@@ -6,11 +6,9 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 /**
- * Acquire and Release decisions per second with the engine holding {@code leases} live leases and
- * {@code held} held calls across {@code orgs} orgs. One invocation is a Release of the oldest lease
- * and an Acquire granted on the slot it freed: two decisions. See {@link EngineFixture} for the shape.
- *
- * <p>The cost of a decision must not grow with the number of orgs, active leases or held calls:
+ * Acquire and Release decisions per second with the engine holding {@code leases} live leases and {@code
+ * held} held calls across {@code orgs} orgs ({@link EngineFixture}): a Release of the oldest lease and an
+ * Acquire granted on the slot it freed per invocation. A decision's cost must not grow with any of them:
  * the parameters span three orders of magnitude of each to show whether it does.
  */
 public class AcquireReleaseBenchmark extends EngineBenchmark {

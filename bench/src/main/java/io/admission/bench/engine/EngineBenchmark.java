@@ -11,9 +11,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the engine benchmarks share (JMH annotations are inherited): decisions per second on one
- * thread, as the loop's, in one fork whose fixed heap is touched before it starts (a JVM growing
- * into its heap measures page faults on these VMs).
+ * What the engine benchmarks share (JMH annotations are inherited): decisions per second on one thread, as
+ * the loop's, in one fork whose fixed heap is touched first (a JVM growing into it measures page faults).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

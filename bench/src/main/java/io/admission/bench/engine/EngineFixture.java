@@ -10,32 +10,24 @@ import io.admission.server.engine.Results;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.IntStream;
 
 /**
- * An engine filled to a given shape, driven through its public entry points only, as the loop
- * drives it: one thread (it owns the fixture), {@code now} passed in, events drained after every command.
+ * An engine filled to a given shape, driven through its public entry points only, as the loop drives it:
+ * one thread (it owns the fixture), {@code now} passed in, events drained after every command.
  *
- * <p>Shape: {@code leases} live leases round-robin over the first {@code min(orgs, leases)} of
- * {@code orgs} orgs, on the reserved slots of agent {@code bench}; {@code held} calls round-robin
- * over the first {@code min(orgs, 100)}, queued behind one "filler" lease on the org's single
- * shared slot. So the measured Release consults a queue as deep as asked, which a reserved slot
- * of {@code bench} never serves: a cycle never dispatches.
- *
- * <p>The clock advances {@link #STEP_MILLIS} per cycle, so the ended calls the engine remembers
- * (10 minutes) stay a few hundred and forgetting is part of every cycle; leases never expire.
+ * <p>Shape: {@code leases} live leases round-robin over the first {@code min(orgs, leases)} of {@code orgs}
+ * orgs, on agent {@code bench}'s reserved slots; {@code held} calls round-robin over the first {@code
+ * min(orgs, 100)}, queued behind a "filler" lease on the org's one shared slot. So the measured Release
+ * consults a queue as deep as asked, which {@code bench}'s reserved slots never serve: nothing dispatches.
+ * The clock advances a second per cycle, so the ended calls remembered (10 minutes) stay a few hundred
+ * and forgetting is part of every cycle; leases never expire.
  */
 public final class EngineFixture {
   /** 2026-11-01T00:00Z: any fixed instant; the engine never reads a clock. */
   public static final long START = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
-  /** Engine time per measured cycle. */
-  public static final long STEP_MILLIS = 1_000;
-  /** The clock advances {@code stepMillis} every {@code cyclesPerStep} cycles. */
-  private long stepMillis = STEP_MILLIS;
-  private int cyclesPerStep = 1;
-  private int cyclesInStep;
   /** About 300 years: no lease of a benchmark ever expires. */
   static final long LEASE_TTL_MILLIS = 10_000_000_000_000L;
   /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
@@ -43,21 +35,18 @@ public final class EngineFixture {
 
   private final Engine engine = new Engine();
   private final String[] orgIds;
-  /**
-   * Live bench leases in the order they were granted, [org index, call number] as parallel rings:
-   * id strings would keep an object per lease alive, and the collector's work on them would count as the engine's.
-   */
+  /** Live leases, oldest first, in parallel rings (org index, call number): id strings would add collector work. */
   private final int[] ringOrg;
   private final long[] ringCall;
   private int ringPos;
   private long nextId;
   private long now = START;
+  private long cycles;
+  /** Ended calls the engine remembers: cycles per 10 minutes of its clock (one a second, unless asked). */
+  private long remembered = Engine.REMEMBER_ENDED_MILLIS / 1_000;
 
   private EngineFixture(int orgs, int leases) {
-    this.orgIds = new String[orgs];
-    for (int i = 0; i < orgs; i++) {
-      orgIds[i] = "org-" + i;
-    }
+    this.orgIds = IntStream.range(0, orgs).mapToObj(i -> "org-" + i).toArray(String[]::new);
     this.ringOrg = new int[leases];
     this.ringCall = new long[leases];
   }
@@ -80,24 +69,21 @@ public final class EngineFixture {
     for (int n = 0; n < leases; n++) {
       int org = n % orgsWithLeases;
       long number = f.nextId++;
-      expect(f.engine.acquire(f.benchAcquire(org, callId(number)), f.now), Results.Granted.class);
+      expect(f.engine.acquire(f.acquire(org, callId(number), "bench"), f.now), Results.Granted.class);
       f.ringOrg[n] = org;
       f.ringCall[n] = number;
     }
     for (int i = 0; i < orgsWithHeld; i++) {
-      expect(f.engine.acquire(f.fillerAcquire(i, callId(f.nextId++)), f.now), Results.Granted.class);
+      expect(f.engine.acquire(f.acquire(i, callId(f.nextId++), "filler"), f.now), Results.Granted.class);
     }
     for (int n = 0; n < held; n++) {
-      expect(f.engine.acquire(f.fillerAcquire(n % orgsWithHeld, callId(f.nextId++)), f.now), Results.Held.class);
+      expect(f.engine.acquire(f.acquire(n % orgsWithHeld, callId(f.nextId++), "filler"), f.now), Results.Held.class);
     }
     f.engine.drainEvents();
     return f;
   }
 
-  /**
-   * One measured cycle, two decisions: Release the oldest bench lease, then Acquire a new call in
-   * the same org (granted on the slot just freed). Returns something for the JIT not to drop.
-   */
+  /** Two decisions: Release the oldest bench lease, Acquire a new call granted on its slot; a value the JIT keeps. */
   public Object releaseThenAcquire() {
     advanceClock(1);
     Results.ReleaseResult released = engine.release(releaseOldest(), now);
@@ -110,12 +96,11 @@ public final class EngineFixture {
   }
 
   /**
-   * {@code cycles} cycles of {@link #releaseThenAcquire} as the loop applies one turn's batch: the
-   * commands made first, then (if {@code readAhead}) the engine {@link Engine#readAhead reads
-   * ahead} over them, then all applied at one time.
+   * {@code cycles} cycles as the loop applies a turn's batch: the commands made first, then (if {@code
+   * readAhead}) the engine {@link Engine#readAhead reads ahead} over them, then all applied at one time.
    */
   public Object turn(int cycles, boolean readAhead) {
-    List<Commands.Command<?>> batch = new ArrayList<>(2 * cycles);
+    var batch = new ArrayList<Commands.Command<?>>(2 * cycles);
     for (int k = 0; k < cycles; k++) {
       batch.add(releaseOldest());
       batch.add(acquireInItsPlace());
@@ -136,14 +121,12 @@ public final class EngineFixture {
   }
 
   /**
-   * The base shape with the engine remembering about {@code remembered} ended calls, as a server
-   * ending {@code remembered / 600} calls a second does; twice that many cycles run first, so the
-   * ended-call log and its index are full and at their steady size.
+   * The base shape remembering about {@code remembered} ended calls, as a server ending {@code remembered / 600}
+   * a second does; twice that many cycles run first, so the ended calls' log and index are at their steady size.
    */
   public static EngineFixture remembering(int remembered) {
     EngineFixture f = build(1_000, 0, 1);
-    f.stepMillis = Math.max(1, Engine.REMEMBER_ENDED_MILLIS / remembered);
-    f.cyclesPerStep = Math.max(1, (int) (remembered / Engine.REMEMBER_ENDED_MILLIS));
+    f.remembered = remembered;
     for (long n = 0, fill = 2L * remembered; n < fill; n++) {
       f.releaseThenAcquire();
     }
@@ -152,12 +135,9 @@ public final class EngineFixture {
 
   // ---- Building blocks --------------------------------------------------------------------
 
-  private void advanceClock(int cycles) {
-    cyclesInStep += cycles;
-    while (cyclesInStep >= cyclesPerStep) {
-      now += stepMillis;
-      cyclesInStep -= cyclesPerStep;
-    }
+  private void advanceClock(int n) {
+    cycles += n;
+    now = START + cycles * Engine.REMEMBER_ENDED_MILLIS / remembered;
   }
 
   private Commands.Release releaseOldest() {
@@ -170,7 +150,7 @@ public final class EngineFixture {
     long number = nextId++;
     ringCall[ringPos] = number;
     ringPos = ringPos + 1 == ringCall.length ? 0 : ringPos + 1;
-    return benchAcquire(org, callId(number));
+    return acquire(org, callId(number), "bench");
   }
 
   /** An org of {@code limit} slots with no reservations nor login or number limits. */
@@ -184,12 +164,10 @@ public final class EngineFixture {
     return "call-" + number;
   }
 
-  private Commands.Acquire benchAcquire(int org, String callId) {
-    return new Commands.Acquire(orgIds[org], callId, "bench", CallType.INBOUND, "", "", 0, 0);
-  }
-
-  private Commands.Acquire fillerAcquire(int org, String callId) {
-    return new Commands.Acquire(orgIds[org], callId, "filler", CallType.OUTBOUND, "", "", 0, 0);
+  /** Agent bench's calls are inbound, on its reserved slots; the filler's outbound, on the shared pool. */
+  private Commands.Acquire acquire(int org, String callId, String agent) {
+    CallType type = agent.equals("bench") ? CallType.INBOUND : CallType.OUTBOUND;
+    return new Commands.Acquire(orgIds[org], callId, agent, type, "", "", 0, 0);
   }
 
   static void expect(Object result, Class<?> type) {

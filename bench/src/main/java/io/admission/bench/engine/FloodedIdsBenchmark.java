@@ -6,6 +6,8 @@ import io.admission.server.engine.Engine;
 import io.admission.server.engine.Results;
 import java.util.HashMap;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -13,12 +15,10 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 /**
- * Call ids chosen to collide: every id of the {@code colliding} set has the same {@code
- * String.hashCode} (blocks of "Aa" and "BB", which hash alike), the {@code distinct} set has ids
- * of the same length and count whose hashes differ. The engine remembers {@link #REMEMBERED} ended
- * calls; a cycle is an Acquire of a new id and its Release, which files it among them. Beside it,
- * a {@code HashMap} does the same id traffic. Ratios colliding ÷ distinct near 1 mean the id table
- * gives a client nothing to aim at.
+ * Call ids chosen to collide: the {@code colliding} ids share one {@code String.hashCode} (blocks of "Aa"
+ * and "BB", which hash alike), the {@code distinct} ones, as long and as many, do not. The engine remembers
+ * {@link #REMEMBERED} ended calls; a cycle Acquires a new id and Releases it, filing it among them; a {@code
+ * HashMap} beside it does the same. Colliding ÷ distinct near 1: the id table gives a client nothing to aim at.
  */
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 public class FloodedIdsBenchmark extends EngineBenchmark {
@@ -39,14 +39,8 @@ public class FloodedIdsBenchmark extends EngineBenchmark {
   @Setup
   public void build() {
     String other = ids.equals("colliding") ? "BB" : "Bc"; // "Aa" and "BB" share a hash, "Bc" not
-    id = new String[1 << BLOCKS];
-    for (int n = 0; n < id.length; n++) {
-      StringBuilder s = new StringBuilder(2 * BLOCKS);
-      for (int b = 0; b < BLOCKS; b++) {
-        s.append((n >>> b & 1) == 0 ? "Aa" : other);
-      }
-      id[n] = s.toString();
-    }
+    id = IntStream.range(0, 1 << BLOCKS).mapToObj(n -> IntStream.range(0, BLOCKS)
+        .mapToObj(b -> (n >>> b & 1) == 0 ? "Aa" : other).collect(Collectors.joining())).toArray(String[]::new);
     engine.putOrg(new Commands.PutOrg(EngineFixture.org("org", 1, OptionalLong.empty())), now);
     for (int n = 0; n < 2 * REMEMBERED; n++) {
       engineCycle();

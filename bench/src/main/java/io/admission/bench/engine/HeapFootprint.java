@@ -18,19 +18,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Heap bytes per live lease, per held call or per ended call remembered: the used heap after a
- * full GC, before and after adding {@code count} of them to one org, the difference divided by
- * {@code count}.
- *
- * <p>Requests are built the way the gRPC adapter builds them: every command carries its own {@code
- * org_id} and {@code call_id} strings, as parsing a protobuf message gives, and call ids are
- * 36-character UUIDs, the id a switch typically sends. Run it in a JVM of its own (one kind each,
- * so neither sees the other's garbage) with {@code -XX:+UseSerialGC}, so a requested GC is a full,
- * exact one.
+ * Heap bytes per live lease, held call or ended call remembered: the used heap after a full GC, before and
+ * after adding {@code count} of them to one org, divided by {@code count}. Requests are built as the gRPC
+ * adapter builds them: each command with its own {@code org_id} and {@code call_id} strings, as protobuf
+ * parsing gives, call ids 36-character UUIDs, as switches send. Run it in a JVM of its own per kind (neither
+ * sees the other's garbage) with {@code -XX:+UseSerialGC}, so a requested GC is a full, exact one.
  */
 @Command(name = "heap", mixinStandardHelpOptions = true, description = "Heap bytes per live lease or per held call.")
 public final class HeapFootprint implements Callable<Integer> {
-  static final List<String> KINDS = List.of("lease", "held", "ended");
   private static final String ORG = "org-heap";
   private static final long NOW = EngineFixture.START;
   /** Keeps what is measured reachable until the second reading. */
@@ -48,12 +43,11 @@ public final class HeapFootprint implements Callable<Integer> {
   }
 
   /**
-   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls
-   * acquired and released at one instant while one other call stays active, as under load, each
-   * remembered for 10 minutes (for idempotent retries).
+   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls acquired and
+   * released while one other call stays active, as under load, each remembered 10 minutes (idempotent retries).
    */
   static double bytesPer(String kind, int count) {
-    if (!KINDS.contains(kind)) {
+    if (!List.of("lease", "held", "ended").contains(kind)) {
       throw new IllegalArgumentException("--kind must be lease, held or ended, got " + kind);
     }
     Engine engine = new Engine();
@@ -84,8 +78,7 @@ public final class HeapFootprint implements Callable<Integer> {
 
   private static Commands.Acquire request(int i) {
     // Decoded from bytes, as protobuf parses a request: each string owns its bytes.
-    String callId =
-        String.format("%08x-0000-4000-8000-%012x", i & 0xffffffffL, (long) i * 2654435761L & 0xffffffffffffL);
+    String callId = String.format("%08x-0000-4000-8000-%012x", i & 0xffffffffL, i * 2654435761L & 0xffffffffffffL);
     return new Commands.Acquire(parsed(ORG), parsed(callId), "", CallType.OUTBOUND, "", "", 0, 0);
   }
 

@@ -8,10 +8,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * {@link AcquireReleaseBenchmark}'s base shape with the engine remembering as many ended calls as
- * a busy server does: each for 10 minutes (a retried Acquire is never granted twice), so 5,000
- * calls ended a second are 3 M, every Acquire looks its call_id up among them and every Release
- * adds one. The cost of keeping millions, one decision at a time and in loop turns.
+ * {@link AcquireReleaseBenchmark}'s base shape remembering as many ended calls as a busy server: each for 10
+ * minutes (a retried Acquire is never granted twice), so 5,000 ended a second are 3 M, each Acquire looks
+ * its call_id up among them, each Release adds one. Keeping millions, one decision at a time and in turns.
  */
 public class RememberedCallsBenchmark extends EngineBenchmark {
   /** Release+Acquire cycles in one {@link #loopTurn}: 256 commands. */
@@ -28,9 +27,8 @@ public class RememberedCallsBenchmark extends EngineBenchmark {
   }
 
   /**
-   * {@value #TURN_CYCLES} cycles applied as the loop applies one turn's batch (256 callers bring
-   * about 200 commands a turn): all at one time, the engine {@link
-   * io.admission.server.engine.Engine#readAhead reading ahead} over the batch first or not.
+   * {@value #TURN_CYCLES} cycles as the loop applies a turn's batch (256 callers bring ~200 commands a turn): all
+   * at one time, the engine {@link io.admission.server.engine.Engine#readAhead reading ahead} over it first or not.
    */
   @Benchmark
   @OperationsPerInvocation(2 * TURN_CYCLES)

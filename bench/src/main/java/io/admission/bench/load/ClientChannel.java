@@ -16,10 +16,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One gRPC channel (one HTTP/2 connection) on a one-thread Netty group of its own, callbacks run
- * on that thread ({@code directExecutor}) so the client spends as little CPU as it can, and the
- * thread is handed out so callers can send from it too. Epoll where the platform has it, as
- * gRPC's default client group would choose.
+ * One gRPC channel (one HTTP/2 connection) on a one-thread Netty group of its own, callbacks on that thread
+ * ({@code directExecutor}) to spend as little client CPU as can be, the thread handed out for callers to send
+ * from too. Epoll where the platform has it, as gRPC's default client group would choose.
  */
 final class ClientChannel implements AutoCloseable {
   /** Null for a cluster's channel, which runs on gRPC's shared threads. */

@@ -3,17 +3,16 @@ package io.admission.bench.load;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * N callers, each with one request outstanding at a time: Acquire, then Release of that call,
- * then the next Acquire — every one of them granted. Records each request's latency (send to
- * answer) and counts completed pairs.
+ * N callers, each with one request outstanding at a time: Acquire, then Release of that call, then the next
+ * Acquire — every one granted. Records each request's latency (send to answer) and counts completed pairs.
  */
 final class ClosedLoop {
   private final LoadTarget target;
@@ -23,17 +22,18 @@ final class ClosedLoop {
   final AtomicLong pairs = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
-  private final AtomicInteger running = new AtomicInteger();
+  /** Callers whose request in flight has not been answered yet. */
+  final CountDownLatch running;
   private volatile boolean stopping;
 
   ClosedLoop(LoadTarget target, CallIds ids, int callers) {
     this.target = target;
     this.ids = ids;
     this.callers = callers;
+    this.running = new CountDownLatch(callers);
   }
 
   void start() {
-    running.set(callers);
     for (int i = 0; i < callers; i++) {
       next();
     }
@@ -42,10 +42,7 @@ final class ClosedLoop {
   /** What {@link #measure} saw: throughput, the latencies recorded, the server's CPU time per pair. */
   record Measured(double pairsPerSecond, Histogram latency, double serverCpuMicrosPerPair) {}
 
-  /**
-   * Measures the running callers for {@code seconds}, with the CPU time of the server's processes
-   * {@code serverPids} (one, or a cluster's nodes; 0: none). Latencies recorded before are dropped.
-   */
+  /** The callers over {@code seconds}, with the CPU time of {@code serverPids} (a cluster's nodes add up; 0: none). */
   Measured measure(double seconds, long... serverPids) throws InterruptedException {
     latency.getIntervalHistogram();
     long pairs0 = pairs.get();
@@ -66,24 +63,15 @@ final class ClosedLoop {
         .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
   }
 
-  /** Callers whose request in flight has not been answered yet. */
-  int unanswered() {
-    return running.get();
-  }
-
   /** Lets every caller finish its request in flight; false if some did not within the time. */
   boolean stop(long timeoutMillis) throws InterruptedException {
     stopping = true;
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    while (running.get() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    return running.get() == 0;
+    return running.await(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
   private void next() {
     if (stopping) {
-      running.decrementAndGet();
+      running.countDown();
       return;
     }
     String callId = ids.next();
@@ -111,6 +99,6 @@ final class ClosedLoop {
   private void fail(Throwable error) {
     errors.incrementAndGet();
     firstError.compareAndSet(null, error);
-    running.decrementAndGet();
+    running.countDown();
   }
 }

@@ -2,49 +2,43 @@ package io.admission.bench.load;
 
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.Queue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks,
- * asks for a slot, holds the lease and releases it (hold and think times exponential). A held
- * caller waits on WaitForSlot (Admission); one that finds the pool full polls (the Redis peer).
+ * More callers than slots, release-to-dispatch latency pushed versus polled: each caller thinks, asks for a
+ * slot, holds the lease and releases it (times exponential). A held caller waits on WaitForSlot (Admission);
+ * one that finds the pool full polls (the Redis peer). Timers fire on their own thread, exact to well under a
+ * millisecond, and hand each step to the target's one I/O thread, which sends, reads the answer and stamps the
+ * times: no hand-off inside the measured interval, no millisecond ticks of an I/O thread's timer (NIO's).
  *
- * <p>Timers fire on their own thread, exact to well under a millisecond, and hand each step to the
- * target's one I/O thread, which sends, reads the answer and stamps the times: no hand-off inside
- * the measured interval, and no millisecond ticks of an I/O thread's timer (NIO's).
- *
- * <p>Every Release leaves a free slot stamped just before it is sent; every grant takes the oldest,
- * and a grant to a caller that had waited records the time since that slot's Release. Slots free
- * at the start, and grants to callers that had not waited (the peer lets a newcomer take a slot
- * pollers have not noticed yet), record nothing.
+ * <p>Every Release leaves a free slot stamped just before it is sent; a grant takes the oldest and, if its
+ * caller had waited, records the time since. Slots free at the start, and grants to callers that had not
+ * waited (a newcomer taking a slot pollers missed), record nothing.
  */
-@Command(name = "contended", mixinStandardHelpOptions = true,
+@Command(name = "contended", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "More callers than slots; release-to-dispatch latency.")
 public final class ContendedCommand implements Callable<Integer> {
   private static final long NO_TIME = Long.MIN_VALUE;
-  /** How much faster callers hold and think during the first half of the warm-up. */
-  private static final double FAST_WARMUP = 100;
 
   @Option(names = "--target", required = true, description = "grpc@HOST:PORT (WaitForSlot) or redis@HOST:PORT (polling).")
   String target;
-  @Option(names = "--org", required = true, description = "Org id; for Admission an org whose limit is --slots.")
-  String org;
+  @Option(names = "--org", required = true, description = "Org id; for Admission one whose limit is --slots.") String org;
   @Option(names = "--slots", required = true, description = "The org's concurrency limit.") int slots;
-  @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot (default ${DEFAULT-VALUE}).") int ratio;
+  @Option(names = "--ratio", defaultValue = "10", description = "Callers per slot.") int ratio;
   @Option(names = "--hold-ms", defaultValue = "20", description = "Mean time a lease is held.") double holdMillis;
   @Option(names = "--think-ms", defaultValue = "20", description = "Mean time from a Release to the next Acquire.")
   double thinkMillis;
@@ -56,11 +50,10 @@ public final class ContendedCommand implements Callable<Integer> {
   final Recorder dispatch = new Recorder(3);
   final AtomicLong errors = new AtomicLong();
   final AtomicReference<Throwable> firstError = new AtomicReference<>();
-  private final ArrayDeque<Long> freeSlots = new ArrayDeque<>();
+  private final Queue<Long> freeSlots = new ConcurrentLinkedQueue<>();
   private final CallIds ids = new CallIds();
   private LoadTarget loadTarget;
   private ScheduledExecutorService timer;
-  private Executor io;
   private volatile double holdMean;
   private volatile double thinkMean;
   private volatile boolean stopping;
@@ -71,10 +64,9 @@ public final class ContendedCommand implements Callable<Integer> {
     ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
         new DefaultThreadFactory("caller-timers", true));
     try (LoadTarget t = LoadTarget.open(target, org, slots)) {
-      // Half the warm-up at a hundred times the event rate: at 2 slots the measured pace is ~100
-      // dispatches/s, too few for the JIT to compile either side's paths in 20 s, and a cold
-      // client or server would be measured instead of the push or the polling.
-      start(t, timers, FAST_WARMUP);
+      // Half the warm-up at a hundred times the event rate: at 2 slots ~100 dispatches/s are too few for
+      // the JIT to compile either side in 20 s, and a cold client or server would be measured instead.
+      start(t, timers, 100);
       LoadCommand.sleep(warmupSeconds / 2);
       holdMean = holdMillis;
       thinkMean = thinkMillis;
@@ -83,7 +75,7 @@ public final class ContendedCommand implements Callable<Integer> {
       // Wall-clock bounds of the measurement, for the server's recording of its pauses.
       result.setProperty("measured.start_ms", Long.toString(System.currentTimeMillis()));
       LoadCommand.sleep(seconds);
-      Histogram h = dispatch.getIntervalHistogram();
+      var h = dispatch.getIntervalHistogram();
       result.setProperty("measured.end_ms", Long.toString(System.currentTimeMillis()));
       stopping = true;
       if (errors.get() > 0) {
@@ -103,12 +95,9 @@ public final class ContendedCommand implements Callable<Integer> {
   void start(LoadTarget t, ScheduledExecutorService timers, double speedup) {
     loadTarget = t;
     timer = timers;
-    io = t.ioThread();
     holdMean = holdMillis / speedup;
     thinkMean = thinkMillis / speedup;
-    for (int i = 0; i < slots; i++) {
-      freeSlots.add(NO_TIME);
-    }
+    freeSlots.addAll(Collections.nCopies(slots, NO_TIME));
     for (int i = 0; i < slots * ratio; i++) {
       after(exponential(thinkMean), this::nextCall);
     }
@@ -136,10 +125,7 @@ public final class ContendedCommand implements Callable<Integer> {
 
   private void granted(String callId, boolean waited) {
     long now = System.nanoTime();
-    Long freedAt;
-    synchronized (freeSlots) {
-      freedAt = freeSlots.poll();
-    }
+    Long freedAt = freeSlots.poll();
     if (waited && freedAt != null && freedAt != NO_TIME) {
       dispatch.recordValue(Math.max(0, now - freedAt));
     }
@@ -147,15 +133,13 @@ public final class ContendedCommand implements Callable<Integer> {
   }
 
   private void release(String callId) {
-    synchronized (freeSlots) {
-      freeSlots.add(System.nanoTime());
-    }
+    freeSlots.add(System.nanoTime());
     loadTarget.release(callId, () -> after(exponential(thinkMean), this::nextCall), this::fail);
   }
 
   private void after(long millis, Runnable task) {
     if (!stopping) {
-      timer.schedule(() -> io.execute(task), millis, TimeUnit.MILLISECONDS);
+      timer.schedule(() -> loadTarget.ioThread().execute(task), millis, TimeUnit.MILLISECONDS);
     }
   }
 

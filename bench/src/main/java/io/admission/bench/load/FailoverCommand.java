@@ -6,7 +6,6 @@ import io.admission.v1.Outcome;
 import io.admission.v1.ReleaseRequest;
 import io.grpc.Context;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.StreamObserver;
@@ -27,25 +26,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Closed-loop Acquire+Release pairs on a cluster through {@link Servers#channel} — round robin
- * over the nodes, UNAVAILABLE retried on another node — for as long as {@code --stop-file} does
- * not exist, recording every pause between two completed requests of at least {@code --gap-ms}.
- * Whoever runs it kills and restarts nodes meanwhile, and reads off the pauses around each kill.
- *
- * <p>A request that fails even after the channel's retries (about 3 s) is counted and sent again
- * 100 ms later: a client of a cluster rides out a failover, and Acquire and Release are safe to
- * repeat by call_id. Completions are timed on the wall clock, which the runner's kill times share.
+ * Closed-loop Acquire+Release pairs on a cluster through {@link Servers#channel} (round robin over the
+ * nodes, UNAVAILABLE retried on another) until {@code --stop-file} exists, recording every pause between
+ * two completed requests of at least {@code --gap-ms}; whoever runs it kills nodes meanwhile. A request
+ * that fails even after the channel's retries (~3 s) is counted and sent again 100 ms later: a cluster's
+ * client rides out a failover, and Acquire and Release are safe to repeat by call_id. Completions are timed
+ * on the wall clock, which the runner's kill times share.
  */
-@Command(name = "failover", mixinStandardHelpOptions = true,
+@Command(name = "failover", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Acquire+Release pairs on a cluster until --stop-file exists; the pauses between completed requests.")
 public final class FailoverCommand implements Callable<Integer> {
-  @Option(names = "--servers", required = true, description = "The cluster's nodes, HOST:PORT,HOST:PORT,...")
-  String servers;
-  @Option(names = "--org", defaultValue = "bench", description = "Org id (default ${DEFAULT-VALUE}).") String org;
-  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
-  int callers;
-  @Option(names = "--gap-ms", defaultValue = "10", description = "Shortest pause recorded (default ${DEFAULT-VALUE}).")
-  long gapMillis;
+  @Option(names = "--servers", required = true, description = "The cluster's nodes, HOST:PORT,...") String servers;
+  @Option(names = "--org", defaultValue = "bench", description = "Org id.") String org;
+  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers.") int callers;
+  @Option(names = "--gap-ms", defaultValue = "10", description = "Shortest pause recorded.") long gapMillis;
   @Option(names = "--stop-file", required = true, description = "Runs until this file exists.") Path stopFile;
   @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
 
@@ -62,7 +56,7 @@ public final class FailoverCommand implements Callable<Integer> {
   private final AtomicLong gapCount = new AtomicLong();
   private final LongAdder pairs = new LongAdder();
   /** Requests failed after the channel's retries, by why. */
-  private final ConcurrentHashMap<String, LongAdder> failures = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> failures = new ConcurrentHashMap<>();
   private final CallIds ids = new CallIds();
   private final ScheduledExecutorService retries =
       Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("failover-retries", true));
@@ -71,7 +65,7 @@ public final class FailoverCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = Servers.channel(servers, InsecureChannelCredentials.create()).directExecutor().build();
+    var channel = Servers.channel(servers, InsecureChannelCredentials.create()).directExecutor().build();
     stub = AdmissionServiceGrpc.newStub(channel);
     long started = System.currentTimeMillis();
     try {
@@ -87,12 +81,12 @@ public final class FailoverCommand implements Callable<Integer> {
       retries.shutdownNow();
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
-    long failed = failures.values().stream().mapToLong(LongAdder::sum).sum();
+    long failed = failures.values().stream().mapToLong(Long::longValue).sum();
     Properties result = new Properties();
     result.setProperty("start_ms", Long.toString(started));
     result.setProperty("pairs", Long.toString(pairs.sum()));
     result.setProperty("failed", Long.toString(failed));
-    failures.forEach((why, n) -> result.setProperty("failed." + why, Long.toString(n.sum())));
+    failures.forEach((why, n) -> result.setProperty("failed." + why, Long.toString(n)));
     result.setProperty("gaps.count", Long.toString(gapCount.get()));
     result.setProperty("gaps", String.join(",", gaps));
     LoadCommand.write(result, out);
@@ -101,22 +95,13 @@ public final class FailoverCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** One request answered: the pause since any caller's last answer, if long enough, is kept (the latest time wins). */
-  private void completed() {
-    long now = System.currentTimeMillis();
-    long previous = lastCompleted.getAndAccumulate(now, Math::max);
-    if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
-      gaps.add(previous + "+" + (now - previous));
-    }
-  }
-
   private void acquire(String callId) {
     if (!stopping) {
       Context.ROOT.run(() -> stub().acquire(GrpcTarget.acquireRequest(org, callId), answer(r -> {
         if (r.getOutcome() == Outcome.OUTCOME_GRANTED) {
           release(callId);
         } else {
-          failed("outcome_" + r.getOutcome().name().toLowerCase(Locale.ROOT));
+          failures.merge("outcome_" + r.getOutcome().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
           acquire(ids.next());
         }
       }, () -> acquire(callId))));
@@ -137,20 +122,23 @@ public final class FailoverCommand implements Callable<Integer> {
     return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** A unary call's observer: its answer to {@code done}; a failure counted and {@code again} sent later. */
+  /**
+   * A unary call's observer: an answer ends the pause since any caller's last one, kept if long enough (the latest
+   * time wins), and goes to {@code done}; a failure is counted and {@code again} sent later.
+   */
   private <R> StreamObserver<R> answer(Consumer<R> done, Runnable again) {
     return GrpcTarget.unary(r -> {
-      completed();
+      long now = System.currentTimeMillis();
+      long previous = lastCompleted.getAndAccumulate(now, Math::max);
+      if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
+        gaps.add(previous + "+" + (now - previous));
+      }
       done.accept(r);
     }, t -> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
-        failed(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT));
+        failures.merge(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
         retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
       }
     });
-  }
-
-  private void failed(String why) {
-    failures.computeIfAbsent(why, k -> new LongAdder()).increment();
   }
 }

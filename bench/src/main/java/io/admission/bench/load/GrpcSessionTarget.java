@@ -6,16 +6,16 @@ import io.admission.v1.SessionRequest;
 import io.admission.v1.SessionResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream
- * over one channel, matched to their callers by id — the way a switch pipelines all its calls,
- * instead of one HTTP/2 stream per request. Same requests as {@link GrpcTarget}. Only the load's
- * callers use it, whose calls are always granted: a held call's dispatch event is not awaited.
+ * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream, answers
+ * matched by id — as a switch pipelines its calls, not one HTTP/2 stream per request. Same requests as
+ * {@link GrpcTarget}. Only the load uses it, whose calls are always granted: no dispatch event is awaited.
  */
 public final class GrpcSessionTarget implements LoadTarget, StreamObserver<SessionResponse> {
   private final ClientChannel client;
@@ -36,9 +36,8 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
-    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)), new Pending(
-        r -> GrpcTarget.outcome(r.getAcquire().getOutcome(), done,
-            () -> failed.accept(new IllegalStateException("unexpected answer: " + r))), failed));
+    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)),
+        new Pending(r -> GrpcTarget.outcome(r.getAcquire(), done, failed), failed));
   }
 
   @Override
@@ -58,24 +57,16 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   @Override
   public void onNext(SessionResponse response) {
     Pending p = response.hasEvent() ? null : pending.remove(response.getId());
-    if (p == null) {
-      return;
-    }
-    if (response.hasError()) {
+    if (p != null && response.hasError()) {
       p.failed().accept(new IllegalStateException("refused: " + response.getError()));
-    } else {
+    } else if (p != null) {
       p.answered().accept(response);
     }
   }
 
   @Override
   public void onError(Throwable t) {
-    for (Long id : pending.keySet()) {
-      Pending p = pending.remove(id);
-      if (p != null) {
-        p.failed().accept(t);
-      }
-    }
+    pending.keySet().forEach(id -> Optional.ofNullable(pending.remove(id)).ifPresent(p -> p.failed().accept(t)));
   }
 
   @Override

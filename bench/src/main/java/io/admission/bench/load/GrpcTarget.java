@@ -2,6 +2,7 @@ package io.admission.bench.load;
 
 import com.google.protobuf.Duration;
 import io.admission.v1.AcquireRequest;
+import io.admission.v1.AcquireResponse;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceStub;
 import io.admission.v1.CallType;
@@ -16,16 +17,15 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * The generated AdmissionService client, unary calls, on one {@link ClientChannel} per server:
- * Admission or the no-op service (same requests, same responses), or a cluster's nodes. Over a
- * cluster ({@code cluster@}) the callers spread by call id: every node serves every request (a
- * follower hands its writes to the leader), so the load arrives as from a client of all the nodes,
- * and a call's Release goes to the node that took its Acquire. Through the Java client's channel
- * ({@code client@}) it goes where that channel sends it: to the leader while one says it leads.
+ * The generated AdmissionService client, unary calls, on a {@link ClientChannel} per server: Admission or the
+ * no-op service (same requests and responses), or a cluster's nodes: {@code cluster@} spreads calls over them by
+ * call id, as from a client of all of them (every node serves every request, a follower handing writes to the
+ * leader; a Release goes where its Acquire went); {@code client@} goes through the Java client's channel, to the
+ * leader while one says it leads.
  */
 public final class GrpcTarget implements LoadTarget {
   /** The lease a benchmark call asks for: long enough never to expire during a run. */
-  static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
+  private static final Duration LEASE_TTL = Duration.newBuilder().setSeconds(3600).build();
 
   private final List<ClientChannel> channels;
   private final AdmissionServiceStub[] stubs;
@@ -62,20 +62,19 @@ public final class GrpcTarget implements LoadTarget {
         .setLeaseTtl(LEASE_TTL).build();
   }
 
-  /** GRANTED or HELD to {@code done}; any other outcome is {@code unexpected}. */
-  static void outcome(io.admission.v1.Outcome outcome, Consumer<Outcome> done, Runnable unexpected) {
-    switch (outcome) {
+  /** GRANTED or HELD to {@code done}; any other outcome of {@code response} is a failure. */
+  static void outcome(AcquireResponse response, Consumer<Outcome> done, Consumer<Throwable> failed) {
+    switch (response.getOutcome()) {
       case OUTCOME_GRANTED -> done.accept(Outcome.GRANTED);
       case OUTCOME_HELD -> done.accept(Outcome.HELD);
-      default -> unexpected.run();
+      default -> failed.accept(new IllegalStateException("unexpected answer: " + response));
     }
   }
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
     AcquireRequest request = acquireRequest(orgOf(callId), callId);
-    Context.ROOT.run(() -> stub(callId).acquire(request, unary(response -> outcome(response.getOutcome(), done,
-        () -> failed.accept(new IllegalStateException("unexpected answer: " + response))), failed)));
+    Context.ROOT.run(() -> stub(callId).acquire(request, unary(response -> outcome(response, done, failed), failed)));
   }
 
   @Override
@@ -85,9 +84,9 @@ public final class GrpcTarget implements LoadTarget {
   }
 
   /**
-   * A unary call's observer: its one response once the call completed, or its error. Calls start
-   * in {@code Context.ROOT}, not in the previous call's callback context: with OpenTelemetry's
-   * context bridge on the classpath each caller's chain of contexts grew by a link per request.
+   * A unary call's observer: its response once the call completed, or its error. Calls start in {@code
+   * Context.ROOT}, not in the previous call's callback context: with OpenTelemetry's context bridge on the
+   * classpath each caller's chain of contexts grew by a link per request.
    */
   static <R> StreamObserver<R> unary(Consumer<R> answered, Consumer<Throwable> failed) {
     return new StreamObserver<>() {
@@ -110,27 +109,23 @@ public final class GrpcTarget implements LoadTarget {
     };
   }
 
+  /** Dispatched the moment the lease arrives, not at the stream's end, which follows it. */
   @Override
   public void waitForSlot(String callId, Runnable dispatched, Consumer<Throwable> failed) {
     WaitForSlotRequest request = WaitForSlotRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId).build();
     stub(callId).waitForSlot(request, new StreamObserver<WaitForSlotResponse>() {
-      private boolean done;
-
       @Override
       public void onNext(WaitForSlotResponse event) {
-        if (event.hasDispatched() && !done) {
-          done = true;
-          dispatched.run(); // the moment the lease arrives, not the stream's end
-        } else if (!event.hasHeld() && !event.hasDispatched()) {
+        if (event.hasDispatched()) {
+          dispatched.run();
+        } else if (!event.hasHeld()) {
           failed.accept(new IllegalStateException("wait ended without a lease: " + event));
         }
       }
 
       @Override
       public void onError(Throwable t) {
-        if (!done) {
-          failed.accept(t);
-        }
+        failed.accept(t);
       }
 
       @Override

@@ -1,7 +1,6 @@
 package io.admission.bench.load;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,17 +15,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Closed-loop Acquire+Release load from one client on one server, or on two in alternating windows:
- * their throughput ratio with the host's drift paired out.
- *
- * <p>Why alternate: on this shared 2-core machine a run moves by ±20 % within 10–30 s as the host's
- * other tenants come and go, as much as what is compared. Both servers stay up (the idle one uses
- * no CPU) and the load moves between them every window, A B B A A B …, so a drift longer than a
- * few windows weighs on both alike and a linear one cancels. Each pair of neighbouring windows
- * gives one ratio; their median is the figure. Both sides warm up alike, every window starts with
- * {@code --settle} unmeasured seconds, and each side's latency is over all its measured windows.
+ * Closed-loop Acquire+Release load on one server, or on two in alternating windows, their throughput ratio
+ * with the host's drift paired out. Why alternate: on this shared 2-core machine a run moves by ±20 % within
+ * 10–30 s as other tenants come and go, as much as what is compared. Both servers stay up (the idle one uses
+ * no CPU) and the load moves between them every window, A B B A A B …, so a drift longer than a few windows
+ * weighs on both alike and a linear one cancels. Neighbouring windows give a ratio; their median is the figure.
  */
-@Command(name = "load", mixinStandardHelpOptions = true,
+@Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Acquire+Release pairs from N callers on one server, or on two in alternating windows.")
 public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--target", required = true,
@@ -38,10 +33,8 @@ public final class LoadCommand implements Callable<Integer> {
   long[] targetPid;
   @Option(names = "--versus-pid", split = ",", defaultValue = "0", description = "B's pid(s), likewise.") long[] versusPid;
   @Option(names = "--org", defaultValue = "bench",
-      description = "Org id, or several separated by commas that gRPC targets spread their calls over (default ${DEFAULT-VALUE}).")
-  String org;
-  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers (default ${DEFAULT-VALUE}).")
-  int callers;
+      description = "Org id, or several separated by commas that gRPC targets spread their calls over.") String org;
+  @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers.") int callers;
   @Option(names = "--warmup", defaultValue = "20", description = "Seconds of load on each server before measuring.")
   double warmupSeconds;
   @Option(names = "--windows", defaultValue = "8", description = "Measured windows per server.") int windows;
@@ -49,6 +42,7 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--settle", defaultValue = "0.5", description = "Unmeasured seconds at the start of each window.")
   double settleSeconds;
   @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
+  private final CallIds ids = new CallIds();
 
   @Override
   public Integer call() throws Exception {
@@ -57,17 +51,16 @@ public final class LoadCommand implements Callable<Integer> {
     int n = specs.size();
     List<List<ClosedLoop.Measured>> measured = List.of(new ArrayList<>(), new ArrayList<>());
     List<LoadTarget> servers = new ArrayList<>();
-    CallIds ids = new CallIds();
     try {
       specs.forEach(spec -> servers.add(LoadTarget.open(spec, org, 1_000_000)));
       int warmWindows = Math.max(1, (int) Math.ceil(warmupSeconds / (settleSeconds + windowSeconds)));
       for (int w = 0; w < n * warmWindows; w++) {
-        window(servers.get(w % n), specs.get(w % n), ids, pids[w % n]);
+        window(servers.get(w % n), specs.get(w % n), pids[w % n]);
       }
       for (int p = 0; p < windows; p++) {
         for (int k = 0; k < n; k++) {
           int side = p % 2 == 0 ? k : n - 1 - k; // A B, then B A: a drift raises either side as often
-          measured.get(side).add(window(servers.get(side), specs.get(side), ids, pids[side]));
+          measured.get(side).add(window(servers.get(side), specs.get(side), pids[side]));
         }
         System.err.printf(Locale.ROOT, "load %d/%d: %.0f pairs/s%s%n", p + 1, windows,
             measured.get(0).get(p).pairsPerSecond(),
@@ -77,7 +70,6 @@ public final class LoadCommand implements Callable<Integer> {
       servers.forEach(LoadTarget::close);
     }
     Properties result = new Properties();
-    result.setProperty("callers", Integer.toString(callers));
     for (int side = 0; side < n; side++) {
       summarize(result, side == 0 ? "a." : "b.", measured.get(side));
     }
@@ -93,7 +85,7 @@ public final class LoadCommand implements Callable<Integer> {
   }
 
   /** One window on {@code server}: settle, then measure throughput and both sides' CPU. */
-  private ClosedLoop.Measured window(LoadTarget server, String spec, CallIds ids, long[] pids) throws InterruptedException {
+  private ClosedLoop.Measured window(LoadTarget server, String spec, long[] pids) throws InterruptedException {
     ClosedLoop loop = new ClosedLoop(server, ids, callers);
     loop.start();
     sleep(settleSeconds);
@@ -103,7 +95,7 @@ public final class LoadCommand implements Callable<Integer> {
       throw new IllegalStateException(loop.errors.get() + " requests to " + spec + " failed; first: "
           + loop.firstError.get(), loop.firstError.get());
     } else if (!answered) {
-      throw new IllegalStateException(loop.unanswered() + " requests to " + spec
+      throw new IllegalStateException(loop.running.getCount() + " requests to " + spec
           + " not answered within 10 s of the window's end (see that server's log)");
     }
     return measured;
@@ -143,7 +135,7 @@ public final class LoadCommand implements Callable<Integer> {
   }
 
   static void write(Properties p, Path file) throws IOException {
-    try (OutputStream o = Files.newOutputStream(file)) {
+    try (var o = Files.newOutputStream(file)) {
       p.store(o, null);
     }
   }

@@ -3,10 +3,7 @@ package io.admission.bench.load;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
-/**
- * What a load caller talks to: Admission or the no-op service over gRPC, or the Redis peer. Calls
- * are asynchronous; callbacks may run on the target's I/O thread and must not block.
- */
+/** What a load caller talks to; calls are asynchronous, callbacks may run on the I/O thread and must not block. */
 public interface LoadTarget extends AutoCloseable {
   /** What an Acquire answered. */
   enum Outcome {
@@ -34,15 +31,13 @@ public interface LoadTarget extends AutoCloseable {
   void close();
 
   /**
-   * Opens {@code KIND@HOST:PORT}: {@code grpc} (Admission or the no-op service, unary calls),
-   * {@code session} (Admission, every caller on one Session stream), {@code redis} (the peer, its
-   * org started afresh with {@code redisLimit} slots), {@code cluster@HOST:PORT,HOST:PORT,...}
-   * (unary calls spread over a cluster's nodes, see {@link GrpcTarget}) or {@code
-   * client@HOST:PORT,...} (a cluster through the Java client's channel).
+   * Opens {@code KIND@HOST:PORT}: {@code grpc} (unary calls), {@code session} (one Session stream), {@code redis}
+   * (the peer, its org afresh with {@code redisLimit} slots), {@code cluster@HOST:PORT,...} (calls spread over the
+   * nodes) or {@code client@HOST:PORT,...} (through the Java client's channel): see {@link GrpcTarget}.
    */
   static LoadTarget open(String spec, String orgId, int redisLimit) {
     String[] kind = spec.split("@", 2);
-    if (kind.length < 2 || !kind[1].matches(kind[0].equals("cluster") || kind[0].equals("client") ? "([^,]+:\\d+,)*[^,]+:\\d+" : "[^,]+:\\d+")) {
+    if (kind.length < 2 || !kind[1].matches(kind[0].matches("cluster|client") ? "([^,]+:\\d+,)*[^,]+:\\d+" : "[^,]+:\\d+")) {
       throw new IllegalArgumentException("expected KIND@HOST:PORT (cluster@ or client@HOST:PORT,HOST:PORT,...), got " + spec);
     }
     return switch (kind[0]) {

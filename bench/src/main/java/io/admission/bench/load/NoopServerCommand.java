@@ -28,8 +28,7 @@ public final class NoopServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     int colon = listen.lastIndexOf(':');
-    InetSocketAddress address =
-        new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
+    var address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
     // As Main builds Admission's server: the handler answers inline, so directExecutor.
     Server server = NettyServerBuilder.forAddress(address).addService(new NoopAdmissionService()).directExecutor()
         .build().start();
@@ -40,9 +39,8 @@ public final class NoopServerCommand implements Callable<Integer> {
   }
 
   /**
-   * The gRPC ceiling: AdmissionService answered inline on the transport thread, deciding nothing.
-   * Every Acquire is granted with the lease Admission itself would send for the request (same fields,
-   * so the same message sizes) and every Release answers RELEASED.
+   * The gRPC ceiling: AdmissionService answered inline on the transport thread, deciding nothing. Every Acquire is
+   * granted the lease Admission would send (same fields, same message sizes); every Release answers RELEASED.
    */
   static final class NoopAdmissionService extends AdmissionServiceGrpc.AdmissionServiceImplBase {
     @Override

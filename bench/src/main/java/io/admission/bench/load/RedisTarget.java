@@ -1,14 +1,11 @@
 package io.admission.bench.load;
 
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Transports;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,33 +16,26 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The peer: the org pool of {@code org-pool.lua} in Redis, called with EVALSHA from Lettuce on one
- * connection (Lettuce pipelines concurrent commands on it), answers completed on Lettuce's one
- * I/O thread, which callers may send from as well (as with the gRPC targets). A full pool answers
- * {@link Outcome#FULL}; callers poll.
+ * The peer: {@code org-pool.lua}'s org pool in Redis, called with EVALSHA from Lettuce on one connection (which
+ * pipelines concurrent commands), answered on Lettuce's one I/O thread, which callers may send from as well.
+ * A full pool answers {@link Outcome#FULL}; callers poll.
  */
 public final class RedisTarget implements LoadTarget {
   private static final String CALL_TYPE = "OUTBOUND";
   private static final String TTL_MILLIS = "3600000";
 
-  private final ClientResources resources;
+  private final ClientResources resources = ClientResources.builder().ioThreadPoolSize(1).build();
   /** Lettuce's one I/O thread (ioThreadPoolSize(1)): the group's only loop is the connection's. */
-  private final Executor ioThread;
+  private final Executor ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> commands;
   private final String sha;
   private final String[] keys;
 
   /** {@code address}: HOST:PORT; the org starts afresh: no calls, {@code limit} slots, no reservations. */
   public RedisTarget(String address, String orgId, int limit) {
-    this.resources = ClientResources.builder().ioThreadPoolSize(1).build();
-    this.ioThread = resources.eventLoopGroupProvider().allocate(Transports.eventLoopGroupClass()).next();
-    RedisURI uri = RedisURI.create("redis://" + address);
-    uri.setTimeout(Duration.ofSeconds(10));
-    this.client = RedisClient.create(resources, uri);
+    this.client = RedisClient.create(resources, "redis://" + address + "?timeout=10s");
     this.connection = client.connect();
-    this.commands = connection.async();
     this.sha = connection.sync().scriptLoad(script());
     this.keys = new String[] {"pool:" + orgId + ":state", "pool:" + orgId + ":calls", "pool:" + orgId + ":leases"};
     connection.sync().del(keys);
@@ -54,14 +44,14 @@ public final class RedisTarget implements LoadTarget {
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
-    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
+    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
         Long.toString(System.currentTimeMillis()), TTL_MILLIS)
         .whenComplete(answer(granted -> done.accept(granted == 1L ? Outcome.GRANTED : Outcome.FULL), failed));
   }
 
   @Override
   public void release(String callId, Runnable done, Consumer<Throwable> failed) {
-    commands.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
+    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
         .whenComplete(answer(released -> done.run(), failed));
   }
 
@@ -76,7 +66,7 @@ public final class RedisTarget implements LoadTarget {
   }
 
   static String script() {
-    try (InputStream in = RedisTarget.class.getResourceAsStream("org-pool.lua")) {
+    try (var in = RedisTarget.class.getResourceAsStream("org-pool.lua")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -90,7 +80,6 @@ public final class RedisTarget implements LoadTarget {
 
   @Override
   public void close() {
-    connection.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }

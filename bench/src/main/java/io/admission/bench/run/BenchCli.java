@@ -9,13 +9,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code java -jar bench/target/admission-bench.jar <command>}: see {@code --help}. */
-@Command(
-    name = "admission-bench",
-    mixinStandardHelpOptions = true,
-    description = "Admission benchmarks: engine (JMH), end-to-end load, the no-op and Redis peers.",
-    subcommands = {
-      RunCommand.class, LoadCommand.class, ContendedCommand.class, FailoverCommand.class, NoopServerCommand.class, HeapFootprint.class
-    })
+@Command(name = "admission-bench", mixinStandardHelpOptions = true,
+    description = "Admission benchmarks: engine (JMH), end-to-end load, the no-op and Redis peers.", subcommands = {
+        RunCommand.class, LoadCommand.class, ContendedCommand.class, FailoverCommand.class, NoopServerCommand.class,
+        HeapFootprint.class})
 public final class BenchCli implements Runnable {
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchCli()).execute(args));

@@ -11,7 +11,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -20,12 +19,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
- * Three server JVMs on loopback as one cluster, each with its own data directory, gRPC port and
- * Raft port (free ports chosen up front, so that a node restarted after a kill comes back where
- * its peers and the clients look for it), and a monitor channel to each node. Closing it stops
- * every node still running.
+ * Three server JVMs on loopback as one cluster, each with its data directory, gRPC and Raft port (free ports
+ * chosen up front, so that a node restarted after a kill comes back where its peers and clients look for it),
+ * and a monitor channel to each. Closing it stops every node still running.
  */
 final class ClusterNodes implements AutoCloseable {
   static final int SIZE = 3;
@@ -62,14 +61,14 @@ final class ClusterNodes implements AutoCloseable {
     return IntStream.range(0, SIZE).mapToObj(i -> "127.0.0.1:" + grpcPorts[i]).collect(Collectors.joining(","));
   }
 
-  /** Starts node {@code i} (again, over its data, after a kill); {@link #awaitListening} waits for it. */
-  void start(int i) throws IOException {
-    List<String> c = new ArrayList<>(command);
-    c.addAll(List.of("--node-id", id(i), "--peers", peers, "--listen", "127.0.0.1:" + grpcPorts[i],
-        "--data-dir", dir.resolve(id(i)).toString()));
+  /** Starts node {@code i} (again, over its data, after a kill); its {@link Proc.Server#address} waits for it. */
+  Proc.Server start(int i) throws IOException {
+    List<String> c = Stream.concat(command.stream(), Stream.of("--node-id", id(i), "--peers", peers,
+        "--listen", "127.0.0.1:" + grpcPorts[i], "--data-dir", dir.resolve(id(i)).toString())).toList();
     String log = name + "-" + id(i) + (starts[i] == 0 ? "" : "-restart" + starts[i]) + "-server.log";
     starts[i]++;
     nodes[i] = Proc.Server.start(c, dir.getParent().resolve(log));
+    return nodes[i];
   }
 
   /** Starts every node, then waits until each answers for {@code org}: the first node has seeded the config. */
@@ -78,15 +77,11 @@ final class ClusterNodes implements AutoCloseable {
       start(i);
     }
     for (int i = 0; i < SIZE; i++) {
-      awaitListening(i);
+      nodes[i].address();
       int node = i;
       GetOrgStatusRequest request = GetOrgStatusRequest.newBuilder().setOrgId(org).build();
       Proc.await(() -> ask(node, m -> m.getOrgStatus(request)).isPresent(), seconds, "org " + org + " on " + id(i));
     }
-  }
-
-  void awaitListening(int i) throws IOException, InterruptedException {
-    nodes[i].address();
   }
 
   String pids() {

@@ -1,7 +1,6 @@
 package io.admission.bench.run;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -19,10 +18,7 @@ final class Proc {
 
   private Proc() {}
 
-  /**
-   * A started server; {@link #address} waits for the HOST:PORT it prints, so that two servers of a
-   * paired run start (and pre-touch their heaps) at the same time.
-   */
+  /** A started server; {@link #address} waits for the HOST:PORT it prints, so two servers can pre-touch at once. */
   record Server(Process process, List<String> command, Path log) implements AutoCloseable {
     static Server start(List<String> command, Path log) throws IOException {
       return new Server(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start(),
@@ -83,7 +79,7 @@ final class Proc {
 
   static Properties read(Path file) throws IOException {
     Properties p = new Properties();
-    try (InputStream in = Files.newInputStream(file)) {
+    try (var in = Files.newInputStream(file)) {
       p.load(in);
     }
     return p;

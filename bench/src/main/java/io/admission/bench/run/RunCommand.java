@@ -2,10 +2,7 @@ package io.admission.bench.run;
 
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
-import io.admission.server.loop.Loops;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -25,35 +23,27 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.openjdk.jmh.infra.BenchmarkParams;
+import java.util.stream.Stream;
 import org.openjdk.jmh.profile.GCProfiler;
-import org.openjdk.jmh.results.Result;
-import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Everything `make bench` measures, stage by stage, then the tables and one {@code RESULT
- * name=value} line per headline figure.
- *
- * <p>On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts
- * with the host's other tenants, so every throughput comparison runs side by side: fresh server
- * JVMs per repetition, one client alternating its callers between the two ({@link LoadCommand}),
- * the ratio paired within the repetition and the median over repetitions quoted. The JIT needs
- * 15–20 s under load before gRPC figures settle, hence the warm-up.
+ * Everything `make bench` measures, stage by stage, then the tables and a {@code RESULT name=value} line per
+ * headline figure. On this shared 2-core machine gRPC throughput varies ±20–35 % between JVM pairs and drifts
+ * with the host's other tenants, so every comparison runs side by side: fresh server JVMs per repetition, one
+ * client alternating between them ({@link LoadCommand}), the ratio paired within the repetition, its median
+ * over repetitions quoted. The JIT needs 15–20 s under load to settle: hence the warm-up.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
 public final class RunCommand implements Callable<Integer> {
   static final List<String> STAGES = List.of("engine", "heap", "load", "metrics", "contended", "cluster");
-  /** Orgs the cluster load spreads over when groups are compared: enough for 4 groups to share. */
-  static final int SPREAD_ORGS = 8;
 
   @Option(names = "--quick", description = "One short repetition of everything: a smoke check, not a measurement.")
   boolean quick;
@@ -70,18 +60,14 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
   @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
   List<Integer> slots;
-  @Option(names = "--groups", split = ",", defaultValue = "1",
-      description = "The cluster stage's --groups, one cluster per value, e.g. 1,2,4 (default ${DEFAULT-VALUE}). With"
-          + " any value but 1 the load of every cluster run spreads over " + SPREAD_ORGS + " orgs, evenly over up to 4"
-          + " groups; the first value's clusters also take the leader kills.")
-  List<Integer> groups = List.of(1);
+  @Option(names = "--org", split = ",", defaultValue = "bench", description = "Orgs (with room for every caller) the"
+      + " cluster stage's calls spread over; bench-0,...,bench-7 split evenly over 2 or 4 groups.") List<String> orgs;
+  @Option(names = "--node-arg", description = "An option for every cluster node, e.g. --node-arg=--groups=2.")
+  List<String> nodeArgs = List.of();
   @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
   List<String> only;
 
-  /**
-   * Heaps of a fixed size, touched before the benchmark starts: the first touch of a page costs
-   * ~17 µs on these VMs, and touching a gigabyte ~2 s, so each JVM gets what it needs, no more.
-   */
+  /** Fixed heaps touched up front (a page's first touch costs ~17 µs here, a GB ~2 s): each JVM gets what it needs. */
   static List<String> heap(String size) {
     return List.of("-Xms" + size, "-Xmx" + size, "-XX:+AlwaysPreTouch");
   }
@@ -91,9 +77,8 @@ public final class RunCommand implements Callable<Integer> {
   static final List<String> CLUSTER_JVM = heap("1g");
   static final int CALLERS = 256;
   /**
-   * Seconds of load on a cluster (and the single node beside it) before measuring: a node compiles
-   * far more than a single node (Ratis brings its own gRPC, Netty and protobuf), and under load on
-   * two cores C2 settled only after about two minutes (0.9–1.4 k pairs/s before, 3.9–4.3 k after).
+   * Seconds of load on a cluster and its single node before measuring: a node compiles far more (Ratis brings
+   * its own gRPC, Netty and protobuf); C2 settled after ~2 minutes (0.9–1.4 k pairs/s before, 3.9–4.3 k after).
    */
   static final double CLUSTER_WARMUP_S = 120;
 
@@ -101,11 +86,7 @@ public final class RunCommand implements Callable<Integer> {
   enum Server {
     IN_MEMORY, SESSION, DURABLE, NOOP, REDIS,
     /** In-memory Admission with {@code --metrics} on: the Prometheus exporter and every instrument live. */
-    METRICS;
-
-    String client() {
-      return this == SESSION ? "session" : this == REDIS ? "redis" : "grpc";
-    }
+    METRICS
   }
 
   /** One throughput comparison, A ÷ B. */
@@ -133,9 +114,8 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * One leader killed: the pause it caused, the longest pause while the killed node came back (from
-   * its restart until 3 s after it caught up: a node rejoining must not stop the others either), and
-   * its way back, from its restart.
+   * One leader killed: the pause it caused, the longest while it came back (restart to 3 s after it caught up:
+   * a node rejoining must not stop the others either), and its way back, from its restart.
    */
   record Failover(int rep, String leader, double gapSeconds, double rejoinGapSeconds, double listeningSeconds,
       double catchUpSeconds, long entriesMissed, long failedRequests) {}
@@ -144,9 +124,9 @@ public final class RunCommand implements Callable<Integer> {
   final List<List<String>> engine = new ArrayList<>();
   double engineBase = Double.NaN;
   final Map<String, Properties> heap = new LinkedHashMap<>();
-  /** Paired runs, one per repetition: by pair key, and the cluster's (cluster ÷ single node) by --groups value. */
+  /** Paired runs, one per repetition: by pair key, and the cluster's (cluster ÷ single node). */
   final Map<String, List<Properties>> load = new LinkedHashMap<>();
-  final Map<Integer, List<Properties>> cluster = new LinkedHashMap<>();
+  final List<Properties> cluster = new ArrayList<>();
   final List<Contended> contended = new ArrayList<>();
   final List<Failover> failovers = new ArrayList<>();
 
@@ -161,16 +141,14 @@ public final class RunCommand implements Callable<Integer> {
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
-    for (String stage : STAGES) {
-      if (stages.contains(stage)) {
-        switch (stage) {
-          case "engine" -> engine();
-          case "heap" -> heap();
-          case "load" -> load(config, PAIRS);
-          case "metrics" -> load(config, List.of(METRICS_PAIR));
-          case "contended" -> contended(config);
-          default -> cluster(config);
-        }
+    for (String stage : STAGES.stream().filter(stages::contains).toList()) {
+      switch (stage) {
+        case "engine" -> engine();
+        case "heap" -> heap();
+        case "load" -> load(config, PAIRS);
+        case "metrics" -> load(config, List.of(METRICS_PAIR));
+        case "contended" -> contended(config);
+        default -> cluster(config);
       }
     }
     String by = only == null ? (quick ? "make bench-quick" : "make bench")
@@ -195,22 +173,20 @@ public final class RunCommand implements Callable<Integer> {
   /** JMH, one fork per shape; its results as JSON in jmh.json. Quick: the base shape, briefly. */
   private void engine() throws RunnerException {
     progress("engine: JMH, log in %s", work.resolve("jmh.log"));
-    ChainedOptionsBuilder o = new OptionsBuilder()
-        .include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
+    var o = new OptionsBuilder().include(AcquireReleaseBenchmark.class.getName() + ".releaseThenAcquire")
         .forks(1).jvmArgs().shouldFailOnError(true).addProfiler(GCProfiler.class) // not the runner's JVM flags
         .resultFormat(ResultFormatType.JSON).result(work.resolve("jmh.json").toString())
         .output(work.resolve("jmh.log").toString());
     if (quick) {
-      // 5 s of warm-up, not 2: C2 needs that long for a decision's whole call graph. The base
-      // shape needs a small heap, so it touches less before it starts.
+      // 5 s of warm-up, not 2: C2 needs that long for a decision's call graph; a small heap touches less.
       o.param("leases", "1000").param("held", "0").param("orgs", "1").jvmArgsAppend(heap("1g").toArray(String[]::new))
           .warmupIterations(5).warmupTime(TimeValue.seconds(1))
           .measurementIterations(3).measurementTime(TimeValue.seconds(1));
     }
-    for (RunResult rr : new Runner(o.build()).run()) {
-      BenchmarkParams p = rr.getParams();
-      Result<?> decisions = rr.getPrimaryResult(); // per decision: @OperationsPerInvocation counts them
-      Result<?> alloc = rr.getSecondaryResults().get("gc.alloc.rate.norm"); // GCProfiler's, likewise per decision
+    for (var rr : new Runner(o.build()).run()) {
+      var p = rr.getParams();
+      var decisions = rr.getPrimaryResult(); // per decision: @OperationsPerInvocation counts them
+      var alloc = rr.getSecondaryResults().get("gc.alloc.rate.norm"); // GCProfiler's, likewise per decision
       String params = "leases " + p.getParam("leases") + ", held " + p.getParam("held") + ", orgs " + p.getParam("orgs");
       engine.add(List.of(params, f(0, decisions.getScore()), f(0, decisions.getScoreError()),
           f(1, 1e9 / decisions.getScore()), f(1, alloc == null ? Double.NaN : alloc.getScore())));
@@ -220,8 +196,7 @@ public final class RunCommand implements Callable<Integer> {
 
   /** One JVM per kind, so that neither measurement sees the other's garbage. */
   private void heap() throws IOException, InterruptedException {
-    List<String> jvm = new ArrayList<>(heap("1g"));
-    jvm.add("-XX:+UseSerialGC");
+    List<String> jvm = plus(heap("1g"), "-XX:+UseSerialGC");
     for (String kind : quick ? List.of("lease") : List.of("lease", "held")) {
       heap.put(kind, client("heap-" + kind, jvm, 300, "heap", "--kind", kind, "--count", quick ? "200000" : "1000000"));
       progress("heap: %s bytes per %s", heap.get(kind).getProperty(kind + ".bytes"), kind);
@@ -230,8 +205,7 @@ public final class RunCommand implements Callable<Integer> {
 
   /** Every pair in each repetition, in turn: fresh servers A and B, one client alternating between them. */
   private void load(Path config, List<Pair> pairs) throws IOException, InterruptedException {
-    // A loaded server remembers every ended call for 10 minutes, ~115 bytes each: at up to ~170 k
-    // pairs/s (the Session stream) for a paired run's 40 s of load on it, under 1 GB.
+    // Every ended call remembered 10 minutes, ~115 B each: ~170 k pairs/s (Session) for 40 s, under 1 GB.
     List<String> serverJvm = heap(quick ? "512m" : "2g");
     for (int rep = 1; rep <= reps; rep++) {
       for (Pair pair : pairs) {
@@ -250,10 +224,7 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * The load client on A and B in alternating windows (see {@link LoadCommand}), {@code warmup}
-   * seconds on each, then measured windows of 2 s (quick: 1 s) after 0.5 s of settling each.
-   */
+  /** {@link LoadCommand} on A and B: {@code warmup} s each, then windows of 2 s (quick 1 s), 0.5 s settling each. */
   private Properties pairedLoad(String name, Side a, Side b, String orgs, double warmup)
       throws IOException, InterruptedException {
     int windows = quick ? 3 : 8;
@@ -267,15 +238,15 @@ public final class RunCommand implements Callable<Integer> {
   /** Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per repetition and org size. */
   private void contended(Path config) throws IOException, InterruptedException {
     Path jfc = work.resolve("pauses.jfc");
-    try (InputStream in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
+    try (var in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
       Files.copy(in, jfc, StandardCopyOption.REPLACE_EXISTING);
     }
     for (int s : slots) {
       for (int rep = 1; rep <= reps; rep++) {
         String name = "contended-" + s + "-rep" + rep;
         Path jfr = work.resolve(name + ".jfr");
-        List<String> jvm = new ArrayList<>(heap("512m")); // ~1,000 decisions a second
-        jvm.add("-XX:StartFlightRecording=settings=" + jfc + ",filename=" + jfr + ",dumponexit=true");
+        List<String> jvm = plus(heap("512m"), // ~1,000 decisions a second
+            "-XX:StartFlightRecording=settings=" + jfc + ",filename=" + jfr + ",dumponexit=true");
         Properties admission;
         try (Proc.Server server = start(Server.IN_MEMORY, config, name + "-admission", jvm)) {
           admission = contendedClient(side(Server.IN_MEMORY, server), s, name + "-admission");
@@ -299,59 +270,37 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Per --groups value and repetition a fresh three-node cluster and a fresh durable single node:
-   * first the paired throughput run (the cluster through the Java client's channel, which sends
-   * to the leader while one says it leads), then, for
-   * the first value, kills of the leader on the same cluster under load.
+   * Per repetition a fresh 3-node cluster and durable single node: the paired run (the cluster through the Java
+   * client's channel, which sends to the leader), then leader kills under load.
    */
   private void cluster(Path config) throws IOException, InterruptedException {
-    String orgs = groups.equals(List.of(1)) ? "bench" : String.join(",", spreadOrgs());
-    for (int g : groups) {
-      List<String> node = java(CLUSTER_JVM, "-jar", serverJar.toString(), "--config", config.toString(),
-          "--groups", Integer.toString(g));
-      for (int rep = 1; rep <= reps; rep++) {
-        String name = "cluster" + (groups.size() > 1 ? "-g" + g : "") + "-rep" + rep;
-        Path data = work.resolve("data-" + name);
-        deleteTree(data);
-        Files.createDirectories(data);
-        try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
-          Properties p;
-          try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
-            nodes.startAll("bench", 60);
-            p = pairedLoad(name, new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
-                orgs, CLUSTER_WARMUP_S);
-          }
-          cluster.computeIfAbsent(g, k -> new ArrayList<>()).add(p);
-          progress("cluster %d/%d: 3-node cluster (--groups %d) %.0f ÷ durable single node %.0f pairs/s, ratio %s",
-              rep, reps, g, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
-          if (g == groups.get(0)) {
-            failover(nodes, name, rep);
-          }
-        } finally {
-          deleteTree(data);
-          deleteTree(work.resolve("data-" + name + "-single"));
+    List<String> node = plus(java(CLUSTER_JVM, "-jar", serverJar.toString(), "--config", config.toString()),
+        nodeArgs.toArray(String[]::new));
+    for (int rep = 1; rep <= reps; rep++) {
+      String name = "cluster-rep" + rep;
+      Path data = work.resolve("data-" + name);
+      deleteTree(data); // each node makes its own directory in it
+      try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
+        Properties p;
+        try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
+          nodes.startAll("bench", 60);
+          p = pairedLoad(name, new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
+              String.join(",", orgs), CLUSTER_WARMUP_S);
         }
+        cluster.add(p);
+        progress("cluster %d/%d: 3-node cluster %.0f ÷ durable single node %.0f pairs/s, ratio %s", rep, reps,
+            d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
+        failover(nodes, name, rep);
+      } finally {
+        deleteTree(data);
+        deleteTree(work.resolve("data-" + name + "-single"));
       }
     }
-  }
-
-  /** {@link #SPREAD_ORGS} org ids that the server's placement spreads evenly over 1, 2 or 4 groups. */
-  static List<String> spreadOrgs() {
-    List<String> out = new ArrayList<>();
-    int[] per = new int[4];
-    for (int i = 0; out.size() < SPREAD_ORGS; i++) {
-      if (per[Loops.group("bench-" + i, 4)]++ < SPREAD_ORGS / 4) {
-        out.add("bench-" + i);
-      }
-    }
-    return out;
   }
 
   /**
-   * Under load from a client of all three nodes (see {@code FailoverCommand}), at least 10 kills
-   * in a full run and one in a quick one: SIGKILL the leader, wait while the others elect a new
-   * one, restart the killed node over its data and time its catch-up; then the client's pauses
-   * are read off around each kill.
+   * Under load ({@code FailoverCommand}), 10 kills in a full run, one in a quick one: SIGKILL the leader, wait for an
+   * election, restart it over its data and time its catch-up; then the client's pauses are read off around each kill.
    */
   private void failover(ClusterNodes nodes, String name, int rep) throws IOException, InterruptedException {
     Path stop = work.resolve(name + "-failover.stop");
@@ -376,15 +325,12 @@ public final class RunCommand implements Callable<Integer> {
         long target = nodes.appliedIndex(nodes.leader(leader, 30));
         long restarted = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        nodes.start(leader);
-        nodes.awaitListening(leader);
+        nodes.start(leader).address();
         double listening = (System.nanoTime() - t0) / 1e9;
         Proc.await(() -> nodes.appliedIndex(leader) >= target, 120,
             ClusterNodes.id(leader) + " to apply log entry " + target);
-        double catchUp = (System.nanoTime() - t0) / 1e9;
-        kills.add(new Kill(leader, killed, restarted, System.currentTimeMillis(), listening, catchUp, target - before));
-        progress("cluster %d/%d: killed leader %s; back listening after %.2f s, caught up %d log entries after %.2f s",
-            rep, reps, ClusterNodes.id(leader), listening, target - before, catchUp);
+        kills.add(new Kill(leader, killed, restarted, System.currentTimeMillis(), listening,
+            (System.nanoTime() - t0) / 1e9, target - before));
         Thread.sleep(3_000); // the restarted node rejoins the clients' rotation before the next kill
       }
       Files.createFile(stop);
@@ -401,16 +347,13 @@ public final class RunCommand implements Callable<Integer> {
           longestPause(gaps, k.restartedMs(), k.caughtUpMs() + 3_000) / 1e3, k.listening(), k.catchUp(), k.missed(),
           failed);
       failovers.add(f);
-      progress("cluster %d/%d: longest pause in completed requests around the kill of %s: %.3f s, while it came back:"
-          + " %.3f s (%d requests failed even after the channel's retries)", rep, reps, f.leader(), f.gapSeconds(),
-          f.rejoinGapSeconds(), failed);
+      progress("cluster %d/%d: killed leader %s: longest pause %.3f s, %.3f s while it came back (listening after"
+          + " %.2f s, caught up %d log entries after %.2f s); %d requests failed after retries", rep, reps, f.leader(),
+          f.gapSeconds(), f.rejoinGapSeconds(), f.listeningSeconds(), f.entriesMissed(), f.catchUpSeconds(), failed);
     }
   }
 
-  /**
-   * The longest pause between two completed requests that overlaps [{@code from}, {@code to}),
-   * in ms; 0 if none was as long as the client records (10 ms).
-   */
+  /** The longest pause between completed requests overlapping [{@code from}, {@code to}) in ms; 0 if none recorded. */
   static long longestPause(List<long[]> gaps, long from, long to) {
     return gaps.stream().filter(g -> g[0] < to && g[0] + g[1] > from).mapToLong(g -> g[1]).max().orElse(0);
   }
@@ -430,11 +373,7 @@ public final class RunCommand implements Callable<Integer> {
     r.put("dispatch_p99_ms", f(3, median(contendedRuns(slots.get(0), Contended::admission), "dispatch.p99_ms")));
     r.put("dispatch_p99_ms_polling_peer", f(3, median(contendedRuns(slots.get(0), Contended::peer), "dispatch.p99_ms")));
     r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
-    // The cluster as configured by default: the first --groups value.
-    r.put("ratio_cluster_vs_durable", f(3, median(cluster.getOrDefault(groups.get(0), List.of()), "ratio.median")));
-    for (int g : groups.subList(1, groups.size())) {
-      r.put("ratio_cluster_groups" + g + "_vs_durable", f(3, median(cluster.getOrDefault(g, List.of()), "ratio.median")));
-    }
+    r.put("ratio_cluster_vs_durable", f(3, median(cluster, "ratio.median")));
     // The worst kill of the run, not a typical one: what a client must be ready to ride out.
     r.put("failover_gap_s", f(3, failoverPercentile(Failover::gapSeconds, 100)));
     r.put("failover_catchup_s", f(3, failoverPercentile(Failover::catchUpSeconds, 100)));
@@ -448,6 +387,7 @@ public final class RunCommand implements Callable<Integer> {
       "engine_decisions_per_s", "≥ 3,000,000", "ratio_admission_vs_noop", "≥ 0.85", "ratio_admission_vs_redis", "≥ 1.00",
       "dispatch_p99_ms", "≤ 2", "dispatch_p99_ms_polling_peer", "≥ 10 × dispatch_p99_ms", "heap_bytes_per_lease", "≤ 300");
 
+  /** Every table of what ran; a stage that did not run has no rows, so its table stays as it was. */
   Tables tables(String caption) {
     Tables t = new Tables(caption);
     t.put("summary", List.of("RESULT", "measured", "target"), results().entrySet().stream()
@@ -465,59 +405,44 @@ public final class RunCommand implements Callable<Integer> {
     t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
         "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
         repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
-    if (!contended.isEmpty()) {
-      List<List<String>> rows = new ArrayList<>();
-      for (Contended c : contended) {
-        rows.add(contendedRow(c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key),
-            key -> d(c.peer(), key), c.ratio(), c.pauses().toString()));
-      }
-      for (int size : slots) {
-        rows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
-            key -> median(contendedRuns(size, Contended::admission), key), key -> median(contendedRuns(size, Contended::peer), key),
-            LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
-      }
-      t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
-          "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), rows);
+    List<List<String>> contendedRows = new ArrayList<>(contended.stream().map(c -> contendedRow(
+        c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key), c.ratio(),
+        c.pauses().toString())).toList());
+    for (int size : contended.stream().map(Contended::slots).distinct().toList()) {
+      contendedRows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
+          key -> median(contendedRuns(size, Contended::admission), key),
+          key -> median(contendedRuns(size, Contended::peer), key),
+          LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
     }
+    t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
+        "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), contendedRows);
     t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio", "cluster p50 / p99 ms",
-        "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"), cluster.entrySet().stream()
-        .flatMap(e -> repetitionRows(groups.size() > 1 ? "--groups " + e.getKey() + ": " : "", e.getValue(), null).stream())
-        .toList());
-    if (!failovers.isEmpty()) {
-      List<List<String>> rows = new ArrayList<>();
-      for (Failover f : failovers) {
-        rows.add(List.of(f.rep() + ": " + f.leader(), f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()),
-            f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()), f(0, f.entriesMissed()), f(0, f.failedRequests())));
-      }
-      for (double q : List.of(50.0, 99.0, 100.0)) {
-        rows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
-            "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**", f(3, failoverPercentile(Failover::rejoinGapSeconds, q)),
-            f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)), "", ""));
-      }
-      t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
-          "longest pause while it came back, s", "restart → listening, s", "restart → caught up, s", "log entries missed",
-          "requests failed after retries (repetition)"), rows);
+        "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
+        repetitionRows("", cluster, null));
+    List<List<String>> failoverRows = new ArrayList<>(failovers.stream().map(f -> List.of(f.rep() + ": " + f.leader(),
+        f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()), f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()),
+        f(0, f.entriesMissed()), f(0, f.failedRequests()))).toList());
+    for (double q : failovers.isEmpty() ? List.<Double>of() : List.of(50.0, 99.0, 100.0)) {
+      failoverRows.add(List.of("**" + (q == 100 ? "max" : "p" + (int) q) + "**",
+          "**" + f(3, failoverPercentile(Failover::gapSeconds, q)) + "**", f(3, failoverPercentile(Failover::rejoinGapSeconds, q)),
+          f(2, failoverPercentile(Failover::listeningSeconds, q)), f(2, failoverPercentile(Failover::catchUpSeconds, q)), "", ""));
     }
+    t.put("failover", List.of("repetition: leader killed", "longest pause in completed requests, s",
+        "longest pause while it came back, s", "restart → listening, s", "restart → caught up, s", "log entries missed",
+        "requests failed after retries (repetition)"), failoverRows);
     return t;
   }
 
-  /** A paired run's figures, {@code v} by property key: pairs/s, the ratio, {@code extra}, latency, server CPU. */
+  /** A paired run's figures, {@code v} by property key: pairs/s, the ratio, {@code extra} (if any), latency, server CPU. */
   private static List<String> pairRow(String label, Function<String, Double> v, String extra) {
-    List<String> row = new ArrayList<>(List.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
-        "**" + f(3, v.apply("ratio.median")) + "**"));
-    if (extra != null) {
-      row.add(extra);
-    }
-    row.addAll(List.of(f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
+    return Stream.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
+        "**" + f(3, v.apply("ratio.median")) + "**", extra, f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
         f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
-        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair"))));
-    return row;
+        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")))
+        .filter(Objects::nonNull).toList();
   }
 
-  /**
-   * A row per repetition, numbered after {@code label}, then the medians' row (none of no runs);
-   * {@code extra}: a column of each repetition's.
-   */
+  /** A row per repetition, numbered after {@code label}, then the medians' (none of no runs); {@code extra}: a column. */
   private static List<List<String>> repetitionRows(String label, List<Properties> runs, Function<Properties, String> extra) {
     List<List<String>> rows = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
@@ -532,7 +457,7 @@ public final class RunCommand implements Callable<Integer> {
 
   private static List<String> contendedRow(String label, Function<String, Double> admission,
       Function<String, Double> peer, double ratio, String pauses) {
-    Function<Function<String, Double>, String> latencies = side -> List.of("p50", "p99", "p999", "max").stream()
+    Function<Function<String, Double>, String> latencies = side -> Stream.of("p50", "p99", "p999", "max")
         .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
     return List.of(label, latencies.apply(admission), latencies.apply(peer), f(1, ratio) + "×", pauses);
   }
@@ -562,45 +487,35 @@ public final class RunCommand implements Callable<Integer> {
 
   // ---- Processes --------------------------------------------------------------------------
 
-  /** A fresh server JVM for {@code s}; null for Redis, which the script runs. */
+  /** A fresh server JVM for {@code s}, a durable one over fresh data; null for Redis, which the script runs. */
   private Proc.Server start(Server s, Path config, String name, List<String> jvm) throws IOException {
-    if (s == Server.REDIS) {
-      return null;
-    }
-    Path log = work.resolve(name + "-server.log");
-    if (s == Server.NOOP) {
-      return Proc.Server.start(bench(jvm, "noop-server", "--listen", "127.0.0.1:0"), log);
-    }
-    List<String> command = java(jvm, "-jar", serverJar.toString(), "--listen", "127.0.0.1:0",
-        "--config", config.toString());
-    if (s == Server.METRICS) {
-      command.addAll(List.of("--metrics", "127.0.0.1:" + Proc.freePort())); // the exporter needs a fixed port
-    }
-    if (s == Server.DURABLE) {
-      Path data = work.resolve("data-" + name);
-      deleteTree(data);
-      command.addAll(List.of("--data-dir", data.toString()));
-    } else {
-      command.add("--in-memory");
-    }
-    return Proc.Server.start(command, log);
+    Path data = work.resolve("data-" + name);
+    deleteTree(data);
+    List<String> admission = java(jvm, "-jar", serverJar.toString(), "--listen", "127.0.0.1:0", "--config",
+        config.toString(), s == Server.DURABLE ? "--data-dir=" + data : "--in-memory");
+    List<String> command = switch (s) {
+      case REDIS -> List.of();
+      case NOOP -> bench(jvm, "noop-server", "--listen", "127.0.0.1:0");
+      case METRICS -> plus(admission, "--metrics", "127.0.0.1:" + Proc.freePort()); // the exporter needs a fixed port
+      default -> admission;
+    };
+    return command.isEmpty() ? null : Proc.Server.start(command, work.resolve(name + "-server.log"));
   }
 
   /** How the load client reaches {@code s}, started as {@code started} (null: the script's Redis). */
   private Side side(Server s, Proc.Server started) throws IOException, InterruptedException {
+    String kind = s == Server.SESSION ? "session@" : "grpc@";
     return started == null ? new Side("redis@" + redis, Long.toString(redisPid))
-        : new Side(s.client() + "@" + started.address(), Long.toString(started.process().pid()));
+        : new Side(kind + started.address(), Long.toString(started.process().pid()));
   }
 
-  /** Orgs for the load: one with room for every caller, and one per contended size. */
+  /** Orgs with room for every caller: --org's and bench (the failover client's); then one per contended size. */
   private Path writeAdmissionConfig() throws IOException {
-    List<String> orgs = new ArrayList<>(List.of(org("bench", 1_000_000)));
-    slots.forEach(s -> orgs.add(org("contended-" + s, s)));
-    if (!groups.equals(List.of(1))) {
-      spreadOrgs().forEach(id -> orgs.add(org(id, 1_000_000)));
-    }
+    List<String> config = new ArrayList<>(Stream.concat(Stream.of("bench"), orgs.stream()).distinct()
+        .map(id -> org(id, 1_000_000)).toList());
+    slots.forEach(s -> config.add(org("contended-" + s, s)));
     Path file = work.resolve("admission-config.json");
-    Files.writeString(file, "{\"orgs\": [\n  " + String.join(",\n  ", orgs) + "\n]}\n");
+    Files.writeString(file, "{\"orgs\": [\n  " + String.join(",\n  ", config) + "\n]}\n");
     return file;
   }
 
@@ -612,25 +527,23 @@ public final class RunCommand implements Callable<Integer> {
   private Properties client(String name, List<String> jvm, long timeoutSeconds, String... args)
       throws IOException, InterruptedException {
     Path out = work.resolve(name + ".properties");
-    List<String> command = bench(jvm, args);
-    command.addAll(List.of("--out", out.toString()));
-    return Proc.run(command, work.resolve(name + "-client.log"), out, timeoutSeconds);
+    return Proc.run(plus(bench(jvm, args), "--out", out.toString()), work.resolve(name + "-client.log"), out,
+        timeoutSeconds);
   }
 
   /** A command of this jar in a JVM of its own. */
   private static List<String> bench(List<String> jvm, String... args) {
-    String jar = new File(BenchCli.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath();
-    List<String> c = java(jvm, "-cp", jar, BenchCli.class.getName());
-    c.addAll(List.of(args));
-    return c;
+    return plus(java(jvm, "-cp", System.getProperty("java.class.path"), BenchCli.class.getName()), args);
   }
 
-  /** This JVM's java with {@code jvm} options and {@code args}; the list can take more. */
+  /** This JVM's java with {@code jvm} options and {@code args}. */
   private static List<String> java(List<String> jvm, String... args) {
-    List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    c.addAll(jvm);
-    c.addAll(List.of(args));
-    return c;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return plus(Stream.concat(Stream.of(java), jvm.stream()).toList(), args);
+  }
+
+  private static List<String> plus(List<String> list, String... more) {
+    return Stream.concat(list.stream(), Stream.of(more)).toList();
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -8,9 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Markdown tables for docs/BENCHMARKS.md, whose text people write: a full run replaces what lies
- * between each table's {@code <!-- bench:NAME -->} and {@code <!-- /bench:NAME -->} and nothing
- * else; any other run writes the tables, markers included, to a file of their own.
+ * Markdown tables for docs/BENCHMARKS.md, whose text people write: a full run replaces only what lies between
+ * {@code <!-- bench:NAME -->} and {@code <!-- /bench:NAME -->}; other runs write the tables to a file of their own.
  */
 final class Tables {
   private final String caption;

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -48,13 +49,14 @@ class RunCommandTest {
     r.load.put("metrics", List.of(
         props("ratio.median", "0.95", "ratio.min", "0.9", "ratio.max", "1.02", "a.pairs_per_s", "57000", "b.pairs_per_s", "60000"),
         props("ratio.median", "0.85", "ratio.min", "0.8", "ratio.max", "0.88", "a.pairs_per_s", "51000", "b.pairs_per_s", "60000")));
-    Pauses.Sum gc = Pauses.Sum.NONE.plus(Duration.ofMillis(3));
+    LongSummaryStatistics gc = new LongSummaryStatistics();
+    gc.accept(Duration.ofMillis(3).toNanos());
     for (String[] p99 : new String[][] {{"0.4", "4.0"}, {"0.3", "4.5"}, {"0.9", "6.0"}}) {
       r.contended.add(new RunCommand.Contended(20, props("dispatch.p99_ms", p99[0]), props("dispatch.p99_ms", p99[1]),
-          new Pauses(gc, Pauses.Sum.NONE)));
+          new Pauses(gc, new LongSummaryStatistics())));
     }
     // The cluster stage: three paired runs (median ratio 0.6) and three kills (the worst quoted).
-    r.cluster.put(1, List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
+    r.cluster.addAll(List.of(props("ratio.median", "0.6", "a.pairs_per_s", "6000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.4", "a.pairs_per_s", "4000", "b.pairs_per_s", "10000"),
         props("ratio.median", "0.7", "a.pairs_per_s", "7000", "b.pairs_per_s", "10000")));
     r.failovers.addAll(List.of(new RunCommand.Failover(1, "n1", 0.9, 2.5, 5.0, 7.5, 100, 3),
@@ -115,13 +117,25 @@ class RunCommandTest {
   }
 
   @Test
-  void spreadOrgsFallEvenlyIntoTheServersGroups() {
-    List<String> orgs = RunCommand.spreadOrgs();
-    assertEquals(RunCommand.SPREAD_ORGS, orgs.size());
+  void theClusterStageTakesOrgsAndNodeOptions() {
+    RunCommand r = new RunCommand();
+    new CommandLine(r).parseArgs("--redis", "127.0.0.1:1", "--org", "bench-0,bench-1", "--node-arg=--groups=2");
+    assertEquals(List.of("bench-0", "bench-1"), r.orgs);
+    assertEquals(List.of("--groups=2"), r.nodeArgs);
+    RunCommand byDefault = new RunCommand();
+    new CommandLine(byDefault).parseArgs("--redis", "127.0.0.1:1");
+    assertEquals(List.of("bench"), byDefault.orgs);
+    assertEquals(List.of(), byDefault.nodeArgs);
+  }
+
+  /** What --org's description and docs/BENCHMARKS.md tell people who measure groups to use. */
+  @Test
+  void bench0To7FallEvenlyIntoTheServersGroups() {
+    List<String> orgs = List.of("bench-0", "bench-1", "bench-2", "bench-3", "bench-4", "bench-5", "bench-6", "bench-7");
     for (int groups : List.of(2, 4)) {
       for (int g = 0; g < groups; g++) {
         int group = g;
-        assertEquals(RunCommand.SPREAD_ORGS / groups, orgs.stream().filter(o -> Loops.group(o, groups) == group).count());
+        assertEquals(8 / groups, orgs.stream().filter(o -> Loops.group(o, groups) == group).count());
       }
     }
   }
