@@ -57,21 +57,24 @@ final class LeaderFirst extends ManagedChannel {
   }
 
   /**
-   * A unary call to the leader that finds it gone waits up to this long for a node to say it
-   * leads, when its caller gave it no deadline: a leader's death is over in one to two seconds.
+   * How long a unary call to the leader that finds it gone waits for a node to say it leads: a
+   * leader's death is over in one to two and a half seconds (docs/BENCHMARKS.md); past this, no
+   * leader is coming soon (no majority, or with several groups no node leads them all any more),
+   * and the call is refused UNAVAILABLE so that its caller can send it again, through the other
+   * nodes.
    */
-  static final long LEADER_WAIT_SECONDS = 10;
+  static final long LEADER_WAIT_SECONDS = 4;
 
   /**
    * The leader's channel while it is ready (a node says it leads, and answers); otherwise the
    * other. Asking for the state also starts connecting the leader's channel when it is idle.
    *
    * <p>A unary call sent to the leader waits for the channel to be ready again rather than fail
-   * (gRPC's wait-for-ready): when the leader dies, the calls in flight fail over to the node that
-   * says it leads next, at once, instead of at their next retry, which gRPC's backoff puts up to
-   * 2 s later (measured under 256 callers: 3.3 s without a completed call after the leader's kill,
-   * 1.5 s with). Streams are not held: their callers reopen them, and a reopened one goes to a
-   * node that answers.
+   * (gRPC's wait-for-ready), for at most {@link #LEADER_WAIT_SECONDS}: when the leader dies, the
+   * calls in flight go to the node that says it leads next, at once, instead of at their next
+   * retry, which gRPC's backoff puts up to 2 s later (measured under 256 callers: 3.3 s without a
+   * completed call after the leader's kill, 1.5 s with). Streams are not held: their callers reopen
+   * them, and a reopened one goes to a node that answers.
    */
   @Override
   public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
@@ -81,21 +84,22 @@ final class LeaderFirst extends ManagedChannel {
     if (method.getType() != MethodDescriptor.MethodType.UNARY) {
       return leader.newCall(method, options);
     }
-    if (options.getDeadline() != null) {
+    Deadline wait = Deadline.after(LEADER_WAIT_SECONDS, TimeUnit.SECONDS);
+    Deadline callers = options.getDeadline();
+    if (callers != null && callers.isBefore(wait)) {
       return leader.newCall(method, options.withWaitForReady());
     }
-    ClientCall<Q, R> call = leader.newCall(method, options.withWaitForReady()
-        .withDeadline(Deadline.after(LEADER_WAIT_SECONDS, TimeUnit.SECONDS)));
+    ClientCall<Q, R> call = leader.newCall(method, options.withWaitForReady().withDeadline(wait));
     return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
       @Override
       public void start(Listener<R> listener, Metadata headers) {
         super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
           @Override
           public void onClose(Status status, Metadata trailers) {
-            // The caller set no deadline: the one that ran out is this channel's wait.
+            // The deadline that ran out is this channel's wait, not the caller's.
             super.onClose(status.getCode() != Status.Code.DEADLINE_EXCEEDED ? status
                 : Status.UNAVAILABLE.withDescription("no node of the cluster answered as its leader within "
-                    + LEADER_WAIT_SECONDS + " s; retry, with the same call_id"), trailers);
+                    + LEADER_WAIT_SECONDS + " s; send again, with the same call_id"), trailers);
           }
         }, headers);
       }
