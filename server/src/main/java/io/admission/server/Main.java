@@ -485,11 +485,7 @@ public final class Main implements Callable<Integer> {
         .directExecutor() // handlers only translate and enqueue: no hand-off to an executor per call
         .build();
     running.server = bind("--listen", listen, server::start);
-    if (running.replicas == null) {
-      setServing(running.health, true, true);
-    } else {
-      setServing(running.health, running.replicas.serving(), running.replicas.leading());
-    }
+    setServing(running);
     if (httpAddress != null) {
       running.web = bind("--http", http, () -> WebServer.start(httpAddress, loops, view, running.access,
           running.tls == null ? null : new WebServer.Tls(running.tls.web(), running.tls.clientCertificates()),
@@ -502,13 +498,19 @@ public final class Main implements Callable<Integer> {
   private record State(List<Engine> engines, boolean empty) {}
 
   /**
-   * Health: every service SERVING or not as this node serves or not, and {@link
-   * AdmissionServices#LEADER} SERVING only while it also leads. Called from every group's checks:
-   * one at a time, so that the last call's state is the one reported.
+   * Health: every service SERVING while this node serves (alone, or in a majority with a leader in
+   * every group) and no loop has stopped applying, and {@link AdmissionServices#LEADER} SERVING only
+   * while it also leads — a node that stopped applying answers no write, so clients that follow the
+   * leader's name must go elsewhere. Called from every group's checks and when a loop stops: one at
+   * a time, so that the last call's state is the one reported.
    */
-  private static void setServing(HealthStatusManager health, boolean serving, boolean leading) {
-    ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+  private static void setServing(Running running) {
+    RaftGroups replicas = running.replicas;
+    HealthStatusManager health = running.health;
     synchronized (health) {
+      boolean serving = !running.halted && (replicas == null || replicas.serving());
+      boolean leading = replicas == null || replicas.leading();
+      ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
       health.setStatus("", status);
       for (String name : AdmissionServices.NAMES) {
         health.setStatus(name, status);
@@ -655,7 +657,10 @@ public final class Main implements Callable<Integer> {
       running.loops.add(loop);
       loop.observe(running.audit.recorder());
       loop.observe(admissionMetrics);
-      loop.onLogFailure(() -> health.setStatus("", ServingStatus.NOT_SERVING));
+      loop.onLogFailure(() -> {
+        running.halted = true;
+        setServing(running);
+      });
     }
     if (running.log instanceof Journal journal) {
       admissionMetrics.snapshotFailures(journal::snapshotFailures);
@@ -668,7 +673,7 @@ public final class Main implements Callable<Integer> {
         replica.onServing(serving -> {
           // Health says whether every group can serve here: a balancer that sends a node all
           // orgs' requests should not send them to a node that refuses some.
-          setServing(health, replicas.serving(), replicas.leading());
+          setServing(running);
           if (!serving) {
             // Streams from a replica that may fall behind would go quiet without saying so: end
             // them, and their clients reopen on a node that has a quorum.
@@ -676,7 +681,7 @@ public final class Main implements Callable<Integer> {
                 + " on another node");
           }
         });
-        replica.onLeading(() -> setServing(health, replicas.serving(), replicas.leading()));
+        replica.onLeading(() -> setServing(running));
         loop.observe(admissionMetrics.commitsOf(g));
         replica.attach(loop);
       }

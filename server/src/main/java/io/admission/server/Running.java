@@ -31,6 +31,11 @@ final class Running implements AutoCloseable {
   final List<EventLoop> loops = new ArrayList<>();
   Transport transport;
   HealthStatusManager health;
+  /**
+   * Set once a loop stopped applying (its log failed, or a command threw): health stays
+   * NOT_SERVING from then on, whatever the node's role in the cluster does.
+   */
+  volatile boolean halted;
   Server server;
   WebServer web;
   /** The sessions calls are bound to; their timer stops first, so a shutdown releases nothing. */

@@ -137,6 +137,7 @@ public final class FailoverCommand implements Callable<Integer> {
     }, t -> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
         failures.merge(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
+        System.err.println("failover: failed after retries: " + Status.fromThrowable(t)); // few: each says why
         retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
       }
     });
