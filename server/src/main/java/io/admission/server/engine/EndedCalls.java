@@ -24,13 +24,14 @@ import java.util.function.Consumer;
  * serial, the Acquire, sequence, heldSince, end reason, lease and denial as varints, bytes and
  * length-prefixed UTF-8. A chunk's used part ends at its length or at a zero length.
  *
- * <p>Why not a {@code HashMap} of ended-call objects: measured side by side, it held 293 heap bytes
- * per remembered call against 115 here ({@code admission-bench heap --kind ended}, HeapFootprint: 115.3 B,
- * all of it in byte, long and int arrays), and the engine with it ran at 0.35–0.48× the decisions
- * per second at 3 M remembered calls (RememberedCallsBenchmark), the collector copying every call
- * it kept. Nor does a map of primitives help (fastutil, Agrona): the key is a string, so each
- * entry would still be objects. And a map keyed by {@code String.hashCode} can be flooded: in
- * FloodedIdsBenchmark a {@code HashMap} fed call_ids that share one hash runs at a seventh to a
+ * <p>Why not a {@code HashMap} of ended-call objects: measured side by side on 2026-12-03 against
+ * a test build that kept them so (not in the tree), it held 293 heap bytes per remembered call
+ * against 115 here ({@code admission-bench heap --kind ended}, HeapFootprint: 115.3 B, all of it
+ * in byte, long and int arrays), and the engine with it ran at 0.35–0.48× the decisions per second
+ * at 3 M remembered calls (RememberedCallsBenchmark, run on both builds), the collector copying
+ * every call it kept. Nor does a map of primitives help (fastutil, Agrona): the key is a string,
+ * so each entry would still be objects. And a map keyed by {@code String.hashCode} can be flooded:
+ * in FloodedIdsBenchmark a {@code HashMap} fed call_ids that share one hash runs at a seventh to a
  * fifteenth of its speed on ordinary ids, where this index, keyed by {@link IdHashKey}, keeps pace.
  */
 final class EndedCalls {

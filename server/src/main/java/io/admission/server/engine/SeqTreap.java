@@ -13,13 +13,13 @@ package io.admission.server.engine;
  *
  * <p>Why not a {@code TreeSet}: each membership would cost a 40-byte tree entry where the links
  * cost 8 bytes in the call. A held call sits in two trees (its {@link WaitQueue} and its org's
- * {@link RankTree}); with a {@code TreeSet} queue, measured side by side, a held call took 328
- * heap bytes, past the budget of 300 ({@code admission-bench heap --kind held}, HeapFootprint;
- * 274.7–289.5 B with this tree), and dispatch from a queue 1,000 deep ran 1.17–1.41× slower (a
- * JMH benchmark of that depth, since dropped from bench/ with the deep-queue shapes). And the queue
- * position a held call reports is its rank, which {@link RankTree} keeps in O(log n) through
- * subtree sizes; neither the JDK's sorted sets nor fastutil's count a head set in less than
- * O(n).
+ * {@link RankTree}). Measured side by side on 2026-12-03 against a test build with a {@code
+ * TreeSet} queue (not in the tree), a held call took 328 heap bytes there, past the budget of 300
+ * ({@code admission-bench heap --kind held}, HeapFootprint; 274.7–289.5 B with this tree), and
+ * dispatch from a queue 1,000 deep ran 1.17–1.41× slower (a JMH benchmark of that depth, since
+ * dropped from bench/ with the deep-queue shapes). And the queue position a held call reports is
+ * its rank, which {@link RankTree} keeps in O(log n) through subtree sizes; neither the JDK's
+ * sorted sets nor fastutil's count a head set in less than O(n).
  */
 abstract class SeqTreap {
   private Call root;

@@ -253,7 +253,8 @@ public final class EventLoop implements AutoCloseable {
    * <p>The transport thread never waits for the disk: the journal syncs on its own thread, and a
    * turn's answers leave in a later turn, once the log says it is durable. Measured on 2 cores at
    * 256 callers in memory, a loop thread of its own beside the transport's gave 9–33 % fewer
-   * Acquire+Release pairs per second than this (docs/BENCHMARKS.md).
+   * Acquire+Release pairs per second than this (three alternating runs of the load benchmark on
+   * 2026-11-23, when commit 00fe225 moved the loop here; the own-thread mode has since gone).
    */
   public synchronized void startOn(ScheduledExecutorService transport) {
     if (host != null) {
