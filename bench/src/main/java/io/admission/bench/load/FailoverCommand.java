@@ -1,14 +1,8 @@
 package io.admission.bench.load;
 
 import io.admission.client.Servers;
-import io.admission.v1.AdmissionServiceGrpc;
-import io.admission.v1.Outcome;
-import io.admission.v1.ReleaseRequest;
-import io.grpc.Context;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -60,15 +54,15 @@ public final class FailoverCommand implements Callable<Integer> {
   private final CallIds ids = new CallIds();
   private final ScheduledExecutorService retries =
       Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("failover-retries", true));
-  private AdmissionServiceGrpc.AdmissionServiceStub stub;
+  private GrpcTarget target;
   private volatile boolean stopping;
 
   @Override
   public Integer call() throws Exception {
-    var channel = Servers.channel(servers, InsecureChannelCredentials.create()).directExecutor().build();
-    stub = AdmissionServiceGrpc.newStub(channel);
     long started = System.currentTimeMillis();
-    try {
+    try (GrpcTarget cluster = new GrpcTarget(servers, org, true)) {
+      target = cluster;
+      cluster.deadlineSeconds = DEADLINE_SECONDS;
       for (int i = 0; i < callers; i++) {
         acquire(ids.next());
       }
@@ -79,7 +73,6 @@ public final class FailoverCommand implements Callable<Integer> {
       stopping = true;
     } finally {
       retries.shutdownNow();
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     long failed = failures.values().stream().mapToLong(Long::longValue).sum();
     Properties result = new Properties();
@@ -97,49 +90,45 @@ public final class FailoverCommand implements Callable<Integer> {
 
   private void acquire(String callId) {
     if (!stopping) {
-      Context.ROOT.run(() -> stub().acquire(GrpcTarget.acquireRequest(org, callId), answer(r -> {
-        if (r.getOutcome() == Outcome.OUTCOME_GRANTED) {
+      target.acquire(callId, outcome -> {
+        completed();
+        if (outcome == LoadTarget.Outcome.GRANTED) {
           release(callId);
         } else {
-          failures.merge("outcome_" + r.getOutcome().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
+          failures.merge("outcome_" + outcome.name().toLowerCase(Locale.ROOT), 1L, Long::sum);
           acquire(ids.next());
         }
-      }, () -> acquire(callId))));
+      }, failed(() -> acquire(callId)));
     }
   }
 
   private void release(String callId) {
     if (!stopping) {
-      ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(org).setCallId(callId).build();
-      Context.ROOT.run(() -> stub().release(request, answer(r -> {
+      target.release(callId, () -> {
+        completed();
         pairs.increment();
         acquire(ids.next());
-      }, () -> release(callId))));
+      }, failed(() -> release(callId)));
     }
   }
 
-  private AdmissionServiceGrpc.AdmissionServiceStub stub() {
-    return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  /** An answer ends the pause since any caller's last one, kept if long enough (the latest time wins). */
+  private void completed() {
+    long now = System.currentTimeMillis();
+    long previous = lastCompleted.getAndAccumulate(now, Math::max);
+    if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
+      gaps.add(previous + "+" + (now - previous));
+    }
   }
 
-  /**
-   * A unary call's observer: an answer ends the pause since any caller's last one, kept if long enough (the latest
-   * time wins), and goes to {@code done}; a failure is counted and {@code again} sent later.
-   */
-  private <R> StreamObserver<R> answer(Consumer<R> done, Runnable again) {
-    return GrpcTarget.unary(r -> {
-      long now = System.currentTimeMillis();
-      long previous = lastCompleted.getAndAccumulate(now, Math::max);
-      if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
-        gaps.add(previous + "+" + (now - previous));
-      }
-      done.accept(r);
-    }, t -> {
+  /** A request failed even after the channel's retries: counted, and {@code again} sent later. */
+  private Consumer<Throwable> failed(Runnable again) {
+    return t -> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
         failures.merge(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
         System.err.println("failover: failed after retries: " + Status.fromThrowable(t)); // few: each says why
         retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
       }
-    });
+    };
   }
 }

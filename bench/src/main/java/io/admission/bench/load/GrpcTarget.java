@@ -51,6 +51,8 @@ public class GrpcTarget implements LoadTarget {
   private final AdmissionServiceStub[] stubs;
   /** The orgs the calls are spread over (one, usually). */
   private final String[] orgIds;
+  /** Each request's deadline in seconds, the channel's retries included; none (0) but the failover client's. */
+  long deadlineSeconds;
 
   /** {@code addresses}: HOST:PORT, or a cluster's, comma-separated; {@code orgIds}: one org id, or several likewise. */
   GrpcTarget(String addresses, String orgIds, boolean javaClient) {
@@ -71,7 +73,8 @@ public class GrpcTarget implements LoadTarget {
   }
 
   private AdmissionServiceStub stub(String callId) {
-    return stubs[Math.floorMod(callId.hashCode(), stubs.length)];
+    AdmissionServiceStub stub = stubs[Math.floorMod(callId.hashCode(), stubs.length)];
+    return deadlineSeconds == 0 ? stub : stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS);
   }
 
   /** A call's org, by its id; the bits reversed so that the choice does not follow the choice of node. */

@@ -1,10 +1,9 @@
 package io.admission.bench.run;
 
-import io.admission.bench.engine.AcquireReleaseBenchmark;
-import com.google.common.base.Joiner;
 import com.google.common.collect.ArrayListMultimap;
 import com.google.common.collect.ListMultimap;
 import com.google.common.io.MoreFiles;
+import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +13,8 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -161,7 +160,8 @@ public final class RunCommand implements Callable<Integer> {
       }
     }
     String by = only == null ? (quick ? "make bench-quick" : "make bench")
-        : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only " + Joiner.on(',').join(stages);
+        : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only "
+        + stages.stream().map(Stage::name).collect(Collectors.joining(","));
     Tables tables = tables(String.format(Locale.ROOT,
         "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).", commit,
         LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore, Runtime.getRuntime().availableProcessors()));
