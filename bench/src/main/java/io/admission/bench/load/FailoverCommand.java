@@ -2,16 +2,14 @@ package io.admission.bench.load;
 
 import io.admission.client.Servers;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,7 +29,6 @@ import picocli.CommandLine.Option;
     description = "Acquire+Release pairs on a cluster until --stop-file exists; the pauses between completed requests.")
 public final class FailoverCommand implements Callable<Integer> {
   @Option(names = "--servers", required = true, description = "The cluster's nodes, HOST:PORT,...") String servers;
-  @Option(names = "--org", defaultValue = "bench", description = "Org id.") String org;
   @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers.") int callers;
   @Option(names = "--gap-ms", defaultValue = "10", description = "Shortest pause recorded.") long gapMillis;
   @Option(names = "--stop-file", required = true, description = "Runs until this file exists.") Path stopFile;
@@ -52,15 +49,13 @@ public final class FailoverCommand implements Callable<Integer> {
   /** Requests failed after the channel's retries, by why. */
   private final ConcurrentHashMap<String, Long> failures = new ConcurrentHashMap<>();
   private final CallIds ids = new CallIds();
-  private final ScheduledExecutorService retries =
-      Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("failover-retries", true));
   private GrpcTarget target;
   private volatile boolean stopping;
 
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
-    try (GrpcTarget cluster = new GrpcTarget(servers, org, true)) {
+    try (GrpcTarget cluster = new GrpcTarget(servers, "bench", true)) { // the runner gives it room for every caller
       target = cluster;
       cluster.deadlineSeconds = DEADLINE_SECONDS;
       for (int i = 0; i < callers; i++) {
@@ -71,8 +66,6 @@ public final class FailoverCommand implements Callable<Integer> {
         Thread.sleep(50);
       }
       stopping = true;
-    } finally {
-      retries.shutdownNow();
     }
     long failed = failures.values().stream().mapToLong(Long::longValue).sum();
     Properties result = new Properties();
@@ -127,7 +120,7 @@ public final class FailoverCommand implements Callable<Integer> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
         failures.merge(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
         System.err.println("failover: failed after retries: " + Status.fromThrowable(t)); // few: each says why
-        retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+        CompletableFuture.delayedExecutor(RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(again);
       }
     };
   }

@@ -106,9 +106,9 @@ public final class LoadCommand implements Callable<Integer> {
   private static void summarize(Properties result, String prefix, List<ClosedLoop.Measured> ws) {
     Histogram latency = new Histogram(3);
     ws.forEach(w -> latency.add(w.latency()));
-    put(result, prefix + "pairs_per_s", ws.stream().mapToDouble(ClosedLoop.Measured::pairsPerSecond).average().orElseThrow());
+    put(result, prefix + "pairs_per_s", ws.stream().mapToDouble(m -> m.pairsPerSecond()).average().orElseThrow());
     put(result, prefix + "server_cpu_us_per_pair",
-        new Median().evaluate(ws.stream().mapToDouble(ClosedLoop.Measured::serverCpuMicrosPerPair).toArray()));
+        new Median().evaluate(ws.stream().mapToDouble(m -> m.serverCpuMicrosPerPair()).toArray()));
     putLatency(result, prefix, latency);
   }
 

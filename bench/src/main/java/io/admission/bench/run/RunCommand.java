@@ -3,12 +3,12 @@ package io.admission.bench.run;
 import com.google.common.collect.ArrayListMultimap;
 import com.google.common.collect.ListMultimap;
 import com.google.common.io.MoreFiles;
+import com.google.common.io.Resources;
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -221,10 +221,8 @@ public final class RunCommand implements Callable<Integer> {
         String name = "load-" + pair.key() + "-rep" + rep;
         try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
             Proc.Server b = start(pair.b(), config, name + "-b", serverJvm)) {
-          Properties p = pairedLoad(name, side(pair.a(), a), side(pair.b(), b), "bench", quick ? 4 : 20);
-          load.put(pair.key(), p);
-          progress("load %d/%d %s: %.0f ÷ %.0f pairs/s, ratio %s", rep, reps, pair.label(), d(p, "a.pairs_per_s"),
-              d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
+          load.put(pair.key(), pairedLoad(name, "load " + rep + "/" + reps + " " + pair.label(), side(pair.a(), a),
+              side(pair.b(), b), "bench", quick ? 4 : 20));
         } finally {
           // A repetition journals every command of its run, which nobody reads again.
           deleteTree(work.resolve("data-" + name + "-a"));
@@ -234,22 +232,23 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /** {@link LoadCommand} on A and B: {@code warmup} s each, then windows of 2 s (quick 1 s), 0.5 s settling each. */
-  private Properties pairedLoad(String name, Side a, Side b, String orgs, double warmup)
+  private Properties pairedLoad(String name, String label, Side a, Side b, String orgs, double warmup)
       throws IOException, InterruptedException {
     int windows = quick ? 3 : 8;
     double window = quick ? 1 : 2;
-    return client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target", a.spec(),
-        "--versus", b.spec(), "--target-pid", a.pids(), "--versus-pid", b.pids(), "--org", orgs, "--callers",
+    Properties p = client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target",
+        a.spec(), "--versus", b.spec(), "--target-pid", a.pids(), "--versus-pid", b.pids(), "--org", orgs, "--callers",
         Integer.toString(CALLERS), "--warmup", Double.toString(warmup), "--windows", Integer.toString(windows),
         "--window", Double.toString(window), "--settle", "0.5");
+    progress("%s: %.0f ÷ %.0f pairs/s, ratio %s", label, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"),
+        p.getProperty("ratio.median"));
+    return p;
   }
 
   /** Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per repetition and org size. */
   private void contended(Path config) throws IOException, InterruptedException {
     Path jfc = work.resolve("pauses.jfc");
-    try (var in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
-      Files.copy(in, jfc, StandardCopyOption.REPLACE_EXISTING);
-    }
+    Resources.asByteSource(Resources.getResource(RunCommand.class, "pauses.jfc")).copyTo(MoreFiles.asByteSink(jfc));
     for (int s : slots) {
       for (int rep = 1; rep <= reps; rep++) {
         String name = "contended-" + s + "-rep" + rep;
@@ -290,15 +289,12 @@ public final class RunCommand implements Callable<Integer> {
       Path data = work.resolve("data-" + name);
       deleteTree(data); // each node makes its own directory in it
       try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
-        Properties p;
         try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
           nodes.startAll("bench", 60);
-          p = pairedLoad(name, new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
-              String.join(",", orgs), CLUSTER_WARMUP_S);
+          cluster.add(pairedLoad(name, "cluster " + rep + "/" + reps + ": 3-node cluster ÷ durable single node",
+              new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
+              String.join(",", orgs), CLUSTER_WARMUP_S));
         }
-        cluster.add(p);
-        progress("cluster %d/%d: 3-node cluster %.0f ÷ durable single node %.0f pairs/s, ratio %s", rep, reps,
-            d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
         failover(nodes, name, rep);
       } finally {
         deleteTree(data);
