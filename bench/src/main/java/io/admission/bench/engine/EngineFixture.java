@@ -33,7 +33,7 @@ public final class EngineFixture {
   /** Orgs that carry held calls: each needs one filler lease to make its pool full. */
   static final int MAX_ORGS_WITH_HELD = 100;
 
-  private final Engine engine = new Engine();
+  final Engine engine = new Engine();
   private final String[] orgIds;
   /** Live leases, oldest first, in parallel rings (org index, call number): id strings would add collector work. */
   private final int[] ringOrg;
@@ -174,9 +174,5 @@ public final class EngineFixture {
     if (!type.isInstance(result)) {
       throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + result);
     }
-  }
-
-  public Engine engine() {
-    return engine;
   }
 }

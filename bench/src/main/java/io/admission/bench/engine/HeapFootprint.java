@@ -10,7 +10,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -31,7 +30,13 @@ public final class HeapFootprint implements Callable<Integer> {
   /** Keeps what is measured reachable until the second reading. */
   private static volatile Object keep;
 
-  @Option(names = "--kind", required = true, description = "lease, held or ended.") String kind;
+  /**
+   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls acquired and
+   * released while one other call stays active, as under load, each remembered 10 minutes (idempotent retries).
+   */
+  enum Kind { lease, held, ended }
+
+  @Option(names = "--kind", required = true, description = "${COMPLETION-CANDIDATES}.") Kind kind;
   @Option(names = "--count", defaultValue = "1000000", description = "Items to add.") int count;
   @Option(names = "--out", required = true, description = "Properties file to write.") Path out;
 
@@ -42,27 +47,20 @@ public final class HeapFootprint implements Callable<Integer> {
     return 0;
   }
 
-  /**
-   * {@code lease}: leases granted; {@code held}: calls held behind one lease; {@code ended}: calls acquired and
-   * released while one other call stays active, as under load, each remembered 10 minutes (idempotent retries).
-   */
-  static double bytesPer(String kind, int count) {
-    if (!List.of("lease", "held", "ended").contains(kind)) {
-      throw new IllegalArgumentException("--kind must be lease, held or ended, got " + kind);
-    }
+  static double bytesPer(Kind kind, int count) {
     Engine engine = new Engine();
-    expect(engine.putOrg(new Commands.PutOrg(EngineFixture.org(ORG, kind.equals("held") ? 1 : count + 1,
+    expect(engine.putOrg(new Commands.PutOrg(EngineFixture.org(ORG, kind == Kind.held ? 1 : count + 1,
         OptionalLong.empty())), NOW), Results.OrgView.class);
     // Load and initialize every class on the path first: they are not per-item costs.
     EngineFixture.build(100, 100, 1).releaseThenAcquire();
-    if (!kind.equals("lease")) {
+    if (kind != Kind.lease) {
       expect(engine.acquire(request(-1), NOW), Results.Granted.class);
     }
     long before = usedHeap();
     for (int i = 0; i < count; i++) {
       Commands.Acquire a = request(i);
-      expect(engine.acquire(a, NOW), kind.equals("held") ? Results.Held.class : Results.Granted.class);
-      if (kind.equals("ended")) {
+      expect(engine.acquire(a, NOW), kind == Kind.held ? Results.Held.class : Results.Granted.class);
+      if (kind == Kind.ended) {
         expect(engine.release(new Commands.Release(parsed(ORG), parsed(a.callId())), NOW), Results.Released.class);
         if (i % 1024 == 0) {
           engine.drainEvents();

@@ -3,9 +3,7 @@ package io.admission.bench.engine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 
 /**
  * {@link AcquireReleaseBenchmark}'s base shape remembering as many ended calls as a busy server: each for 10
@@ -32,14 +30,14 @@ public class RememberedCallsBenchmark extends EngineBenchmark {
    */
   @Benchmark
   @OperationsPerInvocation(2 * TURN_CYCLES)
-  public Object loopTurn(Turn turn) {
-    return fixture.turn(TURN_CYCLES, turn.readAhead);
+  public Object loopTurn() {
+    return fixture.turn(TURN_CYCLES, false);
   }
 
-  @State(Scope.Thread)
-  public static class Turn {
-    @Param({"true", "false"})
-    public boolean readAhead;
+  @Benchmark
+  @OperationsPerInvocation(2 * TURN_CYCLES)
+  public Object loopTurnReadingAhead() {
+    return fixture.turn(TURN_CYCLES, true);
   }
 
   @Benchmark

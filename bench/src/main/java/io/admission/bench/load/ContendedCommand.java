@@ -56,7 +56,7 @@ public final class ContendedCommand implements Callable<Integer> {
   private ScheduledExecutorService timer;
   private volatile double holdMean;
   private volatile double thinkMean;
-  private volatile boolean stopping;
+  volatile boolean stopping;
 
   @Override
   public Integer call() throws Exception {
@@ -101,10 +101,6 @@ public final class ContendedCommand implements Callable<Integer> {
     for (int i = 0; i < slots * ratio; i++) {
       after(exponential(thinkMean), this::nextCall);
     }
-  }
-
-  void stop() {
-    stopping = true;
   }
 
   private void nextCall() {

@@ -1,23 +1,15 @@
 package io.admission.bench.load;
 
 import io.admission.client.Servers;
-import io.admission.v1.AdmissionServiceGrpc;
-import io.admission.v1.Outcome;
-import io.admission.v1.ReleaseRequest;
-import io.grpc.Context;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -37,7 +29,6 @@ import picocli.CommandLine.Option;
     description = "Acquire+Release pairs on a cluster until --stop-file exists; the pauses between completed requests.")
 public final class FailoverCommand implements Callable<Integer> {
   @Option(names = "--servers", required = true, description = "The cluster's nodes, HOST:PORT,...") String servers;
-  @Option(names = "--org", defaultValue = "bench", description = "Org id.") String org;
   @Option(names = "--callers", defaultValue = "256", description = "Concurrent callers.") int callers;
   @Option(names = "--gap-ms", defaultValue = "10", description = "Shortest pause recorded.") long gapMillis;
   @Option(names = "--stop-file", required = true, description = "Runs until this file exists.") Path stopFile;
@@ -58,17 +49,15 @@ public final class FailoverCommand implements Callable<Integer> {
   /** Requests failed after the channel's retries, by why. */
   private final ConcurrentHashMap<String, Long> failures = new ConcurrentHashMap<>();
   private final CallIds ids = new CallIds();
-  private final ScheduledExecutorService retries =
-      Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("failover-retries", true));
-  private AdmissionServiceGrpc.AdmissionServiceStub stub;
+  private GrpcTarget target;
   private volatile boolean stopping;
 
   @Override
   public Integer call() throws Exception {
-    var channel = Servers.channel(servers, InsecureChannelCredentials.create()).directExecutor().build();
-    stub = AdmissionServiceGrpc.newStub(channel);
     long started = System.currentTimeMillis();
-    try {
+    try (GrpcTarget cluster = new GrpcTarget(servers, "bench", true)) { // the runner gives it room for every caller
+      target = cluster;
+      cluster.deadlineSeconds = DEADLINE_SECONDS;
       for (int i = 0; i < callers; i++) {
         acquire(ids.next());
       }
@@ -77,9 +66,6 @@ public final class FailoverCommand implements Callable<Integer> {
         Thread.sleep(50);
       }
       stopping = true;
-    } finally {
-      retries.shutdownNow();
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     long failed = failures.values().stream().mapToLong(Long::longValue).sum();
     Properties result = new Properties();
@@ -97,49 +83,45 @@ public final class FailoverCommand implements Callable<Integer> {
 
   private void acquire(String callId) {
     if (!stopping) {
-      Context.ROOT.run(() -> stub().acquire(GrpcTarget.acquireRequest(org, callId), answer(r -> {
-        if (r.getOutcome() == Outcome.OUTCOME_GRANTED) {
+      target.acquire(callId, outcome -> {
+        completed();
+        if (outcome == LoadTarget.Outcome.GRANTED) {
           release(callId);
         } else {
-          failures.merge("outcome_" + r.getOutcome().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
+          failures.merge("outcome_" + outcome.name().toLowerCase(Locale.ROOT), 1L, Long::sum);
           acquire(ids.next());
         }
-      }, () -> acquire(callId))));
+      }, failed(() -> acquire(callId)));
     }
   }
 
   private void release(String callId) {
     if (!stopping) {
-      ReleaseRequest request = ReleaseRequest.newBuilder().setOrgId(org).setCallId(callId).build();
-      Context.ROOT.run(() -> stub().release(request, answer(r -> {
+      target.release(callId, () -> {
+        completed();
         pairs.increment();
         acquire(ids.next());
-      }, () -> release(callId))));
+      }, failed(() -> release(callId)));
     }
   }
 
-  private AdmissionServiceGrpc.AdmissionServiceStub stub() {
-    return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  /** An answer ends the pause since any caller's last one, kept if long enough (the latest time wins). */
+  private void completed() {
+    long now = System.currentTimeMillis();
+    long previous = lastCompleted.getAndAccumulate(now, Math::max);
+    if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
+      gaps.add(previous + "+" + (now - previous));
+    }
   }
 
-  /**
-   * A unary call's observer: an answer ends the pause since any caller's last one, kept if long enough (the latest
-   * time wins), and goes to {@code done}; a failure is counted and {@code again} sent later.
-   */
-  private <R> StreamObserver<R> answer(Consumer<R> done, Runnable again) {
-    return GrpcTarget.unary(r -> {
-      long now = System.currentTimeMillis();
-      long previous = lastCompleted.getAndAccumulate(now, Math::max);
-      if (previous > 0 && now - previous >= gapMillis && gapCount.incrementAndGet() <= MAX_GAPS) {
-        gaps.add(previous + "+" + (now - previous));
-      }
-      done.accept(r);
-    }, t -> {
+  /** A request failed even after the channel's retries: counted, and {@code again} sent later. */
+  private Consumer<Throwable> failed(Runnable again) {
+    return t -> {
       if (!stopping) { // the channel shutting down at the end cancels every caller's request: no failure
         failures.merge(Status.fromThrowable(t).getCode().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
         System.err.println("failover: failed after retries: " + Status.fromThrowable(t)); // few: each says why
-        retries.schedule(again, RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+        CompletableFuture.delayedExecutor(RETRY_AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(again);
       }
-    });
+    };
   }
 }

@@ -8,18 +8,16 @@ import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * Admission through a Session stream: every caller's Acquire and Release on one long-lived stream, answers
- * matched by id — as a switch pipelines its calls, not one HTTP/2 stream per request. Same requests as
- * {@link GrpcTarget}. Only the load uses it, whose calls are always granted: no dispatch event is awaited.
+ * matched by id — as a switch pipelines its calls, not one HTTP/2 stream per request. Same requests, channel
+ * and thread as {@link GrpcTarget}. Only the load uses it, whose calls are always granted: no dispatch event
+ * is awaited.
  */
-public final class GrpcSessionTarget implements LoadTarget, StreamObserver<SessionResponse> {
-  private final ClientChannel client;
-  private final String orgId;
+public final class GrpcSessionTarget extends GrpcTarget implements StreamObserver<SessionResponse> {
   /** The stream's requests; callers send from any thread, so sends are serialized on it. */
   private final StreamObserver<SessionRequest> requests;
   private final AtomicLong ids = new AtomicLong();
@@ -28,21 +26,20 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
 
   private record Pending(Consumer<SessionResponse> answered, Consumer<Throwable> failed) {}
 
-  public GrpcSessionTarget(String address, String orgId) {
-    this.client = new ClientChannel(address);
-    this.orgId = orgId;
-    this.requests = AdmissionServiceGrpc.newStub(client.channel).session(this);
+  GrpcSessionTarget(String address, String orgId) {
+    super(address, orgId, false);
+    this.requests = AdmissionServiceGrpc.newStub(channels.get(0)).session(this);
   }
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
-    send(SessionRequest.newBuilder().setAcquire(GrpcTarget.acquireRequest(orgId, callId)),
-        new Pending(r -> GrpcTarget.outcome(r.getAcquire(), done, failed), failed));
+    send(SessionRequest.newBuilder().setAcquire(acquireRequest(orgOf(callId), callId)),
+        new Pending(r -> outcome(r.getAcquire(), done, failed), failed));
   }
 
   @Override
   public void release(String callId, Runnable done, Consumer<Throwable> failed) {
-    send(SessionRequest.newBuilder().setRelease(ReleaseRequest.newBuilder().setOrgId(orgId).setCallId(callId)),
+    send(SessionRequest.newBuilder().setRelease(ReleaseRequest.newBuilder().setOrgId(orgOf(callId)).setCallId(callId)),
         new Pending(r -> done.run(), failed));
   }
 
@@ -75,15 +72,10 @@ public final class GrpcSessionTarget implements LoadTarget, StreamObserver<Sessi
   }
 
   @Override
-  public Executor ioThread() {
-    return client.ioThread();
-  }
-
-  @Override
   public void close() {
     synchronized (requests) {
       requests.onCompleted();
     }
-    client.close();
+    super.close();
   }
 }

@@ -4,13 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
+import org.apache.commons.math3.stat.StatUtils;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -74,11 +75,11 @@ public final class LoadCommand implements Callable<Integer> {
       summarize(result, side == 0 ? "a." : "b.", measured.get(side));
     }
     if (n == 2) {
-      List<Double> ratios = IntStream.range(0, windows)
-          .mapToObj(p -> measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond()).toList();
-      put(result, "ratio.median", median(ratios));
-      put(result, "ratio.min", Collections.min(ratios));
-      put(result, "ratio.max", Collections.max(ratios));
+      double[] ratios = IntStream.range(0, windows)
+          .mapToDouble(p -> measured.get(0).get(p).pairsPerSecond() / measured.get(1).get(p).pairsPerSecond()).toArray();
+      put(result, "ratio.median", new Median().evaluate(ratios));
+      put(result, "ratio.min", StatUtils.min(ratios));
+      put(result, "ratio.max", StatUtils.max(ratios));
     }
     write(result, out);
     return 0;
@@ -106,7 +107,8 @@ public final class LoadCommand implements Callable<Integer> {
     Histogram latency = new Histogram(3);
     ws.forEach(w -> latency.add(w.latency()));
     put(result, prefix + "pairs_per_s", ws.stream().mapToDouble(m -> m.pairsPerSecond()).average().orElseThrow());
-    put(result, prefix + "server_cpu_us_per_pair", median(ws.stream().map(m -> m.serverCpuMicrosPerPair()).toList()));
+    put(result, prefix + "server_cpu_us_per_pair",
+        new Median().evaluate(ws.stream().mapToDouble(m -> m.serverCpuMicrosPerPair()).toArray()));
     putLatency(result, prefix, latency);
   }
 
@@ -117,13 +119,6 @@ public final class LoadCommand implements Callable<Integer> {
     put(out, prefix + "p99_ms", h.getValueAtPercentile(99) / 1e6);
     put(out, prefix + "p999_ms", h.getValueAtPercentile(99.9) / 1e6);
     put(out, prefix + "max_ms", h.getMaxValue() / 1e6);
-  }
-
-  /** The median; NaN of none. */
-  public static double median(List<Double> values) {
-    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int n = sorted.length;
-    return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   private static void put(Properties p, String key, double value) {

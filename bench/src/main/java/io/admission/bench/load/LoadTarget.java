@@ -41,8 +41,7 @@ public interface LoadTarget extends AutoCloseable {
       throw new IllegalArgumentException("expected KIND@HOST:PORT (cluster@ or client@HOST:PORT,HOST:PORT,...), got " + spec);
     }
     return switch (kind[0]) {
-      case "grpc", "cluster" -> new GrpcTarget(kind[1], orgId);
-      case "client" -> GrpcTarget.javaClient(kind[1], orgId);
+      case "grpc", "cluster", "client" -> new GrpcTarget(kind[1], orgId, kind[0].equals("client"));
       case "session" -> new GrpcSessionTarget(kind[1], orgId);
       case "redis" -> new RedisTarget(kind[1], orgId, redisLimit);
       default -> throw new IllegalArgumentException("KIND must be grpc, session, redis, cluster or client, got " + spec);

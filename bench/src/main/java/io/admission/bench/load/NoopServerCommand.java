@@ -17,22 +17,17 @@ import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** Serves {@link NoopAdmissionService} with Admission's server settings (Netty, directExecutor). */
 @Command(name = "noop-server", mixinStandardHelpOptions = true,
-    description = "Serve a no-op AdmissionService (the gRPC ceiling) until killed.")
+    description = "Serve a no-op AdmissionService (the gRPC ceiling) on a free loopback port until killed.")
 public final class NoopServerCommand implements Callable<Integer> {
-  @Option(names = "--listen", defaultValue = "127.0.0.1:0", description = "HOST:PORT; port 0 picks one.") String listen;
-
   @Override
   public Integer call() throws Exception {
-    int colon = listen.lastIndexOf(':');
-    var address = new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
     // As Main builds Admission's server: the handler answers inline, so directExecutor.
-    Server server = NettyServerBuilder.forAddress(address).addService(new NoopAdmissionService()).directExecutor()
-        .build().start();
-    System.out.println("noop: listening on " + address.getHostString() + ":" + server.getPort());
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new NoopAdmissionService()).directExecutor().build().start();
+    System.out.println("noop: listening on 127.0.0.1:" + server.getPort());
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "noop-shutdown"));
     server.awaitTermination();
     return 0;

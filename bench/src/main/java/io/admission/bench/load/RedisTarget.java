@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -44,25 +43,24 @@ public final class RedisTarget implements LoadTarget {
 
   @Override
   public void acquire(String callId, Consumer<Outcome> done, Consumer<Throwable> failed) {
-    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "acquire", callId, "", CALL_TYPE,
-        Long.toString(System.currentTimeMillis()), TTL_MILLIS)
-        .whenComplete(answer(granted -> done.accept(granted == 1L ? Outcome.GRANTED : Outcome.FULL), failed));
+    evalsha(granted -> done.accept(granted == 1L ? Outcome.GRANTED : Outcome.FULL), failed, "acquire", callId, "",
+        CALL_TYPE, Long.toString(System.currentTimeMillis()), TTL_MILLIS);
   }
 
   @Override
   public void release(String callId, Runnable done, Consumer<Throwable> failed) {
-    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, "release", callId)
-        .whenComplete(answer(released -> done.run(), failed));
+    evalsha(released -> done.run(), failed, "release", callId);
   }
 
-  private static BiConsumer<Long, Throwable> answer(Consumer<Long> done, Consumer<Throwable> failed) {
-    return (n, error) -> {
+  /** The script with {@code args}: its answer to {@code done}, or its error to {@code failed}. */
+  private void evalsha(Consumer<Long> done, Consumer<Throwable> failed, String... args) {
+    connection.async().<Long>evalsha(sha, ScriptOutputType.INTEGER, keys, args).whenComplete((n, error) -> {
       if (error != null) {
         failed.accept(error);
       } else {
         done.accept(n);
       }
-    };
+    });
   }
 
   static String script() {

@@ -8,18 +8,13 @@ import io.admission.bench.load.NoopServerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code java -jar bench/target/admission-bench.jar <command>}: see {@code --help}. */
+/** {@code java -jar bench/target/admission-bench.jar <command>}: without one, picocli lists them. */
 @Command(name = "admission-bench", mixinStandardHelpOptions = true,
     description = "Admission benchmarks: engine (JMH), end-to-end load, the no-op and Redis peers.", subcommands = {
         RunCommand.class, LoadCommand.class, ContendedCommand.class, FailoverCommand.class, NoopServerCommand.class,
         HeapFootprint.class})
-public final class BenchCli implements Runnable {
+public final class BenchCli {
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchCli()).execute(args));
-  }
-
-  @Override
-  public void run() {
-    new CommandLine(this).usage(System.out);
   }
 }

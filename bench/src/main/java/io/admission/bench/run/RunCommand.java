@@ -1,22 +1,26 @@
 package io.admission.bench.run;
 
+import com.google.common.collect.ArrayListMultimap;
+import com.google.common.collect.ListMultimap;
+import com.google.common.io.MoreFiles;
+import com.google.common.io.Resources;
 import io.admission.bench.engine.AcquireReleaseBenchmark;
 import io.admission.bench.load.LoadCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -24,6 +28,9 @@ import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
+import org.apache.commons.math3.stat.descriptive.rank.Percentile;
+import org.apache.commons.math3.stat.descriptive.rank.Percentile.EstimationType;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -43,7 +50,8 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Run the benchmarks and print RESULT lines; a full run rewrites the tables of docs/BENCHMARKS.md.")
 public final class RunCommand implements Callable<Integer> {
-  static final List<String> STAGES = List.of("engine", "heap", "load", "metrics", "contended", "cluster");
+  /** In the order they run; lower case, as --only names them. */
+  enum Stage { engine, heap, load, metrics, contended, cluster }
 
   @Option(names = "--quick", description = "One short repetition of everything: a smoke check, not a measurement.")
   boolean quick;
@@ -58,14 +66,12 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--commit", defaultValue = "unknown", description = "The commit measured, named by every table.")
   String commit;
   @Option(names = "--reps", description = "Repetitions (default 5, quick 1).") Integer reps;
-  @Option(names = "--slots", split = ",", description = "Org sizes of the contended run (default 20,2; quick 20).")
-  List<Integer> slots;
   @Option(names = "--org", split = ",", defaultValue = "bench", description = "Orgs (with room for every caller) the"
       + " cluster stage's calls spread over; bench-0,...,bench-7 split evenly over 2 or 4 groups.") List<String> orgs;
   @Option(names = "--node-arg", description = "An option for every cluster node, e.g. --node-arg=--groups=2.")
   List<String> nodeArgs = List.of();
-  @Option(names = "--only", split = ",", description = "Stages to run, of engine,heap,load,metrics,contended,cluster (default all).")
-  List<String> only;
+  @Option(names = "--only", split = ",", description = "Stages to run, of ${COMPLETION-CANDIDATES} (default all).")
+  Set<Stage> only;
 
   /** Fixed heaps touched up front (a page's first touch costs ~17 µs here, a GB ~2 s): each JVM gets what it needs. */
   static List<String> heap(String size) {
@@ -79,6 +85,8 @@ public final class RunCommand implements Callable<Integer> {
    */
   static final List<String> CLUSTER_JVM = heap("2g");
   static final int CALLERS = 256;
+  /** The contended run's org sizes, a quick run's the first; the RESULT lines quote the first. */
+  List<Integer> slots = List.of(20, 2);
   /**
    * Seconds of load on a cluster and its single node before measuring: a node compiles far more (Ratis brings
    * its own gRPC, Netty and protobuf); C2 settled after ~2 minutes (0.9–1.4 k pairs/s before, 3.9–4.3 k after).
@@ -128,7 +136,7 @@ public final class RunCommand implements Callable<Integer> {
   double engineBase = Double.NaN;
   final Map<String, Properties> heap = new LinkedHashMap<>();
   /** Paired runs, one per repetition: by pair key, and the cluster's (cluster ÷ single node). */
-  final Map<String, List<Properties>> load = new LinkedHashMap<>();
+  final ListMultimap<String, Properties> load = ArrayListMultimap.create();
   final List<Properties> cluster = new ArrayList<>();
   final List<Contended> contended = new ArrayList<>();
   final List<Failover> failovers = new ArrayList<>();
@@ -136,26 +144,24 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     reps = reps != null ? reps : quick ? 1 : 5;
-    slots = slots != null ? slots : quick ? List.of(20) : List.of(20, 2);
-    List<String> stages = only != null ? only : STAGES;
-    if (!STAGES.containsAll(stages)) {
-      throw new IllegalArgumentException("--only takes stages of " + String.join(",", STAGES) + ", got " + stages);
-    }
+    slots = quick ? slots.subList(0, 1) : slots;
+    Set<Stage> stages = only != null ? EnumSet.copyOf(only) : EnumSet.allOf(Stage.class);
     Files.createDirectories(work);
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     Path config = writeAdmissionConfig();
-    for (String stage : STAGES.stream().filter(stages::contains).toList()) {
+    for (Stage stage : stages) {
       switch (stage) {
-        case "engine" -> engine();
-        case "heap" -> heap();
-        case "load" -> load(config, PAIRS);
-        case "metrics" -> load(config, List.of(METRICS_PAIR));
-        case "contended" -> contended(config);
-        default -> cluster(config);
+        case engine -> engine();
+        case heap -> heap();
+        case load -> load(config, PAIRS);
+        case metrics -> load(config, List.of(METRICS_PAIR));
+        case contended -> contended(config);
+        case cluster -> cluster(config);
       }
     }
     String by = only == null ? (quick ? "make bench-quick" : "make bench")
-        : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only " + String.join(",", stages);
+        : "scripts/bench.sh " + (quick ? "--quick " : "") + "--only "
+        + stages.stream().map(Stage::name).collect(Collectors.joining(","));
     Tables tables = tables(String.format(Locale.ROOT,
         "Measured at commit `%s` on %s by `%s` (%d repetition%s; load average %s at the start, %d cores).", commit,
         LocalDate.now(), by, reps, reps == 1 ? "" : "s", loadBefore, Runtime.getRuntime().availableProcessors()));
@@ -215,10 +221,8 @@ public final class RunCommand implements Callable<Integer> {
         String name = "load-" + pair.key() + "-rep" + rep;
         try (Proc.Server a = start(pair.a(), config, name + "-a", serverJvm);
             Proc.Server b = start(pair.b(), config, name + "-b", serverJvm)) {
-          Properties p = pairedLoad(name, side(pair.a(), a), side(pair.b(), b), "bench", quick ? 4 : 20);
-          load.computeIfAbsent(pair.key(), k -> new ArrayList<>()).add(p);
-          progress("load %d/%d %s: %.0f ÷ %.0f pairs/s, ratio %s", rep, reps, pair.label(), d(p, "a.pairs_per_s"),
-              d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
+          load.put(pair.key(), pairedLoad(name, "load " + rep + "/" + reps + " " + pair.label(), side(pair.a(), a),
+              side(pair.b(), b), "bench", quick ? 4 : 20));
         } finally {
           // A repetition journals every command of its run, which nobody reads again.
           deleteTree(work.resolve("data-" + name + "-a"));
@@ -228,22 +232,23 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   /** {@link LoadCommand} on A and B: {@code warmup} s each, then windows of 2 s (quick 1 s), 0.5 s settling each. */
-  private Properties pairedLoad(String name, Side a, Side b, String orgs, double warmup)
+  private Properties pairedLoad(String name, String label, Side a, Side b, String orgs, double warmup)
       throws IOException, InterruptedException {
     int windows = quick ? 3 : 8;
     double window = quick ? 1 : 2;
-    return client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target", a.spec(),
-        "--versus", b.spec(), "--target-pid", a.pids(), "--versus-pid", b.pids(), "--org", orgs, "--callers",
+    Properties p = client(name, CLIENT_JVM, (long) (2 * (warmup + windows * (window + 0.5)) + 120), "load", "--target",
+        a.spec(), "--versus", b.spec(), "--target-pid", a.pids(), "--versus-pid", b.pids(), "--org", orgs, "--callers",
         Integer.toString(CALLERS), "--warmup", Double.toString(warmup), "--windows", Integer.toString(windows),
         "--window", Double.toString(window), "--settle", "0.5");
+    progress("%s: %.0f ÷ %.0f pairs/s, ratio %s", label, d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"),
+        p.getProperty("ratio.median"));
+    return p;
   }
 
   /** Admission (a fresh server recording its pauses with JFR) and the polling peer, in turn, per repetition and org size. */
   private void contended(Path config) throws IOException, InterruptedException {
     Path jfc = work.resolve("pauses.jfc");
-    try (var in = RunCommand.class.getResourceAsStream("pauses.jfc")) {
-      Files.copy(in, jfc, StandardCopyOption.REPLACE_EXISTING);
-    }
+    Resources.asByteSource(Resources.getResource(RunCommand.class, "pauses.jfc")).copyTo(MoreFiles.asByteSink(jfc));
     for (int s : slots) {
       for (int rep = 1; rep <= reps; rep++) {
         String name = "contended-" + s + "-rep" + rep;
@@ -284,15 +289,12 @@ public final class RunCommand implements Callable<Integer> {
       Path data = work.resolve("data-" + name);
       deleteTree(data); // each node makes its own directory in it
       try (ClusterNodes nodes = new ClusterNodes(node, data, name)) {
-        Properties p;
         try (Proc.Server single = start(Server.DURABLE, config, name + "-single", CLUSTER_JVM)) {
           nodes.startAll("bench", 60);
-          p = pairedLoad(name, new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
-              String.join(",", orgs), CLUSTER_WARMUP_S);
+          cluster.add(pairedLoad(name, "cluster " + rep + "/" + reps + ": 3-node cluster ÷ durable single node",
+              new Side("client@" + nodes.addresses(), nodes.pids()), side(Server.DURABLE, single),
+              String.join(",", orgs), CLUSTER_WARMUP_S));
         }
-        cluster.add(p);
-        progress("cluster %d/%d: 3-node cluster %.0f ÷ durable single node %.0f pairs/s, ratio %s", rep, reps,
-            d(p, "a.pairs_per_s"), d(p, "b.pairs_per_s"), p.getProperty("ratio.median"));
         failover(nodes, name, rep);
       } finally {
         deleteTree(data);
@@ -366,13 +368,13 @@ public final class RunCommand implements Callable<Integer> {
   /** The figures `make bench-quick` prints, by the names scripts and people rely on. */
   Map<String, String> results() {
     Map<String, String> r = new LinkedHashMap<>();
-    r.put("ratio_durable_vs_memory", f(3, median(loadRuns("durable"), "ratio.median")));
-    r.put("p99_durable_ms", f(3, median(loadRuns("durable"), "a.p99_ms")));
-    r.put("p99_memory_ms", f(3, median(loadRuns("durable"), "b.p99_ms")));
-    r.put("ratio_admission_unary_vs_redis", f(3, median(loadRuns("unary-redis"), "ratio.median")));
+    r.put("ratio_durable_vs_memory", f(3, median(load.get("durable"), "ratio.median")));
+    r.put("p99_durable_ms", f(3, median(load.get("durable"), "a.p99_ms")));
+    r.put("p99_memory_ms", f(3, median(load.get("durable"), "b.p99_ms")));
+    r.put("ratio_admission_unary_vs_redis", f(3, median(load.get("unary-redis"), "ratio.median")));
     r.put("engine_decisions_per_s", String.format(Locale.ROOT, "%.0f", engineBase)); // no grouping: read by scripts
-    r.put("ratio_admission_vs_noop", f(3, median(loadRuns("noop"), "ratio.median")));
-    r.put("ratio_admission_vs_redis", f(3, median(loadRuns("session-redis"), "ratio.median")));
+    r.put("ratio_admission_vs_noop", f(3, median(load.get("noop"), "ratio.median")));
+    r.put("ratio_admission_vs_redis", f(3, median(load.get("session-redis"), "ratio.median")));
     r.put("dispatch_p99_ms", f(3, median(contendedRuns(slots.get(0), Contended::admission), "dispatch.p99_ms")));
     r.put("dispatch_p99_ms_polling_peer", f(3, median(contendedRuns(slots.get(0), Contended::peer), "dispatch.p99_ms")));
     r.put("heap_bytes_per_lease", heap.containsKey("lease") ? heap.get("lease").getProperty("lease.bytes") : "NaN");
@@ -380,7 +382,7 @@ public final class RunCommand implements Callable<Integer> {
     // The worst kill of the run, not a typical one: what a client must be ready to ride out.
     r.put("failover_gap_s", f(3, failoverPercentile(Failover::gapSeconds, 100)));
     r.put("failover_catchup_s", f(3, failoverPercentile(Failover::catchUpSeconds, 100)));
-    r.put("ratio_metrics_on_vs_off", f(3, median(loadRuns(METRICS_PAIR.key()), "ratio.median")));
+    r.put("ratio_metrics_on_vs_off", f(3, median(load.get(METRICS_PAIR.key()), "ratio.median")));
     return r;
   }
 
@@ -402,26 +404,25 @@ public final class RunCommand implements Callable<Integer> {
             e.getValue().getProperty(e.getKey() + ".bytes"))).toList());
     t.put("load", List.of("A ÷ B", "A pairs/s", "B pairs/s", "ratio", "repetitions' ratios", "A p50 / p99 ms",
         "B p50 / p99 ms", "server CPU µs/pair, A / B"), PAIRS.stream().filter(p -> load.containsKey(p.key()))
-        .map(p -> pairRow(p.label(), key -> median(loadRuns(p.key()), key),
-            loadRuns(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", "))))
+        .map(p -> pairRow(p.label(), medians(load.get(p.key())),
+            load.get(p.key()).stream().map(x -> f(3, d(x, "ratio.median"))).collect(Collectors.joining(", "))))
         .toList());
     t.put("metrics", List.of("repetition", "on pairs/s", "off pairs/s", "on ÷ off", "window pairs' ratios, min – max",
         "on p50 / p99 ms", "off p50 / p99 ms", "server CPU µs/pair, on / off"),
-        repetitionRows("", loadRuns(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
+        repetitionRows(load.get(METRICS_PAIR.key()), p -> f(3, d(p, "ratio.min")) + " – " + f(3, d(p, "ratio.max"))));
     List<List<String>> contendedRows = new ArrayList<>(contended.stream().map(c -> contendedRow(
-        c.slots() + " / " + 10 * c.slots(), key -> d(c.admission(), key), key -> d(c.peer(), key), c.ratio(),
-        c.pauses().toString())).toList());
+        c.slots() + " / " + 10 * c.slots(), c.admission(), c.peer(), c.ratio(), c.pauses().toString())).toList());
     for (int size : contended.stream().map(Contended::slots).distinct().toList()) {
+      double ratio = new Median().evaluate(contended.stream().filter(c -> c.slots() == size)
+          .mapToDouble(Contended::ratio).toArray());
       contendedRows.add(contendedRow("**" + size + " / " + 10 * size + ", median**",
-          key -> median(contendedRuns(size, Contended::admission), key),
-          key -> median(contendedRuns(size, Contended::peer), key),
-          LoadCommand.median(contended.stream().filter(c -> c.slots() == size).map(Contended::ratio).toList()), ""));
+          medians(contendedRuns(size, Contended::admission)), medians(contendedRuns(size, Contended::peer)), ratio, ""));
     }
     t.put("contended", List.of("slots / callers", "Admission p50 / p99 / p99.9 / max ms",
         "peer p50 / p99 / p99.9 / max ms", "peer p99 ÷ Admission p99", "Admission server's pauses, measured"), contendedRows);
     t.put("cluster", List.of("repetition", "cluster pairs/s", "single node pairs/s", "ratio", "cluster p50 / p99 ms",
         "single node p50 / p99 ms", "server CPU µs/pair, cluster (3 nodes) / single node"),
-        repetitionRows("", cluster, null));
+        repetitionRows(cluster, null));
     List<List<String>> failoverRows = new ArrayList<>(failovers.stream().map(f -> List.of(f.rep() + ": " + f.leader(),
         f(3, f.gapSeconds()), f(3, f.rejoinGapSeconds()), f(2, f.listeningSeconds()), f(2, f.catchUpSeconds()),
         f(0, f.entriesMissed()), f(0, f.failedRequests()))).toList());
@@ -436,37 +437,32 @@ public final class RunCommand implements Callable<Integer> {
     return t;
   }
 
-  /** A paired run's figures, {@code v} by property key: pairs/s, the ratio, {@code extra} (if any), latency, server CPU. */
-  private static List<String> pairRow(String label, Function<String, Double> v, String extra) {
-    return Stream.of(label, f(0, v.apply("a.pairs_per_s")), f(0, v.apply("b.pairs_per_s")),
-        "**" + f(3, v.apply("ratio.median")) + "**", extra, f(3, v.apply("a.p50_ms")) + " / " + f(3, v.apply("a.p99_ms")),
-        f(3, v.apply("b.p50_ms")) + " / " + f(3, v.apply("b.p99_ms")),
-        f(1, v.apply("a.server_cpu_us_per_pair")) + " / " + f(1, v.apply("b.server_cpu_us_per_pair")))
+  /** A paired run's figures: pairs/s, the ratio, {@code extra} (if any), latency, server CPU. */
+  private static List<String> pairRow(String label, Properties p, String extra) {
+    return Stream.of(label, f(0, d(p, "a.pairs_per_s")), f(0, d(p, "b.pairs_per_s")),
+        "**" + f(3, d(p, "ratio.median")) + "**", extra, f(3, d(p, "a.p50_ms")) + " / " + f(3, d(p, "a.p99_ms")),
+        f(3, d(p, "b.p50_ms")) + " / " + f(3, d(p, "b.p99_ms")),
+        f(1, d(p, "a.server_cpu_us_per_pair")) + " / " + f(1, d(p, "b.server_cpu_us_per_pair")))
         .filter(Objects::nonNull).toList();
   }
 
-  /** A row per repetition, numbered after {@code label}, then the medians' (none of no runs); {@code extra}: a column. */
-  private static List<List<String>> repetitionRows(String label, List<Properties> runs, Function<Properties, String> extra) {
+  /** A row per repetition, numbered, then the medians' (none of no runs); {@code extra}: a column. */
+  private static List<List<String>> repetitionRows(List<Properties> runs, Function<Properties, String> extra) {
     List<List<String>> rows = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
-      Properties p = runs.get(i);
-      rows.add(pairRow(label + (i + 1), key -> d(p, key), extra == null ? null : extra.apply(p)));
+      rows.add(pairRow(Integer.toString(i + 1), runs.get(i), extra == null ? null : extra.apply(runs.get(i))));
     }
     if (!runs.isEmpty()) {
-      rows.add(pairRow("**" + label + "median**", key -> median(runs, key), extra == null ? null : ""));
+      rows.add(pairRow("**median**", medians(runs), extra == null ? null : ""));
     }
     return rows;
   }
 
-  private static List<String> contendedRow(String label, Function<String, Double> admission,
-      Function<String, Double> peer, double ratio, String pauses) {
-    Function<Function<String, Double>, String> latencies = side -> Stream.of("p50", "p99", "p999", "max")
-        .map(q -> f(3, side.apply("dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
+  private static List<String> contendedRow(String label, Properties admission, Properties peer, double ratio,
+      String pauses) {
+    Function<Properties, String> latencies = p -> Stream.of("p50", "p99", "p999", "max")
+        .map(q -> f(3, d(p, "dispatch." + q + "_ms"))).collect(Collectors.joining(" / "));
     return List.of(label, latencies.apply(admission), latencies.apply(peer), f(1, ratio) + "×", pauses);
-  }
-
-  private List<Properties> loadRuns(String pair) {
-    return load.getOrDefault(pair, List.of());
   }
 
   private List<Properties> contendedRuns(int size, Function<Contended, Properties> side) {
@@ -475,17 +471,23 @@ public final class RunCommand implements Callable<Integer> {
 
   /** The median of {@code key} over {@code runs}; NaN of none. */
   private static double median(List<Properties> runs, String key) {
-    return LoadCommand.median(runs.stream().map(p -> d(p, key)).toList());
+    return new Median().evaluate(runs.stream().mapToDouble(p -> d(p, key)).toArray());
+  }
+
+  /** Every figure's median over {@code runs}, as a median row shows them. */
+  private static Properties medians(List<Properties> runs) {
+    Properties m = new Properties();
+    runs.forEach(r -> r.stringPropertyNames().forEach(key -> m.setProperty(key, Double.toString(median(runs, key)))));
+    return m;
   }
 
   private double failoverPercentile(ToDoubleFunction<Failover> figure, double q) {
-    return percentile(failovers.stream().map(figure::applyAsDouble).toList(), q);
+    return percentile(failovers.stream().mapToDouble(figure).toArray(), q);
   }
 
   /** The nearest-rank percentile {@code q} (0–100] of {@code values}; NaN of none. */
-  static double percentile(List<Double> values, double q) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.isEmpty() ? Double.NaN : sorted.get(Math.max(0, (int) Math.ceil(q / 100 * sorted.size()) - 1));
+  static double percentile(double[] values, double q) {
+    return new Percentile().withEstimationType(EstimationType.R_1).evaluate(values, q);
   }
 
   // ---- Processes --------------------------------------------------------------------------
@@ -498,7 +500,7 @@ public final class RunCommand implements Callable<Integer> {
         config.toString(), s == Server.DURABLE ? "--data-dir=" + data : "--in-memory");
     List<String> command = switch (s) {
       case REDIS -> List.of();
-      case NOOP -> bench(jvm, "noop-server", "--listen", "127.0.0.1:0");
+      case NOOP -> bench(jvm, "noop-server");
       case METRICS -> plus(admission, "--metrics", "127.0.0.1:" + Proc.freePort()); // the exporter needs a fixed port
       default -> admission;
     };
@@ -551,11 +553,7 @@ public final class RunCommand implements Callable<Integer> {
 
   private static void deleteTree(Path dir) throws IOException {
     if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
+      MoreFiles.deleteRecursively(dir);
     }
   }
 

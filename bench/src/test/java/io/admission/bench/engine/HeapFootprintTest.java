@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 class HeapFootprintTest {
   @Test
   void aLeaseAndAHeldCallCostWhatTheEngineKeepsForThem() {
-    double lease = HeapFootprint.bytesPer("lease", 50_000);
-    double held = HeapFootprint.bytesPer("held", 50_000);
+    double lease = HeapFootprint.bytesPer(HeapFootprint.Kind.lease, 50_000);
+    double held = HeapFootprint.bytesPer(HeapFootprint.Kind.held, 50_000);
     assertTrue(lease > 100 && lease < 1_000, "bytes per lease: " + lease);
     assertTrue(held > 100 && held < 1_000, "bytes per held call: " + held);
   }

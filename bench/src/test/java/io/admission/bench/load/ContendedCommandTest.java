@@ -38,7 +38,7 @@ class ContendedCommandTest {
     run.pollMillis = 50;
     run.start(target, timer, 1);
     Thread.sleep(1_500);
-    run.stop();
+    run.stopping = true;
     Thread.sleep(100);
 
     assertEquals(null, target.wrongThread.get(), "a request was sent from another thread than the target's I/O thread");
