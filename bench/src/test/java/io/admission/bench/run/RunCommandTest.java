@@ -69,7 +69,7 @@ class RunCommandTest {
     Map<String, String> r = run().results();
     assertEquals(List.of("ratio_durable_vs_memory", "p99_durable_ms", "p99_memory_ms", "ratio_admission_unary_vs_redis",
         "engine_decisions_per_s", "ratio_admission_vs_noop", "ratio_admission_vs_redis", "dispatch_p99_ms",
-        "dispatch_p99_ms_polling_peer", "heap_bytes_per_lease", "ratio_cluster_vs_durable", "failover_gap_s",
+        "dispatch_p99_ms_polling_peer", "dispatch_p99_peer_over_push", "heap_bytes_per_lease", "ratio_cluster_vs_durable", "failover_gap_s",
         "failover_catchup_s", "ratio_metrics_on_vs_off"), List.copyOf(r.keySet()));
     assertEquals("0.700", r.get("ratio_durable_vs_memory"));
     assertEquals("9.000", r.get("p99_durable_ms"));
@@ -80,6 +80,8 @@ class RunCommandTest {
     assertEquals("2.500", r.get("ratio_admission_vs_redis"));
     assertEquals("0.400", r.get("dispatch_p99_ms"));
     assertEquals("4.500", r.get("dispatch_p99_ms_polling_peer"));
+    // Ratios 10, 15 and 6.7 by repetition: their median, not 4.5 ÷ 0.4 = 11.3 from the medians.
+    assertEquals("10.0", r.get("dispatch_p99_peer_over_push"));
     assertEquals("282.2", r.get("heap_bytes_per_lease"));
     assertEquals("0.600", r.get("ratio_cluster_vs_durable"));
     assertEquals("1.400", r.get("failover_gap_s"));
