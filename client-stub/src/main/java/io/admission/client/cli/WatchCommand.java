@@ -196,7 +196,7 @@ final class WatchCommand implements Callable<Integer> {
   private StatusRuntimeException gaveUp() {
     return Status.UNAVAILABLE.withDescription("watch --org " + orgId + ": no node sent the org's "
         + "status for " + cli.timeout().toMillis() / 1000.0 + " s (--timeout); "
-        + (lastFailure == null ? "a stream opened but sent nothing"
+        + (lastFailure == null ? "none answered, not even with an error"
             : "the last stream ended " + AdmissionCli.describe(lastFailure)))
         .asRuntimeException();
   }

@@ -279,6 +279,6 @@ class WatchCommandTest {
         runInProcess(monitor, "--timeout", "1s", "watch", "--org", "acme"));
 
     assertEquals("UNAVAILABLE: watch --org acme: no node sent the org's status for 1.0 s (--timeout);"
-        + " a stream opened but sent nothing", err.toString().strip());
+        + " none answered, not even with an error", err.toString().strip());
   }
 }
