@@ -39,13 +39,12 @@ import picocli.CommandLine.ParentCommand;
  * majority (the server then ends its streams so that they are reopened elsewhere) — or CANCELLED
  * by the other side (a gRPC server stopped at once resets its streams so; this command never
  * cancels a stream it still reads) is reopened with the library's {@link Backoff}, on the next
- * node of --server that answers; the first status
- * of a reopened stream is the org's current one, so nothing is missed. While it reconnects, a
- * redrawn screen says so under the last frame, and JSON output says so on stderr only. It gives
- * up, UNAVAILABLE, once no node has sent a status for --timeout. Any other error ends it at once,
- * as reopening cannot fix it. A stream that ends without an error ends the command with status 0:
- * the server never ends WatchOrg that way, so whatever did meant it, and reopening would go round
- * forever, each reopening being answered.
+ * node of --server that answers; the first status of a reopened stream is the org's current one,
+ * so nothing is missed. While it reconnects, a redrawn screen says so under the last frame, and
+ * JSON output says so on stderr only. It gives up, UNAVAILABLE, once no node has sent a status
+ * for --timeout. Any other error ends it at once, as reopening cannot fix it. A stream that ends
+ * without an error ends the command with status 0: the server never ends WatchOrg that way, so
+ * whatever did meant it, and reopening would go round forever, each reopening being answered.
  */
 @Command(name = "watch", description = "Follows an org live: pool, held calls, daily cap and one "
     + "line per login and number, yellow near a limit and red at it. Piped (or with --output "
@@ -120,7 +119,7 @@ final class WatchCommand implements Callable<Integer> {
         giveUpAt = now + cli.timeout().toNanos();
       }
       long delay = backoff.nextDelayMillis();
-      if (now + TimeUnit.MILLISECONDS.toNanos(delay) >= giveUpAt) {
+      if (giveUpAt - now <= TimeUnit.MILLISECONDS.toNanos(delay)) {
         throw gaveUp();
       }
       reconnecting(broken, delay);
