@@ -28,7 +28,8 @@ import java.util.Map;
  * not commit in time — is sent again to another node, up to 8 attempts over about 5 seconds.
  * Every RPC of Admission is safe to send again: Acquire by its call_id, the others because
  * repeating them changes nothing more. A broken WaitForSlot or WatchOrg stream is reopened by
- * the caller ({@link AdmissionClient} does), and lands on a node that answers.
+ * the caller, with {@link Backoff}, and lands on a node that answers: {@link AdmissionClient}
+ * does so for WaitForSlot, the command-line client's {@code watch} for WatchOrg.
  *
  * <pre>{@code
  * ManagedChannel channel = Servers.channel("10.0.0.1:50051,10.0.0.2:50051,10.0.0.3:50051",

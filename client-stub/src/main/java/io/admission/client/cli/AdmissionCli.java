@@ -7,6 +7,7 @@ import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionAdminServiceGrpc.AdmissionAdminServiceBlockingStub;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub;
+import io.admission.v1.AdmissionMonitorServiceGrpc.AdmissionMonitorServiceStub;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc.AdmissionServiceBlockingStub;
 import io.admission.v1.CallType;
@@ -46,7 +47,8 @@ import picocli.CommandLine.Spec;
  * table}, as aligned rows for people.
  *
  * <p>Threads: commands run on the calling thread; {@code acquire --wait} prints held updates from
- * gRPC's callback thread while the calling thread waits.
+ * gRPC's callback thread while the calling thread waits; {@code watch} takes each update from
+ * gRPC's callback thread and prints it on the calling thread.
  */
 @Command(
     name = "admission-cli",
@@ -99,7 +101,8 @@ public final class AdmissionCli {
 
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s",
       scope = ScopeType.INHERIT, converter = DurationConverter.class,
-      description = "Deadline of each call, not of acquire's --wait (default: ${DEFAULT-VALUE}).")
+      description = "Deadline of each call, not of acquire's --wait; for watch, how long it goes on"
+          + " reopening its stream while no node answers (default: ${DEFAULT-VALUE}).")
   private Duration timeout;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT,
@@ -249,6 +252,10 @@ public final class AdmissionCli {
     return spec.commandLine().getOut();
   }
 
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
   synchronized Channel channel() {
     if (givenChannel != null) {
       return givenChannel;
@@ -308,12 +315,22 @@ public final class AdmissionCli {
   }
 
   AdmissionMonitorServiceBlockingStub monitor() {
-    return monitorWithoutDeadline().withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return AdmissionMonitorServiceGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** For streams that follow an org for as long as the operator wants. */
-  AdmissionMonitorServiceBlockingStub monitorWithoutDeadline() {
-    return AdmissionMonitorServiceGrpc.newBlockingStub(channel());
+  /**
+   * For streams that follow an org for as long as the operator wants: no deadline, and each call
+   * goes to the next node of --server that answers (the channel's round robin), so that a stream
+   * reopened after its node went away lands on another.
+   */
+  AdmissionMonitorServiceStub monitorStreams() {
+    return AdmissionMonitorServiceGrpc.newStub(channel());
+  }
+
+  /** --timeout: the deadline of each call. */
+  Duration timeout() {
+    return timeout;
   }
 
   private static int grpcError(Exception e, CommandLine commandLine, ParseResult parsed)
@@ -321,7 +338,13 @@ public final class AdmissionCli {
     if (!(e instanceof StatusRuntimeException error)) {
       throw e;
     }
-    Status status = error.getStatus();
+    commandLine.getErr().println(describe(error.getStatus()));
+    commandLine.getErr().flush();
+    return GRPC_ERROR;
+  }
+
+  /** A gRPC status on one line: its code, its description and what caused it, if known. */
+  static String describe(Status status) {
     StringBuilder line = new StringBuilder(status.getCode().name());
     if (status.getDescription() != null) {
       line.append(": ").append(status.getDescription());
@@ -329,8 +352,6 @@ public final class AdmissionCli {
     if (status.getCause() != null && status.getCause().getMessage() != null) {
       line.append(" (").append(status.getCause().getMessage()).append(')');
     }
-    commandLine.getErr().println(line);
-    commandLine.getErr().flush();
-    return GRPC_ERROR;
+    return line.toString();
   }
 }
