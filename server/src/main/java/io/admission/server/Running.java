@@ -64,6 +64,9 @@ final class Running implements AutoCloseable {
     }
     if (server != null) {
       server.shutdown();
+      // No new call is taken now; the streams are told to reopen elsewhere (or after the restart)
+      // at once, rather than after the wait below.
+      loops.forEach(EventLoop::endStreamsForShutdown);
       try {
         server.awaitTermination(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

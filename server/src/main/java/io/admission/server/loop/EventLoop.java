@@ -221,6 +221,17 @@ public final class EventLoop implements AutoCloseable {
     inbox.force((t, now, out) -> t.endStreams(why));
   }
 
+  /**
+   * Ends every open WaitForSlot and WatchOrg stream soon, saying the server is shutting down, while
+   * the loop still runs: a stopping server waits for its calls in flight, and these streams never
+   * end on their own, so their clients would hear nothing until that wait ran out.
+   */
+  public synchronized void endStreamsForShutdown() {
+    if (running) { // once closed, its streams are ended and its transport may be gone
+      inbox.force((t, now, out) -> t.endStreams());
+    }
+  }
+
   /** Runs a turn soon, e.g. because this node became the leader and may owe a tick. */
   public void wake() {
     inbox.force(WAKE);
