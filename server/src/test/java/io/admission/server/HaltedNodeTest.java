@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
+import io.admission.server.cluster.RaftReplica;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.loop.LoopObserver;
 import io.admission.v1.AcquireRequest;
@@ -13,7 +14,9 @@ import io.admission.v1.AdmissionAdminServiceGrpc;
 import io.admission.v1.AdmissionMonitorServiceGrpc;
 import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.CallType;
+import io.admission.v1.ClusterGroup;
 import io.admission.v1.GetClusterStatusRequest;
+import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.Org;
 import io.admission.v1.Outcome;
 import io.admission.v1.PutOrgRequest;
@@ -49,8 +52,9 @@ import picocli.CommandLine;
  * running out, as it did in a benchmark run), raised here by an observer of that node's loop when
  * one of the node's own entries has been applied — so that node alone halts. The halted node
  * says NOT_SERVING on "" and on every service name, the leader's included, and keeps saying so
- * while its role in the cluster changes; it never leads again, a leader that halts steps down and
- * another leads within seconds, and writes through the other nodes go on.
+ * while its role in the cluster changes; it leads no group again (with {@code --groups 2}, not
+ * even the group whose loop still applies), a leader that halts steps down and another leads
+ * within seconds, and writes through the other nodes go on.
  */
 class HaltedNodeTest {
   private static final List<String> IDS = List.of("h1", "h2", "h3");
@@ -84,15 +88,16 @@ class HaltedNodeTest {
   }
 
   @Test
-  void aHaltedFollowerSaysNotServingOnEveryNameWhileItsRoleChanges() throws Exception {
-    startCluster();
-    int leader = awaitLeader(List.of(0, 1, 2));
-    int halted = (leader + 1) % 3;
-    int other = (leader + 2) % 3;
-    putOrg(leader);
+  void aHaltedNodeSaysNotServingOnEveryNameWhileItsRoleChangesAndLeadsNoGroup() throws Exception {
+    // Two groups: the node halts in group 0 (where acme is) and leads group 1 — it must give up
+    // group 1 too, since the leader the Java client follows is the node that leads every group.
+    startCluster(2);
+    int halted = awaitGroupLeader(1);
+    putOrg(halted);
 
     halt(halted);
     assertNotServing(halted);
+    await(() -> leadsNoGroup(halted), 5, IDS.get(halted) + " leading no group");
 
     // Its role changes: cut off from the leader's appends it stops following (it stands for
     // nothing: its election is paused), then follows again once healed. Each change tells health,
@@ -111,8 +116,11 @@ class HaltedNodeTest {
     watchHalted(halted);
 
     // The others still commit, and the halted node still refuses.
-    assertEquals(Outcome.OUTCOME_GRANTED, granted(other, "through-" + IDS.get(other)));
-    assertEquals(Outcome.OUTCOME_GRANTED, granted(leader, "through-" + IDS.get(leader)));
+    for (int i = 0; i < 3; i++) {
+      if (i != halted) {
+        assertEquals(Outcome.OUTCOME_GRANTED, granted(i, "through-" + IDS.get(i)));
+      }
+    }
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
         () -> admission(halted).acquire(acquire("refused")));
     assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
@@ -120,7 +128,7 @@ class HaltedNodeTest {
 
   @Test
   void aLeaderThatHaltsStepsDownAndNeverLeadsAgain() throws Exception {
-    startCluster();
+    startCluster(1);
     int halted = awaitLeader(List.of(0, 1, 2));
     putOrg(halted);
 
@@ -149,12 +157,12 @@ class HaltedNodeTest {
 
   // ---- Helpers ----------------------------------------------------------------------------
 
-  private void startCluster() throws Exception {
+  private void startCluster(int groups) throws Exception {
     String peers = IDS.get(0) + "=127.0.0.1:" + freePort() + "," + IDS.get(1) + "=127.0.0.1:" + freePort()
         + "," + IDS.get(2) + "=127.0.0.1:" + freePort();
     for (int i = 0; i < 3; i++) {
       nodes.set(i, start(List.of("--listen", "127.0.0.1:0", "--node-id", IDS.get(i), "--peers", peers,
-          "--data-dir", dir.resolve(IDS.get(i)).toString())));
+          "--groups", String.valueOf(groups), "--data-dir", dir.resolve(IDS.get(i)).toString())));
     }
     await(() -> nodes.stream().allMatch(n -> n.replicas.serving()), 30, "every node serving");
   }
@@ -198,15 +206,36 @@ class HaltedNodeTest {
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WATCH_MILLIS);
     while (System.nanoTime() < until) {
       assertNotServing(i);
-      assertFalse(nodes.get(i).replicas.leading(), IDS.get(i) + " leads");
+      assertTrue(leadsNoGroup(i), IDS.get(i) + " leads a group");
       for (int j = 0; j < 3; j++) {
         if (nodes.get(j).server != null) {
-          String leaderId = monitor(j).getClusterStatus(GetClusterStatusRequest.getDefaultInstance()).getLeaderId();
-          assertFalse(leaderId.equals(IDS.get(i)), IDS.get(j) + " says the halted " + IDS.get(i) + " leads");
+          GetClusterStatusResponse status = monitor(j).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+          for (ClusterGroup g : status.getGroupsList()) {
+            assertFalse(g.getLeaderId().equals(IDS.get(i)), IDS.get(j) + " says the halted " + IDS.get(i) + " leads " + g);
+          }
         }
       }
       Thread.sleep(50);
     }
+  }
+
+  private boolean leadsNoGroup(int i) {
+    return nodes.get(i).replicas.replicas().stream().noneMatch(RaftReplica::leading);
+  }
+
+  /** The node that leads group {@code g}, once one does. */
+  private int awaitGroupLeader(int g) throws InterruptedException {
+    int[] found = {-1};
+    await(() -> {
+      for (int i = 0; i < 3; i++) {
+        if (nodes.get(i).replicas.group(g).leading()) {
+          found[0] = i;
+          return true;
+        }
+      }
+      return false;
+    }, 15, "a leader of group " + g);
+    return found[0];
   }
 
   /** The one of {@code candidates} that leads, once one does. */
