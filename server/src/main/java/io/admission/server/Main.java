@@ -657,9 +657,13 @@ public final class Main implements Callable<Integer> {
       running.loops.add(loop);
       loop.observe(running.audit.recorder());
       loop.observe(admissionMetrics);
+      RaftGroups replicas = running.replicas;
       loop.onLogFailure(() -> {
         running.halted = true;
         setServing(running);
+        if (replicas != null) {
+          replicas.yieldLeadership(); // a leader that answers nothing would still draw every call
+        }
       });
     }
     if (running.log instanceof Journal journal) {

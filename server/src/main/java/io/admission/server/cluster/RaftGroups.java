@@ -222,6 +222,16 @@ public final class RaftGroups implements AutoCloseable {
     return true;
   }
 
+  /**
+   * A loop of this node stopped applying commands: the node leads no group from now on ({@link
+   * RaftReplica#yieldLeadership}), every group alike. Health is the node's, not a group's (it is
+   * NOT_SERVING once any loop halted), and a client that follows the leader needs one node that
+   * leads every group: a halted node that kept leading the others would leave it none.
+   */
+  public void yieldLeadership() {
+    replicas.forEach(RaftReplica::yieldLeadership);
+  }
+
   /** Stops every group's checks and client, then the server (which snapshots each group). */
   @Override
   public void close() {

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -29,10 +30,12 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.LeaderElectionManagementRequest;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -62,6 +65,8 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /** A follower that has not heard from the leader this long is cut off: it refuses requests. */
   private static final long LEADER_SILENCE_MILLIS = 2 * 800;
   private static final long CHECK_EVERY_MILLIS = 100;
+  /** How long Ratis may take to step this node down as leader before it answers a failure. */
+  private static final long STEP_DOWN_TIMEOUT_MILLIS = 3_000;
   /**
    * A follower that has just started, or was cut off from the leader, or fell this many log
    * entries behind what the leader has committed, refuses requests until it is within {@link
@@ -124,6 +129,13 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private volatile EventLoop loop;
   private volatile Consumer<Boolean> onServing = serving -> { };
   private volatile Runnable onLeading = () -> { };
+  /**
+   * Set once this node's loop stopped applying commands ({@link #yieldLeadership}): it must not
+   * lead the group again until it is restarted.
+   */
+  private volatile boolean yielded;
+  private final ClientId adminClient = ClientId.randomId();
+  private final AtomicLong adminCalls = new AtomicLong();
   /** Whether this follower was last found too far behind the leader; under {@code checking}. */
   private boolean catchingUp = true;
   /** Checks run on the checker's thread and on Ratis' when the leader changes: one at a time. */
@@ -244,6 +256,56 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /** Told true when this node starts serving, false when it stops (on the checker's thread). */
   public void onServing(Consumer<Boolean> listener) {
     this.onServing = listener;
+  }
+
+  /**
+   * This node's loop stopped applying commands: it answers nothing any more, so it must not order
+   * the group's log. As leader it would still commit the others' writes, but clients that follow
+   * the leader ({@code admission.leader}) would find no node to send to and spread their calls
+   * over the followers, each write a hop away from the leader. So its leader election is paused
+   * (it still votes, and still appends and acknowledges the leader's entries, so the two others
+   * keep a majority) and, if it leads, it steps down: the others elect a leader once their election
+   * timeout passes. Ratis keeps the pause in memory only: a restart, which the halt needs anyway,
+   * lets the node lead again. Returns at once; an election already under way that this node wins
+   * ends with another step-down, at the next check.
+   */
+  public void yieldLeadership() {
+    yielded = true;
+    try {
+      server.leaderElectionManagementAsync(LeaderElectionManagementRequest.newPause(
+              adminClient, self, group.getGroupId(), adminCalls.incrementAndGet()))
+          .whenComplete((reply, error) -> {
+            if (error != null || !reply.isSuccess()) {
+              LOG.log(Level.WARNING, "pausing this node's leader election failed" + label,
+                  error != null ? error : reply.getException());
+            }
+          });
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "pausing this node's leader election failed" + label, e);
+    }
+    LOG.log(Level.WARNING, "this node stopped applying commands: it no longer stands for leader"
+        + label + " until it is restarted");
+    stepDownIfLeading();
+  }
+
+  /** A leader that has yielded steps down (Ratis' transferLeadership to nobody). */
+  private void stepDownIfLeading() {
+    try {
+      if (!server.getDivision(group.getGroupId()).getInfo().isLeader()) {
+        return;
+      }
+      LOG.log(Level.WARNING, "stepping down as leader" + label + ": this node stopped applying commands");
+      server.transferLeadershipAsync(new TransferLeadershipRequest(adminClient, self,
+              group.getGroupId(), adminCalls.incrementAndGet(), null, STEP_DOWN_TIMEOUT_MILLIS))
+          .whenComplete((reply, error) -> {
+            if (error != null || !reply.isSuccess()) {
+              LOG.log(Level.WARNING, "stepping down as leader failed" + label + "; tried again at"
+                  + " the next check", error != null ? error : reply.getException());
+            }
+          });
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "stepping down as leader failed" + label, e);
+    }
   }
 
   // ---- ReplicatedLog ----------------------------------------------------------------------
@@ -427,6 +489,9 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       }
       if (leader) {
         catchingUp = false;
+      }
+      if (yielded && info.isLeader()) {
+        stepDownIfLeading(); // elected before the pause took hold
       }
       boolean wasLeading = leading;
       leading = leader;

@@ -369,13 +369,23 @@ final class Turns {
 
   /**
    * Applies an entry the log committed: lets time pass to the leader's stamp (never back), then
-   * applies its commands in order; those this replica proposed answer their callers.
+   * applies its commands in order; those this replica proposed answer their callers. Whatever
+   * happens, the log is told the entry's fate: applied, or the halt (once halted, every entry).
    */
   void applyCommitted(ReplicatedLog.Committed c, Outgoing.Turn out) {
-    if (halted != null) {
-      c.done().accept(halted);
-      return;
+    if (halted == null) {
+      try {
+        applyEntry(c, out);
+      } catch (RuntimeException | Error e) {
+        // Part of the entry may be applied: the replica can no longer follow the log. And Ratis
+        // waits for every entry's answer as it stops, so this one still gets one (the halt).
+        failPartWay(e, out);
+      }
     }
+    c.done().accept(halted);
+  }
+
+  private void applyEntry(ReplicatedLog.Committed c, Outgoing.Turn out) {
     new Commands.Tick().applyTo(engine, c.stampedAt()); // the engine's time never goes back
     long t = engine.lastNow();
     collectEvents(t, "", out);
@@ -401,7 +411,6 @@ final class Turns {
     if (ours != null && halted == null) {
       observers.committed(System.nanoTime() - ours.sentAt()); // what the callers waited for
     }
-    c.done().accept(halted);
   }
 
   /**
