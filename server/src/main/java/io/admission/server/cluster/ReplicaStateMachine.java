@@ -80,6 +80,14 @@ final class ReplicaStateMachine extends BaseStateMachine {
   private volatile EventLoop loop;
   /** Entries committed before the loop was attached, in order. */
   private final List<ReplicatedLog.Committed> early = new ArrayList<>();
+  /** Whether the loop's engine was taken ({@link #initialEngine}); under this object's lock. */
+  private boolean initialTaken;
+  /**
+   * The leader's snapshot, installed after the loop's engine was taken but before the loop was
+   * attached: the loop starts from it instead. Under this object's lock.
+   */
+  private Engine installedBeforeAttach;
+  private long installedBeforeAttachIndex;
   private volatile Runnable onLeaderChange = () -> { };
 
   private final Engine.Bounds bounds;
@@ -90,12 +98,20 @@ final class ReplicaStateMachine extends BaseStateMachine {
   }
 
   /** The engine as restored from the latest snapshot (or empty), for the loop to start with. */
-  Engine initialEngine() {
+  synchronized Engine initialEngine() {
+    initialTaken = true;
     return initial;
   }
 
-  /** From now on committed entries go to {@code loop}; those that came earlier go first. */
+  /**
+   * From now on committed entries go to {@code loop}; those that came earlier go first, after the
+   * leader's snapshot if one was installed since the loop's engine was taken.
+   */
   synchronized void attach(EventLoop loop) {
+    if (installedBeforeAttach != null) {
+      loop.replaceEngine(installedBeforeAttach, installedBeforeAttachIndex, () -> { });
+      installedBeforeAttach = null;
+    }
     early.forEach(loop::committed);
     early.clear();
     this.loop = loop;
@@ -142,7 +158,10 @@ final class ReplicaStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     // Ratis installed a snapshot from the leader: this replica was too far behind its log.
-    EventLoop l = loop;
+    EventLoop l;
+    synchronized (this) {
+      l = loop;
+    }
     if (l != null) {
       // Entries handed over before the pause are applied (to the old state) first.
       CompletableFuture<Object> drained = new CompletableFuture<>();
@@ -152,10 +171,27 @@ final class ReplicaStateMachine extends BaseStateMachine {
     SingleFileSnapshotInfo installed = storage.loadLatestSnapshot();
     latest = installed;
     Engine engine = load(installed);
-    if (l == null) {
-      initial = engine;
-    } else {
-      long index = installed == null ? 0 : installed.getIndex();
+    long index = installed == null ? 0 : installed.getIndex();
+    List<ReplicatedLog.Committed> covered = List.of();
+    synchronized (this) {
+      if (loop == null) {
+        // Still starting. The entries handed over so far came before the snapshot, which covers
+        // them: applied on top of it they would count twice. And once Main has built the loop on
+        // the engine loaded at start, the loop must start from this one instead, or it would miss
+        // every entry the snapshot covers (a replica that disagreed with the others for good).
+        covered = List.copyOf(early);
+        early.clear();
+        initial = engine;
+        if (initialTaken) {
+          installedBeforeAttach = engine;
+          installedBeforeAttachIndex = index;
+        }
+      } else {
+        l = loop;
+      }
+    }
+    covered.forEach(entry -> entry.done().accept(null)); // applied: the snapshot holds them
+    if (l != null) {
       CompletableFuture<Void> replaced = new CompletableFuture<>();
       l.replaceEngine(engine, index, () -> replaced.complete(null));
       await(replaced, "replacing the engine with the leader's snapshot");
