@@ -2,8 +2,8 @@
 # Runs README.md's "Running a cluster" commands (the ```sh blocks between the cluster markers), in
 # order and as written, in a scratch directory — only the ports are swapped for free ones, and
 # `make cluster` does not rebuild (make test has just built the jars) — and checks what the README
-# says: a leader, a grant, a new leader (another node) after kill -9 of the old one, writes going on, and the
-# restarted node reporting the same state as the others.
+# says: a leader, a grant, a new leader (another node) after kill -9 of the old one, writes going
+# on, and the restarted node reporting the same state as the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/readme-lib.sh
