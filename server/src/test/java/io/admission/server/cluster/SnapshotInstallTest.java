@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SnapshotInstallTest {
   private static final String ORG = "acme";
-  private static final int SNAPSHOT_EVERY = 20;
+  /** Small, so that a few hundred entries make snapshots: the server's default is 100,000. */
+  static final int SNAPSHOT_EVERY = 20;
   private static final int WHILE_DOWN = 200;
 
   @TempDir
@@ -54,37 +55,8 @@ class SnapshotInstallTest {
         InstantSource.system(), "");
     TestReplica leader = Probe.leader(nodes);
     TestReplica down = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
-    assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(org())).get(20, TimeUnit.SECONDS));
-    for (int i = 0; i < 5; i++) {
-      assertInstanceOf(Results.Granted.class, leader.submit(acquire("before-" + i)).get(20, TimeUnit.SECONDS));
-    }
-    long written = Probe.appliedIndex(leader);
-    assertTrue(Probe.await(10, () -> Probe.appliedIndex(down) >= written));
-    long downAt = Probe.appliedIndex(down);
-    down.stop();
-
-    for (int i = 0; i < WHILE_DOWN; i++) { // one at a time: one log entry each
-      assertInstanceOf(Results.Granted.class, leader.submit(acquire("while-down-" + i)).get(20, TimeUnit.SECONDS));
-    }
-    // Ratis purges only closed segments, and closes one at 8 MB: these fill one in a second (a
-    // command for an org that does not exist is refused, and changes nothing, but its entry stays
-    // in the log), where small entries would take some 80,000.
-    String padding = "x".repeat(64 * 1024);
-    for (int i = 0; i < 8 * 1024 * 1024 / padding.length() + 8; i++) {
-      assertInstanceOf(Rejection.class,
-          leader.submit(new Commands.Acquire("no-such-org", padding + i, "", CallType.OUTBOUND, "", "", 600_000, 0))
-              .get(20, TimeUnit.SECONDS));
-    }
-    for (int i = 0; i < SNAPSHOT_EVERY; i++) { // a snapshot after the segment closed: it purges
-      assertInstanceOf(Results.Granted.class, leader.submit(acquire("last-" + i)).get(20, TimeUnit.SECONDS));
-    }
-    // Snapshots and purges run on Ratis' threads, after the entries: the log the stopped node
-    // would need next is gone from the leader once they have.
-    var log = leader.replica.division().getRaftLog();
-    assertTrue(Probe.await(15, () -> log.getStartIndex() > downAt + 1),
-        "the leader's log still starts at " + log.getStartIndex() + " (snapshot index "
-            + log.getSnapshotIndex() + "); the stopped node is at " + downAt);
-    long leaderStart = log.getStartIndex();
+    long downAt = stopAndWritePastThePurge(leader, down, WHILE_DOWN);
+    long leaderStart = leader.replica.division().getRaftLog().getStartIndex();
 
     Set<String> appliedHere = ConcurrentHashMap.newKeySet();
     down.start(InstantSource.system(), new Applier() {
@@ -111,6 +83,45 @@ class SnapshotInstallTest {
     System.out.printf("SnapshotInstallTest: the leader's log starts at %d, the stopped node was at %d;"
         + " it applied %d commands after its restart, none of the %d it missed%n",
         leaderStart, downAt, appliedHere.size(), WHILE_DOWN);
+  }
+
+  /**
+   * Puts an org and a few leases in, stops {@code down}, then writes {@code whileDown} leases and
+   * enough besides that the leader snapshots and purges the log {@code down} would need next.
+   * Returns the applied index {@code down} stopped at.
+   */
+  static long stopAndWritePastThePurge(TestReplica leader, TestReplica down, int whileDown) throws Exception {
+    assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(org())).get(20, TimeUnit.SECONDS));
+    for (int i = 0; i < 5; i++) {
+      assertInstanceOf(Results.Granted.class, leader.submit(acquire("before-" + i)).get(20, TimeUnit.SECONDS));
+    }
+    long written = Probe.appliedIndex(leader);
+    assertTrue(Probe.await(10, () -> Probe.appliedIndex(down) >= written));
+    long downAt = Probe.appliedIndex(down);
+    down.stop();
+
+    for (int i = 0; i < whileDown; i++) { // one at a time: one log entry each
+      assertInstanceOf(Results.Granted.class, leader.submit(acquire("while-down-" + i)).get(20, TimeUnit.SECONDS));
+    }
+    // Ratis purges only closed segments, and closes one at 8 MB: these fill one in a second (a
+    // command for an org that does not exist is refused, and changes nothing, but its entry stays
+    // in the log), where small entries would take some 80,000.
+    String padding = "x".repeat(64 * 1024);
+    for (int i = 0; i < 8 * 1024 * 1024 / padding.length() + 8; i++) {
+      assertInstanceOf(Rejection.class,
+          leader.submit(new Commands.Acquire("no-such-org", padding + i, "", CallType.OUTBOUND, "", "", 600_000, 0))
+              .get(20, TimeUnit.SECONDS));
+    }
+    for (int i = 0; i < SNAPSHOT_EVERY; i++) { // a snapshot after the segment closed: it purges
+      assertInstanceOf(Results.Granted.class, leader.submit(acquire("last-" + i)).get(20, TimeUnit.SECONDS));
+    }
+    // Snapshots and purges run on Ratis' threads, after the entries: the log the stopped node
+    // would need next is gone from the leader once they have.
+    var log = leader.replica.division().getRaftLog();
+    assertTrue(Probe.await(15, () -> log.getStartIndex() > downAt + 1),
+        "the leader's log still starts at " + log.getStartIndex() + " (snapshot index "
+            + log.getSnapshotIndex() + "); the stopped node is at " + downAt);
+    return downAt;
   }
 
   private static OrgConfig org() {
