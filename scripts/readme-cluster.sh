@@ -2,8 +2,8 @@
 # Runs README.md's "Running a cluster" commands (the ```sh blocks between the cluster markers), in
 # order and as written, in a scratch directory — only the ports are swapped for free ones, and
 # `make cluster` does not rebuild (make test has just built the jars) — and checks what the README
-# says: a leader, a grant, a new leader after kill -9 of the old one, writes going on, and the
-# restarted node reporting the same state as the others.
+# says: a leader, a grant, a new leader (another node) after kill -9 of the old one, writes going
+# on, and the restarted node reporting the same state as the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/readme-lib.sh
@@ -40,5 +40,15 @@ expect "three nodes up" "^cluster: n3 gRPC 127\.0\.0\.1:$g3"
 expect "a leader" '"leaderId":"n[123]"'
 expect "the grant of c-1" '"callId":"c-1"'
 expect "the grant of c-2 after the leader's kill" '"outcome":"OUTCOME_GRANTED","lease":\{"orgId":"acme","callId":"c-2"'
+# The node killed is the one the second `make cluster` started again: its pid changed. After the
+# kill, the cluster's status (answered by a node still up) must name another node as leader.
+killed=$(awk '/^cluster: n[123] gRPC/ { pid = $0; sub(/.*, pid /, "", pid); sub(/,.*/, "", pid)
+  if (!($2 in first)) first[$2] = pid; else if (first[$2] != pid) print $2 }' "$out")
+status_after=$(sed -n '/"callId":"c-2"/,$p' "$out" | grep -m1 '"leaderId"' || true)
+leader_after=$(grep -o '"leaderId":"n[123]"' <<<"$status_after" | head -n1 | cut -d'"' -f4)
+answered_by=$(grep -o '"answeredBy":"n[123]"' <<<"$status_after" | head -n1 | cut -d'"' -f4)
+[ -n "$killed" ] && [ -n "$leader_after" ] && [ "$leader_after" != "$killed" ] && [ "$answered_by" != "$killed" ] || {
+  echo "$what: expected a node other than the killed one (${killed:-none found}) to be named leader after the kill, by a node still up;"
+  echo "named ${leader_after:-none} by ${answered_by:-none}; output:"; cat "$out"; exit 1; }
 [ "$(grep -c '"inUse":2$' "$out")" = 3 ] || { echo "$what: expected every node to report inUse 2; output:"; cat "$out"; exit 1; }
 echo "README cluster walk-through: every command ran and showed what the README says"

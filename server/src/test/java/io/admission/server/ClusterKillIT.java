@@ -224,9 +224,11 @@ class ClusterKillIT {
               .acquire(AcquireRequest.newBuilder().setOrgId(CallLedger.ORG).setCallId("alone-1")
                   .setCallType(io.admission.v1.CallType.CALL_TYPE_OUTBOUND).build()));
       assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused::toString);
-      assertThrows(StatusRuntimeException.class,
+      // A read too: its state may be stale, so it is refused like a write, not left to time out.
+      StatusRuntimeException unread = assertThrows(StatusRuntimeException.class,
           () -> AdmissionMonitorServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
               .getOrgStatus(GetOrgStatusRequest.newBuilder().setOrgId(CallLedger.ORG).build()));
+      assertEquals(Status.Code.UNAVAILABLE, unread.getStatus().getCode(), unread::toString);
       GetClusterStatusResponse status = AdmissionMonitorServiceGrpc.newBlockingStub(ch)
           .withDeadlineAfter(5, TimeUnit.SECONDS).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
       assertEquals("", status.getLeaderId(), status::toString);

@@ -237,6 +237,14 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     return p;
   }
 
+  /**
+   * This node's Ratis division of the group: its log, its metrics, its admin calls. For tests in
+   * this package, which check what the log kept and move leadership; the node itself never needs it.
+   */
+  RaftServer.Division division() throws IOException {
+    return server.getDivision(group.getGroupId());
+  }
+
   /** The engine to start the loop with: the latest snapshot's, or empty. */
   public Engine engine() {
     return stateMachine.initialEngine();
