@@ -14,27 +14,19 @@ import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Loops;
 import io.admission.server.loop.Reply;
 import io.admission.v1.AcquireRequest;
-import io.admission.v1.AdmissionAdminServiceGrpc;
-import io.admission.v1.AdmissionMonitorServiceGrpc;
-import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.CallType;
 import io.admission.v1.GetClusterStatusRequest;
 import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.Org;
 import io.admission.v1.Outcome;
 import io.admission.v1.PutOrgRequest;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,12 +74,12 @@ class GroupWithoutQuorumTest {
   Path dir;
 
   private final List<Running> nodes = new ArrayList<>();
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final NodeStubs stubs = new NodeStubs(nodes);
 
   @AfterEach
   void stop() {
     HOOKS.forEach(CodeInjectionForTesting::remove);
-    channels.forEach(ManagedChannel::shutdownNow);
+    stubs.close();
     nodes.forEach(Running::close);
   }
 
@@ -95,8 +87,8 @@ class GroupWithoutQuorumTest {
   void aGroupWithoutQuorumRefusesItsOrgsWhileTheOtherGroupServes() throws Exception {
     assertEquals(0, Loops.group(SERVED, GROUPS));
     assertEquals(1, Loops.group(CUT, GROUPS));
-    String peers = "q1=127.0.0.1:" + freePort() + ",q2=127.0.0.1:" + freePort() + ",q3=127.0.0.1:" + freePort();
-    int metricsPort = freePort();
+    String peers = "q1=127.0.0.1:" + NodeStubs.freePort() + ",q2=127.0.0.1:" + NodeStubs.freePort() + ",q3=127.0.0.1:" + NodeStubs.freePort();
+    int metricsPort = NodeStubs.freePort();
     for (int i = 0; i < 3; i++) {
       List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--node-id", IDS.get(i),
           "--peers", peers, "--groups", String.valueOf(GROUPS),
@@ -109,9 +101,9 @@ class GroupWithoutQuorumTest {
     await(() -> nodes.stream().allMatch(n -> n.replicas.serving()), 30, "every group of every node serving");
     assertLeaderHealth();
     for (String org : List.of(SERVED, CUT)) {
-      admin(0).putOrg(PutOrgRequest.newBuilder()
+      stubs.admin(0).putOrg(PutOrgRequest.newBuilder()
           .setOrg(Org.newBuilder().setOrgId(org).setConcurrencyLimit(100)).build());
-      assertEquals(Outcome.OUTCOME_GRANTED, admission(0).acquire(acquire(org, "first")).getOutcome());
+      assertEquals(Outcome.OUTCOME_GRANTED, stubs.admission(0).acquire(acquire(org, "first")).getOutcome());
     }
 
     // Each group's cluster series, and a commit in group 1 moves group 1's only.
@@ -122,7 +114,7 @@ class GroupWithoutQuorumTest {
       assertTrue(commits(before, g) >= 1, "group " + g + "'s commits: " + before);
     }
     for (int i = 0; i < 3; i++) {
-      admission(0).acquire(acquire(CUT, "metered-" + i));
+      stubs.admission(0).acquire(acquire(CUT, "metered-" + i));
     }
     Map<String, Double> after = MetricsExportTest.samples(MetricsExportTest.scrape(metricsPort));
     assertTrue(commits(after, "1") >= commits(before, "1") + 3, before + "\n" + after);
@@ -144,7 +136,7 @@ class GroupWithoutQuorumTest {
     // still hears so within seconds (the log's client gives up), not at the call's deadline.
     CompletableFuture<Long> inFlight = CompletableFuture.supplyAsync(() -> {
       StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> admission(0).acquire(acquire(CUT, "in-flight")));
+          () -> stubs.admission(0).acquire(acquire(CUT, "in-flight")));
       assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
       return System.nanoTime() - cutAt;
     });
@@ -157,13 +149,13 @@ class GroupWithoutQuorumTest {
       int node = i;
       await(() -> health(node) == ServingStatus.NOT_SERVING, 5, IDS.get(i) + " NOT_SERVING");
       assertEquals(ServingStatus.NOT_SERVING, health(node, AdmissionServices.LEADER), IDS.get(i) + " leads nothing whole");
-      GetClusterStatusResponse status = monitor(i).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+      GetClusterStatusResponse status = stubs.monitor(i).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
       assertEquals("", status.getGroups(1).getLeaderId(), IDS.get(i) + ": group 1 has no leader: " + status);
       assertFalse(status.getGroups(0).getLeaderId().isEmpty(), IDS.get(i) + ": group 0 has one: " + status);
 
       long asked = System.nanoTime();
       StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-          () -> admission(node).acquire(acquire(CUT, "during-" + node)));
+          () -> stubs.admission(node).acquire(acquire(CUT, "during-" + node)));
       long answered = System.nanoTime() - asked;
       slowest = Math.max(slowest, answered);
       assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
@@ -171,7 +163,7 @@ class GroupWithoutQuorumTest {
           "this org's group (group 1) cannot serve on this node now: this node knows no leader of the cluster"),
           refused.toString());
       assertTrue(answered < TimeUnit.SECONDS.toNanos(5), "refused after " + answered / 1_000_000 + " ms");
-      assertEquals(Outcome.OUTCOME_GRANTED, admission(i).acquire(acquire(SERVED, "during-" + i)).getOutcome(),
+      assertEquals(Outcome.OUTCOME_GRANTED, stubs.admission(i).acquire(acquire(SERVED, "during-" + i)).getOutcome(),
           IDS.get(i) + ": group 0 still grants");
     }
     long inFlightRefused = inFlight.get(20, TimeUnit.SECONDS);
@@ -187,10 +179,10 @@ class GroupWithoutQuorumTest {
     System.out.printf("GroupWithoutQuorumTest: group 1 served again %d ms after it was healed%n",
         (System.nanoTime() - healedAt) / 1_000_000);
     for (int i = 0; i < 3; i++) {
-      assertEquals(Outcome.OUTCOME_GRANTED, admission(i).acquire(acquire(CUT, "after-" + i)).getOutcome());
+      assertEquals(Outcome.OUTCOME_GRANTED, stubs.admission(i).acquire(acquire(CUT, "after-" + i)).getOutcome());
       assertEquals(ServingStatus.SERVING, health(i), IDS.get(i));
     }
-    assertFalse(monitor(1).getClusterStatus(GetClusterStatusRequest.getDefaultInstance())
+    assertFalse(stubs.monitor(1).getClusterStatus(GetClusterStatusRequest.getDefaultInstance())
         .getGroups(1).getLeaderId().isEmpty());
     assertLeaderHealth();
     for (int g = 0; g < GROUPS; g++) {
@@ -205,7 +197,7 @@ class GroupWithoutQuorumTest {
   }
 
   private ServingStatus health(int i, String service) {
-    return HealthGrpc.newBlockingStub(channel(i)).withDeadlineAfter(5, TimeUnit.SECONDS)
+    return HealthGrpc.newBlockingStub(stubs.channel(i)).withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
   }
 
@@ -215,7 +207,7 @@ class GroupWithoutQuorumTest {
    */
   private void assertLeaderHealth() throws InterruptedException {
     await(() -> {
-      GetClusterStatusResponse status = monitor(0).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+      GetClusterStatusResponse status = stubs.monitor(0).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
       for (int i = 0; i < 3; i++) {
         boolean leadsBoth = true;
         for (int g = 0; g < GROUPS; g++) {
@@ -301,32 +293,5 @@ class GroupWithoutQuorumTest {
     return AcquireRequest.newBuilder().setOrgId(orgId).setCallId(callId)
         .setCallType(CallType.CALL_TYPE_OUTBOUND)
         .setLeaseTtl(Duration.newBuilder().setSeconds(600)).build();
-  }
-
-  /** One channel per node, made on first use. */
-  private ManagedChannel channel(int i) {
-    while (channels.size() <= i) {
-      channels.add(Grpc.newChannelBuilder("127.0.0.1:" + nodes.get(channels.size()).port(),
-          InsecureChannelCredentials.create()).build());
-    }
-    return channels.get(i);
-  }
-
-  private AdmissionServiceGrpc.AdmissionServiceBlockingStub admission(int i) {
-    return AdmissionServiceGrpc.newBlockingStub(channel(i)).withDeadlineAfter(20, TimeUnit.SECONDS);
-  }
-
-  private AdmissionAdminServiceGrpc.AdmissionAdminServiceBlockingStub admin(int i) {
-    return AdmissionAdminServiceGrpc.newBlockingStub(channel(i)).withDeadlineAfter(20, TimeUnit.SECONDS);
-  }
-
-  private AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub monitor(int i) {
-    return AdmissionMonitorServiceGrpc.newBlockingStub(channel(i)).withDeadlineAfter(20, TimeUnit.SECONDS);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

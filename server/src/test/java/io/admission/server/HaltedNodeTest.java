@@ -10,9 +10,6 @@ import io.admission.server.cluster.RaftReplica;
 import io.admission.server.grpc.AdmissionServices;
 import io.admission.server.loop.LoopObserver;
 import io.admission.v1.AcquireRequest;
-import io.admission.v1.AdmissionAdminServiceGrpc;
-import io.admission.v1.AdmissionMonitorServiceGrpc;
-import io.admission.v1.AdmissionServiceGrpc;
 import io.admission.v1.CallType;
 import io.admission.v1.ClusterGroup;
 import io.admission.v1.GetClusterStatusRequest;
@@ -20,23 +17,16 @@ import io.admission.v1.GetClusterStatusResponse;
 import io.admission.v1.Org;
 import io.admission.v1.Outcome;
 import io.admission.v1.PutOrgRequest;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -68,12 +58,12 @@ class HaltedNodeTest {
   Path dir;
 
   private final List<Running> nodes = new ArrayList<>(List.of(new Running(), new Running(), new Running()));
-  private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+  private final NodeStubs stubs = new NodeStubs(nodes);
 
   @AfterEach
   void stop() throws InterruptedException {
     CodeInjectionForTesting.remove(APPENDS);
-    channels.values().forEach(ManagedChannel::shutdownNow);
+    stubs.close();
     // At once, each on a thread of its own (Ratis completes its steps on the common pool): one by
     // one, each node would wait out its Raft connections to those already closed.
     List<Thread> closing = new ArrayList<>();
@@ -122,7 +112,7 @@ class HaltedNodeTest {
       }
     }
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-        () -> admission(halted).acquire(acquire("refused")));
+        () -> stubs.admission(halted).acquire(acquire("refused")));
     assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
   }
 
@@ -158,8 +148,8 @@ class HaltedNodeTest {
   // ---- Helpers ----------------------------------------------------------------------------
 
   private void startCluster(int groups) throws Exception {
-    String peers = IDS.get(0) + "=127.0.0.1:" + freePort() + "," + IDS.get(1) + "=127.0.0.1:" + freePort()
-        + "," + IDS.get(2) + "=127.0.0.1:" + freePort();
+    String peers = IDS.get(0) + "=127.0.0.1:" + NodeStubs.freePort() + "," + IDS.get(1) + "=127.0.0.1:" + NodeStubs.freePort()
+        + "," + IDS.get(2) + "=127.0.0.1:" + NodeStubs.freePort();
     for (int i = 0; i < 3; i++) {
       nodes.set(i, start(List.of("--listen", "127.0.0.1:0", "--node-id", IDS.get(i), "--peers", peers,
           "--groups", String.valueOf(groups), "--data-dir", dir.resolve(IDS.get(i)).toString())));
@@ -168,7 +158,7 @@ class HaltedNodeTest {
   }
 
   private void putOrg(int i) {
-    admin(i).putOrg(PutOrgRequest.newBuilder()
+    stubs.admin(i).putOrg(PutOrgRequest.newBuilder()
         .setOrg(Org.newBuilder().setOrgId("acme").setConcurrencyLimit(100)).build());
   }
 
@@ -184,7 +174,7 @@ class HaltedNodeTest {
       }
     });
     StatusRuntimeException failed = assertThrows(StatusRuntimeException.class,
-        () -> admission(i).acquire(acquire("halting")));
+        () -> stubs.admission(i).acquire(acquire("halting")));
     long at = System.nanoTime();
     assertEquals(Status.Code.UNAVAILABLE, failed.getStatus().getCode(), failed.toString());
     await(() -> nodes.get(i).halted, 5, IDS.get(i) + " halted");
@@ -209,7 +199,7 @@ class HaltedNodeTest {
       assertTrue(leadsNoGroup(i), IDS.get(i) + " leads a group");
       for (int j = 0; j < 3; j++) {
         if (nodes.get(j).server != null) {
-          GetClusterStatusResponse status = monitor(j).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
+          GetClusterStatusResponse status = stubs.monitor(j).getClusterStatus(GetClusterStatusRequest.getDefaultInstance());
           for (ClusterGroup g : status.getGroupsList()) {
             assertFalse(g.getLeaderId().equals(IDS.get(i)), IDS.get(j) + " says the halted " + IDS.get(i) + " leads " + g);
           }
@@ -255,7 +245,7 @@ class HaltedNodeTest {
 
   /** An Acquire through node {@code i}, sent again while refused UNAVAILABLE (an election). */
   private Outcome granted(int i, String callId) throws InterruptedException {
-    return resentWhileUnavailable(() -> admission(i).acquire(acquire(callId)).getOutcome());
+    return resentWhileUnavailable(() -> stubs.admission(i).acquire(acquire(callId)).getOutcome());
   }
 
   private static <T> T resentWhileUnavailable(Supplier<T> call) throws InterruptedException {
@@ -307,31 +297,7 @@ class HaltedNodeTest {
   }
 
   private ServingStatus health(int i, String service) {
-    return HealthGrpc.newBlockingStub(channel(i)).withDeadlineAfter(5, TimeUnit.SECONDS)
+    return HealthGrpc.newBlockingStub(stubs.channel(i)).withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
-  }
-
-  /** One channel per node, made on first use. */
-  private ManagedChannel channel(int i) {
-    return channels.computeIfAbsent(i, n -> Grpc.newChannelBuilder("127.0.0.1:" + nodes.get(n).port(),
-        InsecureChannelCredentials.create()).build());
-  }
-
-  private AdmissionServiceGrpc.AdmissionServiceBlockingStub admission(int i) {
-    return AdmissionServiceGrpc.newBlockingStub(channel(i)).withDeadlineAfter(20, TimeUnit.SECONDS);
-  }
-
-  private AdmissionAdminServiceGrpc.AdmissionAdminServiceBlockingStub admin(int i) {
-    return AdmissionAdminServiceGrpc.newBlockingStub(channel(i)).withDeadlineAfter(20, TimeUnit.SECONDS);
-  }
-
-  private AdmissionMonitorServiceGrpc.AdmissionMonitorServiceBlockingStub monitor(int i) {
-    return AdmissionMonitorServiceGrpc.newBlockingStub(channel(i)).withDeadlineAfter(20, TimeUnit.SECONDS);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

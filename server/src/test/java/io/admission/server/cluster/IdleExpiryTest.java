@@ -52,13 +52,7 @@ class IdleExpiryTest {
   @Test
   void aLeaseExpiresOnEveryReplicaByTheLeadersTickWithNoWrite() throws Exception {
     nodes = TestReplica.three("i", dir, RaftReplica.Options.DEFAULT);
-    Map<TestReplica, TestClock> clocks = new HashMap<>();
-    for (TestReplica n : nodes) {
-      TestClock c = new TestClock(T0);
-      clocks.put(n, c);
-      n.start(c);
-    }
-    TestReplica.awaitServing(nodes, "");
+    Map<TestReplica, TestClock> clocks = TestReplica.startOnOwnClocks(nodes, T0);
     TestReplica leader = Probe.leader(nodes);
     List<TestReplica> followers = nodes.stream().filter(n -> n != leader).toList();
     TestReplica watching = followers.get(1);

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,13 +61,7 @@ class LeaderClockTest {
   void timeIsTheLeadersStampAndNeverGoesBackWhenLeadershipMovesToANodeWhoseClockIsBehind()
       throws Exception {
     nodes = TestReplica.three("t", dir, RaftReplica.Options.DEFAULT);
-    Map<TestReplica, TestClock> clocks = new HashMap<>();
-    for (TestReplica n : nodes) {
-      TestClock c = new TestClock(T0);
-      clocks.put(n, c);
-      n.start(c);
-    }
-    TestReplica.awaitServing(nodes, "");
+    Map<TestReplica, TestClock> clocks = TestReplica.startOnOwnClocks(nodes, T0);
     TestReplica old = Probe.leader(nodes);
     List<TestReplica> followers = nodes.stream().filter(n -> n != old).toList();
     TestReplica behind = followers.get(0);

@@ -42,10 +42,7 @@ class OneEntryPerTurnTest {
   @Test
   void sequentialWritesAddOneLogEntryEach() throws Exception {
     nodes = TestReplica.three("e", dir, RaftReplica.Options.DEFAULT);
-    for (TestReplica n : nodes) {
-      n.start(new TestClock(T0)); // a clock that stands still: no timer is due, so no tick entry
-    }
-    TestReplica.awaitServing(nodes, "");
+    TestReplica.startOnOwnClocks(nodes, T0); // clocks that stand still: no timer due, no tick entry
     TestReplica leader = Probe.leader(nodes);
     assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(new OrgConfig(ORG, 1_000,
         Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT)))

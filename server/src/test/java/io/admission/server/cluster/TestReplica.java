@@ -11,7 +11,9 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -120,6 +122,18 @@ final class TestReplica {
   }
 
   /** Waits until every one of {@code replicas} serves (knows a leader that has a majority). */
+  /** Starts each of {@code nodes} on a clock of its own, all at {@code at}; returns once they serve. */
+  static Map<TestReplica, TestClock> startOnOwnClocks(List<TestReplica> nodes, long at) throws Exception {
+    Map<TestReplica, TestClock> clocks = new HashMap<>();
+    for (TestReplica n : nodes) {
+      TestClock c = new TestClock(at);
+      clocks.put(n, c);
+      n.start(c);
+    }
+    awaitServing(nodes, "");
+    return clocks;
+  }
+
   static void awaitServing(List<TestReplica> replicas, String where) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
