@@ -242,10 +242,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     return p;
   }
 
-  /**
-   * This node's Ratis division of the group: its log, its metrics, its admin calls. For tests in
-   * this package, which check what the log kept and move leadership; the node itself never needs it.
-   */
+  /** This node's Ratis division of the group: its role, its log, its metrics. */
   RaftServer.Division division() throws IOException {
     return server.getDivision(group.getGroupId());
   }
@@ -304,7 +301,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /** A leader that has yielded steps down (Ratis' transferLeadership to nobody). */
   private void stepDownIfLeading() {
     try {
-      if (!server.getDivision(group.getGroupId()).getInfo().isLeader()) {
+      if (!division().getInfo().isLeader()) {
         return;
       }
       LOG.log(Level.WARNING, "stepping down as leader" + label + ": this node stopped applying commands");
@@ -478,7 +475,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   private void checkNow() {
     try {
-      var division = server.getDivision(group.getGroupId());
+      var division = division();
       var info = division.getInfo();
       boolean leader = info.isLeader() && info.isLeaderReady();
       RaftPeerId leaderId = info.getLeaderId();
@@ -555,7 +552,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   public GetClusterStatusResponse status() {
     GetClusterStatusResponse.Builder b = GetClusterStatusResponse.newBuilder().setAnsweredBy(peers.self());
     try {
-      var division = server.getDivision(group.getGroupId());
+      var division = division();
       var info = division.getInfo();
       RaftPeerId leaderId = unavailable == null ? info.getLeaderId() : null;
       if (leaderId != null) {
@@ -595,7 +592,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     ClusterGroup.Builder b = ClusterGroup.newBuilder().setGroup(g);
     try {
       RaftPeerId leaderId = unavailable == null
-          ? server.getDivision(group.getGroupId()).getInfo().getLeaderId() : null;
+          ? division().getInfo().getLeaderId() : null;
       if (leaderId != null) {
         b.setLeaderId(leaderId.toString());
       }

@@ -80,14 +80,12 @@ final class ReplicaStateMachine extends BaseStateMachine {
   private volatile EventLoop loop;
   /** Entries committed before the loop was attached, in order. */
   private final List<ReplicatedLog.Committed> early = new ArrayList<>();
-  /** Whether the loop's engine was taken ({@link #initialEngine}); under this object's lock. */
-  private boolean initialTaken;
   /**
-   * The leader's snapshot, installed after the loop's engine was taken but before the loop was
-   * attached: the loop starts from it instead. Under this object's lock.
+   * The engine the loop was built on ({@link #initialEngine}), null before; under this object's
+   * lock. Should {@link #initial} differ from it at attach, the leader's snapshot was installed in
+   * between, and the loop starts from that instead.
    */
-  private Engine installedBeforeAttach;
-  private long installedBeforeAttachIndex;
+  private Engine handedOut;
   private volatile Runnable onLeaderChange = () -> { };
 
   private final Engine.Bounds bounds;
@@ -99,7 +97,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
 
   /** The engine as restored from the latest snapshot (or empty), for the loop to start with. */
   synchronized Engine initialEngine() {
-    initialTaken = true;
+    handedOut = initial;
     return initial;
   }
 
@@ -108,9 +106,8 @@ final class ReplicaStateMachine extends BaseStateMachine {
    * leader's snapshot if one was installed since the loop's engine was taken.
    */
   synchronized void attach(EventLoop loop) {
-    if (installedBeforeAttach != null) {
-      loop.replaceEngine(installedBeforeAttach, installedBeforeAttachIndex, () -> { });
-      installedBeforeAttach = null;
+    if (handedOut != null && initial != handedOut) {
+      loop.replaceEngine(initial, latest == null ? 0 : latest.getIndex(), () -> { });
     }
     early.forEach(loop::committed);
     early.clear();
@@ -158,10 +155,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     // Ratis installed a snapshot from the leader: this replica was too far behind its log.
-    EventLoop l;
-    synchronized (this) {
-      l = loop;
-    }
+    EventLoop l = loop;
     if (l != null) {
       // Entries handed over before the pause are applied (to the old state) first.
       CompletableFuture<Object> drained = new CompletableFuture<>();
@@ -182,10 +176,6 @@ final class ReplicaStateMachine extends BaseStateMachine {
         covered = List.copyOf(early);
         early.clear();
         initial = engine;
-        if (initialTaken) {
-          installedBeforeAttach = engine;
-          installedBeforeAttachIndex = index;
-        }
       } else {
         l = loop;
       }
