@@ -13,6 +13,11 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +35,7 @@ final class LeaderFirst extends ManagedChannel {
   private LeaderFirst(ManagedChannel leader, ManagedChannel any) {
     this.leader = leader;
     this.any = any;
+    this.sweeping = SWEEPER.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   /** Builds the two channels from {@code builder}, each with its own service config. */
@@ -64,6 +70,23 @@ final class LeaderFirst extends ManagedChannel {
    * nodes.
    */
   static final long LEADER_WAIT_SECONDS = 4;
+  private static final long LEADER_WAIT_NANOS = TimeUnit.SECONDS.toNanos(LEADER_WAIT_SECONDS);
+  /** How often the calls on the leader's channel are looked over for one past its wait. */
+  static final long SWEEP_MILLIS = 250;
+
+  /**
+   * Looks over every such channel's calls: one daemon thread for the process, idle but for a
+   * glance at each channel's calls in flight four times a second.
+   */
+  private static final ScheduledExecutorService SWEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "admission-client-leader-wait");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** The unary calls on the leader's channel that have not closed yet. */
+  private final Set<Capped<?, ?>> onLeader = ConcurrentHashMap.newKeySet();
+  private final ScheduledFuture<?> sweeping;
 
   /**
    * The leader's channel while it is ready (a node says it leads, and answers); otherwise the
@@ -75,6 +98,12 @@ final class LeaderFirst extends ManagedChannel {
    * retry, which gRPC's backoff puts up to 2 s later (measured under 256 callers: 3.3 s without a
    * completed call after the leader's kill, 1.5 s with). Streams are not held: their callers reopen
    * them, and a reopened one goes to a node that answers.
+   *
+   * <p>The wait is not a gRPC deadline on each call: a deadline sends a different {@code
+   * grpc-timeout} header with every call and arms a timer on both sides. Measured with three nodes
+   * and 256 callers on two cores, the deadline cost a fifth of the client's throughput and a third
+   * of its CPU per call (docs/BENCHMARKS.md); here each call joins a set, and one sweep a quarter of
+   * a second cancels those past their wait.
    */
   @Override
   public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
@@ -84,26 +113,62 @@ final class LeaderFirst extends ManagedChannel {
     if (method.getType() != MethodDescriptor.MethodType.UNARY) {
       return leader.newCall(method, options);
     }
-    Deadline wait = Deadline.after(LEADER_WAIT_SECONDS, TimeUnit.SECONDS);
     Deadline callers = options.getDeadline();
-    if (callers != null && callers.isBefore(wait)) {
+    if (callers != null && callers.timeRemaining(TimeUnit.NANOSECONDS) < LEADER_WAIT_NANOS) {
       return leader.newCall(method, options.withWaitForReady());
     }
-    ClientCall<Q, R> call = leader.newCall(method, options.withWaitForReady().withDeadline(wait));
-    return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
-      @Override
-      public void start(Listener<R> listener, Metadata headers) {
+    return new Capped<>(leader.newCall(method, options.withWaitForReady()));
+  }
+
+  /** A unary call on the leader's channel, cancelled once it has waited {@link #LEADER_WAIT_SECONDS}. */
+  private final class Capped<Q, R> extends ForwardingClientCall.SimpleForwardingClientCall<Q, R> {
+    private final long startedAt = System.nanoTime();
+    /** Set by the sweep before it cancels the call, so that its close says why. */
+    private volatile boolean waitedTooLong;
+
+    Capped(ClientCall<Q, R> call) {
+      super(call);
+    }
+
+    @Override
+    public void start(Listener<R> listener, Metadata headers) {
+      onLeader.add(this);
+      boolean started = false;
+      try {
         super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
           @Override
           public void onClose(Status status, Metadata trailers) {
-            // The deadline that ran out is this channel's wait, not the caller's.
-            super.onClose(status.getCode() != Status.Code.DEADLINE_EXCEEDED ? status
+            onLeader.remove(Capped.this);
+            // A call that closed as the sweep reached it keeps its own answer.
+            super.onClose(!waitedTooLong || status.getCode() != Status.Code.CANCELLED ? status
                 : Status.UNAVAILABLE.withDescription("no node of the cluster answered as its leader within "
                     + LEADER_WAIT_SECONDS + " s; send again, with the same call_id"), trailers);
           }
         }, headers);
+        started = true;
+      } finally {
+        if (!started) {
+          onLeader.remove(this);
+        }
       }
-    };
+    }
+
+    void cancelIfWaitedSince(long now) {
+      if (now - startedAt >= LEADER_WAIT_NANOS) {
+        waitedTooLong = true;
+        cancel("waited " + LEADER_WAIT_SECONDS + " s for a leader", null);
+      }
+    }
+  }
+
+  private void sweep() {
+    if (onLeader.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (Capped<?, ?> call : onLeader) {
+      call.cancelIfWaitedSince(now);
+    }
   }
 
   @Override
@@ -136,6 +201,7 @@ final class LeaderFirst extends ManagedChannel {
 
   @Override
   public ManagedChannel shutdown() {
+    sweeping.cancel(false);
     leader.shutdown();
     any.shutdown();
     return this;
@@ -143,6 +209,7 @@ final class LeaderFirst extends ManagedChannel {
 
   @Override
   public ManagedChannel shutdownNow() {
+    sweeping.cancel(false);
     leader.shutdownNow();
     any.shutdownNow();
     return this;

@@ -34,6 +34,8 @@ class ServersTest {
      * is going away.
      */
     volatile boolean dying;
+    /** The deadline the last Acquire answered came with (gRPC's {@code grpc-timeout}), or null. */
+    volatile io.grpc.Deadline lastDeadline;
     final HealthStatusManager health = new HealthStatusManager();
     final Server server;
 
@@ -49,6 +51,7 @@ class ServersTest {
                 answer.onError(io.grpc.Status.UNAVAILABLE.withDescription("going away").asRuntimeException());
                 return;
               }
+              lastDeadline = io.grpc.Context.current().getDeadline();
               acquires.incrementAndGet();
               answer.onNext(AcquireResponse.newBuilder().setOutcome(Outcome.OUTCOME_GRANTED).build());
               answer.onCompleted();
@@ -125,6 +128,22 @@ class ServersTest {
     assertTrue(e.getStatus().getDescription().contains("no node of the cluster answered as its leader within 4 s"),
         e.toString());
     assertTrue(took < TimeUnit.SECONDS.toNanos(6), took + " ns");
+  }
+
+  @Test
+  void theWaitForALeaderSendsNoDeadlineTheCallerDidNotSet() throws Exception {
+    serving = new Node(ServingStatus.SERVING);
+    refusing = new Node(ServingStatus.SERVING);
+    var stub = leaderFirst(serving.address() + "," + refusing.address());
+
+    // A deadline is a header that differs on every call and a timer on both sides; the wait for
+    // a leader is kept by the channel instead.
+    stub.acquire(AcquireRequest.newBuilder().setCallId("no-deadline").build());
+    assertEquals(null, serving.lastDeadline, "the call carried a deadline its caller did not set");
+
+    stub.withDeadlineAfter(60, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder().setCallId("own").build());
+    assertTrue(serving.lastDeadline != null && serving.lastDeadline.timeRemaining(TimeUnit.SECONDS) > 50,
+        "the caller's own deadline of 60 s did not reach the server: " + serving.lastDeadline);
   }
 
   /**
