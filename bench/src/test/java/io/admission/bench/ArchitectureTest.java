@@ -29,6 +29,15 @@ class ArchitectureTest {
   }
 
   @Test
+  void engineBenchmarksMeasureTheEngineAlone() {
+    // In the engine's JVM: no gRPC, no load generator, nothing of the server but its engine.
+    noClasses().that().resideInAPackage("io.admission.bench.engine..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "io.admission.bench.load..",
+            "io.admission.server.grpc..", "io.admission.server.loop..", "io.admission.server.journal..")
+        .check(classes);
+  }
+
+  @Test
   void benchmarksNeverDependOnTheRunner() {
     noClasses().that().resideInAnyPackage("io.admission.bench.engine..", "io.admission.bench.load..")
         .should().dependOnClassesThat().resideInAPackage("io.admission.bench.run..")

@@ -32,6 +32,15 @@ class ArchitectureTest {
   }
 
   @Test
+  void theLibraryChoosesNoTransport() {
+    // Applications pick grpc-netty, grpc-netty-shaded or grpc-okhttp; the library builds channels
+    // through Grpc.newChannelBuilder, which finds whichever is there.
+    noClasses().that().resideInAPackage("io.admission.client")
+        .should().dependOnClassesThat().resideInAnyPackage("io.grpc.netty..", "io.grpc.okhttp..")
+        .check(classes);
+  }
+
+  @Test
   void packagesFormNoCycles() {
     // (**) names the library itself ("client") as one slice and "client.cli" as another.
     slices().matching("io.admission.(**)").should().beFreeOfCycles().check(classes);
