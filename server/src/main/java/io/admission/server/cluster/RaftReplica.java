@@ -247,6 +247,11 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     return server.getDivision(group.getGroupId());
   }
 
+  /** This replica's state machine, for tests that look into its snapshots. */
+  ReplicaStateMachine stateMachine() {
+    return stateMachine;
+  }
+
   /** The engine to start the loop with: the latest snapshot's, or empty. */
   public Engine engine() {
     return stateMachine.initialEngine();
