@@ -87,8 +87,10 @@ class SnapshotWriteTest {
     for (TestReplica n : nodes) { // every node's write is under way: none is recorded before
       assertTrue(writing.get(n).await(20, TimeUnit.SECONDS), n.id() + " took no snapshot");
     }
+    long last = Probe.appliedIndex(leader); // each write was applied on the leader: none is under way
     Map<TestReplica, Long> applied = new HashMap<>();
     for (TestReplica n : nodes) {
+      assertTrue(Probe.await(20, () -> Probe.appliedIndex(n) >= last), n.id() + " did not catch up");
       applied.put(n, Probe.appliedIndex(n));
       assertTrue(n.replica.division().getRaftLog().getSnapshotIndex() <= 0, n.id() + " recorded a snapshot");
     }
@@ -127,7 +129,7 @@ class SnapshotWriteTest {
         Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT)))
         .get(20, TimeUnit.SECONDS));
     for (int i = 0; i < 3 * SNAPSHOT_EVERY && writing.get(leader).getCount() > 0; i++) {
-      write(leader, "before the leader's snapshot");
+      write(leader, "as the leader reaches its first snapshot");
     }
     assertTrue(writing.get(leader).await(20, TimeUnit.SECONDS),
         "the leader took no snapshot in " + 3 * SNAPSHOT_EVERY + " entries");
