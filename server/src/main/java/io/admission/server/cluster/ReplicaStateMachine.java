@@ -51,6 +51,7 @@ import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
@@ -77,7 +78,22 @@ final class ReplicaStateMachine extends BaseStateMachine {
   private static final long SNAPSHOT_TIMEOUT_SECONDS = 60;
   private static final long NUDGE_TIMEOUT_MILLIS = 60_000;
 
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  /**
+   * Ratis cleans up old snapshots on its updater thread after each call to {@link #takeSnapshot},
+   * while a snapshot may be being put in place on the writer thread: between the file's move and
+   * its MD5 file, it would find a snapshot without one (and warn of it). Under this lock the two
+   * steps go together and the clean-up waits for them (a rename and a small file, never the
+   * write itself).
+   */
+  private final Object placing = new Object();
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage() {
+    @Override
+    public void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
+      synchronized (placing) {
+        super.cleanupOldSnapshots(policy);
+      }
+    }
+  };
   /**
    * The latest snapshot here, or null: read from the storage when it may have changed (at start,
    * after taking one, after installing the leader's). The storage remembers only a snapshot it
@@ -415,7 +431,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
    * On the writer thread: writes {@code captured} to a temporary file, syncs it, moves it into
    * place and saves its MD5 (computed as the bytes go out, not by reading hundreds of MB again),
    * then completes {@code done}. The MD5 file comes last: Ratis deletes an MD5 file whose
-   * snapshot is missing when it cleans up old snapshots, which it does on its own thread meanwhile.
+   * snapshot is missing when it cleans up old snapshots (see {@link #placing}).
    */
   private void write(Captured captured, CompletableFuture<SingleFileSnapshotInfo> done) {
     TermIndex at = captured.at();
@@ -434,8 +450,10 @@ final class ReplicaStateMachine extends BaseStateMachine {
         ch.force(true);
       }
       MD5Hash md5 = MD5Hash.newInstance(digest.digest());
-      Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
-      MD5FileUtil.saveMD5File(file, md5);
+      synchronized (placing) {
+        Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        MD5FileUtil.saveMD5File(file, md5);
+      }
       done.complete(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at));
     } catch (IOException | RuntimeException e) {
       try {
