@@ -12,6 +12,7 @@ import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
+import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.ratis.util.CodeInjectionForTesting;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,12 +33,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A snapshot is written off Ratis' thread that applies committed entries: while one is being
  * written (held here until the test lets it go), the group goes on committing and applying
- * writes; once written, Ratis records it, even in a group that has gone quiet.
+ * writes; once written, Ratis records it, even in a group that has gone quiet, unless a newer
+ * snapshot from the leader was installed meanwhile.
  */
 class SnapshotWriteTest {
   private static final String ORG = "acme";
   private static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
   private static final int SNAPSHOT_EVERY = 20;
+  /** Ratis' names of its injection points: the receiving side of each server-to-server request. */
+  private static final List<String> SERVER_REQUESTS = List.of(
+      "RaftServerImpl.appendEntries", "RaftServerImpl.requestVote", "RaftServerImpl.installSnapshot");
 
   @TempDir
   Path dir;
@@ -50,6 +56,7 @@ class SnapshotWriteTest {
 
   @AfterEach
   void stop() {
+    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
     release.countDown();
     TestReplica.stopAll(nodes);
   }
@@ -103,6 +110,79 @@ class SnapshotWriteTest {
       assertEquals(applied.get(n), Probe.appliedIndex(n), n.id() + ": entries were applied meanwhile");
       assertEquals(log.getSnapshotIndex(), n.replica.stateMachine().getLatestSnapshot().getIndex(), n.id());
     }
+  }
+
+  /**
+   * A follower cut off while its snapshot is being written falls behind the leader's purged log
+   * and gets the leader's snapshot installed; its own write, at an older entry, ends after that.
+   * It must not become the latest snapshot there: Ratis would be told of a snapshot older than the
+   * one it installed, and stops the server when it is.
+   */
+  @Test
+  void aSnapshotWrittenAfterTheLeadersWasInstalledIsNotUsed() throws Exception {
+    nodes = TestReplica.three("v", dir, new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE));
+    TestReplica.startOnOwnClocks(nodes, T0);
+    TestReplica leader = Probe.leader(nodes);
+    TestReplica cut = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+    CountDownLatch started = new CountDownLatch(1);
+    cut.replica.stateMachine().beforeWritingSnapshot(() -> {
+      if (started.getCount() > 0) { // only its first: the one cut off
+        started.countDown();
+        try {
+          release.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(new OrgConfig(ORG, 100_000,
+        Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(), LoginLimits.INHERIT, NumberLimits.INHERIT)))
+        .get(20, TimeUnit.SECONDS));
+    for (int i = 0; i < 3 * SNAPSHOT_EVERY && started.getCount() > 0; i++) {
+      write(leader, "until the follower snapshots");
+    }
+    assertTrue(started.await(20, TimeUnit.SECONDS), cut.id() + " took no snapshot");
+
+    String cutId = cut.id();
+    for (String point : SERVER_REQUESTS) {
+      CodeInjectionForTesting.put(point, (local, remote, args) -> {
+        if (cutId.equals(String.valueOf(local)) || cutId.equals(String.valueOf(remote))) {
+          throw new IllegalStateException("partitioned from " + cutId + " by the test");
+        }
+        return false;
+      });
+    }
+    long cutAt = Probe.appliedIndex(cut);
+    // Ratis purges only closed segments, and closes one at 8 MB: refused commands with large ids
+    // fill one fast (their entries stay in the log); then a snapshot after it purges.
+    String padding = "x".repeat(64 * 1024);
+    for (int i = 0; i < 8 * 1024 * 1024 / padding.length() + 8; i++) {
+      assertInstanceOf(Rejection.class, leader.submit(new Commands.Acquire("no-such-org", padding + i, "",
+          CallType.OUTBOUND, "", "", 600_000, 0)).get(20, TimeUnit.SECONDS));
+    }
+    for (int i = 0; i < 2 * SNAPSHOT_EVERY; i++) {
+      write(leader, "while " + cutId + " is cut off");
+    }
+    var leaderLog = leader.replica.division().getRaftLog();
+    assertTrue(Probe.await(20, () -> leaderLog.getStartIndex() > cutAt + 1),
+        "the leader's log still starts at " + leaderLog.getStartIndex() + "; " + cutId + " is at " + cutAt);
+
+    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    long installed = leaderLog.getSnapshotIndex();
+    assertTrue(Probe.await(30, () -> cut.replica.stateMachine().getLatestSnapshot() != null
+            && cut.replica.stateMachine().getLatestSnapshot().getIndex() >= installed),
+        cutId + " did not get the leader's snapshot");
+    release.countDown(); // its own write, at entry cutAt or before, ends now
+
+    TestReplica now = Probe.leader(nodes);
+    for (int i = 0; i < 2 * SNAPSHOT_EVERY; i++) { // enough for Ratis to ask it for a snapshot again
+      write(now, "after " + cutId + " rejoined");
+    }
+    EngineSnapshot want = now.state();
+    assertTrue(Probe.await(20, () -> cut.replica.division().getInfo().isAlive() && want.equals(cut.state())),
+        cutId + " did not reach the leader's state (alive: " + cut.replica.division().getInfo().isAlive() + ")");
+    assertTrue(cut.replica.stateMachine().getLatestSnapshot().getIndex() >= installed,
+        cutId + "'s latest snapshot went back to entry " + cut.replica.stateMachine().getLatestSnapshot().getIndex());
   }
 
   /**
