@@ -98,7 +98,7 @@ final class ReplicaStateMachine extends BaseStateMachine {
    * The latest snapshot here, or null: read from the storage when it may have changed (at start,
    * after taking one, after installing the leader's). The storage remembers only a snapshot it
    * found and lists its directory again on every question while there is none; Ratis asks on every
-   * append from the leader, so until the first snapshot (100,000 entries by default) each entry
+   * append from the leader, so until the first snapshot (200,000 entries by default) each entry
    * cost every follower a directory listing (JFR: readdir under checkInconsistentAppendEntries).
    */
   private volatile SingleFileSnapshotInfo latest;
