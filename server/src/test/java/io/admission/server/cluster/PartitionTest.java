@@ -23,7 +23,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.util.CodeInjectionForTesting;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -40,9 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class PartitionTest {
-  /** Ratis' names of its injection points: the receiving side of each server-to-server request. */
-  private static final List<String> SERVER_REQUESTS = List.of(
-      "RaftServerImpl.appendEntries", "RaftServerImpl.requestVote", "RaftServerImpl.installSnapshot");
   private static final String ORG = "acme";
 
   @TempDir
@@ -52,7 +48,7 @@ class PartitionTest {
 
   @AfterEach
   void heal() {
-    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    Partition.heal();
     TestReplica.stopAll(nodes);
   }
 
@@ -67,14 +63,7 @@ class PartitionTest {
     TestReplica cut = leader();
     List<TestReplica> majority = nodes.stream().filter(n -> n != cut).toList();
     String cutId = cut.id();
-    for (String point : SERVER_REQUESTS) {
-      CodeInjectionForTesting.put(point, (local, remote, args) -> {
-        if (cutId.equals(String.valueOf(local)) || cutId.equals(String.valueOf(remote))) {
-          throw new IllegalStateException("partitioned from " + cutId + " by the test");
-        }
-        return false;
-      });
-    }
+    Partition.cutOff(cut);
 
     // The minority side: within a few election timeouts it knows it is cut off and refuses.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
@@ -100,7 +89,7 @@ class PartitionTest {
     assertNotNull(cut.replica.unavailable(), "the cut-off node serves again while still cut off");
 
     // Healed: the old leader follows, catches up, and holds what the majority decided.
-    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    Partition.heal();
     TestReplica.awaitServing(nodes, "healed: ");
     for (int i = 0; i < 5; i++) {
       assertInstanceOf(Results.Granted.class, granted(cut, acquire("after-" + i)));

@@ -25,7 +25,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.ratis.util.CodeInjectionForTesting;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,9 +39,6 @@ class SnapshotWriteTest {
   private static final String ORG = "acme";
   private static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
   private static final int SNAPSHOT_EVERY = 20;
-  /** Ratis' names of its injection points: the receiving side of each server-to-server request. */
-  private static final List<String> SERVER_REQUESTS = List.of(
-      "RaftServerImpl.appendEntries", "RaftServerImpl.requestVote", "RaftServerImpl.installSnapshot");
 
   @TempDir
   Path dir;
@@ -56,7 +52,7 @@ class SnapshotWriteTest {
 
   @AfterEach
   void stop() {
-    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    Partition.heal();
     release.countDown();
     TestReplica.stopAll(nodes);
   }
@@ -144,14 +140,7 @@ class SnapshotWriteTest {
     assertTrue(started.await(20, TimeUnit.SECONDS), cut.id() + " took no snapshot");
 
     String cutId = cut.id();
-    for (String point : SERVER_REQUESTS) {
-      CodeInjectionForTesting.put(point, (local, remote, args) -> {
-        if (cutId.equals(String.valueOf(local)) || cutId.equals(String.valueOf(remote))) {
-          throw new IllegalStateException("partitioned from " + cutId + " by the test");
-        }
-        return false;
-      });
-    }
+    Partition.cutOff(cut);
     long cutAt = Probe.appliedIndex(cut);
     // Ratis purges only closed segments, and closes one at 8 MB: refused commands with large ids
     // fill one fast (their entries stay in the log); then a snapshot after it purges.
@@ -167,7 +156,7 @@ class SnapshotWriteTest {
     assertTrue(Probe.await(20, () -> leaderLog.getStartIndex() > cutAt + 1),
         "the leader's log still starts at " + leaderLog.getStartIndex() + "; " + cutId + " is at " + cutAt);
 
-    SERVER_REQUESTS.forEach(CodeInjectionForTesting::remove);
+    Partition.heal();
     long installed = leaderLog.getSnapshotIndex();
     assertTrue(Probe.await(30, () -> cut.replica.stateMachine().getLatestSnapshot() != null
             && cut.replica.stateMachine().getLatestSnapshot().getIndex() >= installed),
