@@ -62,8 +62,8 @@ final class ServerProcess implements AutoCloseable {
         String line;
         while ((line = in.readLine()) != null) {
           output.append(line).append('\n');
-          int at = line.indexOf("listening on ");
-          if (at >= 0) {
+          // The server's own line, not a library's log line that says "listening on" too.
+          if (line.startsWith("admission: listening on ")) {
             port.complete(Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim()));
           }
         }
