@@ -1,22 +1,17 @@
 package io.admission.server.cluster;
 
+import static io.admission.server.cluster.TestReplica.acquire;
+import static io.admission.server.cluster.TestReplica.org;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
-import io.admission.server.engine.LoginLimits;
-import io.admission.server.engine.NumberLimits;
-import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.Applier;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.time.ZoneId;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -30,8 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
  * node), and says why.
  */
 class CatchUpTest {
-  private static final String ORG = "acme";
-
   @TempDir
   Path dir;
 
@@ -90,14 +83,5 @@ class CatchUpTest {
         return command.applyTo(engine, now);
       }
     };
-  }
-
-  private static OrgConfig org() {
-    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
-        LoginLimits.INHERIT, NumberLimits.INHERIT);
-  }
-
-  private static Commands.Acquire acquire(String callId) {
-    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
   }
 }

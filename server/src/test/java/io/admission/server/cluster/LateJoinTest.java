@@ -1,19 +1,14 @@
 package io.admission.server.cluster;
 
+import static io.admission.server.cluster.TestReplica.acquire;
+import static io.admission.server.cluster.TestReplica.org;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
-import io.admission.server.engine.LoginLimits;
-import io.admission.server.engine.NumberLimits;
-import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.time.ZoneId;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,8 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * two nodes left could elect no leader until it came back.
  */
 class LateJoinTest {
-  private static final String ORG = "acme";
-
   @TempDir
   Path dir;
 
@@ -68,14 +61,5 @@ class LateJoinTest {
         + firstEntryMillis + " ms; ");
     TestReplica now = other.replica.leading() ? other : late;
     assertInstanceOf(Results.Granted.class, now.submit(acquire("after")).get(20, TimeUnit.SECONDS));
-  }
-
-  private static OrgConfig org() {
-    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
-        LoginLimits.INHERIT, NumberLimits.INHERIT);
-  }
-
-  private static Commands.Acquire acquire(String callId) {
-    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
   }
 }

@@ -1,25 +1,21 @@
 package io.admission.server.cluster;
 
+import static io.admission.server.cluster.TestReplica.ORG;
+import static io.admission.server.cluster.TestReplica.acquire;
+import static io.admission.server.cluster.TestReplica.org;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.EngineSnapshot;
-import io.admission.server.engine.LoginLimits;
-import io.admission.server.engine.NumberLimits;
-import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.NotHere;
 import io.admission.server.loop.Reply;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.time.ZoneId;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class PartitionTest {
-  private static final String ORG = "acme";
-
   @TempDir
   Path dir;
 
@@ -150,15 +144,5 @@ class PartitionTest {
         Thread.sleep(200);
       }
     }
-  }
-
-  private static OrgConfig org() {
-    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
-        LoginLimits.INHERIT,
-        NumberLimits.INHERIT);
-  }
-
-  private static Commands.Acquire acquire(String callId) {
-    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
   }
 }

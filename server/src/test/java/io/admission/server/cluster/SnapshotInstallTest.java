@@ -1,5 +1,8 @@
 package io.admission.server.cluster;
 
+import static io.admission.server.cluster.TestReplica.ORG;
+import static io.admission.server.cluster.TestReplica.acquire;
+import static io.admission.server.cluster.TestReplica.org;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,18 +11,12 @@ import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.EngineSnapshot;
-import io.admission.server.engine.LoginLimits;
-import io.admission.server.engine.NumberLimits;
-import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.Applier;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.time.ZoneId;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * leader's state, those commands never applied on it one by one — and ends in the leader's state.
  */
 class SnapshotInstallTest {
-  private static final String ORG = "acme";
   /** Small, so that a few hundred entries make snapshots: the server's default is 100,000. */
   static final int SNAPSHOT_EVERY = 20;
   private static final int WHILE_DOWN = 200;
@@ -122,14 +118,5 @@ class SnapshotInstallTest {
         "the leader's log still starts at " + log.getStartIndex() + " (snapshot index "
             + log.getSnapshotIndex() + "); the stopped node is at " + downAt);
     return downAt;
-  }
-
-  private static OrgConfig org() {
-    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
-        LoginLimits.INHERIT, NumberLimits.INHERIT);
-  }
-
-  private static Commands.Acquire acquire(String callId) {
-    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
   }
 }

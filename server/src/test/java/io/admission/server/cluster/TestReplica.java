@@ -1,7 +1,11 @@
 package io.admission.server.cluster;
 
+import io.admission.server.engine.CallType;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.EngineSnapshot;
+import io.admission.server.engine.LoginLimits;
+import io.admission.server.engine.NumberLimits;
+import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Snapshots;
 import io.admission.server.loop.Applier;
 import io.admission.server.loop.EventLoop;
@@ -10,10 +14,13 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,6 +31,9 @@ import java.util.concurrent.TimeUnit;
  * its loop on a thread of its own, stopped and started again as a test pleases.
  */
 final class TestReplica {
+  /** The org the cluster tests write to ({@link #org}). */
+  static final String ORG = "acme";
+
   final Peers peers;
   final Path dataDir;
   final RaftReplica.Options options;
@@ -144,6 +154,17 @@ final class TestReplica {
     }
     throw new AssertionError(where + "no leader within 30 s for "
         + replicas.stream().map(TestReplica::id).toList());
+  }
+
+  /** {@link #ORG}: a pool of 1,000 slots in UTC, every other setting inherited. */
+  static OrgConfig org() {
+    return new OrgConfig(ORG, 1000, Optional.empty(), ZoneId.of("UTC"), OptionalLong.empty(),
+        LoginLimits.INHERIT, NumberLimits.INHERIT);
+  }
+
+  /** An outbound call in {@link #ORG} with a 10-minute lease, never held. */
+  static Commands.Acquire acquire(String callId) {
+    return new Commands.Acquire(ORG, callId, "", CallType.OUTBOUND, "", "", 600_000, 0);
   }
 
   private static int freePort() throws IOException {
