@@ -15,6 +15,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.List;
@@ -96,11 +97,23 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /**
    * Settings of the replica: {@code snapshotEveryEntries} bounds the log kept and a restart's
    * replay; {@code bounds} are the engine's (every node of a cluster must be given the same, since
-   * a command refused at a bound stays in the log and every replica must refuse it alike).
+   * a command refused at a bound stays in the log and every replica must refuse it alike); {@code
+   * seedWait} is {@link #SEED_WAIT}.
    */
-  public record Options(long snapshotEveryEntries, Engine.Bounds bounds) {
+  public record Options(long snapshotEveryEntries, Engine.Bounds bounds, Duration seedWait) {
     public static final Options DEFAULT = new Options(100_000, Engine.Bounds.NONE);
+
+    /** With {@link #SEED_WAIT}. */
+    public Options(long snapshotEveryEntries, Engine.Bounds bounds) {
+      this(snapshotEveryEntries, bounds, SEED_WAIT);
+    }
   }
+
+  /**
+   * How long a new node other than the first of --peers (the seed) waits for a leader before it
+   * stands for election itself: see {@link #properties}.
+   */
+  public static final Duration SEED_WAIT = Duration.ofSeconds(10);
 
   private final Peers peers;
   private final RaftGroup group;
@@ -214,6 +227,21 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(colon + 1)));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_MIN);
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_MAX);
+    // A new cluster's first leader is its seed. Ratis (3.3.0) cannot bring back a follower whose
+    // first entry differs from the leader's: while the leader's next index for it is 0, a
+    // heartbeat carries no previous entry to check, and the follower takes its own entry 0 as
+    // committed; from then on it refuses the leader's entry 0 ("already exists") and entry 1 (its
+    // previous does not match), for ever. Two first entries come from two nodes that each led with
+    // an empty log: seen here when three nodes started together on busy cores, one elected while
+    // the first leader's entry was still on its way, the third node stuck at applied index 0 while
+    // the others went on. So a new node other than the seed waits seedWait before its first
+    // election (a vote it receives, or a leader it hears, ends the wait); once the seed's first
+    // entry is out, every later leader holds it. A second first entry can then come only from a
+    // seed lost before its first entry reached another node, and only after the wait.
+    if (!peers.self().equals(peers.ids().get(0)) && holdsNoLog(dataDir.resolve("raft"))) {
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(options.seedWait().toMillis(), TimeUnit.MILLISECONDS));
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(options.seedWait().toMillis() + ELECTION_MAX.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS));
+    }
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     // Reads on any node wait for the leader's commit index (ReadIndex): see afterCommitted.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
@@ -248,6 +276,19 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1000);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     return p;
+  }
+
+  /** Whether {@code raft} (a node's Raft storage) holds no log segment and no snapshot yet. */
+  private static boolean holdsNoLog(Path raft) {
+    if (!Files.isDirectory(raft)) {
+      return true;
+    }
+    try (var files = Files.walk(raft)) {
+      return files.map(f -> f.getFileName().toString())
+          .noneMatch(name -> name.startsWith("log_") || name.startsWith("snapshot."));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** This node's Ratis division of the group: its role, its log, its metrics. */
