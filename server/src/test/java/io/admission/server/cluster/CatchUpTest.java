@@ -9,14 +9,12 @@ import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.Applier;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A node that restarts behind the others answers nothing until it has caught up: a node answers a
@@ -25,19 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  * node), and says why.
  */
 class CatchUpTest {
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void aRestartedNodeRefusesUntilItHasAppliedWhatTheClusterCommittedWithoutIt() throws Exception {
-    nodes = TestReplica.startedThree("c", dir, RaftReplica.Options.DEFAULT, InstantSource.system(), "");
+    nodes = replicas.startedThree("c", RaftReplica.Options.DEFAULT, InstantSource.system(), "");
     TestReplica leader = nodes.stream().filter(n -> n.replica.leading()).findFirst().orElseThrow();
     TestReplica behind = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
     assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(org())).get(20, TimeUnit.SECONDS));

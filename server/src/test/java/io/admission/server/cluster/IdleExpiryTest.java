@@ -13,7 +13,6 @@ import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.Watcher;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.HashMap;
@@ -24,9 +23,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * With no write at all, a lease whose TTL passes on the leader's clock expires on every replica:
@@ -39,19 +37,13 @@ class IdleExpiryTest {
   private static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
   private static final long TTL = 30_000;
 
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void aLeaseExpiresOnEveryReplicaByTheLeadersTickWithNoWrite() throws Exception {
-    nodes = TestReplica.three("i", dir, RaftReplica.Options.DEFAULT);
+    nodes = replicas.three("i", RaftReplica.Options.DEFAULT);
     Map<TestReplica, TestClock> clocks = TestReplica.startOnOwnClocks(nodes, T0);
     TestReplica leader = Probe.leader(nodes);
     List<TestReplica> followers = nodes.stream().filter(n -> n != leader).toList();

@@ -10,16 +10,14 @@ import io.admission.server.engine.Snapshots;
 import io.admission.server.loop.Applier;
 import io.admission.server.loop.EventLoop;
 import io.admission.server.loop.Reply;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A node that restarts behind the leader's purged log may get the leader's snapshot installed
@@ -31,19 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 class LateAttachTest {
   private static final String ORG = "acme";
 
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void aLoopAttachedAfterTheLeadersSnapshotWasInstalledStartsFromIt() throws Exception {
-    nodes = TestReplica.startedThree("l", dir, new RaftReplica.Options(SnapshotInstallTest.SNAPSHOT_EVERY, Engine.Bounds.NONE),
+    nodes = replicas.startedThree("l", new RaftReplica.Options(SnapshotInstallTest.SNAPSHOT_EVERY, Engine.Bounds.NONE),
         InstantSource.system(), "");
     TestReplica leader = Probe.leader(nodes);
     TestReplica down = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Results;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A node that starts long after the other two (a cluster whose third machine comes up late, a
@@ -21,19 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
  * two nodes left could elect no leader until it came back.
  */
 class LateJoinTest {
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void theTwoLeftElectALeaderWhenTheLeaderIsLostSoonAfterANodeJoinsLate() throws Exception {
-    nodes = TestReplica.three("l", dir, RaftReplica.Options.DEFAULT);
+    nodes = replicas.three("l", RaftReplica.Options.DEFAULT);
     TestReplica late = nodes.get(2);
     nodes.get(0).start(InstantSource.system());
     nodes.get(1).start(InstantSource.system());

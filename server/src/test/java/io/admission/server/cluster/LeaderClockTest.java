@@ -11,7 +11,6 @@ import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -29,7 +28,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Each replica on its own clock, and they disagree: the leader's is ahead, one follower's is
@@ -43,9 +42,8 @@ class LeaderClockTest {
   private static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
   private static final long TTL = 60_000;
 
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
   private Sampler sampler;
 
@@ -54,13 +52,12 @@ class LeaderClockTest {
     if (sampler != null) {
       sampler.close();
     }
-    TestReplica.stopAll(nodes);
   }
 
   @Test
   void timeIsTheLeadersStampAndNeverGoesBackWhenLeadershipMovesToANodeWhoseClockIsBehind()
       throws Exception {
-    nodes = TestReplica.three("t", dir, RaftReplica.Options.DEFAULT);
+    nodes = replicas.three("t", RaftReplica.Options.DEFAULT);
     Map<TestReplica, TestClock> clocks = TestReplica.startOnOwnClocks(nodes, T0);
     TestReplica old = Probe.leader(nodes);
     List<TestReplica> followers = nodes.stream().filter(n -> n != old).toList();

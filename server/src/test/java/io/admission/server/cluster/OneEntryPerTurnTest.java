@@ -9,16 +9,14 @@ import io.admission.server.engine.LoginLimits;
 import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Results;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A write costs the log one entry: the loop's turn. Ratis appends no entry of its own after each
@@ -29,19 +27,13 @@ class OneEntryPerTurnTest {
   private static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
   private static final int WRITES = 20;
 
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void sequentialWritesAddOneLogEntryEach() throws Exception {
-    nodes = TestReplica.three("e", dir, RaftReplica.Options.DEFAULT);
+    nodes = replicas.three("e", RaftReplica.Options.DEFAULT);
     TestReplica.startOnOwnClocks(nodes, T0); // clocks that stand still: no timer due, no tick entry
     TestReplica leader = Probe.leader(nodes);
     assertInstanceOf(Results.OrgView.class, leader.submit(new Commands.PutOrg(new OrgConfig(ORG, 1_000,

@@ -13,7 +13,6 @@ import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.NotHere;
 import io.admission.server.loop.Reply;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A network partition, not a crash: the leader of three replicas (real Ratis on loopback, in this
@@ -35,20 +34,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class PartitionTest {
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
 
   @AfterEach
   void heal() {
     Partition.heal();
-    TestReplica.stopAll(nodes);
   }
 
   @Test
   void theCutOffLeaderRefusesWritesWhileTheMajorityGoesOnAndCatchesUpAfter() throws Exception {
-    nodes = TestReplica.startedThree("p", dir, RaftReplica.Options.DEFAULT, InstantSource.system(), "");
+    nodes = replicas.startedThree("p", RaftReplica.Options.DEFAULT, InstantSource.system(), "");
     assertInstanceOf(Results.OrgView.class, granted(nodes.get(0), new Commands.PutOrg(org())));
     for (int i = 0; i < 10; i++) {
       assertInstanceOf(Results.Granted.class, granted(nodes.get(i % 3), acquire("before-" + i)));

@@ -7,7 +7,6 @@ import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.RandomCommands;
 import io.admission.server.engine.Snapshots;
 import io.admission.server.loop.Reply;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The replicated engine against one engine alone: a seeded history of every command kind — limits,
@@ -30,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicatedEngineTest {
   private static final int COMMANDS = 400;
 
-  @TempDir
-  Path dir;
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
 
   @Test
   void threeReplicasAnswerAndEndLikeOneEngine() throws Exception {
@@ -56,43 +55,39 @@ class ReplicatedEngineTest {
         return time.get();
       }
     };
-    List<TestReplica> nodes = TestReplica.three("r", dir, new RaftReplica.Options(50, Engine.Bounds.NONE));
+    List<TestReplica> nodes = replicas.three("r", new RaftReplica.Options(50, Engine.Bounds.NONE));
     Engine alone = new Engine();
-    try {
-      for (TestReplica n : nodes) {
-        n.start(clock);
+    for (TestReplica n : nodes) {
+      n.start(clock);
+    }
+    TestReplica.awaitServing(nodes, where);
+    TestReplica stopped = null;
+    for (int i = 0; i < commands.size(); i++) {
+      RandomCommands.Stamped c = commands.get(i);
+      if (i == COMMANDS / 3) {
+        stopped = nodes.get(random.nextInt(3));
+        stopped.stop();
+        TestReplica gone = stopped;
+        TestReplica.awaitServing(nodes.stream().filter(n -> n != gone).toList(), where);
+      } else if (i == 2 * COMMANDS / 3) {
+        stopped.start(clock);
+        stopped = null;
+        TestReplica.awaitServing(nodes, where);
       }
-      TestReplica.awaitServing(nodes, where);
-      TestReplica stopped = null;
-      for (int i = 0; i < commands.size(); i++) {
-        RandomCommands.Stamped c = commands.get(i);
-        if (i == COMMANDS / 3) {
-          stopped = nodes.get(random.nextInt(3));
-          stopped.stop();
-          TestReplica gone = stopped;
-          TestReplica.awaitServing(nodes.stream().filter(n -> n != gone).toList(), where);
-        } else if (i == 2 * COMMANDS / 3) {
-          stopped.start(clock);
-          stopped = null;
-          TestReplica.awaitServing(nodes, where);
-        }
-        time.set(c.at());
-        TestReplica to;
-        do {
-          to = nodes.get(random.nextInt(3));
-        } while (to == stopped);
-        Object expected = c.command().applyTo(alone, c.at());
-        List<String> refusals = new ArrayList<>();
-        Object got = submit(to, c, where + "command " + i, refusals);
-        assertEquals(expected, got, where + "command " + i + " " + c + " answered differently by "
-            + to.peers.self() + (refusals.isEmpty() ? "" : " after refusals " + refusals));
-      }
-      EngineSnapshot want = Snapshots.capture(alone);
-      for (TestReplica n : nodes) {
-        awaitState(n, want, where);
-      }
-    } finally {
-      TestReplica.stopAll(nodes);
+      time.set(c.at());
+      TestReplica to;
+      do {
+        to = nodes.get(random.nextInt(3));
+      } while (to == stopped);
+      Object expected = c.command().applyTo(alone, c.at());
+      List<String> refusals = new ArrayList<>();
+      Object got = submit(to, c, where + "command " + i, refusals);
+      assertEquals(expected, got, where + "command " + i + " " + c + " answered differently by "
+          + to.peers.self() + (refusals.isEmpty() ? "" : " after refusals " + refusals));
+    }
+    EngineSnapshot want = Snapshots.capture(alone);
+    for (TestReplica n : nodes) {
+      awaitState(n, want, where);
     }
   }
 

@@ -11,14 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.admission.server.engine.Commands;
 import io.admission.server.engine.Engine;
 import io.admission.server.engine.Results;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A new cluster's first leader is its seed, the first of --peers: a new node other than the seed
@@ -27,19 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
  * seed does not come still elects a leader.
  */
 class SeedFirstTest {
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void theOthersWaitForTheSeedToLeadANewCluster() throws Exception {
-    nodes = TestReplica.three("s", dir, RaftReplica.Options.DEFAULT);
+    nodes = replicas.three("s", RaftReplica.Options.DEFAULT);
     nodes.get(1).start(InstantSource.system());
     nodes.get(2).start(InstantSource.system());
     // Five election timeouts and more: two nodes free to stand would have elected one by now.
@@ -59,7 +51,7 @@ class SeedFirstTest {
   @Test
   void withoutTheSeedTheOthersElectOnceTheirWaitIsOver() throws Exception {
     Duration wait = Duration.ofSeconds(2);
-    nodes = TestReplica.three("w", dir, new RaftReplica.Options(1_000, Engine.Bounds.NONE, wait));
+    nodes = replicas.three("w", new RaftReplica.Options(1_000, Engine.Bounds.NONE, wait));
     long started = System.nanoTime();
     nodes.get(1).start(InstantSource.system());
     nodes.get(2).start(InstantSource.system());

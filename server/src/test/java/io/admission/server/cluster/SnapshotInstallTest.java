@@ -14,15 +14,13 @@ import io.admission.server.engine.EngineSnapshot;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
 import io.admission.server.loop.Applier;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Snapshots go through Ratis: with a snapshot every few entries, the leader snapshots its engine
@@ -35,19 +33,13 @@ class SnapshotInstallTest {
   static final int SNAPSHOT_EVERY = 20;
   private static final int WHILE_DOWN = 200;
 
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
-
-  @AfterEach
-  void stop() {
-    TestReplica.stopAll(nodes);
-  }
 
   @Test
   void aFollowerBehindThePurgedLogCatchesUpFromTheLeadersSnapshot() throws Exception {
-    nodes = TestReplica.startedThree("s", dir, new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE),
+    nodes = replicas.startedThree("s", new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE),
         InstantSource.system(), "");
     TestReplica leader = Probe.leader(nodes);
     TestReplica down = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();

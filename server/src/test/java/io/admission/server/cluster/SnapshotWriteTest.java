@@ -14,7 +14,6 @@ import io.admission.server.engine.NumberLimits;
 import io.admission.server.engine.OrgConfig;
 import io.admission.server.engine.Rejection;
 import io.admission.server.engine.Results;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.HashMap;
@@ -27,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A snapshot is written off Ratis' thread that applies committed entries: while one is being
@@ -40,9 +39,8 @@ class SnapshotWriteTest {
   private static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
   private static final int SNAPSHOT_EVERY = 20;
 
-  @TempDir
-  Path dir;
-
+  @RegisterExtension
+  final Replicas replicas = new Replicas();
   private List<TestReplica> nodes = List.of();
   /** Holds every snapshot write until counted down. */
   private final CountDownLatch release = new CountDownLatch(1);
@@ -54,7 +52,6 @@ class SnapshotWriteTest {
   void stop() {
     Partition.heal();
     release.countDown();
-    TestReplica.stopAll(nodes);
   }
 
   @Test
@@ -116,7 +113,7 @@ class SnapshotWriteTest {
    */
   @Test
   void aSnapshotWrittenAfterTheLeadersWasInstalledIsNotUsed() throws Exception {
-    nodes = TestReplica.three("v", dir, new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE));
+    nodes = replicas.three("v", new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE));
     TestReplica.startOnOwnClocks(nodes, T0);
     TestReplica leader = Probe.leader(nodes);
     TestReplica cut = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
@@ -179,7 +176,7 @@ class SnapshotWriteTest {
    * #release}, and writes one entry at a time until the leader has started writing a snapshot.
    */
   private TestReplica startAndWriteUntilTheLeaderSnapshots() throws Exception {
-    nodes = TestReplica.three("w", dir, new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE));
+    nodes = replicas.three("w", new RaftReplica.Options(SNAPSHOT_EVERY, Engine.Bounds.NONE));
     TestReplica.startOnOwnClocks(nodes, T0);
     for (TestReplica n : nodes) {
       CountDownLatch started = new CountDownLatch(1);

@@ -59,17 +59,6 @@ final class TestReplica {
     return out;
   }
 
-  /** {@link #three} started on {@code clock}, once every one serves. */
-  static List<TestReplica> startedThree(String prefix, Path dir, RaftReplica.Options options,
-      InstantSource clock, String where) throws Exception {
-    List<TestReplica> nodes = three(prefix, dir, options);
-    for (TestReplica n : nodes) {
-      n.start(clock);
-    }
-    awaitServing(nodes, where);
-    return nodes;
-  }
-
   /** Stops those of {@code nodes} still running. */
   static void stopAll(List<TestReplica> nodes) {
     for (TestReplica n : nodes) {
