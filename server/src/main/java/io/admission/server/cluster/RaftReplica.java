@@ -81,6 +81,13 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   static final long MAX_LAG = 1024;
   static final long RESUME_LAG = 32;
   /**
+   * A follower behind the leader's commit index that applies nothing for this long refuses
+   * requests and says so, whatever its lag: it could not answer them (a node answers a write once
+   * it has applied it, and a read after the read index). A catch-up applies entries all along; a
+   * node that does not may be one Ratis cannot repair (see {@link #properties}).
+   */
+  static final long STUCK_MILLIS = 20_000;
+  /**
    * Ratis logs every election, segment and vote at INFO, and each retried proposal at SEVERE
    * (a retry that then succeeds): warnings only, and proposals' fate is reported by this class.
    * Held here because java.util.logging keeps loggers only weakly.
@@ -151,6 +158,14 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   private final AtomicLong adminCalls = new AtomicLong();
   /** Whether this follower was last found too far behind the leader; under {@code checking}. */
   private boolean catchingUp = true;
+  /**
+   * The applied index last seen by the checks, and since when (System.nanoTime) this follower has
+   * been behind the leader's commit index without applying anything; under {@code checking}.
+   */
+  private long appliedSeen = Long.MIN_VALUE;
+  private long stuckSince;
+  /** Whether this node has warned that it is stuck at its first entry. */
+  private boolean warnedFirstEntry;
   /** Checks run on the checker's thread and on Ratis' when the leader changes: one at a time. */
   private final Object checking = new Object();
 
@@ -534,6 +549,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       boolean leader = info.isLeader() && info.isLeaderReady();
       RaftPeerId leaderId = info.getLeaderId();
       String why = null;
+      boolean following = false;
       if (!info.isAlive()) {
         why = "this node is shutting down; send to another node of the cluster";
       } else if (leader) {
@@ -545,6 +561,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
               + " ms (cut off from the majority?); send to another node of the cluster";
           catchingUp = true; // once it hears again, it serves when it has caught up
         } else {
+          following = true;
           why = behind(division, leaderId, info.getLastAppliedIndex());
         }
       } else {
@@ -553,6 +570,9 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       }
       if (leader) {
         catchingUp = false;
+      }
+      if (!following) {
+        appliedSeen = Long.MIN_VALUE; // progress counts only while it follows a leader it hears
       }
       if (yielded && info.isLeader()) {
         stepDownIfLeading(); // elected before the pause took hold
@@ -591,7 +611,11 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
       }
     }
     long lag = leaderCommit - applied;
+    String stuckWhy = stuck(division, applied, lag);
     catchingUp = leaderCommit < 0 || lag > (catchingUp ? RESUME_LAG : MAX_LAG);
+    if (stuckWhy != null) {
+      return stuckWhy;
+    }
     if (!catchingUp) {
       return null;
     }
@@ -600,6 +624,34 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
             + " has committed); send to another node of the cluster"
         : "this node is catching up with the cluster's log (" + lag + " entries behind the leader);"
             + " send to another node of the cluster";
+  }
+
+  /**
+   * Why this follower refuses for having applied nothing for {@link #STUCK_MILLIS} while behind
+   * the leader by {@code lag} entries, or null (the checks log the refusal as it starts and ends).
+   * A node stuck with nothing committed but its first entry is one whose first entry differs from
+   * the leader's: that gets a warning naming the cure, once.
+   */
+  private String stuck(RaftServer.Division division, long applied, long lag) {
+    long now = System.nanoTime();
+    if (applied != appliedSeen || lag <= 0) {
+      appliedSeen = applied;
+      stuckSince = now;
+    }
+    long millis = (now - stuckSince) / 1_000_000;
+    if (millis < STUCK_MILLIS) {
+      return null;
+    }
+    if (!warnedFirstEntry && division.getRaftLog().getLastCommittedIndex() <= 0) {
+      warnedFirstEntry = true;
+      LOG.log(Level.WARNING, "this node is stuck at its first log entry" + label + ": its log likely"
+          + " begins with another entry than the leader's, which Ratis does not repair (see \"A new"
+          + " cluster's first leader is its seed\" in docs/OPERATIONS.md); stop this node, move its"
+          + " --data-dir away and start it again, and it gets the log from the leader");
+    }
+    return "this node has applied no entry of the cluster's log for " + millis / 1000 + " s while "
+        + lag + (lag == 1 ? " entry" : " entries") + " behind the leader; send to another node of"
+        + " the cluster";
   }
 
   /** The cluster as this node sees it, for GetClusterStatus and the web page. */
