@@ -629,8 +629,9 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
   /**
    * Why this follower refuses for having applied nothing for {@link #STUCK_MILLIS} while behind
    * the leader by {@code lag} entries, or null (the checks log the refusal as it starts and ends).
-   * A node stuck with nothing committed but its first entry is one whose first entry differs from
-   * the leader's: that gets a warning naming the cure, once.
+   * A node stuck with its first entry committed and nothing after it is one whose first entry
+   * differs from the leader's: that gets a warning naming the cure, once. (A new node waiting for
+   * the leader's snapshot has committed nothing at all.)
    */
   private String stuck(RaftServer.Division division, long applied, long lag) {
     long now = System.nanoTime();
@@ -642,7 +643,7 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     if (millis < STUCK_MILLIS) {
       return null;
     }
-    if (!warnedFirstEntry && division.getRaftLog().getLastCommittedIndex() <= 0) {
+    if (!warnedFirstEntry && division.getRaftLog().getLastCommittedIndex() == 0) {
       warnedFirstEntry = true;
       LOG.log(Level.WARNING, "this node is stuck at its first log entry" + label + ": its log likely"
           + " begins with another entry than the leader's, which Ratis does not repair (see \"A new"
