@@ -247,15 +247,17 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     // heartbeat carries no previous entry to check, and the follower takes its own entry 0 as
     // committed; from then on it refuses the leader's entry 0 ("already exists") and entry 1 (its
     // previous does not match), for ever. Two first entries come from two nodes that each led with
-    // an empty log: seen here when three nodes started together on busy cores, one elected while
-    // the first leader's entry was still on its way, the third node stuck at applied index 0 while
-    // the others went on. So a new node other than the seed waits seedWait before its first
-    // election (a vote it receives, or a leader it hears, ends the wait); once the seed's first
-    // entry is out, every later leader holds it. A second first entry can then come only from a
-    // seed lost before its first entry reached another node, and only after the wait.
+    // an empty log: seen when six nodes (two clusters) started together on two cores, a node
+    // elected while the first leader's entry was still on its way, then stuck at applied index 0
+    // while the others went on. So a new node other than the seed waits seedWait before its first
+    // election (Ratis' first-election timeout, which ends once it grants a vote or hears a
+    // leader): the seed stands alone, and once its first entry is out, every later leader holds
+    // it. A second first entry then needs a seed lost before its first entry reached another
+    // node, or that entry slower than an election timeout to reach both others.
     if (!peers.self().equals(peers.ids().get(0)) && holdsNoLog(dataDir.resolve("raft"))) {
-      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(options.seedWait().toMillis(), TimeUnit.MILLISECONDS));
-      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(options.seedWait().toMillis() + ELECTION_MAX.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS));
+      TimeDuration wait = TimeDuration.valueOf(options.seedWait().toMillis(), TimeUnit.MILLISECONDS);
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, wait);
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, wait.add(ELECTION_MAX));
     }
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     // Reads on any node wait for the leader's commit index (ReadIndex): see afterCommitted.
