@@ -118,9 +118,12 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
 
   /**
    * How long a new node other than the first of --peers (the seed) waits for a leader before it
-   * stands for election itself: see {@link #properties}.
+   * stands for election itself: see {@link #properties}. Long against the seed's first election
+   * (400–800 ms) and a few seconds of skew between the nodes' starts; short because Ratis keeps a
+   * first wait once begun, so a leader lost in a new cluster's first seconds is replaced only
+   * after it (within about 4 s instead of 1).
    */
-  public static final Duration SEED_WAIT = Duration.ofSeconds(10);
+  public static final Duration SEED_WAIT = Duration.ofSeconds(3);
 
   private final Peers peers;
   private final RaftGroup group;
@@ -250,9 +253,8 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     // an empty log: seen when six nodes (two clusters) started together on two cores, a node
     // elected while the first leader's entry was still on its way, then stuck at applied index 0
     // while the others went on. So a new node other than the seed waits seedWait before its first
-    // election (Ratis' first-election timeout, which ends once it grants a vote or hears a
-    // leader): the seed stands alone, and once its first entry is out, every later leader holds
-    // it. A second first entry then needs a seed lost before its first entry reached another
+    // election (Ratis' first-election timeout): the seed stands alone, and once its first entry
+    // is out, every later leader holds it. A second first entry then needs a seed lost before its first entry reached another
     // node, or that entry slower than an election timeout to reach both others.
     if (!peers.self().equals(peers.ids().get(0)) && holdsNoLog(dataDir.resolve("raft"))) {
       TimeDuration wait = TimeDuration.valueOf(options.seedWait().toMillis(), TimeUnit.MILLISECONDS);
