@@ -566,9 +566,9 @@ public final class Main implements Callable<Integer> {
    */
   private void applyOnceServing(Loops loops, RaftGroups replicas, List<Commands.ApplyConfig> parts,
       boolean fresh) {
-    if (!configApply && !(fresh && cluster.ids().get(0).equals(cluster.self()))) {
+    if (!configApply && !(fresh && cluster.isSeed())) {
       PrintWriter out = spec.commandLine().getOut();
-      out.println("admission: --config left to node " + cluster.ids().get(0)
+      out.println("admission: --config left to node " + cluster.seed()
           + " (the first of --peers), which seeds a new cluster; pass --config-apply to apply it"
           + " from this node");
       out.flush();

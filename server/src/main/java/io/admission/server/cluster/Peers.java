@@ -62,6 +62,19 @@ public record Peers(String self, List<String> ids, Map<String, String> addresses
     return new Peers(nodeId, new ArrayList<>(byId.keySet()), byId);
   }
 
+  /**
+   * The seed: the first of --peers, which applies --config to a new cluster and is its first
+   * leader.
+   */
+  public String seed() {
+    return ids.get(0);
+  }
+
+  /** Whether this node is the {@link #seed}. */
+  public boolean isSeed() {
+    return self.equals(seed());
+  }
+
   /** This node's Raft address. */
   String selfAddress() {
     return addresses.get(self);

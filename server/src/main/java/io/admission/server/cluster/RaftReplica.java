@@ -254,9 +254,10 @@ public final class RaftReplica implements ReplicatedLog, AutoCloseable {
     // elected while the first leader's entry was still on its way, then stuck at applied index 0
     // while the others went on. So a new node other than the seed waits seedWait before its first
     // election (Ratis' first-election timeout): the seed stands alone, and once its first entry
-    // is out, every later leader holds it. A second first entry then needs a seed lost before its first entry reached another
-    // node, or that entry slower than an election timeout to reach both others.
-    if (!peers.self().equals(peers.ids().get(0)) && holdsNoLog(dataDir.resolve("raft"))) {
+    // is out, every later leader holds it. A second first entry then needs a seed lost before
+    // its first entry reached another node, or that entry slower than an election timeout to
+    // reach both others.
+    if (!peers.isSeed() && holdsNoLog(dataDir.resolve("raft"))) {
       TimeDuration wait = TimeDuration.valueOf(options.seedWait().toMillis(), TimeUnit.MILLISECONDS);
       RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, wait);
       RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, wait.add(ELECTION_MAX));
